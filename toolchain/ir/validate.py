@@ -1,0 +1,68 @@
+"""Graph invariants: topology, shapes and dtypes by the op registry, quantization parameters."""
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import Graph, GraphError
+from .tensor import Tensor
+
+
+def _check_quant(t: Tensor) -> None:
+    q = t.quant
+    if q is None:
+        if t.dtype in ("int8", "uint8", "int16", "int4") and not t.is_const:
+            raise GraphError(f"tensor {t.name!r}: {t.dtype} activation has no quantization")
+        return
+    if q.scale.shape != q.zero_point.shape and q.zero_point.size != 1:
+        raise GraphError(f"tensor {t.name!r}: {q.scale.size} scales but "
+                         f"{q.zero_point.size} zero points")
+    if not np.all(np.isfinite(q.scale)) or np.any(q.scale <= 0):
+        raise GraphError(f"tensor {t.name!r}: scales must be finite and > 0")
+    if q.axis is not None and q.scale.size > 1:
+        if not -len(t.shape) <= q.axis < len(t.shape):
+            raise GraphError(f"tensor {t.name!r}: quantized axis {q.axis} out of range")
+        if t.shape[q.axis] != q.scale.size:
+            raise GraphError(f"tensor {t.name!r}: {q.scale.size} scales for "
+                             f"{t.shape[q.axis]} channels on axis {q.axis}")
+
+
+def validate_graph(graph: Graph) -> None:
+    from ..ops import registry
+
+    defined = set(graph.inputs)
+    for name, t in graph.tensors.items():
+        if name != t.name:
+            raise GraphError(f"tensor stored as {name!r} is named {t.name!r}")
+        if any(d < 0 for d in t.shape):
+            raise GraphError(f"tensor {name!r}: negative dimension in {t.shape}")
+        if t.is_const:
+            defined.add(name)
+            if tuple(t.data.shape) != t.shape and t.dtype != "int4":
+                raise GraphError(f"constant {name!r}: data shape {t.data.shape} != {t.shape}")
+        _check_quant(t)
+    for name in graph.inputs + graph.outputs:
+        if name not in graph.tensors:
+            raise GraphError(f"graph input/output {name!r} is not a tensor")
+    for index, op in enumerate(graph.ops):
+        where = f"op {index} ({op.kind}, output {op.outputs[0] if op.outputs else '?'!r})"
+        for name in op.inputs:
+            if name and name not in defined:
+                raise GraphError(f"{where}: input {name!r} is not defined before use")
+        opdef = registry.get(op.kind)
+        expected = opdef.infer(op, graph.op_inputs(op))
+        if len(expected) != len(op.outputs):
+            raise GraphError(f"{where}: {len(op.outputs)} outputs, expected {len(expected)}")
+        for name, (shape, dtype) in zip(op.outputs, expected):
+            if name in defined:
+                raise GraphError(f"{where}: output {name!r} is written twice")
+            out = graph.tensors.get(name)
+            if out is None:
+                raise GraphError(f"{where}: output {name!r} is not a tensor")
+            if tuple(shape) != out.shape or dtype != out.dtype:
+                raise GraphError(f"{where}: output {name!r} is {out.dtype}{list(out.shape)}, "
+                                 f"inferred {dtype}{list(shape)}")
+            defined.add(name)
+        opdef.check(op, graph.op_inputs(op), graph.op_outputs(op))
+    for name in graph.outputs:
+        if name not in defined:
+            raise GraphError(f"graph output {name!r} is never computed")

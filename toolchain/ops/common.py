@@ -1,0 +1,87 @@
+"""Helpers shared by op definitions: TFLite enums, padding, requantization, I/O quant."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+
+from ..ir import GraphError, Tensor
+from ..quant import fixedpoint as fp
+
+ACTIVATIONS = {v: k for k, v in vars(schema.ActivationFunctionType).items()
+               if not k.startswith("_")}
+PADDINGS = {v: k for k, v in vars(schema.Padding).items() if not k.startswith("_")}
+
+
+def activation_name(code: int) -> str:
+    return ACTIVATIONS.get(int(code), f"UNKNOWN({code})")
+
+
+def activation_code(name: str) -> int:
+    return getattr(schema.ActivationFunctionType, name)
+
+
+def padding_name(code: int) -> str:
+    return PADDINGS.get(int(code), f"UNKNOWN({code})")
+
+
+def padding_code(name: str) -> int:
+    return getattr(schema.Padding, name)
+
+
+def out_size(size: int, filt: int, stride: int, dilation: int, padding: str) -> int:
+    """Output extent along one spatial dim (TFLite ComputeOutSize)."""
+    eff = (filt - 1) * dilation + 1
+    if padding == "SAME":
+        return (size + stride - 1) // stride
+    return (size + stride - eff) // stride
+
+
+def pad_before(size: int, filt: int, stride: int, dilation: int, out: int) -> int:
+    """Leading padding (TFLite ComputePaddingHeightWidth); odd extra falls at the end."""
+    eff = (filt - 1) * dilation + 1
+    return max(0, (out - 1) * stride + eff - size) // 2
+
+
+def need(t: Tensor | None, what: str, op: str) -> Tensor:
+    if t is None:
+        raise GraphError(f"{op}: missing {what}")
+    return t
+
+
+def qparams(t: Tensor) -> tuple[float, int]:
+    """(scale, zero point) of a per-tensor quantized tensor."""
+    if t.quant is None:
+        raise GraphError(f"tensor {t.name!r} has no quantization parameters")
+    return t.quant.s, t.quant.zp
+
+
+def requantize(acc: np.ndarray, multiplier, shift, zp_out: int, lo: int, hi: int,
+               channel_axis: int = -1) -> np.ndarray:
+    """int32 accumulator -> int8: MBQM per channel (last axis by default), + zp_out, clamp."""
+    m = np.asarray(multiplier, np.int64)
+    s = np.asarray(shift, np.int64)
+    if m.ndim and channel_axis != -1:
+        shape = [1] * acc.ndim
+        shape[channel_axis] = -1
+        m, s = m.reshape(shape), s.reshape(shape)
+    out = fp.mbqm(acc, m, s) + zp_out
+    return np.clip(out, lo, hi).astype(np.int8)
+
+
+def conv_multipliers(s_in: float, s_w: np.ndarray, s_out: float, channels: int):
+    """Per-channel (M, shift): m_c = (double)s_in * (double)s_w[c] / (double)s_out."""
+    s_w = np.broadcast_to(np.asarray(s_w, np.float32), (channels,))
+    real = (np.float64(s_in) * s_w.astype(np.float64)) / np.float64(s_out)
+    return fp.quantize_multipliers(real)
+
+
+def output_bounds(node_act: str, out: Tensor) -> tuple[int, int]:
+    """Clamp range of an int8 output with a fused activation."""
+    s, zp = qparams(out)
+    return fp.activation_bounds(node_act, s, zp)
+
+
+def options_get(options: Any, field: str, default: Any) -> Any:
+    return default if options is None else getattr(options, field, default)

@@ -1,0 +1,1 @@
+"""Executors: every way fitml can run a model, each a callable inputs -> outputs."""

@@ -1,0 +1,55 @@
+"""The numpy reference executor: runs a Graph op by op with the registry's references."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..ir import Graph, GraphError
+from ..ops import registry
+from ..ops.registry import Node
+
+NP_DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16,
+             "int32": np.int32, "int64": np.int64, "bool": np.bool_}
+
+
+def check_inputs(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Inputs in graph order, checked for count, shape and dtype (a clear error otherwise)."""
+    if len(inputs) != len(graph.inputs):
+        raise GraphError(f"model has {len(graph.inputs)} inputs, got {len(inputs)} arrays")
+    out = []
+    for name, value in zip(graph.inputs, inputs):
+        t = graph.tensors[name]
+        value = np.asarray(value)
+        if value.size != t.size:
+            raise GraphError(f"input {name!r} expects shape {list(t.shape)} ({t.dtype}), "
+                             f"got {list(value.shape)}")
+        want = NP_DTYPES[t.dtype]
+        if value.dtype != want:
+            if not np.can_cast(value.dtype, want, "same_kind") or (
+                    np.issubdtype(want, np.integer) and value.dtype.kind == "f"):
+                raise GraphError(f"input {name!r} expects {t.dtype}, got {value.dtype}")
+            value = value.astype(want)
+        out.append(value.reshape(t.shape))
+    return out
+
+
+def run_graph(graph: Graph, inputs: Sequence[np.ndarray], keep_all: bool = False):
+    """Run the graph; returns outputs in graph order, or every tensor when keep_all."""
+    values: dict[str, np.ndarray] = dict(zip(graph.inputs, check_inputs(graph, inputs)))
+    for name, t in graph.tensors.items():
+        if t.is_const:
+            values[name] = t.data
+    for op in graph.ops:
+        node = Node.of(graph, op)
+        args = [values[n] if n else None for n in op.inputs]
+        results = registry.get(op.kind).reference(node, args)
+        for t, value in zip(node.outs, results):
+            value = np.asarray(value)
+            if value.shape != t.shape or value.dtype != NP_DTYPES[t.dtype]:
+                raise GraphError(f"reference of {op.kind} gave {value.dtype}{list(value.shape)} "
+                                 f"for {t.name!r}, expected {t.dtype}{list(t.shape)}")
+            values[t.name] = value
+    if keep_all:
+        return values
+    return [values[n] for n in graph.outputs]
