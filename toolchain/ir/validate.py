@@ -49,7 +49,12 @@ def validate_graph(graph: Graph) -> None:
             if name and name not in defined:
                 raise GraphError(f"{where}: input {name!r} is not defined before use")
         opdef = registry.get(op.kind)
-        expected = opdef.infer(op, graph.op_inputs(op))
+        try:
+            expected = opdef.infer(op, graph.op_inputs(op))
+        except GraphError as exc:
+            raise GraphError(f"{where}: {exc}") from None
+        except Exception as exc:  # malformed operands (wrong rank, missing constant, ...)
+            raise GraphError(f"{where}: invalid operands ({type(exc).__name__}: {exc})") from None
         if len(expected) != len(op.outputs):
             raise GraphError(f"{where}: {len(op.outputs)} outputs, expected {len(expected)}")
         for name, (shape, dtype) in zip(op.outputs, expected):
@@ -62,7 +67,12 @@ def validate_graph(graph: Graph) -> None:
                 raise GraphError(f"{where}: output {name!r} is {out.dtype}{list(out.shape)}, "
                                  f"inferred {dtype}{list(shape)}")
             defined.add(name)
-        opdef.check(op, graph.op_inputs(op), graph.op_outputs(op))
+        try:
+            opdef.check(op, graph.op_inputs(op), graph.op_outputs(op))
+        except GraphError as exc:
+            raise GraphError(f"{where}: {exc}") from None
+        except Exception as exc:
+            raise GraphError(f"{where}: invalid operands ({type(exc).__name__}: {exc})") from None
     for name in graph.outputs:
         if name not in defined:
             raise GraphError(f"graph output {name!r} is never computed")

@@ -1,0 +1,98 @@
+"""`fitml` command line: thin verbs over toolchain.api. Exit 0 ok, 1 not fit/not equal, 2 error."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from . import api
+from .errors import FitmlError
+from .util.atomic import atomic_path
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, sort_keys=False))
+
+
+def cmd_inspect(args) -> int:
+    info = api.inspect(args.model)
+    if args.json:
+        _print_json(info)
+        return 0
+    print(f"model: {args.model}")
+    for key in ("inputs", "outputs"):
+        for t in info[key]:
+            q = f" scale={t['scale']:.6g} zp={t['zero_point']}" if "scale" in t else ""
+            print(f"  {key[:-1]:6s} {t['name']}: {t['dtype']}{t['shape']}{q}")
+    print(f"  {'#':>3} {'op':<20} {'MACs':>10}  output")
+    for op in info["ops"]:
+        print(f"  {op['index']:>3} {op['kind']:<20} {op['macs']:>10,}  {op['outputs'][0][:60]}")
+    print(f"params: {info['params_bytes']:,} B   MACs: {info['macs']:,}   "
+          f"activation peak (naive): {info['activation_peak_naive_bytes']:,} B")
+    return 0
+
+
+def cmd_run(args) -> int:
+    inputs = api.read_inputs(args.input)
+    result = api.run(args.model, inputs, executor=args.executor, target=args.target)
+    if args.output:
+        with atomic_path(args.output) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **{f"output_{i}": o for i, o in enumerate(result.outputs)})
+    if args.json:
+        _print_json({"executor": args.executor, "outputs": [
+            {"shape": list(o.shape), "dtype": str(o.dtype)} for o in result.outputs],
+            "stats": result.stats})
+    else:
+        for i, o in enumerate(result.outputs):
+            flat = np.asarray(o).ravel()
+            shown = np.array2string(flat[:16], separator=", ")
+            more = f" ... ({flat.size} values)" if flat.size > 16 else ""
+            print(f"output_{i} {o.dtype}{list(o.shape)}: {shown}{more}")
+        for k, v in result.stats.items():
+            print(f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .verify.executors import names
+    p = argparse.ArgumentParser(prog="fitml", description=__doc__)
+    sub = p.add_subparsers(dest="verb", required=True)
+    s = sub.add_parser("inspect", help="ops, tensors, params, MACs of a model")
+    s.add_argument("model")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_inspect)
+    s = sub.add_parser("run", help="run one model on given inputs with one executor")
+    s.add_argument("model")
+    s.add_argument("-i", "--input", action="append", default=[], metavar="X.npy")
+    s.add_argument("--executor", default="reference", choices=names())
+    s.add_argument("--target", default=None)
+    s.add_argument("-o", "--output", metavar="OUT.npz")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except FitmlError as exc:
+        print(f"fitml: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug, not bad input: one line unless FITML_DEBUG is set
+        if os.environ.get("FITML_DEBUG"):
+            raise
+        print(f"fitml: internal error: {type(exc).__name__}: {exc} "
+              f"(set FITML_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Errors users see: one clear line each, mapped to the CLI's exit codes."""
+from __future__ import annotations
+
+
+class FitmlError(Exception):
+    """Base of every error fitml reports without a traceback."""
+
+    exit_code = 2
+
+
+class ModelError(FitmlError):
+    """The model file is unreadable, malformed, or uses something fitml does not support."""
+
+
+class UsageError(FitmlError):
+    """Bad command-line arguments or API arguments (shapes, sizes, names)."""
+
+
+class ToolchainMissing(FitmlError):
+    """A required external tool (cross compiler, QEMU) is not installed."""
+
+
+class DoesNotFit(FitmlError):
+    """The model does not fit the target's memory budget."""
+
+    exit_code = 1
+
+
+class NotEqual(FitmlError):
+    """An executor's outputs differ from the reference."""
+
+    exit_code = 1

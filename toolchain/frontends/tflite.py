@@ -1,0 +1,182 @@
+"""TFLite flatbuffer -> fitml Graph, with every index and size checked before use.
+
+Model files are untrusted input: a malformed file gives a ModelError naming the file and what is
+wrong, never a crash, a hang or a huge allocation.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+
+from ..errors import ModelError
+from ..ir import Graph, GraphError, Op, QuantParams, Tensor
+from ..ops import registry
+
+TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+IR_DTYPES = {"FLOAT32": "float32", "INT8": "int8", "UINT8": "uint8", "INT16": "int16",
+             "INT32": "int32", "INT64": "int64", "INT4": "int4", "BOOL": "bool"}
+MAX_TENSOR_BYTES = 1 << 30
+
+
+def _read_bytes(source) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), "<bytes>"
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return data, str(path)
+
+
+def _unpack(data: bytes, where: str) -> "schema.ModelT":
+    if len(data) == 0:
+        raise ModelError(f"{where}: empty file, not a TFLite model")
+    if len(data) < 16 or data[4:8] != b"TFL3":
+        raise ModelError(f"{where}: not a TFLite flatbuffer (no 'TFL3' identifier)")
+    try:
+        model = schema.ModelT.InitFromPackedBuf(data, 0)
+    except Exception as exc:  # the flatbuffers runtime raises many kinds on corrupt offsets
+        raise ModelError(f"{where}: corrupt or truncated TFLite flatbuffer "
+                         f"({type(exc).__name__})") from None
+    if model.version != 3:
+        raise ModelError(f"{where}: TFLite schema version {model.version}, expected 3")
+    if not model.subgraphs:
+        raise ModelError(f"{where}: model has no subgraph")
+    return model
+
+
+def _name(raw, index: int, taken: set[str]) -> str:
+    try:
+        name = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+    except Exception:
+        name = ""
+    name = name or f"tensor_{index}"
+    if name in taken:
+        name = f"{name}#{index}"
+    taken.add(name)
+    return name
+
+
+def _quant(qp, shape, where: str) -> QuantParams | None:
+    if qp is None or qp.scale is None or len(qp.scale) == 0:
+        return None
+    scale = np.asarray(qp.scale, np.float32)
+    zero = np.asarray(qp.zeroPoint if qp.zeroPoint is not None else [0], np.int64)
+    if zero.size not in (1, scale.size):
+        raise ModelError(f"{where}: {scale.size} scales but {zero.size} zero points")
+    axis = int(qp.quantizedDimension) if scale.size > 1 else None
+    if axis is not None and not 0 <= axis < len(shape):
+        raise ModelError(f"{where}: quantized dimension {axis} out of range for shape {shape}")
+    return QuantParams(scale, zero, axis)
+
+
+def _tensor(t, index: int, model, name: str, where: str) -> Tensor:
+    tname = f"{where}: tensor {index} ({name!r})"
+    type_name = TENSOR_TYPES.get(t.type, str(t.type))
+    if type_name not in IR_DTYPES:
+        raise ModelError(f"{tname}: type {type_name} is not supported "
+                         f"(supported: {', '.join(IR_DTYPES)})")
+    dtype = IR_DTYPES[type_name]
+    shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
+    if any(d < 0 for d in shape):
+        raise ModelError(f"{tname}: negative or dynamic dimension in {list(shape)}")
+    count = int(np.prod(shape, dtype=np.float64)) if shape else 1
+    itemsize = 1 if dtype == "int4" else np.dtype(dtype).itemsize
+    if count * itemsize > MAX_TENSOR_BYTES:
+        raise ModelError(f"{tname}: shape {list(shape)} is implausibly large")
+    if not 0 <= t.buffer < len(model.buffers or []):
+        raise ModelError(f"{tname}: buffer index {t.buffer} out of range")
+    raw = _buffer_bytes(model.buffers[t.buffer])
+    data = None
+    if raw is not None and len(raw):
+        data = _decode(raw, dtype, shape, count, tname)
+    if t.sparsity is not None:
+        raise ModelError(f"{tname}: sparse tensors are not supported")
+    return Tensor(name, shape, dtype, data, _quant(t.quantization, shape, tname))
+
+
+def _buffer_bytes(buf):
+    if buf is None or buf.data is None:
+        return None
+    if buf.offset not in (0, None) and buf.offset > 1:
+        raise ModelError("buffers stored outside the flatbuffer (offset/size) are not supported")
+    return np.asarray(buf.data, np.uint8).tobytes()
+
+
+def _decode(raw: bytes, dtype: str, shape, count: int, where: str) -> np.ndarray:
+    if dtype == "int4":
+        if len(raw) != (count + 1) // 2:
+            raise ModelError(f"{where}: int4 buffer has {len(raw)} bytes for {count} values")
+        packed = np.frombuffer(raw, np.uint8)
+        nibbles = np.stack([packed & 0x0F, packed >> 4], axis=-1).reshape(-1)[:count]
+        return ((nibbles.astype(np.int8) << 4) >> 4).reshape(shape)
+    expected = count * np.dtype(dtype).itemsize
+    if len(raw) != expected:
+        raise ModelError(f"{where}: buffer has {len(raw)} bytes, shape {list(shape)} of "
+                         f"{dtype} needs {expected}")
+    return np.frombuffer(raw, np.dtype(dtype).newbyteorder("<")).astype(dtype).reshape(shape)
+
+
+def _index(i: int, count: int, what: str) -> int:
+    if not -1 <= i < count:
+        raise ModelError(f"{what} index {i} out of range (model has {count})")
+    return i
+
+
+def _required(i: int, count: int, what: str) -> int:
+    if not 0 <= i < count:
+        raise ModelError(f"{what} index {i} out of range (model has {count})")
+    return int(i)
+
+
+def load_tflite(source) -> Graph:
+    """Read a .tflite file (path or bytes) into a validated Graph."""
+    data, where = _read_bytes(source)
+    model = _unpack(data, where)
+    sub = model.subgraphs[0]
+    raw_tensors = sub.tensors or []
+    taken: set[str] = set()
+    names = [_name(t.name, i, taken) for i, t in enumerate(raw_tensors)]
+    tensors = [_tensor(t, i, model, names[i], where) for i, t in enumerate(raw_tensors)]
+    codes = model.operatorCodes or []
+    ops = [_op(o, i, codes, names, where) for i, o in enumerate(sub.operators or [])]
+    inputs = [names[_required(i, len(names), f"{where}: graph input")] for i in sub.inputs or []]
+    outputs = [names[_required(i, len(names), f"{where}: graph output")]
+               for i in sub.outputs or []]
+    graph = Graph.build(tensors, ops, inputs, outputs,
+                        {"source": Path(where).name, "path": where, "format": "tflite"})
+    try:
+        return graph.validate()
+    except GraphError as exc:
+        raise ModelError(f"{where}: {exc}") from None
+
+
+def _op(o, index: int, codes, names, where: str) -> Op:
+    def tensor_name(i):
+        i = _index(int(i), len(names), f"{where}: operator {index}: tensor")
+        return "" if i < 0 else names[i]
+
+    outputs = [tensor_name(i) for i in (o.outputs if o.outputs is not None else [])]
+    if not 0 <= o.opcodeIndex < len(codes):
+        raise ModelError(f"{where}: operator {index}: opcode index {o.opcodeIndex} out of range")
+    code = codes[o.opcodeIndex]
+    builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+    kind = BUILTIN_NAMES.get(builtin, f"builtin #{builtin}")
+    if kind == "CUSTOM":
+        custom = code.customCode.decode("utf-8", "replace") if code.customCode else "?"
+        kind = f"CUSTOM ({custom})"
+    if kind not in registry.all_defs():
+        out = repr(outputs[0]) if outputs else "none"
+        raise ModelError(f"{where}: operator {kind} (node {index}, output tensor {out}) is not "
+                         f"supported; supported operators: {', '.join(registry.supported())}")
+    opdef = registry.get(kind)
+    try:
+        attrs = opdef.attrs_from_tflite(o.builtinOptions)
+    except (GraphError, AttributeError, TypeError, ValueError) as exc:
+        raise ModelError(f"{where}: operator {kind} (node {index}): bad options: {exc}") from None
+    inputs = [tensor_name(i) for i in (o.inputs if o.inputs is not None else [])]
+    return Op(kind, inputs, outputs, attrs, name=f"{kind.lower()}_{index}")

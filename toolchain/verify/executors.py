@@ -1,0 +1,92 @@
+"""One calling convention for every executor: (graph, inputs, **options) -> RunResult.
+
+Tests are parametrized over these names; the CLI's `--executor` picks one.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import FitmlError, ModelError
+from ..ir import Graph
+from . import reference
+
+
+@dataclass
+class RunResult:
+    outputs: list[np.ndarray]
+    stats: dict = field(default_factory=dict)
+
+
+Executor = Callable[..., RunResult]
+_EXECUTORS: dict[str, Executor] = {}
+
+
+def executor(name: str):
+    def wrap(fn: Executor) -> Executor:
+        _EXECUTORS[name] = fn
+        return fn
+    return wrap
+
+
+def get_executor(name: str) -> Executor:
+    if name not in _EXECUTORS:
+        raise FitmlError(f"unknown executor {name!r}; available: {', '.join(sorted(_EXECUTORS))}")
+    return _EXECUTORS[name]
+
+
+def names() -> list[str]:
+    return sorted(_EXECUTORS)
+
+
+def tflite_bytes(graph: Graph) -> bytes:
+    """The flatbuffer to hand an oracle: the source file when the graph was read from one."""
+    src = graph.metadata.get("path")
+    if graph.metadata.get("format") == "tflite" and src and Path(src).is_file():
+        return Path(src).read_bytes()
+    from ..backends.tflite import write_tflite
+    return write_tflite(graph)
+
+
+@executor("reference")
+def run_reference(graph: Graph, inputs: Sequence[np.ndarray], **_) -> RunResult:
+    return RunResult(reference.run_graph(graph, inputs))
+
+
+def _isolated(target, model: bytes, inputs):
+    """Run an oracle interpreter in a child process: a crash there must not kill fitml."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        future = pool.submit(target, model, [np.asarray(x) for x in inputs])
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise ModelError(f"{target.__module__} crashed on this model") from None
+        except Exception as exc:
+            raise ModelError(f"interpreter failed: {exc}") from None
+
+
+def _cast_inputs(graph: Graph, inputs):
+    return reference.check_inputs(graph, inputs)
+
+
+@executor("tflm")
+def run_tflm_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunResult:
+    from .tflm import run_tflm
+    model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
+    outs = _isolated(run_tflm, model, args) if isolate else run_tflm(model, args)
+    return RunResult(outs)
+
+
+@executor("litert")
+def run_litert_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunResult:
+    from .litert import run_litert
+    model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
+    outs = _isolated(run_litert, model, args) if isolate else run_litert(model, args)
+    return RunResult(outs)
