@@ -71,6 +71,11 @@ class OpDef:
         return None
 
     @staticmethod
+    def lower_c(node: Node):
+        """The C kernel call for this node (a backends.clower.CCall)."""
+        raise NotImplementedError(f"{node.op.kind} has no C lowering yet")
+
+    @staticmethod
     def macs(node: Node) -> int:
         """Multiply-accumulates per inference (0 for data movement)."""
         return 0

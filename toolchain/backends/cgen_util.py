@@ -1,0 +1,55 @@
+"""Rendering numbers, arrays and struct initializers as C text; escaping untrusted strings."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .clower import CArray
+
+
+def c_comment(text: str, limit: int = 80) -> str:
+    """Make untrusted text safe inside /* */: printable ASCII only, no comment terminators."""
+    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in str(text))
+    text = text.replace("*/", "*_/").replace("/*", "/_*")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def c_identifier(text: str) -> str:
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    if not ident or ident[0].isdigit():
+        ident = "m_" + ident
+    return ident
+
+
+def c_int(value: int) -> str:
+    value = int(value)
+    if value == -(1 << 31):
+        return "(-2147483647 - 1)"
+    if value >= 1 << 31 or value < -(1 << 31):
+        return f"{value}LL"
+    return str(value)
+
+
+def c_float(value: float) -> str:
+    v = np.float32(value)
+    if np.isnan(v):
+        return "(0.0f / 0.0f)"
+    if np.isinf(v):
+        return "(1.0f / 0.0f)" if v > 0 else "(-1.0f / 0.0f)"
+    text = f"{float(v):.9g}"
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return text + "f"
+
+
+def c_array_body(arr: CArray, per_line: int = 16) -> str:
+    values = arr.values
+    if arr.ctype == "float":
+        items = [c_float(v) for v in values]
+    else:
+        items = [c_int(v) for v in values.tolist()]
+    if not items:
+        return "0"
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return ",\n    ".join(lines)

@@ -1,0 +1,53 @@
+"""What an op's C lowering returns: one kernel call with a constant parameter struct.
+
+Each op file's `lower_c(node, ctx)` returns a `CCall`; the C backend turns it into
+`static const <params_type> p = {...}; status = <kernel>(&p, args...);` in model.c and emits every
+`CArray` into model_weights.c. Nothing from the model file reaches C except numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+CTYPES = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "int32_t": np.int32,
+          "uint32_t": np.uint32, "float": np.float32, "int64_t": np.int64}
+
+
+@dataclass(frozen=True, eq=False)
+class CArray:
+    """A constant array (weights, multipliers, shifts, LUTs) emitted into model_weights.c."""
+
+    values: np.ndarray
+    ctype: str
+    role: str = "param"           # "weights" arrays are placed in the weights memory region
+
+    def __post_init__(self):
+        object.__setattr__(self, "values",
+                           np.ascontiguousarray(self.values, CTYPES[self.ctype]).ravel())
+
+
+@dataclass(frozen=True)
+class TensorRef:
+    """A graph tensor: resolved to an arena pointer (activation) or a weights array (const)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """The op's caller-owned scratch buffer (size in CCall.scratch_bytes)."""
+
+
+Arg = Union[TensorRef, Scratch, CArray, str]
+
+
+@dataclass(frozen=True)
+class CCall:
+    kernel: str                       # e.g. "fitml_conv_s8"
+    params_type: str | None           # e.g. "fitml_conv_params"; None: kernel takes no struct
+    params: dict[str, Any] = field(default_factory=dict)
+    args: tuple[Arg, ...] = ()        # after &params, in the kernel's order
+    scratch_bytes: int = 0
+    alias_of: str | None = None       # RESHAPE-like ops: output shares the input's bytes

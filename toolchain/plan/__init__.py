@@ -1,0 +1,1 @@
+"""Memory planning: where every activation lives in the static arena."""
