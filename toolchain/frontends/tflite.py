@@ -88,7 +88,7 @@ def _tensor(t, index: int, model, name: str, where: str) -> Tensor:
     itemsize = 1 if dtype == "int4" else np.dtype(dtype).itemsize
     if count * itemsize > MAX_TENSOR_BYTES:
         raise ModelError(f"{tname}: shape {list(shape)} is implausibly large")
-    if not 0 <= t.buffer < len(model.buffers or []):
+    if not 0 <= t.buffer < len(_seq(model.buffers)):
         raise ModelError(f"{tname}: buffer index {t.buffer} out of range")
     raw = _buffer_bytes(model.buffers[t.buffer])
     data = None
@@ -127,6 +127,11 @@ def _index(i: int, count: int, what: str) -> int:
     return i
 
 
+def _seq(value):
+    """Object-API vectors are None, lists or numpy arrays (never test them for truth)."""
+    return [] if value is None else value
+
+
 def _required(i: int, count: int, what: str) -> int:
     if not 0 <= i < count:
         raise ModelError(f"{what} index {i} out of range (model has {count})")
@@ -138,15 +143,15 @@ def load_tflite(source) -> Graph:
     data, where = _read_bytes(source)
     model = _unpack(data, where)
     sub = model.subgraphs[0]
-    raw_tensors = sub.tensors or []
+    raw_tensors = _seq(sub.tensors)
     taken: set[str] = set()
     names = [_name(t.name, i, taken) for i, t in enumerate(raw_tensors)]
     tensors = [_tensor(t, i, model, names[i], where) for i, t in enumerate(raw_tensors)]
-    codes = model.operatorCodes or []
-    ops = [_op(o, i, codes, names, where) for i, o in enumerate(sub.operators or [])]
-    inputs = [names[_required(i, len(names), f"{where}: graph input")] for i in sub.inputs or []]
+    codes = _seq(model.operatorCodes)
+    ops = [_op(o, i, codes, names, where) for i, o in enumerate(_seq(sub.operators))]
+    inputs = [names[_required(i, len(names), f"{where}: graph input")] for i in _seq(sub.inputs)]
     outputs = [names[_required(i, len(names), f"{where}: graph output")]
-               for i in sub.outputs or []]
+               for i in _seq(sub.outputs)]
     graph = Graph.build(tensors, ops, inputs, outputs,
                         {"source": Path(where).name, "path": where, "format": "tflite"})
     try:
@@ -160,7 +165,7 @@ def _op(o, index: int, codes, names, where: str) -> Op:
         i = _index(int(i), len(names), f"{where}: operator {index}: tensor")
         return "" if i < 0 else names[i]
 
-    outputs = [tensor_name(i) for i in (o.outputs if o.outputs is not None else [])]
+    outputs = [tensor_name(i) for i in _seq(o.outputs)]
     if not 0 <= o.opcodeIndex < len(codes):
         raise ModelError(f"{where}: operator {index}: opcode index {o.opcodeIndex} out of range")
     code = codes[o.opcodeIndex]
@@ -178,5 +183,5 @@ def _op(o, index: int, codes, names, where: str) -> Op:
         attrs = opdef.attrs_from_tflite(o.builtinOptions)
     except (GraphError, AttributeError, TypeError, ValueError) as exc:
         raise ModelError(f"{where}: operator {kind} (node {index}): bad options: {exc}") from None
-    inputs = [tensor_name(i) for i in (o.inputs if o.inputs is not None else [])]
+    inputs = [tensor_name(i) for i in _seq(o.inputs)]
     return Op(kind, inputs, outputs, attrs, name=f"{kind.lower()}_{index}")

@@ -1,0 +1,226 @@
+"""IR Graph -> .tflite flatbuffer (schema version 3), through the TFLite object API.
+
+One subgraph; constants get one buffer each (16-byte aligned), activations share the empty
+buffer 0. Output is deterministic: the same graph always gives the same bytes.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+
+import flatbuffers
+import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+
+from ..ir import Graph, GraphError, Tensor
+from ..ops import registry
+
+PRODUCER = "fitml"
+try:
+    PRODUCER_VERSION = importlib.metadata.version("fitml")
+except importlib.metadata.PackageNotFoundError:  # running from a source tree
+    PRODUCER_VERSION = "0+unknown"
+FORMAT_VERSION = 3
+BUFFER_ALIGN = 16
+MAX_FLATBUFFER = 2**31 - 2**20  # flatbuffers use signed 32-bit offsets; leave room for tables
+
+TENSOR_TYPES = {"float32": schema.TensorType.FLOAT32, "int8": schema.TensorType.INT8,
+                "uint8": schema.TensorType.UINT8, "int16": schema.TensorType.INT16,
+                "int32": schema.TensorType.INT32, "int64": schema.TensorType.INT64,
+                "int4": schema.TensorType.INT4, "bool": schema.TensorType.BOOL}
+
+# Operator versions, after TFLite's tools/versioning/op_version.cc: what the converter writes
+# for the common cases. TFLM ignores versions; LiteRT only needs one its kernels register.
+# By first-input dtype; unlisted (kind, dtype) pairs are version 1.
+VERSIONS = {
+    "int8": {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "TRANSPOSE_CONV": 2,
+             "ADD": 2, "SUB": 2, "MUL": 2, "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2,
+             "SOFTMAX": 2, "LOG_SOFTMAX": 2, "LOGISTIC": 2, "TANH": 2, "RELU": 2, "RELU6": 2,
+             "CONCATENATION": 2, "PAD": 2, "PADV2": 2, "MEAN": 2, "SUM": 2, "REDUCE_MAX": 2,
+             "REDUCE_MIN": 2, "TRANSPOSE": 2, "STRIDED_SLICE": 2, "SLICE": 2, "SPLIT_V": 2,
+             "GATHER": 2, "DEQUANTIZE": 2, "MAXIMUM": 2, "MINIMUM": 2, "PACK": 2, "UNPACK": 2,
+             "RESIZE_NEAREST_NEIGHBOR": 2, "RESIZE_BILINEAR": 2, "BATCH_TO_SPACE_ND": 2,
+             "SPACE_TO_BATCH_ND": 2, "SPACE_TO_DEPTH": 2, "DEPTH_TO_SPACE": 2, "ARG_MAX": 2,
+             "ARG_MIN": 2, "SQUARED_DIFFERENCE": 2, "BATCH_MATMUL": 2, "TILE": 3, "GELU": 2,
+             "EXP": 2, "LOG": 2, "EQUAL": 2, "NOT_EQUAL": 2, "LESS": 2, "GREATER": 2},
+    "int16": {"CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "FULLY_CONNECTED": 7, "ADD": 3, "SUB": 5,
+              "MUL": 4, "AVERAGE_POOL_2D": 3, "MAX_POOL_2D": 3, "SOFTMAX": 3, "LOGISTIC": 3,
+              "TANH": 3, "RELU": 3, "RELU6": 3, "LEAKY_RELU": 2, "CONCATENATION": 3, "PAD": 3,
+              "PADV2": 3, "MEAN": 3, "TRANSPOSE": 5, "SLICE": 4, "DEQUANTIZE": 3,
+              "MAXIMUM": 4, "MINIMUM": 4, "RESIZE_NEAREST_NEIGHBOR": 4, "RESIZE_BILINEAR": 4,
+              "BATCH_MATMUL": 3, "GATHER": 4, "PACK": 3, "UNPACK": 4},
+}
+
+
+def op_version(kind: str, ins, outs=(), attrs=None) -> int:
+    """The operator version to write for `kind` with these tensors and attributes."""
+    attrs = attrs or {}
+    x = ins[0] if ins else None
+    w = ins[1] if len(ins) > 1 else None
+    a, b = (x.dtype if x else None), (w.dtype if w else None)
+    per_channel = bool(w and w.quant and w.quant.per_channel)
+    if kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") and a == "float32":
+        if b != "int8":
+            if kind == "FULLY_CONNECTED" and len(ins) == 2:
+                return 6
+            if kind == "DEPTHWISE_CONV_2D" and tuple(attrs.get("dilation", (1, 1))) != (1, 1):
+                return 2
+            return 5 if kind == "FULLY_CONNECTED" and attrs.get("keep_num_dims") else 1
+        hybrid = {"CONV_2D": (2, 5), "DEPTHWISE_CONV_2D": (4, 6), "FULLY_CONNECTED": (3, 12)}
+        return hybrid[kind][per_channel]
+    if kind == "CONV_2D" and x and w and len(x.shape) == 4 and x.shape[3] != w.shape[3]:
+        return 6  # grouped convolution
+    if b == "int4" and a == "int8":
+        return {"CONV_2D": 7, "DEPTHWISE_CONV_2D": 7, "FULLY_CONNECTED": 10}.get(kind, 1)
+    if kind == "FULLY_CONNECTED" and a == "int8":
+        return 6 if len(ins) == 2 else 5 if attrs.get("keep_num_dims") else 4
+    if kind == "QUANTIZE":
+        y = outs[0] if outs else None
+        if "int4" in (a, y and y.dtype):
+            return 4
+        return 3 if y and y.quant and y.quant.per_channel else 2 if y and y.dtype == "int16" else 1
+    return VERSIONS.get(a, {}).get(kind, 1)
+
+
+class _AlignedBufferT(schema.BufferT):
+    """A BufferT whose byte vector starts on a BUFFER_ALIGN boundary (for SIMD kernels)."""
+
+    def Pack(self, builder):
+        data = None
+        if self.data is not None:
+            raw = bytes(self.data)
+            builder.StartVector(1, len(raw), BUFFER_ALIGN)
+            builder.head = builder.head - len(raw)
+            builder.Bytes[builder.head:builder.head + len(raw)] = raw
+            builder.vectorNumElems = len(raw)
+            data = builder.EndVector()
+        schema.BufferStart(builder)
+        if data is not None:
+            schema.BufferAddData(builder, data)
+        return schema.BufferEnd(builder)
+
+
+def pack_int4(values: np.ndarray) -> bytes:
+    """int4 values (one per int8) -> bytes, two per byte, low nibble first (TFLite order)."""
+    v = (np.asarray(values, np.int8).reshape(-1) & 0x0F).astype(np.uint8)
+    if v.size % 2:
+        v = np.append(v, np.uint8(0))
+    return (v[0::2] | (v[1::2] << 4)).astype(np.uint8).tobytes()
+
+
+def tensor_bytes(t: Tensor) -> bytes:
+    """Little-endian raw bytes of a constant (int4: data unpacked in `t.shape`, or packed)."""
+    if t.dtype == "int4" and tuple(t.data.shape) == t.shape:
+        raw = pack_int4(t.data)
+    elif t.dtype == "int4":
+        raw = np.ascontiguousarray(t.data).astype(np.uint8, copy=False).tobytes()
+    else:
+        want = np.dtype(t.dtype if t.dtype != "bool" else np.bool_).newbyteorder("<")
+        raw = np.ascontiguousarray(t.data, dtype=want).tobytes()
+    if len(raw) != t.nbytes:
+        raise GraphError(f"constant {t.name!r}: {len(raw)} bytes of data for "
+                         f"{t.dtype}{list(t.shape)} ({t.nbytes} bytes)")
+    return raw
+
+
+def _quantization(t: Tensor):
+    q = t.quant
+    if q is None:
+        return None
+    out = schema.QuantizationParametersT()
+    out.scale = [float(s) for s in q.scale]
+    zps = np.broadcast_to(q.zero_point, q.scale.shape)
+    out.zeroPoint = [int(z) for z in zps]
+    if q.axis is not None:
+        out.quantizedDimension = int(q.axis) % max(len(t.shape), 1)
+    return out
+
+
+def _tensor(t: Tensor, buffer: int):
+    out = schema.TensorT()
+    out.name = t.name
+    out.shape = [int(d) for d in t.shape]
+    out.type = TENSOR_TYPES[t.dtype]
+    out.buffer = buffer
+    out.quantization = _quantization(t)
+    return out
+
+
+def _operator(graph: Graph, op, index: dict[str, int], opcodes: dict, codes: list):
+    opdef = registry.get(op.kind)
+    code = getattr(schema.BuiltinOperator, op.kind, None)
+    if code is None:
+        raise GraphError(f"op kind {op.kind!r} is not a TFLite builtin operator")
+    key = (op.kind, op_version(op.kind, graph.op_inputs(op), graph.op_outputs(op),
+                                op.attrs))
+    if key not in opcodes:
+        oc = schema.OperatorCodeT()
+        oc.builtinCode, oc.deprecatedBuiltinCode = code, min(code, 127)
+        oc.version = key[1]
+        opcodes[key] = len(codes)
+        codes.append(oc)
+    out = schema.OperatorT()
+    out.opcodeIndex = opcodes[key]
+    out.inputs = [index[n] if n else -1 for n in op.inputs]
+    out.outputs = [index[n] for n in op.outputs]
+    options = opdef.attrs_to_tflite(dict(op.attrs))
+    if options is not None:
+        out.builtinOptionsType = getattr(schema.BuiltinOptions, opdef.tflite_options)
+        out.builtinOptions = options
+    return out
+
+
+def build_model(graph: Graph, metadata: dict[str, str] | None = None) -> schema.ModelT:
+    """The object-API ModelT for `graph` (what `write_tflite` packs)."""
+    total = sum(t.nbytes for t in graph.tensors.values() if t.is_const)
+    if total >= MAX_FLATBUFFER:
+        raise GraphError(f"{total} bytes of constants: flatbuffers are limited to 2 GB")
+    buffers = [_AlignedBufferT()]  # buffer 0: the empty sentinel every activation shares
+    tensors, index = [], {}
+    for name, t in graph.tensors.items():
+        buf = 0
+        if t.is_const:
+            b = _AlignedBufferT()
+            b.data = tensor_bytes(t)
+            buf = len(buffers)
+            buffers.append(b)
+        index[name] = len(tensors)
+        tensors.append(_tensor(t, buf))
+    opcodes, codes = {}, []
+    sub = schema.SubGraphT()
+    sub.tensors = tensors
+    sub.inputs = [index[n] for n in graph.inputs]
+    sub.outputs = [index[n] for n in graph.outputs]
+    sub.operators = [_operator(graph, op, index, opcodes, codes) for op in graph.ops]
+    sub.name = "main"
+    model = schema.ModelT()
+    model.version = FORMAT_VERSION
+    model.description = f"{PRODUCER} {PRODUCER_VERSION}"
+    model.operatorCodes = codes
+    model.subgraphs = [sub]
+    if metadata is not None:
+        blob = _AlignedBufferT()
+        blob.data = json.dumps({"producer": PRODUCER, "producer_version": PRODUCER_VERSION,
+                                **metadata}, sort_keys=True).encode()
+        entry = schema.MetadataT()
+        entry.name, entry.buffer = PRODUCER, len(buffers)
+        buffers.append(blob)
+        model.metadata = [entry]
+    model.buffers = buffers
+    return model
+
+
+def write_tflite(graph: Graph, metadata: dict[str, str] | None = None) -> bytes:
+    """Serialize `graph` to .tflite bytes; `metadata` goes to a "fitml" JSON metadata buffer."""
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(build_model(graph, metadata).Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def read_metadata(model: bytes) -> dict[str, str] | None:
+    """The "fitml" JSON metadata of a .tflite written by `write_tflite` (None when absent)."""
+    m = schema.ModelT.InitFromPackedBuf(bytes(model), 0)
+    for entry in m.metadata or []:
+        if entry.name in (PRODUCER, PRODUCER.encode()):
+            return json.loads(bytes(bytearray(m.buffers[entry.buffer].data)).decode())
+    return None
