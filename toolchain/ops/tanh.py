@@ -1,0 +1,35 @@
+"""TANH: float32, or int8 -> int8 with TFLM's gemmlowp fixed-point tanh.
+
+int8 shares LOGISTIC's Q4.27 input rescale and radius. TFLM checks nothing about the output
+and adds no output offset: the result is read as scale 1/128, zero point 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..quant import fixedpoint as fp
+from ..quant import gemmlowp as gl
+from .logistic import INPUT_INTEGER_BITS, check_int8_io, infer_same, rescale_q4, saturate
+from .registry import Node, OpDef, register
+
+
+@register
+class Tanh(OpDef):
+    kind = "TANH"
+
+    @staticmethod
+    def infer(op, ins):
+        return infer_same("TANH", ins)
+
+    @staticmethod
+    def check(op, ins, outs):
+        check_int8_io("TANH", ins, outs)
+
+    @staticmethod
+    def reference(node: Node, args):
+        if not node.quantized:
+            return [np.tanh(np.asarray(args[0], np.float32)).astype(np.float32)]
+        x, a, radius = rescale_q4(args[0], node)
+        y = gl.tanh(a, INPUT_INTEGER_BITS)
+        inside = np.clip(fp.rdbpot(y, 31 - 7), -128, 127)
+        return [saturate(x, radius, inside)]

@@ -1,0 +1,111 @@
+"""gemmlowp fixed-point transcendentals on numpy int64 arrays holding int32 raw values.
+
+A FixedPoint<int32, I> raw r stands for r / 2^(31-I). These are the functions TFLite Micro's
+int8 SOFTMAX, LOGISTIC and TANH call (gemmlowp fixedpoint.h, TFLM common.h GetReciprocal);
+they must match bit for bit, so every step is the C arithmetic: `*` is SRDHM, `+`/`-` wrap
+in int32, Rescale is a saturating shift (see shared TFLITE_INT8.md).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .fixedpoint import INT32_MAX, i64, rdbpot, rounding_half_sum, sat_shl, srdhm, wrap32
+
+ONE_Q0 = INT32_MAX                  # One() of FixedPoint<int32, 0>
+EXP_MINUS_ONE_EIGHTH = 1895147668   # exp(-1/8) in Q0.31
+ONE_THIRD = 715827883               # 1/3 in Q0.31
+# exp(-2^k) in Q0.31 for k = -2..4: the barrel shifter of exp_on_negative_values
+EXP_BARREL = {-2: 1672461947, -1: 1302514674, 0: 790015084, 1: 290630308, 2: 39332535,
+              3: 720401, 4: 242}
+C48_OVER_17 = 1515870810            # 48/17 in Q2.29
+CNEG32_OVER_17 = -1010580540        # -32/17 in Q2.29
+
+
+def _add(a, b) -> np.ndarray:
+    return wrap32(i64(a) + i64(b))
+
+
+def _sub(a, b) -> np.ndarray:
+    return wrap32(i64(a) - i64(b))
+
+
+def exp_quarter(a) -> np.ndarray:
+    """exp(a) for a in [-1/4, 0), Q0.31 in and out: Taylor series around -1/8."""
+    x = _add(a, 1 << 28)
+    x2 = srdhm(x, x)
+    x3 = srdhm(x2, x)
+    x4 = srdhm(x2, x2)
+    poly = rdbpot(_add(srdhm(_add(rdbpot(x4, 2), x3), ONE_THIRD), x2), 1)
+    return _add(EXP_MINUS_ONE_EIGHTH, srdhm(EXP_MINUS_ONE_EIGHTH, _add(x, poly)))
+
+
+def exp_on_negative_values(a, integer_bits: int) -> np.ndarray:
+    """exp(a) for a <= 0 given as Q(I).(31-I) raw; result in Q0.31 (exp(0) = 2^31 - 1)."""
+    a = i64(a)
+    frac = 31 - integer_bits
+    quarter = 1 << (frac - 2)
+    r = _sub(a & (quarter - 1), quarter)     # a mod 1/4, shifted into [-1/4, 0)
+    y = exp_quarter(sat_shl(r, integer_bits))
+    remainder = _sub(r, a)                   # the multiple of 1/4 still to apply
+    for k, mult in EXP_BARREL.items():
+        if integer_bits > k:
+            bit = ((remainder >> (frac + k)) & 1).astype(bool)
+            y = np.where(bit, srdhm(y, mult), y)
+    if integer_bits > 5:
+        y = np.where(a < -(1 << (36 - integer_bits)), 0, y)
+    return np.where(a == 0, ONE_Q0, y)
+
+
+def _newton_half_reciprocal(half_denominator) -> np.ndarray:
+    """Q2.29 approximation of 1 / half_denominator (three Newton-Raphson steps)."""
+    h = i64(half_denominator)
+    x = _add(C48_OVER_17, srdhm(h, CNEG32_OVER_17))
+    for _ in range(3):
+        one_minus_hx = _sub(1 << 29, srdhm(h, x))
+        x = _add(x, sat_shl(srdhm(x, one_minus_hx), 2))
+    return x
+
+
+def one_over_one_plus_x(a) -> np.ndarray:
+    """1 / (1 + a) for a in [0, 1), Q0.31 in and out."""
+    x = _newton_half_reciprocal(rounding_half_sum(a, ONE_Q0))
+    return sat_shl(x, 1)
+
+
+def one_minus_x_over_one_plus_x(a) -> np.ndarray:
+    """(1 - a) / (1 + a) for a in [0, 1), Q0.31 in and out."""
+    x = _newton_half_reciprocal(rounding_half_sum(a, ONE_Q0))
+    return sat_shl(_sub(x, 1 << 29), 2)
+
+
+def logistic(a, integer_bits: int) -> np.ndarray:
+    """1 / (1 + exp(-a)) for a in Q(I).(31-I); result Q0.31 (logistic(0) = 2^30)."""
+    a = i64(a)
+    neg_abs = np.where(a > 0, _sub(0, a), a)
+    p = one_over_one_plus_x(exp_on_negative_values(neg_abs, integer_bits))
+    return np.where(a == 0, 1 << 30, np.where(a > 0, p, _sub(ONE_Q0, p)))
+
+
+def tanh(a, integer_bits: int) -> np.ndarray:
+    """tanh(a) for a in Q(I).(31-I); result Q0.31."""
+    a = i64(a)
+    neg_abs = np.where(a < 0, a, _sub(0, a))
+    # the raw of -|a| relabelled with one more integer bit is the value -2|a|
+    t = one_minus_x_over_one_plus_x(exp_on_negative_values(neg_abs, integer_bits + 1))
+    return np.where(a == 0, 0, np.where(a < 0, _sub(0, t), t))
+
+
+def clz32(x) -> np.ndarray:
+    """Count of leading zeros of x as uint32 (32 for zero)."""
+    u = i64(x) & 0xFFFFFFFF
+    _, exponent = np.frexp(u.astype(np.float64))   # exact: u < 2^53
+    return 32 - exponent.astype(np.int64)
+
+
+def get_reciprocal(x, integer_digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """TFLM GetReciprocal: (Q0.31 raw of 2^-nb / (x as Q(digits)), num_bits_over_unit nb)."""
+    u = i64(x) & 0xFFFFFFFF
+    headroom_plus_one = clz32(u)
+    bits_over_unit = integer_digits - headroom_plus_one
+    shifted_minus_one = wrap32(((u << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31))
+    return one_over_one_plus_x(shifted_minus_one), bits_over_unit
