@@ -1,0 +1,100 @@
+"""ADD and SUB share one int8 arithmetic (TFLM `AddFunc` / `SubFunc`): each input is shifted
+left by 20 and rescaled to twice the larger input scale with its own rounding, the two are
+added (or subtracted), then rescaled to the output. It does not reduce to one multiplier.
+
+All three multipliers are derived in double for both ops. TFLITE_INT8.md (TFLM 90b983c2) says
+SUB derives them in float32, but the tflite-micro build we verify against, and LiteRT, use
+double for SUB too (tests/test_ops_elementwise.py shows the float32 variant disagreeing);
+`addsub_multipliers(float32=True)` keeps that variant for comparison only.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import GraphError
+from ..quant import fixedpoint as fp
+from . import broadcast, common
+from .registry import Node, OpDef
+
+LEFT_SHIFT = 20
+DTYPES = ("float32", "int8", "int32")
+
+
+def addsub_multipliers(s1: float, s2: float, s_out: float, float32: bool = False):
+    """[(M1, shift1), (M2, shift2), (M_out, shift_out)] and the real output multiplier."""
+    if float32:  # old TFLM SUB: every quotient evaluated in float32, then widened
+        f1, f2, fo = np.float32(s1), np.float32(s2), np.float32(s_out)
+        twice = np.float32(2) * max(f1, f2)
+        reals = [float(f1 / twice), float(f2 / twice),
+                 float(twice / (np.float32(1 << LEFT_SHIFT) * fo))]
+    else:
+        twice = 2.0 * max(float(s1), float(s2))
+        reals = [float(s1) / twice, float(s2) / twice,
+                 twice / ((1 << LEFT_SHIFT) * float(s_out))]
+    return [fp.quantize_multiplier(m) for m in reals], reals[2]
+
+
+def _scale_down(x: np.ndarray, mult: int, shift: int) -> np.ndarray:
+    """MultiplyByQuantizedMultiplierSmallerThanOneExp (shift <= 0)."""
+    return fp.rdbpot(fp.srdhm(x, mult), -shift)
+
+
+def addsub_int8(q1, q2, zp1: int, zp2: int, zp_out: int, params, sign: int,
+                lo: int, hi: int) -> np.ndarray:
+    """Per-element TFLM int8 ADD (sign=+1) / SUB (sign=-1), with numpy broadcasting."""
+    (m1, e1), (m2, e2), (mo, eo) = params
+    a1 = _scale_down((fp.i64(q1) - zp1) << LEFT_SHIFT, m1, e1)
+    a2 = _scale_down((fp.i64(q2) - zp2) << LEFT_SHIFT, m2, e2)
+    total = fp.wrap32(a1 + sign * a2)
+    out = _scale_down(total, mo, eo) + zp_out
+    return np.clip(out, lo, hi).astype(np.int8)
+
+
+class AddSubBase(OpDef):
+    """Shared definition; subclasses set kind, tflite_options, SIGN and OPTIONS."""
+
+    SIGN = 1
+    OPTIONS = None  # object-API options class, e.g. schema.AddOptionsT
+
+    @classmethod
+    def infer(cls, op, ins):
+        return broadcast.binary_infer(cls.kind, ins, DTYPES)
+
+    @classmethod
+    def check(cls, op, ins, outs):
+        if ins[0].dtype != "int8":
+            return
+        broadcast.check_per_tensor(cls.kind, (ins[0], ins[1], outs[0]))
+        params, real_out = addsub_multipliers(ins[0].quant.s, ins[1].quant.s,
+                                              outs[0].quant.s)
+        if not real_out < 1.0 or any(shift > 0 for _, shift in params):
+            raise GraphError(f"{cls.kind}: output scale {outs[0].quant.s:g} too small for "
+                             f"input scales {ins[0].quant.s:g}, {ins[1].quant.s:g} "
+                             f"(output multiplier {real_out:g} must be < 1)")
+
+    @classmethod
+    def reference(cls, node: Node, args):
+        x, y = args[0], args[1]
+        act = node.attr("activation", "NONE")
+        dtype = node.ins[0].dtype
+        if dtype == "float32":
+            z = x.astype(np.float32) + np.float32(cls.SIGN) * y.astype(np.float32)
+            return [fp.float_activation(z.astype(np.float32), act)]
+        if dtype == "int32":  # TFLM ignores the fused activation on int32
+            return [fp.wrap32(fp.i64(x) + cls.SIGN * fp.i64(y)).astype(np.int32)]
+        (s1, zp1), (s2, zp2) = common.qparams(node.ins[0]), common.qparams(node.ins[1])
+        s_out, zp_out = common.qparams(node.outs[0])
+        params, _ = addsub_multipliers(s1, s2, s_out)
+        lo, hi = common.output_bounds(act, node.outs[0])
+        return [addsub_int8(x, y, zp1, zp2, zp_out, params, cls.SIGN, lo, hi)]
+
+    @staticmethod
+    def attrs_from_tflite(o):
+        code = common.options_get(o, "fusedActivationFunction", 0)
+        return dict(activation=common.activation_name(code))
+
+    @classmethod
+    def attrs_to_tflite(cls, attrs):
+        o = cls.OPTIONS()
+        o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
+        return o

@@ -1,0 +1,47 @@
+"""DEQUANTIZE: int8 / uint8 / int16 -> float32 as (float)((double)s * (q - zp)).
+
+That is the correctly rounded float32 product, so per-channel parameters (TFLite's
+PerChannelDequantize, float math) give the same values; both are supported.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import GraphError
+from . import common
+from .registry import Node, OpDef, register
+
+DTYPES = ("int8", "uint8", "int16")
+
+
+@register
+class Dequantize(OpDef):
+    kind = "DEQUANTIZE"
+    tflite_options = None
+
+    @staticmethod
+    def infer(op, ins):
+        x = common.need(ins[0] if ins else None, "input", "DEQUANTIZE")
+        if x.dtype not in DTYPES:
+            raise GraphError(f"DEQUANTIZE: input dtype {x.dtype} not supported "
+                             f"(supported: {', '.join(DTYPES)})")
+        return [(x.shape, "float32")]
+
+    @staticmethod
+    def check(op, ins, outs):
+        if ins[0].quant is None:
+            raise GraphError(f"DEQUANTIZE: input {ins[0].name!r} has no quantization")
+
+    @staticmethod
+    def reference(node: Node, args):
+        x, q = node.ins[0], node.ins[0].quant
+        scale = q.scale.astype(np.float64)
+        zp = np.broadcast_to(q.zero_point, scale.shape)
+        if q.per_channel:
+            shape = [1] * len(x.shape)
+            shape[q.axis] = -1
+            scale, zp = scale.reshape(shape), zp.reshape(shape)
+        else:
+            scale, zp = scale[0], zp[0]
+        value = scale * (np.asarray(args[0], np.int64) - zp)
+        return [value.astype(np.float32)]

@@ -1,0 +1,57 @@
+"""RELU: max(x, 0). Quantized (int8; int16 with zero points 0) it is a requantization.
+
+TFLM (activations_common.cc CalculateReluOpData, ReluQuantized): (M, shift) from
+(double)s_in/(double)s_out, out = clamp(MBQM(q - zp_in) + zp_out, max(qmin, zp_out), qmax).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import GraphError
+from . import broadcast, common
+from .quantize import limits, requantize_codes
+from .registry import Node, OpDef, register
+
+DTYPES = ("float32", "int8", "int16")
+
+
+def unary_infer(kind: str, ins) -> list:
+    """Same shape and dtype as the single input, for a float32/int8/int16 activation."""
+    x = common.need(ins[0] if ins else None, "input", kind)
+    if x.dtype not in DTYPES:
+        raise GraphError(f"{kind}: dtype {x.dtype} not supported (supported: "
+                         f"{', '.join(DTYPES)})")
+    return [(x.shape, x.dtype)]
+
+
+def unary_check(kind: str, ins, outs) -> None:
+    """Quantized: per-tensor params on input and output; int16 needs zero points 0."""
+    if ins[0].dtype == "float32":
+        return
+    broadcast.check_per_tensor(kind, (ins[0], outs[0]))
+    if ins[0].dtype == "int16" and (ins[0].quant.zp or outs[0].quant.zp):
+        raise GraphError(f"{kind}: int16 input and output need zero point 0")
+
+
+@register
+class Relu(OpDef):
+    kind = "RELU"
+    tflite_options = None
+
+    @staticmethod
+    def infer(op, ins):
+        return unary_infer("RELU", ins)
+
+    @staticmethod
+    def check(op, ins, outs):
+        unary_check("RELU", ins, outs)
+
+    @staticmethod
+    def reference(node: Node, args):
+        x, out = node.ins[0], node.outs[0]
+        if x.dtype == "float32":
+            return [np.maximum(args[0], np.float32(0)).astype(np.float32)]
+        (s_in, zp_in), (s_out, zp_out) = common.qparams(x), common.qparams(out)
+        qmin, qmax = limits(out.dtype)
+        q = requantize_codes(args[0], zp_in, s_in, s_out, zp_out, max(qmin, zp_out), qmax)
+        return [q.astype(out.dtype)]
