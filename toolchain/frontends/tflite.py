@@ -148,7 +148,8 @@ def load_tflite(source) -> Graph:
     names = [_name(t.name, i, taken) for i, t in enumerate(raw_tensors)]
     tensors = [_tensor(t, i, model, names[i], where) for i, t in enumerate(raw_tensors)]
     codes = _seq(model.operatorCodes)
-    ops = [_op(o, i, codes, names, where) for i, o in enumerate(_seq(sub.operators))]
+    by_name = {t.name: t for t in tensors}
+    ops = [_op(o, i, codes, names, where, by_name) for i, o in enumerate(_seq(sub.operators))]
     inputs = [names[_required(i, len(names), f"{where}: graph input")] for i in _seq(sub.inputs)]
     outputs = [names[_required(i, len(names), f"{where}: graph output")]
                for i in _seq(sub.outputs)]
@@ -160,7 +161,7 @@ def load_tflite(source) -> Graph:
         raise ModelError(f"{where}: {exc}") from None
 
 
-def _op(o, index: int, codes, names, where: str) -> Op:
+def _op(o, index: int, codes, names, where: str, tensors) -> Op:
     def tensor_name(i):
         i = _index(int(i), len(names), f"{where}: operator {index}: tensor")
         return "" if i < 0 else names[i]
@@ -184,4 +185,7 @@ def _op(o, index: int, codes, names, where: str) -> Op:
     except (GraphError, AttributeError, TypeError, ValueError) as exc:
         raise ModelError(f"{where}: operator {kind} (node {index}): bad options: {exc}") from None
     inputs = [tensor_name(i) for i in _seq(o.inputs)]
+    dtype_attr = getattr(opdef, "output_dtype_attr", None)
+    if dtype_attr and outputs and outputs[0]:   # e.g. QUANTIZE: output type is not inferable
+        attrs[dtype_attr] = tensors[outputs[0]].dtype
     return Op(kind, inputs, outputs, attrs, name=f"{kind.lower()}_{index}")
