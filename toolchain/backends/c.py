@@ -111,10 +111,25 @@ def _io(low: Lowered, names) -> list[dict]:
     return out
 
 
+MODEL_TEMPLATES = {"model.h.j2": "{p}.h", "model.c.j2": "{p}.c",
+                   "model_weights.c.j2": "{p}_weights.c", "model_weights.h.j2": "{p}_weights.h",
+                   "fitml_model.cmake.j2": "{p}.cmake", "fitml_model.mk.j2": "{p}.mk"}
+
+
 def emit_c(graph: Graph, prefix: str = "model", target: str = "",
-           weights_section: str = ".rodata.fitml_weights") -> dict[str, str]:
-    """All generated files by name."""
-    low = lower(graph, prefix)
+           weights_section: str = ".rodata.fitml_weights",
+           extra: dict[str, str] | None = None) -> dict[str, str]:
+    """All generated files by name; `extra` maps more templates (e.g. a harness) to file names."""
+    ctx = c_context(lower(graph, prefix), target, weights_section)
+    env = _env()
+    names = {tpl: out.format(p=ctx["prefix"]) for tpl, out in MODEL_TEMPLATES.items()}
+    names.update(extra or {})
+    return {out: env.get_template(tpl).render(**ctx) for tpl, out in names.items()}
+
+
+def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]:
+    """Everything the templates need, with every name and number already C-safe."""
+    graph = low.graph
     steps = []
     for i, (op, call) in enumerate(zip(graph.ops, low.calls)):
         step = {"index": i, "kind": op.kind, "call": call,
@@ -134,13 +149,9 @@ def emit_c(graph: Graph, prefix: str = "model", target: str = "",
     ctx = {"prefix": low.prefix, "PREFIX": low.prefix.upper(), "steps": steps,
            "arena_size": low.plan.arena_size, "inputs": _io(low, graph.inputs),
            "outputs": _io(low, graph.outputs), "weights": weights, "arrays": arrays,
-           "section": weights_section, "version": __version__, "target": cu.c_comment(target),
+           "section": weights_section, "plan": low.plan, "version": __version__,
+           "target": cu.c_comment(target),
            "source": cu.c_comment(graph.metadata.get("source", "")),
            "kernels": sorted({c.kernel for c in low.calls if c.alias_of is None}),
            "macs": sum(registry.get(op.kind).macs(Node.of(graph, op)) for op in graph.ops)}
-    env = _env()
-    names = {"model.h.j2": f"{low.prefix}.h", "model.c.j2": f"{low.prefix}.c",
-             "model_weights.c.j2": f"{low.prefix}_weights.c",
-             "model_weights.h.j2": f"{low.prefix}_weights.h",
-             "fitml_model.cmake.j2": f"{low.prefix}.cmake", "fitml_model.mk.j2": f"{low.prefix}.mk"}
-    return {out: env.get_template(tpl).render(**ctx) for tpl, out in names.items()}
+    return ctx

@@ -90,3 +90,5 @@ def run_litert_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunR
     model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
     outs = _isolated(run_litert, model, args) if isolate else run_litert(model, args)
     return RunResult(outs)
+
+from . import cexec  # noqa: E402,F401  (registers the host and qemu executors)

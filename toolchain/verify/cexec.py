@@ -1,0 +1,158 @@
+"""Executors that run generated C: `host` (gcc with ASan/UBSan) and `qemu` (Cortex-M).
+
+Builds are cached by a hash of every generated source, the runtime and the flags, so each model
+is compiled once per machine however many inputs run through it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..backends.c import emit_c
+from ..errors import FitmlError, ToolchainMissing
+from ..ir import Graph
+from ..resources import resource_dir
+from .executors import RunResult, executor
+from .reference import NP_DTYPES, check_inputs
+
+HOST_FLAGS = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic",
+              "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+              "-fno-omit-frame-pointer"]
+PREFIX = "model"
+
+
+class ExecutionError(FitmlError):
+    """Generated code failed to build or run."""
+
+
+def cache_root() -> Path:
+    root = Path(os.environ.get("FITML_CACHE", Path.home() / ".cache" / "fitml")) / "builds"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def runtime_files() -> tuple[Path, list[Path]]:
+    """The runtime's include dir and its portable C sources."""
+    root = resource_dir("runtime_c")
+    return root / "include", sorted((root / "src").rglob("*.c"))
+
+
+def _digest(files: dict[str, str], *extra: str) -> str:
+    h = hashlib.sha256()
+    include, sources = runtime_files()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    for path in sorted(include.rglob("*.h")) + sorted(sources[0].parent.parent.rglob("*.[ch]")):
+        h.update(str(path.name).encode() + path.read_bytes())
+    for e in extra:
+        h.update(e.encode() + b"\0")
+    return h.hexdigest()[:24]
+
+
+def _materialize(files: dict[str, str], key: str) -> tuple[Path, bool]:
+    """The cache dir for `key`, with the files written; True when a finished build is there."""
+    out = cache_root() / key
+    if (out / "DONE").exists():
+        return out, True
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out / name).write_text(text)
+    return out, False
+
+
+def _model_sources(out: Path) -> list[Path]:
+    return [out / f"{PREFIX}.c", out / f"{PREFIX}_weights.c"]
+
+
+def build_host(graph: Graph) -> Path:
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        raise ToolchainMissing("host gcc not found: run ./setup.sh")
+    files = emit_c(graph, PREFIX, "host", extra={"harness/host_main.c.j2": "main.c"})
+    out, done = _materialize(files, _digest(files, "host", *HOST_FLAGS))
+    exe = out / "model_host"
+    if done:
+        return exe
+    include, sources = runtime_files()
+    cmd = [gcc, *HOST_FLAGS, f"-I{include}", f"-I{out}", *map(str, _model_sources(out)),
+           str(out / "main.c"), *map(str, sources), "-o", str(exe), "-lm"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ExecutionError(f"host build failed:\n{proc.stderr[-4000:]}")
+    (out / "DONE").write_text("ok\n")
+    return exe
+
+
+def _outputs(graph: Graph, blobs: Sequence[bytes]) -> list[np.ndarray]:
+    arrays = []
+    for name, blob in zip(graph.outputs, blobs):
+        t = graph.tensors[name]
+        arrays.append(np.frombuffer(blob, NP_DTYPES[t.dtype]).reshape(t.shape).copy())
+    return arrays
+
+
+@executor("host")
+def run_host(graph: Graph, inputs, **_) -> RunResult:
+    args = check_inputs(graph, inputs)
+    exe = build_host(graph)
+    with tempfile.TemporaryDirectory(prefix="fitml-host-") as tmp:
+        ins = [Path(tmp) / f"in{i}.bin" for i in range(len(args))]
+        outs = [Path(tmp) / f"out{i}.bin" for i in range(len(graph.outputs))]
+        for path, value in zip(ins, args):
+            path.write_bytes(np.ascontiguousarray(value).tobytes())
+        proc = subprocess.run([str(exe), *map(str, ins), *map(str, outs)], capture_output=True,
+                              text=True, timeout=600)
+        if proc.returncode != 0:
+            raise ExecutionError(f"host run failed (exit {proc.returncode}):\n"
+                                 f"{proc.stderr[-4000:]}")
+        return RunResult(_outputs(graph, [p.read_bytes() for p in outs]))
+
+
+def build_qemu(graph: Graph, target, opt: str = "-O2"):
+    """Cross-compile model + runtime + harness for the target; returns (elf, target)."""
+    from . import qemu
+    from ..targets import load_target
+    target = load_target(target)
+    files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"})
+    io = [t.nbytes for t in map(graph.tensors.get, graph.inputs)]
+    oo = [t.nbytes for t in map(graph.tensors.get, graph.outputs)]
+    key = _digest(files, "qemu", target.name, opt, repr(target), repr(io), repr(oo),
+                  *(p.read_text() for p in sorted(resource_dir("templates").rglob("*.j2"))))
+    out, done = _materialize(files, key)
+    elf = out / "model.elf"
+    if done:
+        return elf, target
+    qemu.render_main(out, io, oo, entry="fitml_model_entry")
+    include, sources = runtime_files()
+    srcs = [*_model_sources(out), out / "glue.c", out / "main.c", *sources]
+    try:
+        qemu.build_elf(srcs, [include, out], target, out, opt=opt,
+                       cflags=["-std=c99", "-pedantic"], name="model")
+    except qemu.BuildError as exc:
+        raise ExecutionError(str(exc).splitlines()[0] + f"\n{exc}") from None
+    (out / "DONE").write_text("ok\n")
+    return elf, target
+
+
+@executor("qemu")
+def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, **_) -> RunResult:
+    from . import qemu
+    args = check_inputs(graph, inputs)
+    elf, tgt = build_qemu(graph, target or "cortex-m4")
+    result = qemu.run_elf(elf, tgt, [np.ascontiguousarray(a).tobytes() for a in args],
+                          len(graph.outputs), timeout=timeout)
+    if result.exit_code != 0:
+        raise ExecutionError(f"QEMU run on {tgt.name} failed (exit {result.exit_code}): "
+                             f"{result.fault() or result.stdout[-2000:]}")
+    sizes = qemu.elf_sizes(elf, tgt)
+    stats = {"target": tgt.name, "instructions": result.instructions,
+             "stack_bytes": result.stack_bytes, "text": sizes.text, "rodata": sizes.rodata,
+             "data": sizes.data, "bss": sizes.bss}
+    return RunResult(_outputs(graph, result.outputs), stats)
