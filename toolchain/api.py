@@ -101,3 +101,33 @@ def read_inputs(paths: Sequence[str]) -> list[np.ndarray]:
         except (OSError, ValueError) as exc:
             raise UsageError(f"{p}: cannot read input array: {exc}") from None
     return arrays
+
+
+def compile(model, target: str = "cortex-m4", out=None, fmt: str = "c",
+            prefix: str = "model") -> dict:
+    """Compile for a target into `out` (a directory, or a .tflite file); returns the report."""
+    from .compiler import compile_c, compile_tflite
+    from .targets import load_target
+    graph = load(model)
+    tgt = load_target(target)
+    if out is None:
+        raise UsageError("compile needs an output path (-o)")
+    if fmt == "tflite":
+        return compile_tflite(graph, tgt.name, Path(out))
+    if fmt != "c":
+        raise UsageError(f"unknown format {fmt!r}; supported: c, tflite")
+    return compile_c(graph, tgt.name, Path(out), prefix)
+
+
+def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
+           executors=None) -> dict:
+    """Reference vs host C vs QEMU (and TFLite Micro for int8) on given and random inputs."""
+    from .targets import load_target
+    from .verify.ladder import random_inputs, verify as _verify
+    graph = load(model)
+    tgt = load_target(target)
+    cases = ([list(inputs)] if inputs else []) + random_inputs(graph, random)
+    report = _verify(graph, tgt.name, cases, executors)
+    report["target"] = tgt.name
+    report["stats"]["macs"] = inspect(graph)["macs"]
+    return report

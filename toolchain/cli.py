@@ -57,6 +57,41 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_compile(args) -> int:
+    report = api.compile(args.model, args.target, args.output, args.format, args.prefix)
+    if args.json:
+        _print_json(report)
+    else:
+        arena = report.get("arena_bytes")
+        print(f"wrote {args.output} ({report['format']}, target {report['target']})")
+        if arena is not None:
+            print(f"  arena {arena:,} B   weights {report['weights_bytes']:,} B   "
+                  f"MACs {report['macs']:,}")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    inputs = api.read_inputs(args.input) if args.input else None
+    report = api.verify(args.model, args.target, inputs, args.random)
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"verify {args.model} on {report['target']} ({report['cases']} inputs)")
+        for name, r in report["executors"].items():
+            verdict = "bit-exact" if r["bit_exact"] else (
+                "within tolerance" if r["within_tolerance"] else "MISMATCH")
+            extra = f"  ({r['error']})" if "error" in r else ""
+            print(f"  reference vs {name:<6} {verdict:<17} max |diff| {r['max_abs_diff']:g}{extra}")
+        st = report["stats"]
+        if st.get("instructions"):
+            print(f"  {st['instructions']:,} instructions per inference, "
+                  f"{st['instructions'] / max(st['macs'], 1):.2f} per MAC "
+                  f"({st['macs']:,} MACs); stack {st['stack_bytes']:,} B")
+            print(f"  ELF: text {st['text']:,} B  rodata {st['rodata']:,} B  "
+                  f"data {st['data']:,} B  bss {st['bss']:,} B")
+    return 0 if report["ok"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .verify.executors import names
     p = argparse.ArgumentParser(prog="fitml", description=__doc__)
@@ -73,6 +108,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", metavar="OUT.npz")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_run)
+    s = sub.add_parser("compile", help="compile a model for a target (C project or .tflite)")
+    s.add_argument("model")
+    s.add_argument("--target", default="cortex-m4")
+    s.add_argument("-o", "--output", required=True, metavar="DIR")
+    s.add_argument("--format", default="c", choices=["c", "tflite"])
+    s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_compile)
+    s = sub.add_parser("verify", help="reference vs host C vs QEMU (vs TFLite Micro)")
+    s.add_argument("model")
+    s.add_argument("--target", default="cortex-m4")
+    s.add_argument("-i", "--input", action="append", default=[], metavar="X.npy")
+    s.add_argument("--random", type=int, default=3, metavar="N")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_verify)
     return p
 
 

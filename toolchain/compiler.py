@@ -1,0 +1,66 @@
+"""`fitml compile`: a Graph and a target in, a C project (or a .tflite) and report.json out.
+
+Everything is written into a temporary directory beside the destination and renamed into place
+only when complete, so a failed compile never leaves half-written output.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from .backends.c import c_context, emit_c, lower
+from .ir import Graph
+from .ops import registry
+from .ops.registry import Node
+from .resources import resource_dir
+from .util.atomic import atomic_path
+
+REPORT_SCHEMA = "fitml.report/1"
+
+
+def basic_report(graph: Graph, target: str, fmt: str, arena: int | None = None) -> dict:
+    """Sizes and per-op costs known before building (the fit report extends this)."""
+    per_op, weights = [], 0
+    for i, op in enumerate(graph.ops):
+        node = Node.of(graph, op)
+        wbytes = sum(t.nbytes for t in node.ins if t is not None and t.is_const)
+        weights += wbytes
+        per_op.append({"index": i, "kind": op.kind, "macs": int(registry.get(op.kind).macs(node)),
+                       "weight_bytes": int(wbytes), "output_shape": list(node.outs[0].shape)})
+    return {"schema": REPORT_SCHEMA, "model": graph.metadata.get("source", ""),
+            "target": target, "format": fmt, "arena_bytes": arena, "weights_bytes": weights,
+            "macs": sum(o["macs"] for o in per_op), "ops": per_op}
+
+
+def compile_c(graph: Graph, target: str, out_dir: Path, prefix: str = "model") -> dict:
+    """Write the C project: model sources, build snippets, the runtime, report.json."""
+    files = emit_c(graph, prefix, target)
+    arena = c_context(lower(graph, prefix), target, "")["arena_size"]
+    report = basic_report(graph, target, "c", arena)
+    report["files"] = sorted(files) + ["runtime_c/"]
+    with atomic_path(out_dir, directory=True) as tmp:
+        for name, text in files.items():
+            (tmp / name).write_text(text)
+        runtime = resource_dir("runtime_c")
+        shutil.copytree(runtime, tmp / "runtime_c",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def compile_tflite(graph: Graph, target: str, out: Path) -> dict:
+    """Write a .tflite (OUT.tflite, or DIR/model.tflite + DIR/report.json)."""
+    from .backends.tflite import write_tflite
+    blob = write_tflite(graph, metadata={"target": target, "source": graph.metadata.get(
+        "source", "")})
+    report = basic_report(graph, target, "tflite")
+    report["tflite_bytes"] = len(blob)
+    if out.suffix == ".tflite":
+        with atomic_path(out) as tmp:
+            tmp.write_bytes(blob)
+        return report
+    with atomic_path(out, directory=True) as tmp:
+        (tmp / "model.tflite").write_bytes(blob)
+        (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
