@@ -135,7 +135,7 @@ def test_file_structure_and_metadata():
     assert names == list(graph.tensors)
     assert [names[i] for i in sub.inputs] == ["x"] and [names[i] for i in sub.outputs] == ["out"]
     [op] = sub.operators
-    assert list(op.inputs) == [names.index("x"), names.index("w"), -1]  # absent bias
+    assert list(op.inputs) == [names.index("x"), names.index("w")]  # trailing absent: dropped
     code = model.operatorCodes[op.opcodeIndex]
     assert code.builtinCode == schema.BuiltinOperator.CONV_2D == code.deprecatedBuiltinCode
     assert code.version == 3

@@ -161,7 +161,10 @@ def _operator(graph: Graph, op, index: dict[str, int], opcodes: dict, codes: lis
         codes.append(oc)
     out = schema.OperatorT()
     out.opcodeIndex = opcodes[key]
-    out.inputs = [index[n] if n else -1 for n in op.inputs]
+    inputs = list(op.inputs)
+    while inputs and not inputs[-1]:    # trailing absent inputs are dropped, as the converter does
+        inputs.pop()
+    out.inputs = [index[n] if n else -1 for n in inputs]
     out.outputs = [index[n] for n in op.outputs]
     options = opdef.attrs_to_tflite(dict(op.attrs))
     if options is not None:

@@ -85,3 +85,48 @@ def output_bounds(node_act: str, out: Tensor) -> tuple[int, int]:
 
 def options_get(options: Any, field: str, default: Any) -> Any:
     return default if options is None else getattr(options, field, default)
+
+
+def float_clamp(x: np.ndarray, activation: str) -> np.ndarray:
+    """Fused activation of float conv/FC/pool outputs as TFLite applies it.
+
+    TFLite's CalculateActivationRange only knows RELU, RELU6 and RELU_N1_TO_1; any other fused
+    activation (TANH, SIGN_BIT) is silently ignored by these kernels, so it is here too.
+    """
+    lo, hi = {"RELU": (0.0, None), "RELU6": (0.0, 6.0),
+              "RELU_N1_TO_1": (-1.0, 1.0)}.get(activation, (None, None))
+    x = np.asarray(x, np.float32)
+    if lo is not None:
+        x = np.maximum(x, np.float32(lo))
+    if hi is not None:
+        x = np.minimum(x, np.float32(hi))
+    return x
+
+
+def const_ints(t: Tensor | None, what: str, op: str) -> np.ndarray:
+    """Data of a constant integer operand (shape, paddings, perm, begin...) as int64."""
+    t = need(t, what, op)
+    if not t.is_const:
+        raise GraphError(f"{op}: {what} {t.name!r} must be a constant tensor")
+    if t.dtype not in ("int32", "int64"):
+        raise GraphError(f"{op}: {what} {t.name!r} must be int32 or int64, not {t.dtype}")
+    return np.asarray(t.data, np.int64)
+
+
+def float_weights(t: Tensor, data: np.ndarray) -> np.ndarray:
+    """Weights of a float op as float32; int8/int4 weights (hybrid models) are dequantized.
+
+    TFLite's hybrid kernels quantize the activations on the fly, so they match this float
+    semantics only to within quantization error; TFLM has no hybrid kernels at all.
+    """
+    if t.dtype == "float32":
+        return np.asarray(data, np.float32)
+    q = t.quant
+    if q is None:
+        raise GraphError(f"tensor {t.name!r}: {t.dtype} weights of a float op need a scale")
+    shape = [1] * len(t.shape)
+    if q.axis is not None and q.scale.size > 1:
+        shape[q.axis] = -1
+    scale = q.scale.astype(np.float32).reshape(shape if q.scale.size > 1 else [])
+    zp = (q.zero_point.reshape(shape) if q.zero_point.size > 1 else q.zero_point[0])
+    return ((np.asarray(data, np.int64) - zp).astype(np.float32) * scale).astype(np.float32)

@@ -3,7 +3,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir import GraphError
 from . import common
+
+
+def output_hw(kind: str, in_hw, kernel, stride, dilation, padding: str) -> tuple[int, int]:
+    """(OH, OW) of a windowed op; GraphError when the window does not fit (empty output)."""
+    if padding not in ("SAME", "VALID"):
+        raise GraphError(f"{kind}: padding {padding!r} is not SAME or VALID")
+    if min(*kernel, *stride, *dilation) < 1:
+        raise GraphError(f"{kind}: kernel {kernel}, stride {stride} and dilation {dilation} "
+                         "must be >= 1")
+    hw = tuple(common.out_size(i, k, s, d, padding)
+               for i, k, s, d in zip(in_hw, kernel, stride, dilation))
+    if min(hw) < 1:
+        raise GraphError(f"{kind}: {padding} window {tuple(kernel)} (dilation {tuple(dilation)}) "
+                         f"does not fit the {in_hw[0]}x{in_hw[1]} input")
+    return hw
 
 
 def conv_patches(x: np.ndarray, kernel, stride, dilation, out_hw, fill) -> np.ndarray:

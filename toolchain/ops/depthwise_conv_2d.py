@@ -1,0 +1,127 @@
+"""DEPTHWISE_CONV_2D: NHWC input, filter [1, KH, KW, C_in*dm], optional bias [C_in*dm].
+
+Output channel oc = ic*dm + m reads input channel ic with filter channel oc (TFLite layout).
+"""
+from __future__ import annotations
+
+import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+
+from ..ir import GraphError
+from ..quant import fixedpoint as fp
+from . import common
+from .registry import Node, OpDef, register
+from .windows import conv_patches, output_hw
+
+KIND = "DEPTHWISE_CONV_2D"
+
+
+def _multiplier(op, x, w) -> int:
+    """Depth multiplier: the `depth_multiplier` attr (default 1) must match the shapes.
+
+    TFLM loops over the option's value, not the shapes, so a mismatch would be garbage there.
+    """
+    c, cout = x.shape[3], w.shape[3]
+    if c == 0 or cout % c:
+        raise GraphError(f"{KIND}: filter channels {cout} not a multiple of input's {c}")
+    stated = op.attr("depth_multiplier", 1)
+    if stated != cout // c:
+        raise GraphError(f"{KIND}: depth_multiplier {stated} but filter has {cout} channels "
+                         f"for {c} input channels")
+    return cout // c
+
+
+@register
+class DepthwiseConv2D(OpDef):
+    kind = KIND
+    tflite_options = "DepthwiseConv2DOptions"
+
+    @staticmethod
+    def infer(op, ins):
+        x = common.need(ins[0], "input", KIND)
+        w = common.need(ins[1], "filter", KIND)
+        if len(x.shape) != 4 or len(w.shape) != 4 or w.shape[0] != 1:
+            raise GraphError(f"{KIND}: need NHWC input and [1, KH, KW, C] filter, got "
+                             f"{list(x.shape)} and {list(w.shape)}")
+        if x.dtype not in ("float32", "int8"):
+            raise GraphError(f"{KIND}: input dtype {x.dtype} not supported (float32, int8)")
+        want = ("float32", "int8", "int4") if x.dtype == "float32" else ("int8", "int4")
+        if w.dtype not in want:
+            raise GraphError(f"{KIND}: {w.dtype} filter with {x.dtype} input is not supported")
+        _multiplier(op, x, w)
+        n, h, wd, _ = x.shape
+        _, kh, kw, cout = w.shape
+        oh, ow = output_hw(KIND, (h, wd), (kh, kw), op.attr("stride", (1, 1)),
+                           op.attr("dilation", (1, 1)), op.attr("padding", "SAME"))
+        return [((n, oh, ow, cout), x.dtype)]
+
+    @staticmethod
+    def check(op, ins, outs):
+        x, w, out = ins[0], ins[1], outs[0]
+        b = ins[2] if len(ins) > 2 else None
+        cout = w.shape[3]
+        if b is not None and (b.shape != (cout,) or b.dtype != (
+                "float32" if x.dtype == "float32" else "int32")):
+            raise GraphError(f"{KIND}: bias must be {cout} values of the accumulator type, got "
+                             f"{b.dtype}{list(b.shape)}")
+        if x.dtype == "float32":
+            if w.dtype != "float32":
+                common.qparams(w)                          # hybrid: weights need a scale
+            return
+        for t in (x, w, out):
+            common.qparams(t)
+        q = w.quant
+        if q.scale.size > 1 and (q.axis is None or q.axis % 4 != 3 or q.scale.size != cout):
+            raise GraphError(f"{KIND}: per-channel filter scales must be {cout} along axis 3, "
+                             f"got {q.scale.size} along axis {q.axis}")
+
+    @staticmethod
+    def reference(node: Node, args):
+        x, w = args[0], args[1]
+        bias = args[2] if len(args) > 2 else None
+        xt, wt, out = node.ins[0], node.ins[1], node.outs[0]
+        _, kh, kw, cout = wt.shape
+        c = xt.shape[3]
+        act = node.attr("activation", "NONE")
+        zp_in = common.qparams(xt)[1] if node.quantized else 0
+        patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
+                               node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)
+        # patches: [N, OH, OW, KH, KW, C]; padded taps hold zp_in so they contribute zero
+        acc_dtype = np.int64 if node.quantized else np.float32
+        p = patches.astype(acc_dtype) - acc_dtype(zp_in)
+        w = np.asarray(w) if node.quantized else common.float_weights(wt, w)
+        wr = w.astype(acc_dtype).reshape(kh, kw, c, cout // c)
+        acc = np.einsum("nhwijc,ijcm->nhwcm", p, wr).reshape(out.shape)
+        if not node.quantized:
+            if bias is not None:
+                acc = acc + bias.astype(np.float32)
+            return [common.float_clamp(acc, act)]
+        acc = fp.wrap32(acc)
+        if bias is not None:
+            acc = fp.wrap32(acc + bias.astype(np.int64))
+        mult, shift = common.conv_multipliers(xt.quant.s, wt.quant.scale, out.quant.s, cout)
+        lo, hi = common.output_bounds(act, out)
+        return [common.requantize(acc, mult, shift, out.quant.zp, lo, hi)]
+
+    @staticmethod
+    def attrs_from_tflite(o):
+        return dict(padding=common.padding_name(o.padding), stride=(o.strideH, o.strideW),
+                    dilation=(o.dilationHFactor or 1, o.dilationWFactor or 1),
+                    depth_multiplier=o.depthMultiplier,
+                    activation=common.activation_name(o.fusedActivationFunction))
+
+    @staticmethod
+    def attrs_to_tflite(attrs):
+        o = schema.DepthwiseConv2DOptionsT()
+        o.padding = common.padding_code(attrs.get("padding", "SAME"))
+        o.strideH, o.strideW = attrs.get("stride", (1, 1))
+        o.dilationHFactor, o.dilationWFactor = attrs.get("dilation", (1, 1))
+        o.depthMultiplier = attrs.get("depth_multiplier", 1)
+        o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
+        return o
+
+    @staticmethod
+    def macs(node):
+        _, kh, kw, cout = node.ins[1].shape
+        n, oh, ow, _ = node.outs[0].shape
+        return n * oh * ow * cout * kh * kw

@@ -1,0 +1,130 @@
+"""FULLY_CONNECTED: input read as [batches, K], filter [N, K], optional bias [N].
+
+Output is [batches, N], or the input shape with its last dim replaced by N (`keep_num_dims`).
+"""
+from __future__ import annotations
+
+import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+
+from ..ir import GraphError
+from ..quant import fixedpoint as fp
+from . import common
+from .registry import Node, OpDef, register
+
+KIND = "FULLY_CONNECTED"
+WEIGHT_FORMATS = {v: k for k, v in vars(schema.FullyConnectedOptionsWeightsFormat).items()
+                  if not k.startswith("_")}
+
+
+def per_tensor_multiplier(s_in: float, s_w: float, s_out: float) -> tuple[int, int]:
+    """TFLM per-tensor FC: (double)(float32(s_in * s_w)) / (double)s_out, then quantized."""
+    product = np.float32(s_in) * np.float32(s_w)
+    return fp.quantize_multiplier(float(np.float64(product) / np.float64(np.float32(s_out))))
+
+
+@register
+class FullyConnected(OpDef):
+    kind = KIND
+    tflite_options = "FullyConnectedOptions"
+
+    @staticmethod
+    def infer(op, ins):
+        x = common.need(ins[0], "input", KIND)
+        w = common.need(ins[1], "filter", KIND)
+        if len(w.shape) != 2 or w.shape[1] == 0:
+            raise GraphError(f"{KIND}: filter must be [N, K], got {list(w.shape)}")
+        if x.dtype not in ("float32", "int8"):
+            raise GraphError(f"{KIND}: input dtype {x.dtype} not supported (float32, int8)")
+        want = ("float32", "int8", "int4") if x.dtype == "float32" else ("int8", "int4")
+        if w.dtype not in want:
+            raise GraphError(f"{KIND}: {w.dtype} filter with {x.dtype} input is not supported")
+        n, k = w.shape
+        if x.size % k:
+            raise GraphError(f"{KIND}: input {list(x.shape)} is not a whole number of rows "
+                             f"of K={k}")
+        if op.attr("keep_num_dims", False):
+            if not x.shape or x.shape[-1] != k:
+                raise GraphError(f"{KIND}: keep_num_dims needs input last dim {k}, got "
+                                 f"{list(x.shape)}")
+            return [(x.shape[:-1] + (n,), x.dtype)]
+        return [((x.size // k, n), x.dtype)]
+
+    @staticmethod
+    def check(op, ins, outs):
+        x, w, out = ins[0], ins[1], outs[0]
+        b = ins[2] if len(ins) > 2 else None
+        n = w.shape[0]
+        if b is not None and (b.shape != (n,) or b.dtype != (
+                "float32" if x.dtype == "float32" else "int32")):
+            raise GraphError(f"{KIND}: bias must be {n} values of the accumulator type, got "
+                             f"{b.dtype}{list(b.shape)}")
+        if x.dtype == "float32":
+            if w.dtype != "float32":
+                common.qparams(w)                          # hybrid: weights need a scale
+            return
+        for t in (x, w, out):
+            common.qparams(t)
+        q = w.quant
+        if q.scale.size > 1:
+            if q.axis is None or q.axis % 2 != 0 or q.scale.size != n:
+                raise GraphError(f"{KIND}: per-channel filter scales must be {n} along axis 0, "
+                                 f"got {q.scale.size} along axis {q.axis}")
+            if w.dtype == "int4":
+                raise GraphError(f"{KIND}: TFLM supports int4 filters only per-tensor")
+        elif b is not None:
+            # TFLM's GetQuantizedConvolutionMultipler: the bias scale must be ~ s_in * s_w
+            product = float(np.float32(x.quant.s) * np.float32(q.s))
+            s_b = b.quant.s if b.quant is not None else 0.0
+            if abs(product - s_b) / out.quant.s > 0.02:
+                raise GraphError(f"{KIND}: bias scale {s_b:g} differs from input*filter scale "
+                                 f"{product:g} by more than 2% of the output scale")
+
+    @staticmethod
+    def reference(node: Node, args):
+        x, w = args[0], args[1]
+        bias = args[2] if len(args) > 2 else None
+        xt, wt, out = node.ins[0], node.ins[1], node.outs[0]
+        n, k = wt.shape
+        act = node.attr("activation", "NONE")
+        if not node.quantized:
+            acc = x.reshape(-1, k).astype(np.float32) @ common.float_weights(wt, w).T
+            if bias is not None:
+                acc = acc + bias.astype(np.float32)
+            return [common.float_clamp(acc, act).reshape(out.shape)]
+        s_in, zp_in = common.qparams(xt)
+        s_out, zp_out = common.qparams(out)
+        wq = np.asarray(w).astype(np.int64)
+        if wt.quant.scale.size > 1:
+            mult, shift = common.conv_multipliers(s_in, wt.quant.scale, s_out, n)
+        else:
+            wq = wq - wt.quant.zp        # per-tensor kernel adds weights_offset = -zp_w
+            mult, shift = per_tensor_multiplier(s_in, wt.quant.s, s_out)
+        acc = fp.wrap32((x.reshape(-1, k).astype(np.int64) - zp_in) @ wq.T)
+        if bias is not None:
+            acc = fp.wrap32(acc + bias.astype(np.int64))
+        lo, hi = common.output_bounds(act, out)
+        return [common.requantize(acc, mult, shift, zp_out, lo, hi).reshape(out.shape)]
+
+    @staticmethod
+    def attrs_from_tflite(o):
+        fmt = common.options_get(o, "weightsFormat", 0)
+        if fmt != schema.FullyConnectedOptionsWeightsFormat.DEFAULT:
+            raise GraphError(f"{KIND}: weights format {WEIGHT_FORMATS.get(fmt, fmt)} is not "
+                             "supported (only DEFAULT)")
+        return dict(activation=common.activation_name(
+                        common.options_get(o, "fusedActivationFunction", 0)),
+                    keep_num_dims=bool(common.options_get(o, "keepNumDims", False)))
+
+    @staticmethod
+    def attrs_to_tflite(attrs):
+        o = schema.FullyConnectedOptionsT()
+        o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
+        o.weightsFormat = schema.FullyConnectedOptionsWeightsFormat.DEFAULT
+        o.keepNumDims = bool(attrs.get("keep_num_dims", False))
+        return o
+
+    @staticmethod
+    def macs(node):
+        n, k = node.ins[1].shape
+        return node.ins[0].size // k * n * k
