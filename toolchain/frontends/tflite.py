@@ -187,5 +187,12 @@ def _op(o, index: int, codes, names, where: str, tensors) -> Op:
     inputs = [tensor_name(i) for i in _seq(o.inputs)]
     dtype_attr = getattr(opdef, "output_dtype_attr", None)
     if dtype_attr and outputs and outputs[0]:   # e.g. QUANTIZE: output type is not inferable
-        attrs[dtype_attr] = tensors[outputs[0]].dtype
+        want = tensors[outputs[0]].dtype
+        plain = Op(kind, inputs, outputs, attrs)
+        try:
+            default = opdef.infer(plain, [tensors.get(n) for n in inputs])[0][1]
+        except Exception:   # malformed operands: validation reports them
+            default = None
+        if want != default:
+            attrs[dtype_attr] = want
     return Op(kind, inputs, outputs, attrs, name=f"{kind.lower()}_{index}")
