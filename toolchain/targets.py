@@ -1,0 +1,193 @@
+"""Targets: Cortex-M cores and boards described by TOML files (memory, compiler flags, QEMU).
+
+A core file (`targets/cores/<name>.toml`) says how to compile for the core, which QEMU machine
+emulates it and the memory regions that machine models. A board file (`targets/boards/`, or any
+path a user passes) names its core with `core = "cortex-m4"` and brings its own regions; what it
+does not say (flags, features, QEMU machine, stack size) comes from the core. Of each kind
+("flash", "ram") the first region listed is the main one: code and constants go to the main
+flash region, .data/.bss/heap/stack to the main RAM region.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+
+from toolchain.resources import resource_dir
+
+KINDS = ("flash", "ram")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$", re.IGNORECASE)
+
+
+class TargetError(UsageError):
+    """A target that cannot be found or whose file is malformed."""
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    kind: str  # "flash" or "ram"
+    base: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    kind: str  # "core" or "board"
+    core: str
+    cflags: tuple[str, ...]
+    qemu_machine: str
+    regions: tuple[Region, ...]
+    qemu_cpu: str | None = None
+    features: tuple[str, ...] = ()
+    stack_size: int = 16384
+    heap_size: int = 0
+    clock_hz: int | None = None
+    description: str = ""
+    path: Path | None = None
+
+    def main_region(self, kind: str) -> Region:
+        for r in self.regions:
+            if r.kind == kind:
+                return r
+        raise TargetError(f"target {self.name!r} has no {kind} region")
+
+    @property
+    def code_region(self) -> Region:
+        return self.main_region("flash")
+
+    @property
+    def ram_region(self) -> Region:
+        return self.main_region("ram")
+
+    def region(self, name: str) -> Region:
+        for r in self.regions:
+            if r.name == name:
+                return r
+        raise TargetError(f"target {self.name!r} has no region {name!r}; "
+                          f"it has {', '.join(r.name for r in self.regions)}")
+
+    def qemu_args(self) -> list[str]:
+        """`-M` (and `-cpu` where the machine's own CPU is not the one wanted)."""
+        return ["-M", self.qemu_machine] + (["-cpu", self.qemu_cpu] if self.qemu_cpu else [])
+
+    def with_regions(self, regions) -> "Target":
+        return dataclasses.replace(self, regions=_check_regions(self.name, tuple(regions)))
+
+
+def parse_size(value) -> int:
+    """Bytes from an int or a string such as "256K", "1M", "512KiB", "0x4000"."""
+    if isinstance(value, bool):
+        raise TargetError(f"bad size {value!r}")
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    if text.lower().startswith("0x"):
+        return int(text, 16)
+    m = _SIZE.match(text)
+    if not m:
+        raise TargetError(f"bad size {value!r} (want bytes, or a number with K, M or G)")
+    return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2).upper()]
+
+
+def known_targets() -> dict[str, Path]:
+    """Name -> file of every shipped core and board (file stem = target name)."""
+    root = resource_dir("targets")
+    found = {f.stem: f for sub in ("boards", "cores") for f in sorted((root / sub).glob("*.toml"))}
+    return dict(sorted(found.items()))
+
+
+def load_target(name_or_path: str | Path) -> Target:
+    """The target named (a shipped core or board) or read from a .toml path."""
+    if isinstance(name_or_path, Target):
+        return name_or_path
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text:
+        return _load_file(Path(text))
+    known = known_targets()
+    if text not in known:
+        raise TargetError(f"unknown target {text!r}; known targets: {', '.join(known)}")
+    return _load_file(known[text])
+
+
+def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Target:
+    if not path.is_file():
+        raise TargetError(f"target file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise TargetError(f"{path}: {e}") from None
+    name = data.get("name", path.stem)
+    if not isinstance(name, str) or not name:
+        raise TargetError(f"{path}: 'name' must be a non-empty string")
+    core_name = data.get("core")
+    base = None
+    if core_name is not None:
+        core_path = known_targets().get(core_name)
+        if core_path is None or core_path.resolve() in seen + (path.resolve(),):
+            raise TargetError(f"{path}: unknown or circular core {core_name!r}")
+        base = _load_file(core_path, seen + (path.resolve(),))
+    return _build(path, name, data, base)
+
+
+def _build(path: Path, name: str, data: dict, base: Target | None) -> Target:
+    def pick(key, default=None):
+        return data.get(key, getattr(base, key) if base is not None else default)
+
+    qemu = data.get("qemu", {})
+    machine = qemu.get("machine", base.qemu_machine if base else None)
+    cflags = pick("cflags")
+    if not machine or not cflags:
+        raise TargetError(f"{path}: needs cflags and [qemu] machine (or a core that has them)")
+    cpu = qemu.get("cpu", base.qemu_cpu if base else None) or None
+    raw = data.get("regions")
+    regions = base.regions if raw is None and base is not None else tuple(
+        _region(path, r) for r in (raw or []))
+    clock = data.get("clock_hz", base.clock_hz if base else None)
+    return Target(
+        name=name, kind="board" if base is not None else data.get("kind", "core"),
+        core=base.core if base is not None else name, cflags=tuple(cflags),
+        qemu_machine=machine, qemu_cpu=cpu, regions=_check_regions(str(path), regions),
+        features=tuple(pick("features", ())), stack_size=parse_size(pick("stack_size", 16384)),
+        heap_size=parse_size(pick("heap_size", 0)),
+        clock_hz=None if clock is None else int(clock),
+        description=str(data.get("description", "")), path=path)
+
+
+def _region(path: Path, raw: dict) -> Region:
+    try:
+        r = Region(str(raw["name"]), str(raw["kind"]), int(parse_size(raw["base"])),
+                   parse_size(raw["size"]))
+    except KeyError as e:
+        raise TargetError(f"{path}: region needs name, kind, base and size (missing {e})") from None
+    if not _NAME.match(r.name):
+        raise TargetError(f"{path}: region name {r.name!r} must match {_NAME.pattern}")
+    if r.kind not in KINDS:
+        raise TargetError(f"{path}: region {r.name!r} kind must be one of {KINDS}")
+    if r.size <= 0 or r.base < 0 or r.end > 1 << 32:
+        raise TargetError(f"{path}: region {r.name!r} must lie in the 32-bit address space")
+    return r
+
+
+def _check_regions(where: str, regions: tuple[Region, ...]) -> tuple[Region, ...]:
+    names = [r.name for r in regions]
+    if len(set(names)) != len(names):
+        raise TargetError(f"{where}: duplicate region names in {names}")
+    for kind in KINDS:
+        if not any(r.kind == kind for r in regions):
+            raise TargetError(f"{where}: needs at least one {kind} region")
+    ordered = sorted(regions, key=lambda r: r.base)
+    for a, b in zip(ordered, ordered[1:]):
+        if b.base < a.end:
+            raise TargetError(f"{where}: regions {a.name!r} and {b.name!r} overlap")
+    return regions

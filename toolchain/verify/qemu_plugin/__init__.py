@@ -1,0 +1,47 @@
+"""The insn_count QEMU plugin: its C source, built with the host compiler on first use.
+
+Debian's QEMU has no plugins of its own and no headers for them, so insn_count.c declares the
+few version-1 plugin API functions it calls. The shared object is cached under
+`$FITML_CACHE_DIR` (default `~/.cache/fitml`), keyed by a hash of the source, and written
+atomically so that parallel test workers can build it at the same time.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("insn_count.c")
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("FITML_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fitml"
+
+
+def insn_count_plugin() -> Path:
+    """Path of the built plugin (.so), building it first if this source is not cached yet."""
+    from toolchain.verify.qemu import BuildError, ToolchainMissing
+
+    src = SOURCE.read_bytes()
+    out = cache_dir() / f"insn_count-{hashlib.sha256(src).hexdigest()[:16]}.so"
+    if out.is_file():
+        return out
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        raise ToolchainMissing("host C compiler (gcc) not found: run ./setup.sh")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    cmd = [cc, "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-fvisibility=hidden",
+           "-o", str(tmp), str(SOURCE)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise BuildError(f"building the insn_count plugin failed:\n{proc.stderr}")
+    os.replace(tmp, out)
+    return out
