@@ -144,31 +144,6 @@ def test_window_that_does_not_fit_is_rejected(kind):
         registry.get(kind).infer(op, [x, w])
 
 
-@pytest.mark.parametrize("kind", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])
-def test_hybrid_per_channel_weights_are_dequantized(kind):
-    """Float input with per-channel int8 weights (dynamic-range models): the reference equals
-    the same op on float weights s_w * (w - zp), an approximation of LiteRT's hybrid kernels."""
-    index = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 1}[kind]
-    if kind == "FULLY_CONNECTED":
-        graph = fc_graph(index, "int8", 2, True, True)
-    else:
-        graph = conv_case(kind, index, "int8", (2, "SAME", 1, 1, True, True))
-    op = graph.ops[0]
-    x, w, b = graph.op_inputs(op)
-    rng = np.random.default_rng(5)
-    fb = b.replace(dtype="float32", quant=None,
-                   data=rng.standard_normal(b.shape).astype(np.float32))
-    out = graph.tensors[op.outputs[0]].replace(dtype="float32", quant=None)
-    fx = x.replace(dtype="float32", quant=None)
-    hybrid = oplab.one_op(kind, [fx, w, fb], op.attrs, out)
-    axis = w.quant.axis
-    scale = w.quant.scale.reshape([-1 if i == axis else 1 for i in range(len(w.shape))])
-    fw = oplab.const("w", (w.data.astype(np.float32) * scale).astype(np.float32))
-    plain = oplab.one_op(kind, [fx, fw, fb], op.attrs, out)
-    value = rng.standard_normal(x.shape).astype(np.float32)
-    np.testing.assert_array_equal(run_graph(hybrid, [value])[0], run_graph(plain, [value])[0])
-
-
 @pytest.mark.parametrize("index", range(4))
 def test_hybrid_conv_per_tensor_matches_litert(index):
     """Float input, per-tensor int8 weights: LiteRT quantizes each batch of the input
@@ -340,7 +315,8 @@ def test_pool_requires_equal_quantization(kind):
 OPTION_CASES = [
     ("DEPTHWISE_CONV_2D", dict(padding="VALID", stride=(2, 1), dilation=(1, 2),
                                depth_multiplier=2, activation="RELU6")),
-    ("FULLY_CONNECTED", dict(activation="RELU_N1_TO_1", keep_num_dims=True)),
+    ("FULLY_CONNECTED", dict(activation="RELU_N1_TO_1", keep_num_dims=True,
+                             asymmetric_quantize_inputs=True)),
     ("AVERAGE_POOL_2D", dict(padding="SAME", stride=(2, 3), filter=(3, 1), activation="RELU")),
     ("MAX_POOL_2D", dict(padding="VALID", stride=(1, 2), filter=(2, 4), activation="NONE")),
     ("CONV_2D", dict(padding="SAME", stride=(1, 2), dilation=(2, 1), activation="TANH")),
@@ -357,7 +333,8 @@ def test_tflite_options_round_trip(kind, attrs):
 
 def test_fc_options_absent_gives_defaults():
     attrs = registry.get("FULLY_CONNECTED").attrs_from_tflite(None)
-    assert attrs == dict(activation="NONE", keep_num_dims=False)
+    assert attrs == dict(activation="NONE", keep_num_dims=False,
+                         asymmetric_quantize_inputs=False)
 
 
 def test_macs():

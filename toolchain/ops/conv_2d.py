@@ -6,21 +6,9 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common
+from . import common, hybrid
 from .registry import Node, OpDef, register
 from .windows import conv_patches, output_hw
-
-
-def symmetric_quantize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """LiteRT's per-batch SymmetricQuantizeFloats for hybrid (float input, per-tensor int8
-    weights) CONV_2D: q = round(x * (127 / range)) in [-127, 127], scale = range / 127."""
-    flat = x.reshape(len(x), -1).astype(np.float32)
-    rng = np.maximum(np.abs(flat.min(axis=1)), np.abs(flat.max(axis=1))).astype(np.float32)
-    safe = np.where(rng == 0, np.float32(1), rng).astype(np.float32)
-    q = fp.round_half_away(flat * (np.float32(127) / safe)[:, None])
-    q = np.where(rng[:, None] == 0, 0, np.clip(q, -127, 127)).astype(np.int64)
-    scale = np.where(rng == 0, np.float32(1), safe / np.float32(127)).astype(np.float32)
-    return q.reshape(x.shape), scale
 
 
 @register
@@ -52,17 +40,14 @@ class Conv2D(OpDef):
         cout, kh, kw, cin_g = wt.shape
         groups = xt.shape[3] // cin_g
         act = node.attr("activation", "NONE")
+        if hybrid.is_hybrid(node):          # float activations, int8 weights (LiteRT's kernel)
+            return hybrid.hybrid_conv_reference(node, args)
         zp_in = common.qparams(xt)[1] if node.quantized else 0
-        hybrid = not node.quantized and wt.dtype != "float32" and wt.quant.scale.size == 1
-        if hybrid:
-            x, batch_scale = symmetric_quantize(x)
-        elif not node.quantized:
-            w = common.float_weights(wt, w)    # per-channel hybrid: dequantized, approximate
         patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
                                node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)
         # patches: [N, OH, OW, KH, KW, C]; padded taps hold zp_in so they contribute zero
         cpg = cout // groups
-        acc_dtype = np.int64 if node.quantized or hybrid else np.float32
+        acc_dtype = np.int64 if node.quantized else np.float32
         pieces = []
         for g in range(groups):
             p = patches[..., g * cin_g:(g + 1) * cin_g].astype(acc_dtype)
@@ -71,9 +56,6 @@ class Conv2D(OpDef):
                 p = p - zp_in
             pieces.append(np.einsum("nhwijc,oijc->nhwo", p, wg))
         acc = np.concatenate(pieces, axis=-1)
-        if hybrid:
-            scale = (batch_scale * np.float32(wt.quant.s)).astype(np.float32)
-            acc = acc.astype(np.float32) * scale.reshape(-1, 1, 1, 1)
         if not node.quantized:
             if bias is not None:
                 acc = acc + bias.astype(np.float32)

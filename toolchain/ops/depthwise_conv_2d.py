@@ -9,7 +9,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common
+from . import common, hybrid
 from .registry import Node, OpDef, register
 from .windows import conv_patches, output_hw
 
@@ -83,6 +83,8 @@ class DepthwiseConv2D(OpDef):
         _, kh, kw, cout = wt.shape
         c = xt.shape[3]
         act = node.attr("activation", "NONE")
+        if hybrid.is_hybrid(node):          # float activations, int8 weights (LiteRT's kernel)
+            return hybrid.hybrid_depthwise_reference(node, args)
         zp_in = common.qparams(xt)[1] if node.quantized else 0
         patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
                                node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)

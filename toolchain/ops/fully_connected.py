@@ -9,7 +9,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common
+from . import common, hybrid
 from .registry import Node, OpDef, register
 
 KIND = "FULLY_CONNECTED"
@@ -87,6 +87,8 @@ class FullyConnected(OpDef):
         xt, wt, out = node.ins[0], node.ins[1], node.outs[0]
         n, k = wt.shape
         act = node.attr("activation", "NONE")
+        if hybrid.is_hybrid(node):          # float activations, int8 weights (LiteRT's kernel)
+            return hybrid.hybrid_fc_reference(node, args)
         if not node.quantized:
             acc = x.reshape(-1, k).astype(np.float32) @ common.float_weights(wt, w).T
             if bias is not None:
@@ -114,7 +116,9 @@ class FullyConnected(OpDef):
                              "supported (only DEFAULT)")
         return dict(activation=common.activation_name(
                         common.options_get(o, "fusedActivationFunction", 0)),
-                    keep_num_dims=bool(common.options_get(o, "keepNumDims", False)))
+                    keep_num_dims=bool(common.options_get(o, "keepNumDims", False)),
+                    asymmetric_quantize_inputs=bool(
+                        common.options_get(o, "asymmetricQuantizeInputs", False)))
 
     @staticmethod
     def attrs_to_tflite(attrs):
@@ -122,6 +126,7 @@ class FullyConnected(OpDef):
         o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
         o.weightsFormat = schema.FullyConnectedOptionsWeightsFormat.DEFAULT
         o.keepNumDims = bool(attrs.get("keep_num_dims", False))
+        o.asymmetricQuantizeInputs = bool(attrs.get("asymmetric_quantize_inputs", False))
         return o
 
     @staticmethod
