@@ -13,7 +13,6 @@ from .backends.c import c_context, emit_c, lower
 from .ir import Graph
 from .ops import registry
 from .ops.registry import Node
-from .resources import resource_dir
 from .util.atomic import atomic_path
 
 REPORT_SCHEMA = "fitml.report/1"
@@ -33,6 +32,17 @@ def basic_report(graph: Graph, target: str, fmt: str, arena: int | None = None) 
             "macs": sum(o["macs"] for o in per_op), "ops": per_op}
 
 
+def copy_runtime(dest: Path, variant: str) -> None:
+    """The runtime for one build: include/ and src/ with exactly one source per kernel."""
+    from .backends import cruntime
+    shutil.copytree(cruntime.include_dir(), dest / "include")
+    (dest / "src").mkdir(parents=True)
+    sources = cruntime.runtime_sources(variant=variant)
+    headers = {h for s in sources for h in s.parent.glob("*.h")}
+    for path in sorted(set(sources) | headers):
+        shutil.copyfile(path, dest / "src" / path.name)
+
+
 def compile_c(graph: Graph, target: str, out_dir: Path, prefix: str = "model") -> dict:
     """Write the C project: model sources, build snippets, the runtime, report.json."""
     files = emit_c(graph, prefix, target)
@@ -42,9 +52,9 @@ def compile_c(graph: Graph, target: str, out_dir: Path, prefix: str = "model") -
     with atomic_path(out_dir, directory=True) as tmp:
         for name, text in files.items():
             (tmp / name).write_text(text)
-        runtime = resource_dir("runtime_c")
-        shutil.copytree(runtime, tmp / "runtime_c",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        from .targets import load_target
+        from .verify.cexec import variant_for
+        copy_runtime(tmp / "runtime_c", variant_for(load_target(target)))
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 

@@ -73,6 +73,9 @@ class Lowered:
         return f"({ctype} *)(arena + {self.plan.offsets[ref.name]})"
 
     def arg(self, a, index: int) -> str:
+        if isinstance(a, tuple):        # several tensors (CONCATENATION): a compound literal
+            items = ", ".join(f"(const void *){self.arg(x, index)}" for x in a)
+            return f"(const void *const[]){{{items}}}"
         if isinstance(a, Scratch):
             offset = self.plan.scratch.get(index, (0, 0))[0]
             return f"(void *)(arena + {offset})"
@@ -132,12 +135,12 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
     graph = low.graph
     steps = []
     for i, (op, call) in enumerate(zip(graph.ops, low.calls)):
-        step = {"index": i, "kind": op.kind, "call": call,
+        step = {"index": i, "kind": op.kind, "call": call, "params": None,
                 "what": cu.c_comment(f"{op.kind} -> {list(graph.tensors[op.outputs[0]].shape)}")}
         if call.alias_of is not None:
             src, dst = graph.tensors[call.alias_of], graph.tensors[op.outputs[0]]
-            step["copy"] = (low.pointer(TensorRef(dst.name)), low.pointer(TensorRef(src.name)),
-                            dst.nbytes)
+            step["alias_copy"] = (low.pointer(TensorRef(dst.name)),
+                                  low.pointer(TensorRef(src.name)), dst.nbytes)
         else:
             step["params"] = low.value(call.params) if call.params_type else None
             step["args"] = [low.arg(a, i) for a in call.args]

@@ -73,7 +73,8 @@ class OpDef:
     @staticmethod
     def lower_c(node: Node):
         """The C kernel call for this node (a backends.clower.CCall)."""
-        raise NotImplementedError(f"{node.op.kind} has no C lowering yet")
+        from ..backends import cparams
+        return cparams.lower(node)
 
     @staticmethod
     def macs(node: Node) -> int:

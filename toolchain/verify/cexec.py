@@ -38,10 +38,16 @@ def cache_root() -> Path:
     return root
 
 
-def runtime_files() -> tuple[Path, list[Path]]:
-    """The runtime's include dir and its portable C sources."""
-    root = resource_dir("runtime_c")
-    return root / "include", sorted((root / "src").rglob("*.c"))
+def runtime_files(variant: str = "portable") -> tuple[Path, list[Path]]:
+    """The runtime's include dir and its C sources, one per kernel, of the given variant."""
+    from ..backends import cruntime
+    return cruntime.include_dir(), cruntime.runtime_sources(variant=variant)
+
+
+def variant_for(target) -> str:
+    """Which kernel variant a core runs: MVE (Helium), DSP (SMLAD) or portable C."""
+    features = set(getattr(target, "features", ()))
+    return "mve" if "mve" in features else "dsp" if "dsp" in features else "portable"
 
 
 def _digest(files: dict[str, str], *extra: str) -> str:
@@ -49,7 +55,8 @@ def _digest(files: dict[str, str], *extra: str) -> str:
     include, sources = runtime_files()
     for name in sorted(files):
         h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
-    for path in sorted(include.rglob("*.h")) + sorted(sources[0].parent.parent.rglob("*.[ch]")):
+    src = resource_dir("runtime_c") / "src"
+    for path in sorted(include.rglob("*.h")) + sorted(src.rglob("*.[ch]")):
         h.update(str(path.name).encode() + path.read_bytes())
     for e in extra:
         h.update(e.encode() + b"\0")
@@ -130,7 +137,7 @@ def build_qemu(graph: Graph, target, opt: str = "-O2"):
     if done:
         return elf, target
     qemu.render_main(out, io, oo, entry="fitml_model_entry")
-    include, sources = runtime_files()
+    include, sources = runtime_files(variant_for(target))
     srcs = [*_model_sources(out), out / "glue.c", out / "main.c", *sources]
     try:
         qemu.build_elf(srcs, [include, out], target, out, opt=opt,

@@ -1,0 +1,32 @@
+/**
+ * @file fitml.h
+ * @brief fitml C runtime: include this one header.
+ *
+ * C99, no dynamic allocation; kernels need only <string.h> (memcpy/memset) and, for some
+ * float32 kernels, <math.h>. Every kernel is `fitml_status fitml_<op>_<dtype>(const params *,
+ * inputs..., outputs..., [scratch])` with caller-owned scratch sized by
+ * `fitml_<op>_<dtype>_scratch_size()`.
+ */
+#ifndef FITML_H
+#define FITML_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "fitml_config.h"
+#include "fitml_types.h"
+#include "fitml_activation.h"
+#include "fitml_conv.h"
+#include "fitml_data.h"
+#include "fitml_elementwise.h"
+#include "fitml_fully_connected.h"
+#include "fitml_pool.h"
+#include "fitml_quantize.h"
+#include "fitml_reduce.h"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FITML_H */

@@ -1,0 +1,51 @@
+/**
+ * @file fitml_data.h
+ * @brief Data movement of any element type: PAD, CONCATENATION, TRANSPOSE, STRIDED_SLICE.
+ *
+ * These copy raw bytes (elements of elem_size bytes); quantization is never read. RESHAPE and
+ * SQUEEZE need no kernel: the output aliases the input (or a memmove when the plan moves it).
+ */
+#ifndef FITML_DATA_H
+#define FITML_DATA_H
+
+#include "fitml_types.h"
+
+/**
+ * @brief PAD / PADV2: the output filled with the pad element, the input copied inside it.
+ * @param p      parameters
+ * @param input  input elements
+ * @param output output elements (must not overlap the input)
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_pad(const fitml_pad_params *p, const void *input, void *output);
+
+/**
+ * @brief CONCATENATION: row by row, the chunk of each input in turn.
+ * @param p      parameters
+ * @param inputs p->num_inputs input pointers
+ * @param output output
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_concat(const fitml_concat_params *p, const void *const *inputs,
+                          void *output);
+
+/**
+ * @brief TRANSPOSE as a strided gather (strides are the input strides in output dim order).
+ * @param p      parameters
+ * @param input  input elements
+ * @param output output elements, row-major
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_transpose(const fitml_transpose_params *p, const void *input, void *output);
+
+/**
+ * @brief STRIDED_SLICE as a strided gather (offset of the first element, signed strides).
+ * @param p      parameters
+ * @param input  input elements
+ * @param output output elements, row-major
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_strided_slice(const fitml_strided_slice_params *p, const void *input,
+                                 void *output);
+
+#endif /* FITML_DATA_H */

@@ -1,0 +1,29 @@
+/**
+ * @file fitml_reduce.h
+ * @brief MEAN kernels (int8 and float32) over any set of axes, described as two walks.
+ */
+#ifndef FITML_REDUCE_H
+#define FITML_REDUCE_H
+
+#include "fitml_types.h"
+
+/**
+ * @brief int8 MEAN as TFLM QuantizedMeanOrSum: int32 raw sum, minus zp_in * count, requantized
+ *        with a multiplier that already holds 1/count.
+ * @param p      parameters
+ * @param input  int8
+ * @param output int8, row-major over p->outer.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_mean_s8(const fitml_mean_s8_params *p, const int8_t *input, int8_t *output);
+
+/**
+ * @brief float32 MEAN: float sum in walk order divided by count.
+ * @param p      parameters
+ * @param input  float
+ * @param output float
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_mean_f32(const fitml_mean_f32_params *p, const float *input, float *output);
+
+#endif /* FITML_REDUCE_H */

@@ -1,0 +1,287 @@
+/**
+ * @file fitml_types.h
+ * @brief Status codes, shapes and the constant parameter structs of every fitml kernel.
+ *
+ * Every kernel takes one `const` parameter struct. fitml fills these at compile time (Python,
+ * toolchain/backends/cparams.py): multipliers, shifts, zero points, clamp bounds, padding and
+ * strides are already integers here, so kernels do no float math to set themselves up.
+ *
+ * Conventions:
+ * - Layout is NHWC (TFLite). Dims are int32_t.
+ * - A requantization shift is TFLite's: positive = left shift, negative = right shift.
+ * - Zero points are stored as zero points (not negated "offsets").
+ * - int8 conv/depthwise/FC `bias` arrays are "folded": bias[c] - input_zp * sum(filter[c]),
+ *   wrapped to int32. Padded taps then read input_zp, so inner loops multiply raw int8 data.
+ *
+ * Keep toolchain/backends/cruntime.py STRUCTS in step with this file (a test compares them).
+ */
+#ifndef FITML_TYPES_H
+#define FITML_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fitml_config.h"
+
+/** @brief Result of every kernel. */
+typedef enum {
+    FITML_OK = 0,              /**< done */
+    FITML_ERR_ARGUMENT = 1,    /**< NULL pointer, negative size or inconsistent parameters */
+    FITML_ERR_UNSUPPORTED = 2, /**< valid request this runtime cannot do (e.g. rank > 6) */
+    FITML_ERR_SCRATCH = 3      /**< the kernel needs scratch memory and got NULL */
+} fitml_status;
+
+/** @brief A 4-D NHWC shape (filters: [C_out, KH, KW, C_in] read as n, h, w, c). */
+typedef struct {
+    int32_t n, h, w, c;
+} fitml_dims;
+
+/** @brief Geometry of a 2-D convolution (regular or depthwise). */
+typedef struct {
+    fitml_dims input;           /**< N, H, W, C_in */
+    fitml_dims filter;          /**< C_out, KH, KW, C_in/groups (depthwise: 1, KH, KW, C_out) */
+    fitml_dims output;          /**< N, OH, OW, C_out */
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;       /**< leading (top, left) padding; any odd extra is at the end */
+} fitml_conv_geom;
+
+/** @brief Per-channel (or per-tensor) requantization: MBQM(acc, multiplier, shift). */
+typedef struct {
+    const int32_t *multiplier;  /**< Q0.31 multipliers in [2^30, 2^31) (or 0) */
+    const int32_t *shift;       /**< TFLite shifts, positive = left */
+    int32_t per_channel;        /**< nonzero: index by output channel; 0: use entry 0 */
+} fitml_requant;
+
+/** @brief CONV_2D int8 (groups = input.c / filter.c). */
+typedef struct {
+    fitml_conv_geom geom;
+    const int8_t *filter;       /**< [C_out][KH][KW][C_in/groups] */
+    const int32_t *bias;        /**< folded bias [C_out], never NULL */
+    fitml_requant requant;
+    int32_t input_zp;           /**< value of padded taps */
+    int32_t output_zp;
+    int32_t act_min, act_max;   /**< fused activation clamp, within [-128, 127] */
+} fitml_conv_s8_params;
+
+/** @brief DEPTHWISE_CONV_2D int8: output channel ic*depth_multiplier+m reads input channel ic. */
+typedef struct {
+    fitml_conv_geom geom;
+    int32_t depth_multiplier;
+    const int8_t *filter;       /**< [KH][KW][C_out] */
+    const int32_t *bias;        /**< folded bias [C_out], never NULL */
+    fitml_requant requant;
+    int32_t input_zp;
+    int32_t output_zp;
+    int32_t act_min, act_max;
+} fitml_depthwise_conv_s8_params;
+
+/** @brief CONV_2D float32. */
+typedef struct {
+    fitml_conv_geom geom;
+    const float *filter;        /**< [C_out][KH][KW][C_in/groups] */
+    const float *bias;          /**< [C_out] or NULL */
+    float act_min, act_max;
+} fitml_conv_f32_params;
+
+/** @brief DEPTHWISE_CONV_2D float32. */
+typedef struct {
+    fitml_conv_geom geom;
+    int32_t depth_multiplier;
+    const float *filter;        /**< [KH][KW][C_out] */
+    const float *bias;          /**< [C_out] or NULL */
+    float act_min, act_max;
+} fitml_depthwise_conv_f32_params;
+
+/** @brief FULLY_CONNECTED int8: out[b][n] from in[b][0..input_size). */
+typedef struct {
+    int32_t batches, input_size, output_size;
+    const int8_t *filter;       /**< [output_size][input_size] */
+    const int32_t *bias;        /**< folded bias [output_size], never NULL */
+    fitml_requant requant;
+    int32_t output_zp;
+    int32_t act_min, act_max;
+} fitml_fully_connected_s8_params;
+
+/** @brief FULLY_CONNECTED float32. */
+typedef struct {
+    int32_t batches, input_size, output_size;
+    const float *filter;        /**< [output_size][input_size] */
+    const float *bias;          /**< [output_size] or NULL */
+    float act_min, act_max;
+} fitml_fully_connected_f32_params;
+
+/** @brief Geometry of a 2-D pooling window (clipped to the image). */
+typedef struct {
+    fitml_dims input, output;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+} fitml_pool_geom;
+
+/** @brief AVERAGE_POOL_2D / MAX_POOL_2D int8 (raw codes; in/out quantization equal). */
+typedef struct {
+    fitml_pool_geom geom;
+    int32_t act_min, act_max;
+} fitml_pool_s8_params;
+
+/** @brief AVERAGE_POOL_2D / MAX_POOL_2D float32. */
+typedef struct {
+    fitml_pool_geom geom;
+    float act_min, act_max;
+} fitml_pool_f32_params;
+
+/**
+ * @brief Broadcast walk of a binary element-wise op, outermost dim first.
+ *
+ * Output element i (row-major over dims) reads input 1 at sum(idx[d] * strides1[d]) and input 2
+ * at sum(idx[d] * strides2[d]); a broadcast dim has stride 0. Python merges dims where it can,
+ * so the common cases are rank 1.
+ */
+typedef struct {
+    int32_t rank;                       /**< 1..FITML_MAX_DIMS */
+    int32_t dims[FITML_MAX_DIMS];
+    int32_t strides1[FITML_MAX_DIMS];   /**< element strides of input 1 */
+    int32_t strides2[FITML_MAX_DIMS];   /**< element strides of input 2 */
+} fitml_broadcast;
+
+/** @brief ADD / SUB int8 (TFLite AddFunc: inputs rescaled with a common left shift). */
+typedef struct {
+    fitml_broadcast bc;
+    int32_t input1_zp, input2_zp, output_zp;
+    int32_t left_shift;                 /**< 20 for int8 */
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} fitml_add_s8_params;
+
+/** @brief MUL int8. */
+typedef struct {
+    fitml_broadcast bc;
+    int32_t input1_zp, input2_zp, output_zp;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} fitml_mul_s8_params;
+
+/** @brief ADD / SUB / MUL float32. */
+typedef struct {
+    fitml_broadcast bc;
+    float act_min, act_max;
+} fitml_binary_f32_params;
+
+/** @brief SOFTMAX int8 -> int8 over rows of `depth` (output scale 1/256, zero point -128). */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier;           /**< from beta * s_in * 2^26 */
+    int32_t input_left_shift;           /**< >= 0 */
+    int32_t diff_min;                   /**< differences below it give output -128 */
+} fitml_softmax_s8_params;
+
+/** @brief SOFTMAX float32. */
+typedef struct {
+    int32_t rows, depth;
+    float beta;
+} fitml_softmax_f32_params;
+
+/** @brief LOGISTIC / TANH int8: input rescaled to Q4.27, saturating beyond a radius. */
+typedef struct {
+    int32_t size;
+    int32_t input_zp;
+    int32_t input_multiplier, input_shift;  /**< MBQM(q - zp, multiplier, shift) */
+    int32_t input_range_radius;
+} fitml_logistic_s8_params;
+
+/** @brief TANH int8 shares LOGISTIC's parameters. */
+typedef fitml_logistic_s8_params fitml_tanh_s8_params;
+
+/** @brief An element count, for kernels that need nothing else. */
+typedef struct {
+    int32_t size;
+} fitml_size_params;
+
+/** @brief QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 (per tensor). */
+typedef struct {
+    int32_t size;
+    float scale;
+    int32_t zero_point;
+} fitml_affine_params;
+
+/** @brief int8 -> int8 requantization with a clamp (QUANTIZE int8->int8, RELU int8). */
+typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t multiplier, shift;
+    int32_t act_min, act_max;
+} fitml_requantize_s8_params;
+
+/** @brief Plain int8 clamp (RELU6 int8 clamps raw codes in the input's quantization). */
+typedef struct {
+    int32_t size;
+    int32_t act_min, act_max;
+} fitml_clamp_s8_params;
+
+/** @brief Plain float32 clamp (RELU, RELU6, RELU_N1_TO_1). */
+typedef struct {
+    int32_t size;
+    float act_min, act_max;
+} fitml_clamp_f32_params;
+
+/** @brief A strided walk: dims outermost first, element strides (may be negative or 0). */
+typedef struct {
+    int32_t rank;                       /**< 1..FITML_MAX_DIMS */
+    int32_t dims[FITML_MAX_DIMS];
+    int32_t strides[FITML_MAX_DIMS];
+} fitml_walk;
+
+/**
+ * @brief MEAN int8 (TFLM QuantizedMeanOrSum) with 1/count folded into the multiplier.
+ *
+ * Output element j (row-major over `outer`) is the mean of the input elements at
+ * outer offset(j) + inner offset(i) for every i of the `inner` walk.
+ */
+typedef struct {
+    fitml_walk outer;                   /**< kept dims */
+    fitml_walk inner;                   /**< reduced dims */
+    int32_t count;                      /**< number of reduced elements (> 0) */
+    int32_t input_zp, output_zp;
+    int32_t multiplier, shift;
+} fitml_mean_s8_params;
+
+/** @brief MEAN float32 (sum in walk order, then divide by count). */
+typedef struct {
+    fitml_walk outer;
+    fitml_walk inner;
+    int32_t count;
+} fitml_mean_f32_params;
+
+/** @brief PAD / PADV2 of any element type: raw bytes, fill pattern of elem_size bytes. */
+typedef struct {
+    int32_t rank;                       /**< 1..FITML_MAX_DIMS */
+    int32_t in_dims[FITML_MAX_DIMS];
+    int32_t out_dims[FITML_MAX_DIMS];
+    int32_t pad_before[FITML_MAX_DIMS];
+    int32_t elem_size;                  /**< 1..8 bytes */
+    uint8_t pad_value[8];               /**< first elem_size bytes are the fill element */
+} fitml_pad_params;
+
+/** @brief CONCATENATION: for each of `outer` rows, copy chunk_bytes[i] from each input i. */
+typedef struct {
+    int32_t num_inputs;
+    int32_t outer;
+    const int32_t *chunk_bytes;         /**< [num_inputs] */
+} fitml_concat_params;
+
+/** @brief Strided gather (TRANSPOSE, STRIDED_SLICE): output is row-major over walk.dims. */
+typedef struct {
+    fitml_walk walk;                    /**< input element strides per output dim */
+    int32_t offset;                     /**< input element index of output element 0 */
+    int32_t elem_size;                  /**< bytes per element */
+} fitml_gather_params;
+
+/** @brief TRANSPOSE parameters (a gather). */
+typedef fitml_gather_params fitml_transpose_params;
+/** @brief STRIDED_SLICE parameters (a gather). */
+typedef fitml_gather_params fitml_strided_slice_params;
+
+#endif /* FITML_TYPES_H */
