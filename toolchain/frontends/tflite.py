@@ -185,6 +185,11 @@ def _op(o, index: int, codes, names, where: str, tensors) -> Op:
     except (GraphError, AttributeError, TypeError, ValueError) as exc:
         raise ModelError(f"{where}: operator {kind} (node {index}): bad options: {exc}") from None
     inputs = [tensor_name(i) for i in _seq(o.inputs)]
+    if not opdef.uint8_ok and any(n and tensors[n].dtype == "uint8" for n in inputs + outputs):
+        raise ModelError(f"{where}: operator {kind} (node {index}) uses legacy uint8 "
+                         "quantization, which fitml (like TFLite Micro) does not run; only "
+                         "QUANTIZE/DEQUANTIZE may take uint8. Re-convert the model with int8 "
+                         "(TFLiteConverter: inference_input_type=tf.uint8 keeps uint8 I/O)")
     dtype_attr = getattr(opdef, "output_dtype_attr", None)
     if dtype_attr and outputs and outputs[0]:   # e.g. QUANTIZE: output type is not inferable
         want = tensors[outputs[0]].dtype

@@ -17,6 +17,7 @@ DTYPES = ("int8", "uint8", "int16")
 @register
 class Dequantize(OpDef):
     kind = "DEQUANTIZE"
+    uint8_ok = True
     tflite_options = None
 
     @staticmethod

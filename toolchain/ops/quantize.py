@@ -50,6 +50,7 @@ def output_dtype(op, x) -> str:
 @register
 class Quantize(OpDef):
     kind = "QUANTIZE"
+    uint8_ok = True
     tflite_options = None
     output_dtype_attr = "dtype"  # attr a reader sets from the output tensor's dtype
 

@@ -41,10 +41,12 @@ class OpDef:
 
     kind            registry key; the TFLite builtin operator name for TFLite ops
     tflite_options  name of the TFLite BuiltinOptions table (None: the op has none)
+    uint8_ok        True for the few ops that take legacy uint8 activations
     """
 
     kind: str = ""
     tflite_options: str | None = None
+    uint8_ok: bool = False          # accepts legacy uint8 activations (QUANTIZE, DEQUANTIZE)
 
     @staticmethod
     def infer(op: Op, ins: Sequence[Tensor | None]) -> list[tuple[Shape, str]]:
