@@ -86,10 +86,29 @@ class Lowered:
         return str(a)
 
 
+def shared_storage(graph: Graph, calls: list[CCall]) -> dict[str, str]:
+    """Outputs that reuse an input's bytes: aliases always, in-place ops when the input dies
+    at that op and is not a graph output."""
+    last_use = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
+    shares = {}
+    for i, (op, call) in enumerate(zip(graph.ops, calls)):
+        out = op.outputs[0]
+        if call.alias_of is not None:
+            shares[out] = call.alias_of
+        elif call.inplace_input is not None:
+            src = op.inputs[call.inplace_input]
+            t = graph.tensors[src]
+            if (not t.is_const and last_use.get(src) == i and src not in graph.outputs
+                    and t.nbytes >= graph.tensors[out].nbytes):
+                shares[out] = src
+    return shares
+
+
 def lower(graph: Graph, prefix: str = "model", alignment: int = 16) -> Lowered:
     """Lower every op through the registry and plan the arena (activations + scratch)."""
     calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
-    plan = plan_memory(graph, lambda i: calls[i].scratch_bytes, alignment)
+    plan = plan_memory(graph, lambda i: calls[i].scratch_bytes, alignment,
+                       shared_storage(graph, calls))
     return Lowered(graph, calls, plan, cu.c_identifier(prefix))
 
 
@@ -139,8 +158,10 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
                 "what": cu.c_comment(f"{op.kind} -> {list(graph.tensors[op.outputs[0]].shape)}")}
         if call.alias_of is not None:
             src, dst = graph.tensors[call.alias_of], graph.tensors[op.outputs[0]]
-            step["alias_copy"] = (low.pointer(TensorRef(dst.name)),
-                                  low.pointer(TensorRef(src.name)), dst.nbytes)
+            same = src.is_const is False and low.plan.offsets.get(src.name) == \
+                low.plan.offsets.get(dst.name)
+            step["alias_copy"] = None if same else (
+                low.pointer(TensorRef(dst.name)), low.pointer(TensorRef(src.name)), dst.nbytes)
         else:
             step["params"] = low.value(call.params) if call.params_type else None
             step["args"] = [low.arg(a, i) for a in call.args]

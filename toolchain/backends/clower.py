@@ -51,3 +51,4 @@ class CCall:
     args: tuple[Arg, ...] = ()        # after &params, in the kernel's order
     scratch_bytes: int = 0
     alias_of: str | None = None       # RESHAPE-like ops: output shares the input's bytes
+    inplace_input: int | None = None  # the kernel may write its output over this input

@@ -1,7 +1,11 @@
 """Static arena planner behind TFLM's small interface: add buffers with lifetimes, plan, query.
 
-Greedy by size, first fit: buffers are placed largest first, each at the lowest aligned offset
-where it overlaps no already placed buffer whose lifetime intersects its own.
+Several greedy placements are tried and the smallest arena wins:
+- by size, first fit: largest first, each at the lowest aligned offset where it overlaps no
+  placed buffer whose lifetime intersects its own (TFLM's GreedyMemoryPlanner);
+- by size, lowest top: among the gaps that fit, the one that raises the arena's top least (this
+  finds the ping-pong layout of chains, where first fit fragments);
+- by schedule order, lowest top.
 """
 from __future__ import annotations
 
@@ -37,23 +41,43 @@ class ArenaPlanner:
         self._offsets = None
         return len(self.buffers) - 1
 
-    def _plan(self) -> list[int]:
-        order = sorted(range(len(self.buffers)),
-                       key=lambda i: (-self.buffers[i].size, self.buffers[i].first, i))
-        offsets: list[int | None] = [None] * len(self.buffers)
+    def _place(self, order: list[int], lowest_top: bool) -> list[int]:
+        offsets: list[int] = [0] * len(self.buffers)
         placed: list[int] = []
+        top = 0
         for i in order:
             buf = self.buffers[i]
             busy = sorted((offsets[j], offsets[j] + self.buffers[j].size) for j in placed
                           if self.buffers[j].size and buf.overlaps_in_time(self.buffers[j]))
-            candidate = 0
+            gaps, cursor = [], 0
             for start, end in busy:
-                if candidate + buf.size <= start:
-                    break
-                candidate = max(candidate, align_up(end, self.alignment))
-            offsets[i] = candidate
+                if cursor + buf.size <= start:
+                    gaps.append(cursor)
+                cursor = max(cursor, align_up(end, self.alignment))
+            gaps.append(cursor)
+            if lowest_top:
+                # the gap that raises the top least; among equals, the tightest then lowest
+                def cost(off):
+                    above = [s for s, _ in busy if s >= off + buf.size]
+                    slack = (min(above) - off - buf.size) if above else 1 << 62
+                    return (max(top, off + buf.size), slack, off)
+                offsets[i] = min(gaps, key=cost)
+            else:
+                offsets[i] = gaps[0]
+            top = max(top, offsets[i] + buf.size)
             placed.append(i)
-        return [int(o) for o in offsets]
+        return offsets
+
+    def _plan(self) -> list[int]:
+        ids = range(len(self.buffers))
+        by_size = sorted(ids, key=lambda i: (-self.buffers[i].size, self.buffers[i].first, i))
+        by_time = sorted(ids, key=lambda i: (self.buffers[i].first, -self.buffers[i].size, i))
+        candidates = [self._place(by_size, False), self._place(by_size, True),
+                      self._place(by_time, True)]
+        return min(candidates, key=self._top)
+
+    def _top(self, offsets: list[int]) -> int:
+        return max((o + b.size for o, b in zip(offsets, self.buffers)), default=0)
 
     def offset(self, buffer_id: int) -> int:
         if self._offsets is None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 from ..ir import Graph
 from .arena import ArenaPlanner, Buffer, check_no_overlap
@@ -17,10 +17,10 @@ class MemoryPlan:
     alignment: int = 16
 
     def check(self) -> None:
+        """No two buffers live at the same time share bytes; every offset aligned."""
         ordered = list(self.buffers)
-        names = [b.name for b in ordered]
-        offs = [self.offsets[n] if n in self.offsets else self.scratch[int(n[8:])][0]
-                for n in names]
+        offs = [self.offsets[b.name] if b.name in self.offsets
+                else self.scratch[int(b.name[8:])][0] for b in ordered]
         check_no_overlap(ordered, offs, self.alignment)
 
 
@@ -39,19 +39,42 @@ def lifetimes(graph: Graph) -> dict[str, tuple[int, int]]:
     return {n: (a, b) for n, (a, b) in span.items() if not graph.tensors[n].is_const}
 
 
+def storage_groups(graph: Graph, shares: Mapping[str, str]) -> dict[str, str]:
+    """Tensor -> the tensor whose storage it uses (a representative), following chains."""
+    rep: dict[str, str] = {}
+    for name in lifetimes(graph):
+        root = name
+        while root in shares:
+            root = shares[root]
+        rep[name] = root
+    return rep
+
+
 def plan_memory(graph: Graph, scratch_bytes: Callable[[int], int] | None = None,
-                alignment: int = 16) -> MemoryPlan:
-    """Greedy-by-size first-fit plan of activations and per-op scratch buffers."""
+                alignment: int = 16, shares: Mapping[str, str] | None = None) -> MemoryPlan:
+    """Plan activations and per-op scratch buffers in one arena.
+
+    `shares` maps a tensor to one whose bytes it reuses (a RESHAPE output aliasing its input,
+    an in-place ADD output over its input): such tensors form one buffer whose lifetime is the
+    union of theirs and whose size is the largest of theirs.
+    """
     planner = ArenaPlanner(alignment)
+    spans = lifetimes(graph)
+    rep = storage_groups(graph, shares or {})
+    groups: dict[str, list[int]] = {}
+    for name, (first, last) in spans.items():
+        g = groups.setdefault(rep[name], [first, last, 0])
+        g[0], g[1] = min(g[0], first), max(g[1], last)
+        g[2] = max(g[2], graph.tensors[name].nbytes)
     ids: dict[str, int] = {}
-    for name, (first, last) in lifetimes(graph).items():
-        ids[name] = planner.add_buffer(graph.tensors[name].nbytes, first, last, name)
+    for root, (first, last, size) in groups.items():
+        ids[root] = planner.add_buffer(size, first, last, root)
     scratch_ids: dict[int, int] = {}
     for i in range(len(graph.ops)):
         size = scratch_bytes(i) if scratch_bytes else 0
         if size:
             scratch_ids[i] = planner.add_buffer(size, i, i, f"scratch:{i}")
-    plan = MemoryPlan(planner.arena_size, {n: planner.offset(b) for n, b in ids.items()},
+    plan = MemoryPlan(planner.arena_size, {n: planner.offset(ids[rep[n]]) for n in spans},
                       {i: (planner.offset(b), planner.buffers[b].size)
                        for i, b in scratch_ids.items()},
                       tuple(planner.buffers), alignment)
