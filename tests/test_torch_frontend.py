@@ -1,0 +1,396 @@
+"""PyTorch frontend: modules built here, exported with torch.export, converted to NHWC float
+graphs; the numpy reference and LiteRT (on the written .tflite) match torch within 1e-4."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = nn.functional
+
+import toolchain  # noqa: E402
+from cli_util import fitml, one_clear_line  # noqa: E402
+from toolchain.backends.tflite import write_tflite  # noqa: E402
+from toolchain.errors import ModelError  # noqa: E402
+from toolchain.frontends.torch_export import load_torch, supported  # noqa: E402
+from toolchain.ops import registry  # noqa: E402
+from toolchain.verify.litert import run_litert  # noqa: E402
+from toolchain.verify.reference import run_graph  # noqa: E402
+
+TOL = 1e-4
+
+
+def randomize_bn(module: nn.Module, seed: int) -> nn.Module:
+    """Non-trivial BatchNorm statistics, so folding them is actually tested."""
+    g = torch.Generator().manual_seed(seed)
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            c = m.num_features
+            m.running_mean.copy_(torch.rand(c, generator=g) * 2 - 1)
+            m.running_var.copy_(torch.rand(c, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(c, generator=g) + 0.5)
+            m.bias.data.copy_(torch.rand(c, generator=g) - 0.5)
+    return module.eval()
+
+
+class CnnBn(nn.Module):
+    """conv-BN-ReLU, conv(no bias)-BN, a BN with no conv before it, Linear-BN1d."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.c2, self.b2 = nn.Conv2d(8, 8, 3, stride=2, bias=False), nn.BatchNorm2d(8)
+        self.b3 = nn.BatchNorm2d(8)
+        self.fc, self.b4 = nn.Linear(8, 6), nn.BatchNorm1d(6)
+
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)))
+        y = self.b2(self.c2(y))
+        y = self.b3(torch.sigmoid(y))
+        return self.b4(self.fc(y.mean((2, 3))))
+
+
+class DepthwiseSeparable(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dw = nn.Conv2d(4, 8, 3, stride=2, padding=1, groups=4)   # depth multiplier 2
+        self.bn = nn.BatchNorm2d(8)
+        self.pw = nn.Conv2d(8, 6, 1)
+        self.dw2 = nn.Conv2d(6, 6, 3, padding=2, dilation=2, groups=6)
+
+    def forward(self, x):
+        y = F.relu6(self.bn(self.dw(x)))
+        return torch.clamp(self.dw2(F.relu6(self.pw(y))), -1, 1)
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.c2, self.b2 = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.down = nn.Conv2d(8, 12, 1, stride=2)
+        self.c3 = nn.Conv2d(8, 12, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)))
+        y = F.relu(self.b2(self.c2(y)) + x)
+        return F.relu(self.c3(y) + self.down(y)) * 0.5 - 1.0
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l1, self.l2, self.l3 = nn.Linear(20, 32), nn.Linear(32, 16), nn.Linear(16, 5)
+
+    def forward(self, x):
+        y = torch.tanh(self.l2(F.relu(self.l1(x))))
+        return torch.softmax(self.l3(y) / 2.0, dim=-1), torch.sigmoid(y)
+
+
+class Branches(nn.Module):
+    """Inception-like concat on channels, then on width; channel softmax; constant pad."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(3, 4, 1), nn.Conv2d(3, 5, 3, padding=1)
+        self.c = nn.Conv2d(3, 3, 5, padding=2, bias=False)
+
+    def forward(self, x):
+        y = torch.cat([self.a(x), F.relu(self.b(x)), self.c(x)], dim=1)
+        y = torch.cat([y, y * 2], dim=3)
+        return torch.softmax(F.pad(y, (1, 2, 0, 1), value=0.5), dim=1)
+
+
+class FlattenHead(nn.Module):
+    """Flatten of an NCHW conv output needs NHWC -> NCHW first."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 5, 3)
+        self.fc = nn.Linear(5 * 4 * 6, 7)
+
+    def forward(self, x):
+        y = F.relu(self.conv(x))
+        return self.fc(torch.flatten(y, 1)), y.reshape(1, 5, 24).permute(0, 2, 1)
+
+
+class Pools(nn.Module):
+    """max/avg pooling with SAME-like, explicit, ceil-mode and count_include_pad padding."""
+
+    def forward(self, x):
+        outs = [F.max_pool2d(x, 2), F.max_pool2d(x, 3, 2, 1),
+                F.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+                F.max_pool2d(x, 2, 2, ceil_mode=True), F.avg_pool2d(x, 3, 1, 1),
+                F.avg_pool2d(x, 3, 1, 1, count_include_pad=False),
+                F.avg_pool2d(x, 2, 2, ceil_mode=True), F.avg_pool2d(x, (3, 2), (2, 1)),
+                F.adaptive_avg_pool2d(x, 1), F.adaptive_avg_pool2d(x, (3, 1))]
+        return tuple(o.flatten(1) for o in outs)
+
+
+class Misc(nn.Module):
+    """Conv1d, grouped conv, hardsigmoid, slicing and splitting, squeeze, rsub, transposes."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 6, 3, stride=2, padding=1)
+        self.g = nn.Conv2d(4, 6, 3, groups=2, padding=1)
+
+    def forward(self, x):
+        seq = self.c1(x.mean(2))                                   # [1, 6, 4]
+        y = F.hardsigmoid(self.g(x))
+        a, b = torch.split(y, [2, 4], dim=1)
+        z = a.mean(1, keepdim=True) - b[:, 1:3, :, ::2].mean(1, keepdim=True).mean(3, True)
+        head = z.squeeze(1).transpose(1, 2)                        # [1, W, H]
+        return seq, 1.0 - head, y.unsqueeze(0).squeeze(0)[:, :, 1:-1]
+
+
+class TwoInputs(nn.Module):
+    """An NCHW input and a 2-D one; view after global pooling; select; permuted output."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 4, padding="same")
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x, y):
+        z = F.relu(self.conv(x), inplace=True)
+        pooled = F.adaptive_avg_pool2d(z, 1).view(x.size(0), -1)
+        return self.fc(pooled) * y, z[:, :, 0], x.permute(0, 2, 3, 1)
+
+
+class Activations(nn.Module):
+    """HARD_SWISH and LEAKY_RELU ops (when fitml has them), SiLU as LOGISTIC + MUL."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        y = F.hardswish(self.conv(x))
+        return F.leaky_relu(y, 0.1), F.silu(y) * 4 - 1
+
+
+MODELS = {
+    "cnn_bn": (CnnBn, (1, 3, 12, 12)),
+    "depthwise_separable": (DepthwiseSeparable, (1, 4, 10, 9)),
+    "residual": (Residual, (1, 8, 8, 8)),
+    "mlp": (Mlp, (3, 20)),
+    "branches": (Branches, (1, 3, 6, 7)),
+    "flatten_head": (FlattenHead, (1, 2, 6, 8)),
+    "pools": (Pools, (1, 3, 9, 8)),
+    "misc": (Misc, (1, 4, 6, 8)),
+    "activations": (Activations, (1, 3, 6, 6)),
+    "two_inputs": (TwoInputs, (2, 3, 8, 7), (2, 2)),
+}
+NEEDS = {"activations": ("HARD_SWISH", "LEAKY_RELU")}
+
+
+def build(name: str, seed: int = 0):
+    """(module, example inputs) for MODELS[name]; a single input is returned bare."""
+    cls, *shapes = MODELS[name]
+    torch.manual_seed(seed)
+    module = randomize_bn(cls(), seed)
+    xs = tuple(torch.randn(*shape, generator=torch.Generator().manual_seed(seed + 1 + i))
+               for i, shape in enumerate(shapes))
+    return module, (xs[0] if len(xs) == 1 else xs)
+
+
+def as_tuple(x) -> tuple:
+    return x if isinstance(x, tuple) else (x,)
+
+
+def nhwc(x: torch.Tensor) -> np.ndarray:
+    a = x.detach().numpy()
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)) if a.ndim == 4 else a
+
+
+def torch_outputs(module, x) -> list[np.ndarray]:
+    with torch.no_grad():
+        out = module(*as_tuple(x))
+    return [nhwc(o) for o in (out if isinstance(out, tuple) else (out,))]
+
+
+def assert_close(got, want, what: str):
+    assert len(got) == len(want), what
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g.shape == w.shape, f"{what} output {i}: shape {g.shape} != {w.shape}"
+        np.testing.assert_allclose(g, w, rtol=TOL, atol=TOL, err_msg=f"{what} output {i}")
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_reference_and_litert_match_torch(name):
+    missing = [k for k in NEEDS.get(name, ()) if k not in registry.supported()]
+    if missing:
+        pytest.skip(f"fitml has no {', '.join(missing)} op yet")
+    module, x = build(name)
+    graph = toolchain.load(module, as_tuple(x))
+    assert graph.metadata["frontend"] == "torch.export"
+    assert all(t.dtype == "float32" for t in graph.tensors.values() if not t.is_const)
+    want = torch_outputs(module, x)
+    feeds = [nhwc(a) for a in as_tuple(x)]
+    assert_close(run_graph(graph, feeds), want, f"{name} reference")
+    assert_close(run_litert(write_tflite(graph), feeds), want, f"{name} LiteRT")
+    # second seeded inputs through the same graph
+    gen = torch.Generator().manual_seed(99)
+    x2 = tuple(torch.randn(*a.shape, generator=gen) for a in as_tuple(x))
+    assert_close(run_graph(graph, [nhwc(a) for a in x2]), torch_outputs(module, x2),
+                 f"{name} input 2")
+
+
+def kinds(graph) -> list[str]:
+    return [op.kind for op in graph.ops]
+
+
+def test_batch_norm_folded_into_conv_and_linear_and_activation_fused():
+    module, x = build("cnn_bn")
+    graph = toolchain.load(module, (x,))
+    # b1, b2 fold into their convs, b4 into the linear; b3 (after sigmoid) is MUL + ADD
+    assert kinds(graph) == ["CONV_2D", "CONV_2D", "LOGISTIC", "MUL", "ADD", "MEAN",
+                            "FULLY_CONNECTED"]
+    first = graph.ops[0]
+    assert first.attrs["activation"] == "RELU" and first.attrs["padding"] == "SAME"
+    assert graph.ops[1].inputs[2], "bias-free conv gets the folded BN shift as its bias"
+    assert graph.tensors[graph.inputs[0]].shape == (1, 12, 12, 3)   # NHWC input
+
+
+def test_depthwise_weights_layout_and_explicit_padding():
+    module, x = build("depthwise_separable")
+    graph = toolchain.load(module, (x,))
+    assert kinds(graph) == ["PAD", "DEPTHWISE_CONV_2D", "CONV_2D", "DEPTHWISE_CONV_2D"]
+    dw = graph.ops[1]
+    assert dw.attrs["depth_multiplier"] == 2 and dw.attrs["padding"] == "VALID"
+    assert dw.attrs["activation"] == "RELU6"
+    assert graph.tensors[dw.inputs[1]].shape == (1, 3, 3, 8)
+    last = graph.ops[3]
+    assert last.attrs["padding"] == "SAME" and last.attrs["dilation"] == (2, 2)
+    assert last.attrs["activation"] == "RELU_N1_TO_1"
+
+
+def test_flatten_inserts_nchw_transpose():
+    module, x = build("flatten_head")
+    graph = toolchain.load(module, (x,))
+    assert kinds(graph)[:3] == ["CONV_2D", "TRANSPOSE", "RESHAPE"]
+    perm = graph.ops[1].inputs[1]
+    assert graph.tensors[perm].data.tolist() == [0, 3, 1, 2]
+
+
+def test_residual_relu_fuses_into_add():
+    module, x = build("residual")
+    graph = toolchain.load(module, (x,))
+    adds = [op for op in graph.ops if op.kind == "ADD"]
+    assert [op.attrs["activation"] for op in adds][:2] == ["RELU", "RELU"]
+    assert "RELU" not in kinds(graph)
+
+
+def test_hardswish_and_leaky_relu_become_ops_or_clear_errors():
+    module, x = build("activations")
+    for kind in NEEDS["activations"]:
+        if kind not in registry.supported():
+            with pytest.raises(ModelError, match=kind):
+                toolchain.load(module, (x,))
+            return
+    graph = toolchain.load(module, (x,))
+    assert kinds(graph) == ["CONV_2D", "HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "MUL", "MUL",
+                            "SUB"]
+    assert graph.ops[2].attrs["alpha"] == pytest.approx(0.1)
+
+
+class Cumsum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 1)
+
+    def forward(self, x):
+        return torch.cumsum(self.conv(x), dim=1)
+
+
+def test_unsupported_op_names_op_node_and_supported_list():
+    with pytest.raises(ModelError) as info:
+        toolchain.load(Cumsum().eval(), (torch.randn(1, 2, 4, 4),))
+    msg = str(info.value)
+    assert "aten.cumsum.default" in msg and "'cumsum'" in msg
+    assert "aten.convolution.default" in msg and "supported" in msg
+
+
+@pytest.mark.parametrize("fn,needle", [
+    (lambda x: torch.clamp(x, -2, 3), "clamp to [-2, 3]"),
+    (lambda x: x / (x + 2), "division by a constant"),
+    (lambda x: F.avg_pool2d(x, 2, 2, 1, count_include_pad=False), "SAME"),
+])
+def test_unconvertible_patterns_raise_clear_errors(fn, needle):
+    class Fn(nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    with pytest.raises(ModelError, match=needle.replace("[", r"\[")):
+        toolchain.load(Fn(), (torch.randn(1, 2, 5, 5),))
+
+
+def test_pt2_file_via_api_and_cli(tmp_path):
+    module, x = build("branches")
+    path = tmp_path / "model.pt2"
+    torch.export.save(torch.export.export(module, (x,)), str(path))
+    graph = toolchain.load(path)
+    assert graph.metadata["frontend"] == "torch.export"
+    assert_close(run_graph(graph, [nhwc(x)]), torch_outputs(module, x), "pt2")
+    proc = fitml("inspect", path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["inputs"][0]["shape"] == [1, 6, 7, 3]
+    assert [op["kind"] for op in info["ops"]] == kinds(graph)
+    assert info["macs"] > 0
+
+
+def test_pt2_unsupported_op_exits_2(tmp_path):
+    path = tmp_path / "cumsum.pt2"
+    x = torch.randn(1, 2, 4, 4)
+    torch.export.save(torch.export.export(Cumsum().eval(), (x,)), str(path))
+    proc = fitml("inspect", path)
+    assert proc.returncode == 2
+    line = one_clear_line(proc)
+    assert "aten.cumsum.default" in line and "cumsum.pt2" in line
+
+
+def test_unreadable_pt2_is_a_model_error(tmp_path):
+    bad = tmp_path / "bad.pt2"
+    bad.write_bytes(b"not a zip archive")
+    with pytest.raises(ModelError, match="bad.pt2"):
+        load_torch(bad)
+
+
+class DataDependent(nn.Module):
+    """torch.export cannot trace a branch on a tensor value; ONNX tracing takes one path."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if y.sum() > -1e9:
+            y = F.relu(y)
+        return y
+
+
+def test_falls_back_to_onnx_when_export_fails():
+    torch.manual_seed(3)
+    module = DataDependent().eval()
+    x = torch.randn(1, 3, 6, 6, generator=torch.Generator().manual_seed(4))
+    try:
+        graph = load_torch(module, (x,))
+    except ModelError as exc:
+        assert "torch.export failed" in str(exc)
+        pytest.skip(f"ONNX fallback unavailable here: {exc}")
+    assert graph.metadata["frontend"] == "torch.onnx"
+    assert_close(run_graph(graph, [nhwc(x)]), torch_outputs(module, x), "onnx fallback")
+
+
+def test_supported_list_covers_the_documented_ops():
+    names = set(supported())
+    for op in ("convolution", "linear", "addmm", "_native_batch_norm_legit_no_training",
+               "relu", "clamp", "sigmoid", "tanh", "max_pool2d_with_indices", "avg_pool2d",
+               "_adaptive_avg_pool2d", "cat", "view", "permute", "_softmax", "mean"):
+        assert any(n.startswith(f"aten.{op}.") for n in names), op
