@@ -1,6 +1,7 @@
 """The Python API; every CLI verb is a thin layer over a function here."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -11,13 +12,27 @@ from .ir import Graph
 from .ops import registry
 from .ops.registry import Node
 
-LOADERS = {".tflite": "tflite"}
+LOADERS = {".tflite": "tflite", ".onnx": "onnx", ".pt2": "torch", ".h5": "keras",
+           ".keras": "keras"}
 
 
-def load(source, example_inputs=None) -> Graph:
-    """Load a model file (.tflite, ...) or pass a Graph through unchanged."""
+def _is_torch_object(source) -> bool:
+    """A torch.nn.Module or ExportedProgram (torch is never imported just to check)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(
+        source, (torch.nn.Module, torch.export.ExportedProgram))
+
+
+def load(source, example_inputs=None, input_shapes=None) -> Graph:
+    """Load a model file (.tflite, .onnx, ...) or pass a Graph through unchanged.
+
+    input_shapes: {input name: shape} for dynamic dims (.onnx; rank-4 shapes are NHWC).
+    """
     if isinstance(source, Graph):
         return source
+    if _is_torch_object(source):  # torch: see frontends/torch_export.py (rank-4 I/O is NHWC)
+        from .frontends.torch_export import load_torch
+        return load_torch(source, example_inputs)
     path = Path(source)
     kind = LOADERS.get(path.suffix.lower())
     if kind is None:
@@ -28,6 +43,15 @@ def load(source, example_inputs=None) -> Graph:
     if kind == "tflite":
         from .frontends.tflite import load_tflite
         return load_tflite(path)
+    if kind == "onnx":
+        from .frontends.onnx import load_onnx
+        return load_onnx(path, input_shapes=input_shapes)
+    if kind == "torch":
+        from .frontends.torch_export import load_torch
+        return load_torch(path)
+    if kind == "keras":
+        from .frontends.keras import load_keras
+        return load_keras(path, input_shapes=input_shapes)
     raise AssertionError(kind)
 
 
@@ -131,3 +155,27 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
     report["target"] = tgt.name
     report["stats"]["macs"] = inspect(graph)["macs"]
     return report
+
+
+def quantize(model, calib, observer: str = "minmax", io: str = "int8",
+             per_channel: bool = True, progress: bool | None = None) -> Graph:
+    """Post-training int8 quantization of a float model on calibration data `calib`
+    (a directory or .npy/.npz file, an iterable of input lists, or collected statistics)."""
+    from .quant.ptq import quantize as _quantize
+    return _quantize(load(model), calib, observer=observer, io=io, per_channel=per_channel,
+                     progress=progress)
+
+
+def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True):
+    """Does the model fit the target? The FitReport (`.fits`, per-region use, per-op memory);
+    ram/flash replace the main RAM/flash capacity, reserve_ram keeps bytes for the application
+    (each an int or a size string such as "256K")."""
+    from .fit import fit
+    from .targets import parse_size
+    size = lambda v: None if v is None else parse_size(v)  # noqa: E731
+    return fit(load(model), target, size(ram), size(flash), size(reserve_ram) or 0, measure)
+
+
+def report(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True):
+    """The same FitReport as `check` (the CLI's `report` verb exits 0 whatever the verdict)."""
+    return check(model, target, ram, flash, reserve_ram, measure)

@@ -17,8 +17,29 @@ def _print_json(obj) -> None:
     print(json.dumps(obj, indent=2, sort_keys=False))
 
 
+def _input_shapes(specs) -> dict:
+    """--input-shape NAME=1,28,28,1 (repeatable) -> {NAME: (1, 28, 28, 1)}."""
+    from .errors import UsageError
+    shapes = {}
+    for spec in specs or ():
+        name, _, dims = spec.rpartition("=")
+        try:
+            shapes[name] = tuple(int(d) for d in dims.split(","))
+        except ValueError:
+            name = ""
+        if not name or any(d < 1 for d in shapes.get(name, ())):
+            raise UsageError(f"--input-shape {spec!r}: expected NAME=D0,D1,... with sizes >= 1")
+    return shapes
+
+
+def _model(args):
+    """The model path, or the loaded Graph when --input-shape fixes dynamic dims."""
+    shapes = _input_shapes(getattr(args, "input_shape", None))
+    return api.load(args.model, input_shapes=shapes) if shapes else args.model
+
+
 def cmd_inspect(args) -> int:
-    info = api.inspect(args.model)
+    info = api.inspect(_model(args))
     if args.json:
         _print_json(info)
         return 0
@@ -37,7 +58,7 @@ def cmd_inspect(args) -> int:
 
 def cmd_run(args) -> int:
     inputs = api.read_inputs(args.input)
-    result = api.run(args.model, inputs, executor=args.executor, target=args.target)
+    result = api.run(_model(args), inputs, executor=args.executor, target=args.target)
     if args.output:
         with atomic_path(args.output) as tmp:
             with open(tmp, "wb") as f:
@@ -92,6 +113,63 @@ def cmd_verify(args) -> int:
     return 0 if report["ok"] else 1
 
 
+SIZE_FORMS = "bytes (262144), hex (0x40000) or a number with K, M or G (256K, 1M, 512KiB)"
+
+
+def _size(value, flag: str):
+    """A --ram/--flash/--reserve-ram value in bytes; a bad one names the flag and the forms."""
+    from .errors import UsageError
+    from .targets import TargetError, parse_size
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except TargetError:
+        raise UsageError(f"{flag} {value!r}: not a size; use {SIZE_FORMS}") from None
+
+
+def _fit(args):
+    """The fit report for `check` and `report`, rendered as asked (and plotted if asked)."""
+    from . import report as rep
+    result = api.check(_model(args), args.target, _size(args.ram, "--ram"),
+                       _size(args.flash, "--flash"), _size(args.reserve_ram, "--reserve-ram") or 0,
+                       measure=not args.no_measure)
+    render = {"json": rep.to_json, "md": rep.render_markdown, "text": rep.render_text}
+    sys.stdout.write(render[args.format](result))
+    if args.plot:
+        rep.write_plot(result, args.plot)
+    return result
+
+
+def cmd_check(args) -> int:
+    result = _fit(args)
+    if not result.fits:
+        print(f"fitml: {result.verdict()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_report(args) -> int:
+    _fit(args)
+    return 0
+
+
+def _add_fit_verb(sub, name: str, func, help: str) -> None:
+    s = sub.add_parser(name, help=help)
+    s.add_argument("model")
+    s.add_argument("--target", required=True, metavar="BOARD", help="board/core name or .toml")
+    s.add_argument("--ram", metavar="SIZE", help="replace the main RAM region's capacity")
+    s.add_argument("--flash", metavar="SIZE", help="replace the main flash region's capacity")
+    s.add_argument("--reserve-ram", metavar="SIZE", help="keep SIZE bytes of RAM for the app")
+    s.add_argument("--format", default="text", choices=["text", "json", "md"])
+    s.add_argument("--plot", metavar="OUT.svg", help="memory timeline (.svg, or .png)")
+    s.add_argument("--no-measure", action="store_true",
+                   help="skip the ELF build and QEMU run (code and stack not measured)")
+    s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
+    s.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .verify.executors import names
     p = argparse.ArgumentParser(prog="fitml", description=__doc__)
@@ -99,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("inspect", help="ops, tensors, params, MACs of a model")
     s.add_argument("model")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
     s.set_defaults(func=cmd_inspect)
     s = sub.add_parser("run", help="run one model on given inputs with one executor")
     s.add_argument("model")
@@ -107,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--target", default=None)
     s.add_argument("-o", "--output", metavar="OUT.npz")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
     s.set_defaults(func=cmd_run)
     s = sub.add_parser("compile", help="compile a model for a target (C project or .tflite)")
     s.add_argument("model")
@@ -123,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--random", type=int, default=3, metavar="N")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_verify)
+    _add_fit_verb(sub, "check", cmd_check, "does it fit the board? exit 0 fits, 1 does not")
+    _add_fit_verb(sub, "report", cmd_report, "the fit report (memory per region and op)")
     return p
 
 

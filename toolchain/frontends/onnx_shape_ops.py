@@ -1,0 +1,312 @@
+"""ONNX converters of data-movement and layout-sensitive ops: Identity/Dropout, Flatten,
+Reshape, (Un)Squeeze, Transpose, Concat, Pad, Slice, Split(ToSequence)/SequenceAt, Gather,
+Softmax, ReduceMean, Shape/Size/Cast.
+
+Ops that reorder elements work in ONNX order (`b.plain`); ops with an axis work on the stored
+layout with the axis remapped, so an NHWC tensor needs no transpose for them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import GraphError
+from ..ops.reshape import resolve_shape
+from .onnx_build import Builder, OnnxNode, converter, identity, inverse, natural
+from .onnx_qdq import requantize
+
+
+def alias(b: Builder, n: OnnxNode, x: str) -> None:
+    """The output is the input (no op); constants stay constants."""
+    if b.is_const(x):
+        b.consts[n.outputs[0]] = b.const(x)
+    else:
+        b.values[n.outputs[0]] = b.value(x)
+
+
+def reshape_to(b: Builder, n: OnnxNode, shape) -> None:
+    x, shape = n.input(0), tuple(int(d) for d in shape)
+    if shape == b.shape(x):
+        alias(b, n, x)
+    else:
+        b.reshape(b.plain(x), shape, out=n.outputs[0])
+
+
+def axes_of(b: Builder, n: OnnxNode, rank: int, since: int, default=None) -> list[int]:
+    """An `axes` list: attribute before opset `since`, optional input 1 from it."""
+    if b.opset < since:
+        axes = n.attr("axes", default)
+    else:
+        axes = b.const(n.input(1)).reshape(-1).tolist() if n.input(1) else default
+    if axes is None:
+        return None
+    if any(not -rank <= a < rank for a in axes):
+        raise b.error(f"axes {list(axes)} out of range for rank {rank}")
+    return sorted({int(a) % rank for a in axes})
+
+
+@converter("Identity", "Dropout")
+def identity_op(b: Builder, n: OnnxNode):
+    if n.op_type == "Dropout" and n.input(2) and bool(b.const(n.input(2))):
+        raise b.error("Dropout in training mode is not supported")
+    alias(b, n, n.input(0))
+
+
+@converter("Flatten")
+def flatten(b: Builder, n: OnnxNode):
+    shape = b.shape(n.input(0))
+    axis = int(n.attr("axis", 1))
+    axis = axis + len(shape) if axis < 0 else axis
+    reshape_to(b, n, (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
+
+
+@converter("Reshape")
+def reshape(b: Builder, n: OnnxNode):
+    shape = b.shape(n.input(0))
+    target = (b.const(n.input(1)) if b.opset >= 5 else np.array(n.attr("shape"))).reshape(-1)
+    target = [int(d) for d in target]
+    if not n.attr("allowzero", 0):
+        target = [shape[i] if d == 0 and i < len(shape) else d for i, d in enumerate(target)]
+    try:
+        reshape_to(b, n, resolve_shape(target, int(np.prod(shape))))
+    except GraphError as exc:
+        raise b.error(str(exc)) from None
+
+
+@converter("Squeeze")
+def squeeze(b: Builder, n: OnnxNode):
+    shape = b.shape(n.input(0))
+    axes = axes_of(b, n, len(shape), 13) or [i for i, d in enumerate(shape) if d == 1]
+    if any(shape[a] != 1 for a in axes):
+        raise b.error(f"cannot squeeze axes {axes} of shape {list(shape)}")
+    reshape_to(b, n, [d for i, d in enumerate(shape) if i not in axes])
+
+
+@converter("Unsqueeze")
+def unsqueeze(b: Builder, n: OnnxNode):
+    shape = list(b.shape(n.input(0)))
+    axes = n.attr("axes", ()) if b.opset < 13 else b.const(n.input(1)).reshape(-1)
+    rank = len(shape) + len(axes)
+    for a in axes_of(b, n, rank, 13):
+        shape.insert(a, 1)
+    reshape_to(b, n, shape)
+
+
+@converter("Transpose")
+def transpose(b: Builder, n: OnnxNode):
+    x = n.input(0)
+    rank = len(b.shape(x))
+    p = tuple(int(i) for i in n.attr("perm", range(rank - 1, -1, -1)))
+    v, target = b.value(x), natural(rank)
+    q = tuple(inverse(v.perm)[i] for i in (p[j] for j in target))
+    if q == identity(rank):
+        b.define(n.outputs[0], v.tensor, target)
+    else:
+        b.emit("TRANSPOSE", [v.tensor, b.ints(q, "perm")], out=n.outputs[0], perm=target)
+
+
+@converter("Concat")
+def concat(b: Builder, n: OnnxNode):
+    names = [i for i in n.inputs if i]
+    rank = len(b.shape(names[0]))
+    perms = {b.values[i].perm for i in names if i in b.values}
+    perm = perms.pop() if len(perms) == 1 else natural(rank)
+    axis = int(n.attr("axis")) % rank
+    quant = b.quant.get(n.outputs[0])   # QDQ: TFLite needs every input at the output's params
+    ins = [requantize(b, b.tensor_in(i, perm), quant) for i in names]
+    b.emit("CONCATENATION", ins, dict(axis=inverse(perm)[axis], activation="NONE"),
+           out=n.outputs[0], perm=perm)
+
+
+@converter("Pad")
+def pad(b: Builder, n: OnnxNode):
+    x = n.input(0)
+    rank = len(b.shape(x))
+    if n.attr("mode", "constant") != "constant":
+        raise b.error(f"Pad mode {n.attr('mode')!r} is not supported (only constant)")
+    if b.opset < 11:
+        pads, value = np.array(n.attr("pads")), float(n.attr("value", 0.0))
+    else:
+        pads = b.const(n.input(1)).reshape(-1)
+        value = float(b.const(n.input(2)).reshape(-1)[0]) if n.input(2) else 0.0
+    axes = axes_of(b, n, rank, 18) if b.opset >= 18 and n.input(3) else list(range(rank))
+    full = np.zeros((rank, 2), np.int64)
+    full[axes] = np.asarray(pads, np.int64).reshape(2, len(axes)).T
+    if (full < 0).any():
+        raise b.error(f"negative pads {pads.tolist()} (cropping) are not supported")
+    v = b.value(x)
+    ins = [v.tensor, b.const_tensor(full[list(v.perm)].astype(np.int32), "paddings")]
+    if value != 0.0:
+        ins.append(b.const_tensor(np.array([value], np.float32), "pad_value"))
+    b.emit("PADV2" if value != 0.0 else "PAD", ins, out=n.outputs[0], perm=v.perm)
+
+
+@converter("Slice")
+def slice_op(b: Builder, n: OnnxNode):
+    x = n.input(0)
+    shape = b.shape(x)
+    rank = len(shape)
+    if b.opset < 10:
+        starts, ends = n.attr("starts"), n.attr("ends")
+        axes, steps = n.attr("axes", range(len(starts))), [1] * len(starts)
+    else:
+        starts, ends = (b.const(n.input(i)).reshape(-1).tolist() for i in (1, 2))
+        axes = b.const(n.input(3)).reshape(-1).tolist() if n.input(3) else range(len(starts))
+        steps = b.const(n.input(4)).reshape(-1).tolist() if n.input(4) else [1] * len(starts)
+    ranges = [(0, d, 1) for d in shape]
+    for a, s, e, st in zip(axes, starts, ends, steps):
+        ranges[int(a) % rank] = slice(int(s), int(e), int(st)).indices(shape[int(a) % rank])
+    strided_slice(b, x, ranges, n.outputs[0])
+
+
+def strided_slice(b: Builder, x: str, ranges, out: str) -> None:
+    """STRIDED_SLICE of value `x` by python-style (start, stop, step) per ONNX axis, on the
+    stored layout (the output keeps it)."""
+    v = b.value(x)
+    begin, end, strides, end_mask = [], [], [], 0
+    for j, axis in enumerate(v.perm):
+        start, stop, step = ranges[axis]
+        if stop < 0:   # a negative stride running to the first element
+            end_mask |= 1 << j
+        begin.append(start), end.append(max(stop, 0)), strides.append(step)
+    ins = [v.tensor] + [b.ints(a, nm) for a, nm in ((begin, "begin"), (end, "end"),
+                                                     (strides, "strides"))]
+    b.emit("STRIDED_SLICE", ins, dict(end_mask=end_mask), out=out, perm=v.perm)
+
+
+def split_into(b: Builder, x: str, axis: int, sizes, outs) -> None:
+    shape = b.shape(x)
+    if sum(sizes) != shape[axis] or len(sizes) != len(outs):
+        raise b.error(f"split sizes {list(sizes)} do not fit axis {axis} of {list(shape)}")
+    start = 0
+    for out, size in zip(outs, sizes):
+        ranges = [(0, d, 1) for d in shape]
+        ranges[axis] = (start, start + int(size), 1)
+        start += int(size)
+        if out:
+            strided_slice(b, x, ranges, out)
+
+
+@converter("Split")
+def split(b: Builder, n: OnnxNode):
+    shape = b.shape(n.input(0))
+    axis = int(n.attr("axis", 0)) % len(shape)
+    sizes = (b.const(n.input(1)).reshape(-1).tolist() if b.opset >= 13 and n.input(1)
+             else n.attr("split"))
+    if sizes is None:   # equal parts, the last one smaller (opset 18 num_outputs)
+        part = -(-shape[axis] // len(n.outputs))
+        sizes = [min(part, shape[axis] - i * part) for i in range(len(n.outputs))]
+    split_into(b, n.input(0), axis, sizes, n.outputs)
+
+
+@converter("SplitToSequence")
+def split_to_sequence(b: Builder, n: OnnxNode):
+    """The parts become ordinary values; the sequence is their list (for SequenceAt)."""
+    x = n.input(0)
+    shape = b.shape(x)
+    axis = int(n.attr("axis", 0)) % len(shape)
+    if n.input(1):
+        given = b.const(n.input(1))
+        sizes = given.reshape(-1).tolist() if given.ndim else (
+            [int(given)] * (shape[axis] // int(given))
+            + ([shape[axis] % int(given)] if shape[axis] % int(given) else []))
+    else:
+        sizes = [1] * shape[axis]
+    parts = [b.fresh(f"{n.outputs[0]}_{i}") for i in range(len(sizes))]
+    split_into(b, x, axis, sizes, parts)
+    if not n.input(1) and not n.attr("keepdims", 1):
+        dropped = [b.fresh(f"{p}_squeezed") for p in parts]
+        for p, d in zip(parts, dropped):
+            b.reshape(b.plain(p), shape[:axis] + shape[axis + 1:], out=d)
+        parts = dropped
+    b.sequences[n.outputs[0]] = parts
+
+
+@converter("SequenceAt")
+def sequence_at(b: Builder, n: OnnxNode):
+    parts = b.sequences.get(n.input(0))
+    if parts is None:
+        raise b.error(f"sequence {n.input(0)!r} is not a known SplitToSequence output")
+    alias(b, n, parts[int(b.const(n.input(1)))])
+
+
+@converter("Gather")
+def gather(b: Builder, n: OnnxNode):
+    """Gather of an activation by constant indices forming a range (x[:, 3], x[:, 2:5])."""
+    x, idx = n.input(0), b.const(n.input(1))
+    shape = b.shape(x)
+    axis = int(n.attr("axis", 0)) % len(shape)
+    flat = np.where(idx < 0, idx + shape[axis], idx).reshape(-1)
+    if flat.size == 0 or np.any(np.diff(flat) != 1):
+        raise b.error("Gather of an activation needs constant, consecutive indices")
+    ranges = [(0, d, 1) for d in shape]
+    ranges[axis] = (int(flat[0]), int(flat[-1]) + 1, 1)
+    out_shape = shape[:axis] + idx.shape + shape[axis + 1:]
+    if out_shape == tuple(s for s in (*shape[:axis], flat.size, *shape[axis + 1:])):
+        strided_slice(b, x, ranges, n.outputs[0])
+        return
+    temp = b.fresh(f"{n.outputs[0]}_slice")
+    strided_slice(b, x, ranges, temp)
+    b.reshape(b.plain(temp), out_shape, out=n.outputs[0])
+
+
+@converter("Softmax")
+def softmax(b: Builder, n: OnnxNode):
+    x = n.input(0)
+    shape = b.shape(x)
+    rank = len(shape)
+    axis = int(n.attr("axis", 1 if b.opset < 13 else -1)) % rank
+    if b.opset < 13 and axis != rank - 1:   # old semantics: softmax of the flattened tail
+        flat = b.reshape(b.plain(x), (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
+        out = b.emit("SOFTMAX", [flat], dict(beta=1.0), base=f"{n.outputs[0]}_2d")
+        b.reshape(out, shape, out=n.outputs[0])
+        return
+    v = b.value(x)
+    perm = v.perm if v.perm[-1] == axis else tuple(
+        [a for a in v.perm if a != axis] + [axis])
+    b.emit("SOFTMAX", [b.tensor_in(x, perm)], dict(beta=1.0), out=n.outputs[0], perm=perm)
+
+
+@converter("ReduceMean")
+def reduce_mean(b: Builder, n: OnnxNode):
+    x = n.input(0)
+    rank = len(b.shape(x))
+    axes = axes_of(b, n, rank, 18)
+    if axes is None or (not axes and not n.attr("noop_with_empty_axes", 0)):
+        axes = list(range(rank))
+    if not axes:
+        return alias(b, n, x)
+    v, keep = b.value(x), bool(n.attr("keepdims", 1))
+    stored = sorted(inverse(v.perm)[a] for a in axes)
+    kept = [a for a in v.perm if a not in axes]   # ONNX axes left, in stored order
+    perm = v.perm if keep else tuple(int(i) for i in np.argsort(np.argsort(kept)))
+    b.emit("MEAN", [v.tensor, b.ints(stored, "axes")], dict(keep_dims=keep),
+           out=n.outputs[0], perm=perm)
+
+
+@converter("Shape", "Size")
+def shape_of(b: Builder, n: OnnxNode):
+    shape = b.shape(n.input(0))
+    if n.op_type == "Size":
+        b.consts[n.outputs[0]] = np.array(int(np.prod(shape)), np.int64)
+        return
+    start, end = n.attr("start", 0), n.attr("end", len(shape))
+    b.consts[n.outputs[0]] = np.array(shape[start:end], np.int64)
+
+
+@converter("Cast", "CastLike")
+def cast(b: Builder, n: OnnxNode):
+    """Casts to float32 of float32 activations are no-ops; CastLike(constant, activation)
+    casts the constant (activations are float32)."""
+    import onnx
+
+    if n.op_type == "CastLike":
+        like = n.input(1)
+        to = b.const(like).dtype if b.is_const(like) else np.dtype(np.float32)
+        if b.is_const(n.input(0)):
+            b.consts[n.outputs[0]] = b.const(n.input(0)).astype(to)
+            return
+    else:
+        to = onnx.helper.tensor_dtype_to_np_dtype(n.attr("to"))
+    if to != np.float32:
+        raise b.error(f"Cast of an activation to {to} is not supported (float32 only)")
+    alias(b, n, n.input(0))

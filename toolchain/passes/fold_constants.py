@@ -1,0 +1,27 @@
+"""Constant folding: an op whose inputs are all constants is run once by its reference and
+its outputs become constants (graph outputs stay computed)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph
+from ..ops import registry
+from ..ops.registry import Node
+from .edit import prune
+
+
+def fold_constants(graph: Graph) -> Graph:
+    tensors = dict(graph.tensors)
+    kept = []
+    for op in graph.ops:
+        ins = [tensors[n] if n else None for n in op.inputs]
+        present = [t for t in ins if t is not None]
+        if not present or not all(t.is_const for t in present) or any(
+                n in graph.outputs for n in op.outputs):
+            kept.append(op)
+            continue
+        node = Node(op, tuple(ins), tuple(tensors[n] for n in op.outputs))
+        results = registry.get(op.kind).reference(node, [t.data if t else None for t in ins])
+        for t, value in zip(node.outs, results):
+            tensors[t.name] = t.replace(data=np.ascontiguousarray(value))
+    return prune(graph.replace(ops=tuple(kept), tensors=tensors))
