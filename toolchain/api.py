@@ -128,19 +128,59 @@ def read_inputs(paths: Sequence[str]) -> list[np.ndarray]:
 
 
 def compile(model, target: str = "cortex-m4", out=None, fmt: str = "c",
-            prefix: str = "model") -> dict:
-    """Compile for a target into `out` (a directory, or a .tflite file); returns the report."""
+            prefix: str = "model", calib=None, observer: str = "minmax", io: str = "int8",
+            val=None, progress: bool | None = None) -> dict:
+    """Compile for a target into `out` (a directory, or a .tflite file); returns the report.
+
+    A float model with `calib` data is quantized to int8 first; `val` (an .npz with the model
+    inputs and optional `labels`) adds a float-vs-int8 accuracy report."""
     from .compiler import compile_c, compile_tflite
     from .targets import load_target
     graph = load(model)
     tgt = load_target(target)
     if out is None:
         raise UsageError("compile needs an output path (-o)")
-    if fmt == "tflite":
-        return compile_tflite(graph, tgt.name, Path(out))
-    if fmt != "c":
+    if fmt not in ("c", "tflite"):
         raise UsageError(f"unknown format {fmt!r}; supported: c, tflite")
-    return compile_c(graph, tgt.name, Path(out), prefix)
+    accuracy = None
+    if calib is not None:
+        float_graph = graph
+        graph = quantize(float_graph, calib, observer=observer, io=io, progress=progress)
+        if val is not None:
+            accuracy = _accuracy(float_graph, graph, val, progress)
+    elif val is not None:
+        raise UsageError("--val compares float and int8: it needs --calib (a float model)")
+    if fmt == "tflite":
+        report = compile_tflite(graph, tgt.name, Path(out))
+    else:
+        report = compile_c(graph, tgt.name, Path(out), prefix)
+    if accuracy is not None:
+        report["accuracy"] = accuracy
+    return report
+
+
+def _accuracy(float_graph: Graph, int8_graph: Graph, val, progress) -> dict:
+    """float vs int8 on held-out data: agreement, accuracy (with labels), SNR, worst layer."""
+    from .quant.accuracy import evaluate
+    path = Path(val)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read validation data: {exc}") from None
+    labels = None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            labels = data["labels"] if "labels" in data.files else None
+            arrays = [data[k] for k in data.files if k != "labels"]
+        data = arrays[0] if len(arrays) == 1 else [list(s) for s in zip(*arrays)]
+    rep = evaluate(float_graph, int8_graph, data, labels, progress=progress)
+    worst = rep.worst
+    return {"samples": rep.samples, "top1_agreement": rep.top1_agreement,
+            "float_accuracy": rep.float_accuracy, "int8_accuracy": rep.int8_accuracy,
+            "output_snr_db": rep.output_snr_db, "table": rep.table(),
+            "worst_layer": None if worst is None else {
+                "index": worst.index, "kind": worst.kind, "snr_db": worst.snr_db,
+                "added_db": worst.added_db}}
 
 
 def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,

@@ -79,7 +79,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    report = api.compile(args.model, args.target, args.output, args.format, args.prefix)
+    report = api.compile(_model(args), args.target, args.output, args.format, args.prefix,
+                         calib=args.calib, observer=args.observer, io=args.io, val=args.val)
     if args.json:
         _print_json(report)
     else:
@@ -88,6 +89,9 @@ def cmd_compile(args) -> int:
         if arena is not None:
             print(f"  arena {arena:,} B   weights {report['weights_bytes']:,} B   "
                   f"MACs {report['macs']:,}")
+        if "accuracy" in report:
+            print("float vs int8 on the validation data:")
+            print("  " + report["accuracy"]["table"].replace("\n", "\n  "))
     return 0
 
 
@@ -196,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, metavar="DIR")
     s.add_argument("--format", default="c", choices=["c", "tflite"])
     s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")
+    s.add_argument("--calib", metavar="DATA", help="quantize a float model to int8 with this "
+                   "calibration data (.npy/.npz file or a directory of them)")
+    s.add_argument("--observer", default="minmax",
+                   help="activation range observer: minmax, percentile[:99.99], mse")
+    s.add_argument("--io", default="int8", choices=["int8", "float"],
+                   help="quantized model inputs/outputs: int8, or float with (de)quantize ops")
+    s.add_argument("--val", metavar="DATA.npz",
+                   help="held-out inputs (+ `labels`): report float vs int8 accuracy")
+    s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_compile)
     s = sub.add_parser("verify", help="reference vs host C vs QEMU (vs TFLite Micro)")

@@ -49,9 +49,13 @@ def compile_c(graph: Graph, target: str, out_dir: Path, prefix: str = "model") -
     arena = c_context(lower(graph, prefix), target, "")["arena_size"]
     report = basic_report(graph, target, "c", arena)
     report["files"] = sorted(files) + ["runtime_c/"]
+    from .backends.tflite import write_tflite
+    model_blob = write_tflite(graph, metadata={"target": target})
+    report["files"].append(f"{prefix}.tflite")
     with atomic_path(out_dir, directory=True) as tmp:
         for name, text in files.items():
             (tmp / name).write_text(text)
+        (tmp / f"{prefix}.tflite").write_bytes(model_blob)   # the exact graph compiled
         from .targets import load_target
         from .verify.cexec import variant_for
         copy_runtime(tmp / "runtime_c", variant_for(load_target(target)))

@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..errors import UsageError
 from ..ir import Graph, GraphError
 from ..ops import registry
 from ..ops.registry import Node
@@ -16,19 +17,19 @@ NP_DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16":
 def check_inputs(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Inputs in graph order, checked for count, shape and dtype (a clear error otherwise)."""
     if len(inputs) != len(graph.inputs):
-        raise GraphError(f"model has {len(graph.inputs)} inputs, got {len(inputs)} arrays")
+        raise UsageError(f"model has {len(graph.inputs)} inputs, got {len(inputs)} arrays")
     out = []
     for name, value in zip(graph.inputs, inputs):
         t = graph.tensors[name]
         value = np.asarray(value)
         if value.size != t.size:
-            raise GraphError(f"input {name!r} expects shape {list(t.shape)} ({t.dtype}), "
+            raise UsageError(f"input {name!r} expects shape {list(t.shape)} ({t.dtype}), "
                              f"got {list(value.shape)}")
         want = NP_DTYPES[t.dtype]
         if value.dtype != want:
             if not np.can_cast(value.dtype, want, "same_kind") or (
                     np.issubdtype(want, np.integer) and value.dtype.kind == "f"):
-                raise GraphError(f"input {name!r} expects {t.dtype}, got {value.dtype}")
+                raise UsageError(f"input {name!r} expects {t.dtype}, got {value.dtype}")
             value = value.astype(want)
         out.append(value.reshape(t.shape))
     return out
