@@ -1,8 +1,8 @@
 """The fitml C runtime (runtime_c/): where its sources are, its struct ABI, and host builds.
 
-`STRUCTS` mirrors the parameter structs of runtime_c/include/fitml/fitml_types.h field by field
-(a test compiles the header and compares every offset), so Python can fill them through ctypes
-and check the field names a lowering (`cparams`) produces.
+`STRUCTS` mirrors the parameter structs of runtime_c/include/fitml/ (fitml_types.h and
+fitml_hybrid.h) field by field (a test compiles the headers and compares every offset), so
+Python can fill them through ctypes and check the field names an op's `lower_c` produces.
 """
 from __future__ import annotations
 
@@ -94,6 +94,20 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     "fitml_concat_params": [("num_inputs", _I32), ("outer", _I32),
                             ("chunk_bytes", "const int32_t *")],
     "fitml_gather_params": [("walk", "fitml_walk"), ("offset", _I32), ("elem_size", _I32)],
+    "fitml_conv_hybrid_f32_params": [("geom", "fitml_conv_geom"), ("filter", "const int8_t *"),
+                                     ("scales", "const float *"), ("bias", "const float *"),
+                                     ("per_channel", _I32)] + _ACT_F,
+    "fitml_depthwise_conv_hybrid_f32_params": [("geom", "fitml_conv_geom"),
+                                               ("depth_multiplier", _I32),
+                                               ("filter", "const int8_t *"),
+                                               ("scales", "const float *"),
+                                               ("bias", "const float *")] + _ACT_F,
+    "fitml_fully_connected_hybrid_f32_params": [("batches", _I32), ("input_size", _I32),
+                                                ("output_size", _I32),
+                                                ("filter", "const int8_t *"),
+                                                ("scales", "const float *"),
+                                                ("bias", "const float *"), ("per_channel", _I32),
+                                                ("asymmetric", _I32)] + _ACT_F,
 }
 ALIASES = {"fitml_tanh_s8_params": "fitml_logistic_s8_params",
            "fitml_transpose_params": "fitml_gather_params",

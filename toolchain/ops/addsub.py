@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from . import broadcast, common
@@ -98,3 +100,21 @@ class AddSubBase(OpDef):
         o = cls.OPTIONS()
         o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
         return o
+
+    @classmethod
+    def lower_c(cls, node: Node):
+        a, b, out = node.ins[0], node.ins[1], node.outs[0]
+        if a.dtype == "float32":
+            return cparams.binary_f32(node)
+        if a.dtype != "int8":
+            raise cparams.unsupported(node)
+        (s1, zp1), (s2, zp2) = common.qparams(a), common.qparams(b)
+        s_out, zp_out = common.qparams(out)
+        (m1, e1), (m2, e2), (mo, eo) = addsub_multipliers(s1, s2, s_out)[0]
+        lo, hi = common.output_bounds(node.attr("activation", "NONE"), out)
+        return CCall(f"fitml_{cls.kind.lower()}_s8", "fitml_add_s8_params",
+                     dict(bc=cparams.broadcast(node), input1_zp=zp1, input2_zp=zp2,
+                          output_zp=zp_out, left_shift=LEFT_SHIFT, input1_multiplier=m1,
+                          input1_shift=e1, input2_multiplier=m2, input2_shift=e2,
+                          output_multiplier=mo, output_shift=eo, act_min=lo, act_max=hi),
+                     cparams.binary_io(node))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register
@@ -62,6 +64,25 @@ class Pool2D(OpDef):
         o.filterHeight, o.filterWidth = attrs.get("filter", (1, 1))
         o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
         return o
+
+    @staticmethod
+    def lower_c(node: Node):
+        """fitml_avgpool_* / fitml_maxpool_* (int8 on raw codes, or float32)."""
+        x, out = node.ins[0], node.outs[0]
+        (fh, fw), (sh, sw) = node.attr("filter", (1, 1)), node.attr("stride", (1, 1))
+        geom = dict(input=cparams.dims(x.shape), output=cparams.dims(out.shape), filter_h=fh,
+                    filter_w=fw, stride_h=sh, stride_w=sw,
+                    pad_h=common.pad_before(x.shape[1], fh, sh, 1, out.shape[1]),
+                    pad_w=common.pad_before(x.shape[2], fw, sw, 1, out.shape[2]))
+        act = node.attr("activation", "NONE")
+        name = "avgpool" if node.op.kind == "AVERAGE_POOL_2D" else "maxpool"
+        if node.quantized:
+            lo, hi = common.output_bounds(act, out)
+            return CCall(f"fitml_{name}_s8", "fitml_pool_s8_params",
+                         dict(geom=geom, act_min=lo, act_max=hi), cparams.io(node))
+        lo, hi = cparams.float_bounds(act)
+        return CCall(f"fitml_{name}_f32", "fitml_pool_f32_params",
+                     dict(geom=geom, act_min=lo, act_max=hi), cparams.io(node))
 
 
 @register

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register
@@ -80,3 +82,15 @@ class Concatenation(OpDef):
         o.axis = int(attrs.get("axis", 0))
         o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
         return o
+
+    @staticmethod
+    def lower_c(node: Node):
+        """fitml_concat: per outer index, each input's contiguous chunk in turn."""
+        out = node.outs[0]
+        axis = int(node.attr("axis", 0)) % len(out.shape)
+        inner = int(np.prod(out.shape[axis + 1:], dtype=np.int64)) * np.dtype(out.dtype).itemsize
+        params = dict(num_inputs=len(node.ins),
+                      outer=int(np.prod(out.shape[:axis], dtype=np.int64)),
+                      chunk_bytes=cparams.i32([t.shape[axis] * inner for t in node.ins]))
+        return CCall("fitml_concat", "fitml_concat_params", params,
+                     (tuple(cparams.ref(t) for t in node.ins), cparams.ref(out)))

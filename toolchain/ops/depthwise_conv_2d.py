@@ -7,9 +7,11 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
+from ..backends.clower import CCall, Scratch
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common, hybrid
+from . import common, hybrid, hybrid_lowering
 from .registry import Node, OpDef, register
 from .windows import conv_patches, output_hw
 
@@ -127,3 +129,22 @@ class DepthwiseConv2D(OpDef):
         _, kh, kw, cout = node.ins[1].shape
         n, oh, ow, _ = node.outs[0].shape
         return n * oh * ow * cout * kh * kw
+
+    @staticmethod
+    def lower_c(node: Node):
+        if hybrid.is_hybrid(node):
+            return hybrid_lowering.depthwise(node)
+        cparams.check_filter(node)
+        x, w, out = node.ins[0], node.ins[1], node.outs[0]
+        cout = w.shape[3]
+        fields = dict(geom=cparams.conv_geom(node, w.shape), filter=cparams.ref(w),
+                      depth_multiplier=cout // x.shape[3])
+        if not node.quantized:
+            return CCall("fitml_depthwise_conv_f32", "fitml_depthwise_conv_f32_params",
+                         dict(fields, **cparams.float_fields(node)), cparams.io(node))
+        sums = np.asarray(w.data, np.int64).reshape(-1, cout).sum(axis=0)
+        mult, shift = common.conv_multipliers(x.quant.s, w.quant.scale, out.quant.s, cout)
+        params = dict(fields, input_zp=common.qparams(x)[1],
+                      **cparams.int8_fields(node, sums, mult, shift))
+        return CCall("fitml_depthwise_conv_s8", "fitml_depthwise_conv_s8_params", params,
+                     cparams.io(node, Scratch()), scratch_bytes=4 * cout)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register
@@ -46,3 +48,12 @@ class Dequantize(OpDef):
             scale, zp = scale[0], zp[0]
         value = scale * (np.asarray(args[0], np.int64) - zp)
         return [value.astype(np.float32)]
+
+    @staticmethod
+    def lower_c(node: Node):
+        x = node.ins[0]
+        if x.dtype != "int8" or x.quant.per_channel:
+            raise cparams.unsupported(node, "the C kernel takes per-tensor int8 only")
+        return CCall("fitml_dequantize_s8_f32", "fitml_affine_params",
+                     dict(size=x.size, scale=x.quant.s, zero_point=x.quant.zp),
+                     cparams.io(node))

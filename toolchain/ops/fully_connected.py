@@ -7,9 +7,11 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common, hybrid
+from . import common, hybrid, hybrid_lowering
 from .registry import Node, OpDef, register
 
 KIND = "FULLY_CONNECTED"
@@ -21,6 +23,13 @@ def per_tensor_multiplier(s_in: float, s_w: float, s_out: float) -> tuple[int, i
     """TFLM per-tensor FC: (double)(float32(s_in * s_w)) / (double)s_out, then quantized."""
     product = np.float32(s_in) * np.float32(s_w)
     return fp.quantize_multiplier(float(np.float64(product) / np.float64(np.float32(s_out))))
+
+
+def multipliers(s_in: float, wt, s_out: float):
+    """(M, shift) per output channel (per-channel filter) or one pair (per-tensor filter)."""
+    if wt.quant.scale.size > 1:
+        return common.conv_multipliers(s_in, wt.quant.scale, s_out, wt.shape[0])
+    return per_tensor_multiplier(s_in, wt.quant.s, s_out)
 
 
 @register
@@ -97,11 +106,9 @@ class FullyConnected(OpDef):
         s_in, zp_in = common.qparams(xt)
         s_out, zp_out = common.qparams(out)
         wq = np.asarray(w).astype(np.int64)
-        if wt.quant.scale.size > 1:
-            mult, shift = common.conv_multipliers(s_in, wt.quant.scale, s_out, n)
-        else:
+        mult, shift = multipliers(s_in, wt, s_out)
+        if wt.quant.scale.size == 1:
             wq = wq - wt.quant.zp        # per-tensor kernel adds weights_offset = -zp_w
-            mult, shift = per_tensor_multiplier(s_in, wt.quant.s, s_out)
         acc = fp.wrap32((x.reshape(-1, k).astype(np.int64) - zp_in) @ wq.T)
         if bias is not None:
             acc = fp.wrap32(acc + bias.astype(np.int64))
@@ -133,3 +140,22 @@ class FullyConnected(OpDef):
     def macs(node):
         n, k = node.ins[1].shape
         return node.ins[0].size // k * n * k
+
+    @staticmethod
+    def lower_c(node: Node):
+        if hybrid.is_hybrid(node):
+            return hybrid_lowering.fully_connected(node)
+        cparams.check_filter(node)
+        x, w, out = node.ins[0], node.ins[1], node.outs[0]
+        n, k = w.shape
+        shape = dict(batches=x.size // k, input_size=k, output_size=n, filter=cparams.ref(w))
+        if not node.quantized:
+            return CCall("fitml_fully_connected_f32", "fitml_fully_connected_f32_params",
+                         dict(shape, **cparams.float_fields(node)), cparams.io(node))
+        if w.quant.scale.size == 1 and w.quant.zp != 0:
+            raise cparams.unsupported(node, "filter zero point must be 0 (as TFLM)")
+        mult, shift = multipliers(x.quant.s, w, out.quant.s)
+        sums = np.asarray(w.data, np.int64).sum(axis=1)
+        return CCall("fitml_fully_connected_s8", "fitml_fully_connected_s8_params",
+                     dict(shape, **cparams.int8_fields(node, sums, mult, shift)),
+                     cparams.io(node))

@@ -93,6 +93,18 @@ def _patches(node: Node, xq, offset, kernel) -> np.ndarray:
     return p - np.asarray(offset, np.int64).reshape(n, 1, 1, 1, 1, 1)
 
 
+def conv_per_channel(node: Node) -> bool:
+    """Which LiteRT hybrid CONV_2D runs: EvalHybridPerChannel (asymmetric inputs) when the
+    filter scales differ or the conv is grouped, else EvalHybrid (symmetric inputs)."""
+    cout, _, _, cin_g = node.ins[1].shape
+    groups = node.ins[0].shape[3] // cin_g
+    scales = np.asarray(node.ins[1].quant.scale, F32)
+    if groups != 1 and scales.size != cout:
+        raise GraphError("CONV_2D hybrid: grouped convolution needs per-channel filter scales "
+                         "(LiteRT indexes one scale per output channel)")
+    return groups != 1 or (scales.size > 1 and bool(np.any(scales != scales[0])))
+
+
 def hybrid_conv_reference(node: Node, args) -> list[np.ndarray]:
     """CONV_2D hybrid: per-tensor -> symmetric inputs (EvalHybrid); per-channel scales that
     differ, or groups -> asymmetric inputs (EvalHybridPerChannel)."""
@@ -103,11 +115,8 @@ def hybrid_conv_reference(node: Node, args) -> list[np.ndarray]:
     scales = np.asarray(wt.quant.scale, F32)
     act = node.attr("activation", "NONE")
     n = x.shape[0]
-    per_channel = scales.size > 1 and bool(np.any(scales != scales[0]))
-    if groups != 1 and scales.size != cout:
-        raise GraphError("CONV_2D hybrid: grouped convolution needs per-channel filter scales "
-                         "(LiteRT indexes one scale per output channel)")
-    if per_channel or groups != 1:
+    per_channel = conv_per_channel(node)
+    if per_channel:
         xq, sf, zp = asymmetric_quantize(x.reshape(n, -1))
     else:
         xq, sf = symmetric_quantize(x.reshape(n, -1))
@@ -117,7 +126,7 @@ def hybrid_conv_reference(node: Node, args) -> list[np.ndarray]:
     acc = np.concatenate([np.einsum("nhwijc,oijc->nhwo", p[..., g * cin_g:(g + 1) * cin_g],
                                     w[g * cpg:(g + 1) * cpg]) for g in range(groups)], axis=-1)
     accf = fp.wrap32(acc).astype(F32)
-    if per_channel or groups != 1:
+    if per_channel:
         y = accf * scales.reshape(1, 1, 1, -1) * sf.reshape(n, 1, 1, 1)
     else:  # MatrixBatchVectorMultiplyAccumulate: 0 + acc * (sf * scale[0])
         y = accf * (sf * scales[0]).astype(F32).reshape(n, 1, 1, 1)

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from ..quant import gemmlowp as gl
@@ -52,6 +54,19 @@ def check_int8_io(kind: str, ins, outs) -> None:
         q4_input_params(common.qparams(ins[0])[0])
 
 
+def lower_q4(node: Node) -> CCall:
+    """LOGISTIC / TANH: fitml_<op>_f32, or the int8 kernel with the Q4.27 input rescale."""
+    x = node.ins[0]
+    name = node.op.kind.lower()
+    if not node.quantized:
+        return CCall(f"fitml_{name}_f32", "fitml_size_params", dict(size=x.size),
+                     cparams.io(node))
+    mult, shift, radius = q4_input_params(x.quant.s)
+    return CCall(f"fitml_{name}_s8", f"fitml_{name}_s8_params",
+                 dict(size=x.size, input_zp=x.quant.zp, input_multiplier=mult,
+                      input_shift=shift, input_range_radius=radius), cparams.io(node))
+
+
 def infer_same(kind: str, ins):
     x = common.need(ins[0], "input", kind)
     if x.dtype not in ("int8", "float32"):
@@ -92,3 +107,7 @@ class Logistic(OpDef):
         y = gl.logistic(a, INPUT_INTEGER_BITS)
         inside = np.clip(fp.rdbpot(y, 31 - 8) - 128, -128, 127)
         return [saturate(x, radius, inside)]
+
+    @staticmethod
+    def lower_c(node: Node):
+        return lower_q4(node)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from . import common
@@ -79,3 +81,22 @@ class Mean(OpDef):
         o = schema.ReducerOptionsT()
         o.keepDims = bool(attrs.get("keep_dims", False))
         return o
+
+    @staticmethod
+    def lower_c(node: Node):
+        x, out = node.ins[0], node.outs[0]
+        axes = resolve_axes(node.ins)
+        steps = cparams.strides(x.shape)
+        kept = [a for a in range(len(x.shape)) if a not in axes]
+        count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+        if count == 0:
+            raise cparams.unsupported(node, "MEAN over an empty axis")
+        fields = dict(outer=cparams.walk([x.shape[a] for a in kept], [steps[a] for a in kept]),
+                      inner=cparams.walk([x.shape[a] for a in axes], [steps[a] for a in axes]),
+                      count=count)
+        if not node.quantized:
+            return CCall("fitml_mean_f32", "fitml_mean_f32_params", fields, cparams.io(node))
+        mult, shift = mean_multiplier(x.quant.s, out.quant.s, count)
+        return CCall("fitml_mean_s8", "fitml_mean_s8_params",
+                     dict(fields, input_zp=x.quant.zp, output_zp=out.quant.zp,
+                          multiplier=mult, shift=shift), cparams.io(node))

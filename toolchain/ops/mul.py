@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from . import broadcast, common
@@ -72,6 +74,22 @@ class Mul(OpDef):
         o = schema.MulOptionsT()
         o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
         return o
+
+    @staticmethod
+    def lower_c(node: Node):
+        a, b, out = node.ins[0], node.ins[1], node.outs[0]
+        if a.dtype == "float32":
+            return cparams.binary_f32(node)
+        if a.dtype != "int8":
+            raise cparams.unsupported(node)
+        (s1, zp1), (s2, zp2) = common.qparams(a), common.qparams(b)
+        s_out, zp_out = common.qparams(out)
+        mult, shift = mul_multiplier(s1, s2, s_out)
+        lo, hi = common.output_bounds(node.attr("activation", "NONE"), out)
+        return CCall("fitml_mul_s8", "fitml_mul_s8_params",
+                     dict(bc=cparams.broadcast(node), input1_zp=zp1, input2_zp=zp2,
+                          output_zp=zp_out, output_multiplier=mult, output_shift=shift,
+                          act_min=lo, act_max=hi), cparams.binary_io(node))
 
     @staticmethod
     def macs(node):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register
@@ -45,6 +47,30 @@ def default_fill(node: Node):
     return common.qparams(out)[1] if out.dtype == "int8" else 0
 
 
+def lower_pad(node: Node, fill) -> CCall:
+    """fitml_pad: byte-generic; unpadded innermost dims merge into longer contiguous rows."""
+    x, out = node.ins[0], node.outs[0]
+    pads = common.const_ints(node.ins[1], "paddings", node.op.kind).tolist()
+    in_dims, out_dims = list(x.shape), list(out.shape)
+    before = [int(a) for a, _ in pads]
+    while len(in_dims) > 1 and in_dims[-1] == out_dims[-1]:
+        inner = in_dims.pop()
+        out_dims.pop()
+        before.pop()
+        in_dims[-1], out_dims[-1], before[-1] = (in_dims[-1] * inner, out_dims[-1] * inner,
+                                                 before[-1] * inner)
+    if not in_dims:
+        in_dims, out_dims, before = [1], [1], [0]
+    if len(in_dims) > cparams.MAX_DIMS:
+        raise cparams.unsupported(node, f"rank {len(in_dims)} > {cparams.MAX_DIMS}")
+    zeros = [0] * (cparams.MAX_DIMS - len(in_dims))
+    fill_bytes = list(np.asarray(fill, x.dtype).tobytes())
+    return CCall("fitml_pad", "fitml_pad_params",
+                 dict(rank=len(in_dims), in_dims=in_dims + zeros, out_dims=out_dims + zeros,
+                      pad_before=before + zeros, elem_size=np.dtype(x.dtype).itemsize,
+                      pad_value=fill_bytes + [0] * (8 - len(fill_bytes))), cparams.io(node))
+
+
 def check_pad(op: str, ins, outs) -> None:
     out = outs[0]
     if out.dtype == "int8" and not -128 <= common.qparams(out)[1] <= 127:
@@ -73,3 +99,7 @@ class Pad(OpDef):
     @staticmethod
     def attrs_to_tflite(attrs):
         return schema.PadOptionsT()
+
+    @staticmethod
+    def lower_c(node: Node):
+        return lower_pad(node, default_fill(node))

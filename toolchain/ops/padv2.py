@@ -10,8 +10,16 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import GraphError
 from . import common
-from .pad import check_pad, default_fill, infer_pad, pad_array
+from .pad import check_pad, default_fill, infer_pad, lower_pad, pad_array
 from .registry import Node, OpDef, register
+
+
+def fill_of(node: Node, args=None):
+    """The fill: constant_values (from `args` when given, else its data), or PAD's default."""
+    if len(node.ins) < 3 or node.ins[2] is None:
+        return default_fill(node)
+    value = args[2] if args is not None and len(args) > 2 else node.ins[2].data
+    return np.asarray(value).reshape(-1)[0]
 
 
 @register
@@ -45,10 +53,12 @@ class PadV2(OpDef):
     def reference(node: Node, args):
         pads = common.const_ints(node.ins[1], "paddings", "PADV2")
         x = np.asarray(args[0])
-        value = args[2] if len(args) > 2 else None
-        fill = default_fill(node) if value is None else np.asarray(value).reshape(-1)[0]
-        return [pad_array(x, pads, fill, x.dtype)]
+        return [pad_array(x, pads, fill_of(node, args), x.dtype)]
 
     @staticmethod
     def attrs_to_tflite(attrs):
         return schema.PadV2OptionsT()
+
+    @staticmethod
+    def lower_c(node: Node):
+        return lower_pad(node, fill_of(node))

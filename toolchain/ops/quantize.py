@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from . import broadcast, common
@@ -35,10 +37,15 @@ def quantize_float(v: np.ndarray, scale: float, zp: int, dtype: str) -> np.ndarr
     return np.clip(q, *limits(dtype)).astype(dtype)
 
 
+def requantize_multiplier(s_in: float, s_out: float) -> tuple[int, int]:
+    """(M, shift) of an integer requantization: QuantizeMultiplier((double)s_in / s_out)."""
+    return fp.quantize_multiplier(float(s_in) / float(s_out))
+
+
 def requantize_codes(q: np.ndarray, zp_in: int, s_in: float, s_out: float, zp_out: int,
                      lo: int, hi: int) -> np.ndarray:
     """Requantize: clamp(MBQM(q - zp_in, M, shift) + zp_out, lo, hi) as int64."""
-    mult, shift = fp.quantize_multiplier(float(s_in) / float(s_out))
+    mult, shift = requantize_multiplier(s_in, s_out)
     out = fp.wrap32(fp.mbqm(fp.wrap32(fp.i64(q) - zp_in), mult, shift) + zp_out)
     return np.clip(out, lo, hi)
 
@@ -78,3 +85,16 @@ class Quantize(OpDef):
         s_in, zp_in = common.qparams(x)
         q = requantize_codes(args[0], zp_in, s_in, s_out, zp_out, *limits(out.dtype))
         return [q.astype(out.dtype)]
+
+    @staticmethod
+    def lower_c(node: Node):
+        x, out = node.ins[0], node.outs[0]
+        if out.dtype != "int8" or x.dtype not in ("float32", "int8"):
+            raise cparams.unsupported(node, f"{x.dtype} -> {out.dtype}")
+        s_out, zp_out = common.qparams(out)
+        if x.dtype == "float32":
+            return CCall("fitml_quantize_f32_s8", "fitml_affine_params",
+                         dict(size=x.size, scale=s_out, zero_point=zp_out), cparams.io(node))
+        mult, shift = requantize_multiplier(common.qparams(x)[0], s_out)
+        return cparams.requantize_call(node, "fitml_requantize_s8", mult, shift,
+                                       *limits(out.dtype))

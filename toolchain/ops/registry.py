@@ -74,9 +74,9 @@ class OpDef:
 
     @staticmethod
     def lower_c(node: Node):
-        """The C kernel call for this node (a backends.clower.CCall)."""
-        from ..backends import cparams
-        return cparams.lower(node)
+        """The C kernel call for this node (a backends.clower.CCall); op files override it."""
+        raise NotImplementedError(f"{node.op.kind}: no C runtime kernel (its op file has no "
+                                  "lower_c)")
 
     @staticmethod
     def macs(node: Node) -> int:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from . import broadcast, common
-from .quantize import limits, requantize_codes
+from .quantize import limits, requantize_codes, requantize_multiplier
 from .registry import Node, OpDef, register
 
 DTYPES = ("float32", "int8", "int16")
@@ -33,6 +35,12 @@ def unary_check(kind: str, ins, outs) -> None:
         raise GraphError(f"{kind}: int16 input and output need zero point 0")
 
 
+def relu_bounds(out) -> tuple[int, int]:
+    """Clamp of quantized RELU: [max(qmin, zp_out), qmax] in the output's codes."""
+    qmin, qmax = limits(out.dtype)
+    return max(qmin, common.qparams(out)[1]), qmax
+
+
 @register
 class Relu(OpDef):
     kind = "RELU"
@@ -52,6 +60,17 @@ class Relu(OpDef):
         if x.dtype == "float32":
             return [np.maximum(args[0], np.float32(0)).astype(np.float32)]
         (s_in, zp_in), (s_out, zp_out) = common.qparams(x), common.qparams(out)
-        qmin, qmax = limits(out.dtype)
-        q = requantize_codes(args[0], zp_in, s_in, s_out, zp_out, max(qmin, zp_out), qmax)
+        q = requantize_codes(args[0], zp_in, s_in, s_out, zp_out, *relu_bounds(out))
         return [q.astype(out.dtype)]
+
+    @staticmethod
+    def lower_c(node: Node):
+        x, out = node.ins[0], node.outs[0]
+        if x.dtype == "float32":
+            return CCall("fitml_relu_f32", "fitml_clamp_f32_params",
+                         dict(size=x.size, act_min=0.0, act_max=cparams.FLT_MAX),
+                         cparams.io(node))
+        if x.dtype != "int8":
+            raise cparams.unsupported(node)
+        mult, shift = requantize_multiplier(common.qparams(x)[0], common.qparams(out)[0])
+        return cparams.requantize_call(node, "fitml_relu_s8", mult, shift, *relu_bounds(out))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..quant import fixedpoint as fp
 from . import common
 from .quantize import limits
@@ -42,3 +44,15 @@ class Relu6(OpDef):
             return [np.clip(args[0], np.float32(0), np.float32(6)).astype(np.float32)]
         lo, hi = relu6_bounds(*common.qparams(x), x.dtype)
         return [np.clip(args[0], lo, hi).astype(x.dtype)]
+
+    @staticmethod
+    def lower_c(node: Node):
+        x = node.ins[0]
+        if x.dtype == "float32":
+            return CCall("fitml_relu_f32", "fitml_clamp_f32_params",
+                         dict(size=x.size, act_min=0.0, act_max=6.0), cparams.io(node))
+        if x.dtype != "int8":
+            raise cparams.unsupported(node)
+        lo, hi = relu6_bounds(*common.qparams(x), x.dtype)
+        return CCall("fitml_relu6_s8", "fitml_clamp_s8_params",
+                     dict(size=x.size, act_min=lo, act_max=hi), cparams.io(node))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register
@@ -75,3 +76,7 @@ class Reshape(OpDef):
         if attrs.get("new_shape") is not None:
             o.newShape = [int(d) for d in attrs["new_shape"]]
         return o
+
+    @staticmethod
+    def lower_c(node: Node):
+        return cparams.alias(node)

@@ -12,6 +12,8 @@ import math
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from ..quant import gemmlowp as gl
@@ -106,3 +108,17 @@ class Softmax(OpDef):
         o = schema.SoftmaxOptionsT()
         o.beta = float(attrs.get("beta", 1.0))
         return o
+
+    @staticmethod
+    def lower_c(node: Node):
+        x = node.ins[0]
+        depth = x.shape[-1]
+        rows = x.size // depth if depth else 0
+        beta = node.attr("beta", 1.0)
+        if not node.quantized:
+            return CCall("fitml_softmax_f32", "fitml_softmax_f32_params",
+                         dict(rows=rows, depth=depth, beta=float(beta)), cparams.io(node))
+        mult, shift, diff_min = int8_params(beta, x.quant.s)
+        return CCall("fitml_softmax_s8", "fitml_softmax_s8_params",
+                     dict(rows=rows, depth=depth, input_multiplier=mult,
+                          input_left_shift=shift, diff_min=diff_min), cparams.io(node))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register
@@ -51,3 +52,7 @@ class Squeeze(OpDef):
         o = schema.SqueezeOptionsT()
         o.squeezeDims = [int(d) for d in attrs.get("squeeze_dims", ())]
         return o
+
+    @staticmethod
+    def lower_c(node: Node):
+        return cparams.alias(node)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register
@@ -101,3 +102,15 @@ class StridedSlice(OpDef):
             setattr(o, f, int(attrs.get(m, 0)))
         o.offset = bool(attrs.get("offset", False))
         return o
+
+    @staticmethod
+    def lower_c(node: Node):
+        x = node.ins[0]
+        ranges = axis_ranges(node.op.attrs, x.shape, node.ins)
+        dims = [extent(a, b, s) for a, b, s, _ in ranges]
+        if 0 in dims:
+            return cparams.gather(node, [0], [1], 0)
+        steps = cparams.strides(x.shape)
+        offset = sum(a * st for (a, _, _, _), st in zip(ranges, steps))
+        return cparams.gather(node, dims, [s * st for (_, _, s, _), st in zip(ranges, steps)],
+                              offset)

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..quant import fixedpoint as fp
 from ..quant import gemmlowp as gl
-from .logistic import INPUT_INTEGER_BITS, check_int8_io, infer_same, rescale_q4, saturate
+from .logistic import (INPUT_INTEGER_BITS, check_int8_io, infer_same, lower_q4, rescale_q4,
+                       saturate)
 from .registry import Node, OpDef, register
 
 
@@ -33,3 +34,7 @@ class Tanh(OpDef):
         y = gl.tanh(a, INPUT_INTEGER_BITS)
         inside = np.clip(fp.rdbpot(y, 31 - 7), -128, 127)
         return [saturate(x, radius, inside)]
+
+    @staticmethod
+    def lower_c(node: Node):
+        return lower_q4(node)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from ..backends import cparams
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register
@@ -44,3 +45,10 @@ class Transpose(OpDef):
     @staticmethod
     def attrs_to_tflite(attrs):
         return schema.TransposeOptionsT()
+
+    @staticmethod
+    def lower_c(node: Node):
+        x = node.ins[0]
+        perm = perm_of(x, node.ins[1])
+        steps = cparams.strides(x.shape)
+        return cparams.gather(node, [x.shape[p] for p in perm], [steps[p] for p in perm], 0)

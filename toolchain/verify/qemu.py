@@ -30,7 +30,8 @@ EXIT_STACK = 242   # the stack overflowed into its guard band (seen after the ru
 EXIT_FAULT = 250   # a HardFault (or other unexpected exception); the report is on stdout
 MARK_BEGIN, MARK_END = "fitml_mark_begin", "fitml_mark_end"
 _LINK_FLAGS = ["--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles",
-               "-Wl,--gc-sections", "-ffunction-sections", "-fdata-sections"]
+               "-Wl,--gc-sections", "-ffunction-sections", "-fdata-sections",
+               "-lm"]  # float kernels (softmax, logistic, tanh) call expf/tanhf
 _STATS = re.compile(r"^@fitml status=(\d+) stack_bytes=(\d+) stack_size=(\d+)", re.M)
 
 

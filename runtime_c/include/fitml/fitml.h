@@ -21,6 +21,7 @@ extern "C" {
 #include "fitml_data.h"
 #include "fitml_elementwise.h"
 #include "fitml_fully_connected.h"
+#include "fitml_hybrid.h"
 #include "fitml_pool.h"
 #include "fitml_quantize.h"
 #include "fitml_reduce.h"
