@@ -11,6 +11,8 @@ the kernels' inner loops multiply raw int8 data; padded conv taps read zp_in.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..ops import common
@@ -126,14 +128,26 @@ def binary_io(node: Node) -> tuple:
     return ref(node.ins[0]), ref(node.ins[1]), ref(node.outs[0])
 
 
+def in_place(call: CCall, node: Node) -> CCall:
+    """Mark an element-by-element kernel call as able to write over an input of the output's
+    shape and dtype (the kernel reads element i before it writes element i); the planner then
+    shares that input's bytes when it dies here."""
+    out = node.outs[0]
+    for k, t in enumerate(node.ins):
+        if t is not None and not t.is_const and t.shape == out.shape and t.dtype == out.dtype:
+            return dataclasses.replace(call, inplace_input=k)
+    return call
+
+
 def binary_f32(node: Node) -> CCall:
     """float32 ADD / SUB / MUL: fitml_<op>_f32 over the broadcast walk, then the clamp."""
     act = node.attr("activation", "NONE")
     if act not in CLAMP_ACTIVATIONS:    # the reference applies TANH / SIGN_BIT for real
         raise unsupported(node, f"fused activation {act}")
     lo, hi = float_bounds(act)
-    return CCall(f"fitml_{node.op.kind.lower()}_f32", "fitml_binary_f32_params",
-                 dict(bc=broadcast(node), act_min=lo, act_max=hi), binary_io(node))
+    return in_place(CCall(f"fitml_{node.op.kind.lower()}_f32", "fitml_binary_f32_params",
+                          dict(bc=broadcast(node), act_min=lo, act_max=hi), binary_io(node)),
+                    node)
 
 
 def conv_geom(node: Node, filter_dims) -> dict:
@@ -163,9 +177,10 @@ def check_filter(node: Node) -> None:
 def requantize_call(node: Node, kernel: str, mult: int, shift: int, lo: int, hi: int) -> CCall:
     """int8 -> int8 elementwise requantization (QUANTIZE int8->int8, RELU int8)."""
     zp_in, zp_out = common.qparams(node.ins[0])[1], common.qparams(node.outs[0])[1]
-    return CCall(kernel, "fitml_requantize_s8_params",
-                 dict(size=node.ins[0].size, input_zp=zp_in, output_zp=zp_out, multiplier=mult,
-                      shift=shift, act_min=lo, act_max=hi), io(node))
+    return in_place(CCall(kernel, "fitml_requantize_s8_params",
+                          dict(size=node.ins[0].size, input_zp=zp_in, output_zp=zp_out,
+                               multiplier=mult, shift=shift, act_min=lo, act_max=hi), io(node)),
+                    node)
 
 
 def gather(node: Node, dims, steps, offset: int) -> CCall:

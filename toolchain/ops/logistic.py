@@ -59,12 +59,12 @@ def lower_q4(node: Node) -> CCall:
     x = node.ins[0]
     name = node.op.kind.lower()
     if not node.quantized:
-        return CCall(f"fitml_{name}_f32", "fitml_size_params", dict(size=x.size),
-                     cparams.io(node))
+        return cparams.in_place(CCall(f"fitml_{name}_f32", "fitml_size_params", dict(size=x.size),
+                     cparams.io(node)), node)
     mult, shift, radius = q4_input_params(x.quant.s)
-    return CCall(f"fitml_{name}_s8", f"fitml_{name}_s8_params",
+    return cparams.in_place(CCall(f"fitml_{name}_s8", f"fitml_{name}_s8_params",
                  dict(size=x.size, input_zp=x.quant.zp, input_multiplier=mult,
-                      input_shift=shift, input_range_radius=radius), cparams.io(node))
+                      input_shift=shift, input_range_radius=radius), cparams.io(node)), node)
 
 
 def infer_same(kind: str, ins):

@@ -86,10 +86,10 @@ class Mul(OpDef):
         s_out, zp_out = common.qparams(out)
         mult, shift = mul_multiplier(s1, s2, s_out)
         lo, hi = common.output_bounds(node.attr("activation", "NONE"), out)
-        return CCall("fitml_mul_s8", "fitml_mul_s8_params",
+        return cparams.in_place(CCall("fitml_mul_s8", "fitml_mul_s8_params",
                      dict(bc=cparams.broadcast(node), input1_zp=zp1, input2_zp=zp2,
                           output_zp=zp_out, output_multiplier=mult, output_shift=shift,
-                          act_min=lo, act_max=hi), cparams.binary_io(node))
+                          act_min=lo, act_max=hi), cparams.binary_io(node)), node)
 
     @staticmethod
     def macs(node):

@@ -67,9 +67,9 @@ class Relu(OpDef):
     def lower_c(node: Node):
         x, out = node.ins[0], node.outs[0]
         if x.dtype == "float32":
-            return CCall("fitml_relu_f32", "fitml_clamp_f32_params",
+            return cparams.in_place(CCall("fitml_relu_f32", "fitml_clamp_f32_params",
                          dict(size=x.size, act_min=0.0, act_max=cparams.FLT_MAX),
-                         cparams.io(node))
+                         cparams.io(node)), node)
         if x.dtype != "int8":
             raise cparams.unsupported(node)
         mult, shift = requantize_multiplier(common.qparams(x)[0], common.qparams(out)[0])

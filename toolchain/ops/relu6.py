@@ -49,10 +49,10 @@ class Relu6(OpDef):
     def lower_c(node: Node):
         x = node.ins[0]
         if x.dtype == "float32":
-            return CCall("fitml_relu_f32", "fitml_clamp_f32_params",
-                         dict(size=x.size, act_min=0.0, act_max=6.0), cparams.io(node))
+            return cparams.in_place(CCall("fitml_relu_f32", "fitml_clamp_f32_params",
+                         dict(size=x.size, act_min=0.0, act_max=6.0), cparams.io(node)), node)
         if x.dtype != "int8":
             raise cparams.unsupported(node)
         lo, hi = relu6_bounds(*common.qparams(x), x.dtype)
-        return CCall("fitml_relu6_s8", "fitml_clamp_s8_params",
-                     dict(size=x.size, act_min=lo, act_max=hi), cparams.io(node))
+        return cparams.in_place(CCall("fitml_relu6_s8", "fitml_clamp_s8_params",
+                     dict(size=x.size, act_min=lo, act_max=hi), cparams.io(node)), node)
