@@ -10,6 +10,7 @@ flash region, .data/.bss/heap/stack to the main RAM region.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -116,7 +117,9 @@ def load_target(name_or_path: str | Path) -> Target:
         return _load_file(Path(text))
     known = known_targets()
     if text not in known:
-        raise TargetError(f"unknown target {text!r}; known targets: {', '.join(known)}")
+        close = difflib.get_close_matches(text, list(known), n=3, cutoff=0.5)
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+        raise TargetError(f"unknown target {text!r}; {hint}known targets: {', '.join(known)}")
     return _load_file(known[text])
 
 
@@ -126,7 +129,7 @@ def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Target:
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
-        raise TargetError(f"{path}: {e}") from None
+        raise TargetError(f"{path}: {_syntax_error(path, e)}") from None
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not name:
         raise TargetError(f"{path}: 'name' must be a non-empty string")
@@ -144,6 +147,7 @@ def _build(path: Path, name: str, data: dict, base: Target | None) -> Target:
     def pick(key, default=None):
         return data.get(key, getattr(base, key) if base is not None else default)
 
+    _check_keys(path, data)
     qemu = data.get("qemu", {})
     machine = qemu.get("machine", base.qemu_machine if base else None)
     cflags = pick("cflags")
@@ -165,6 +169,12 @@ def _build(path: Path, name: str, data: dict, base: Target | None) -> Target:
 
 
 def _region(path: Path, raw: dict) -> Region:
+    if not isinstance(raw, dict):
+        raise TargetError(f"{path}: key 'regions' must be an array of tables ([[regions]])")
+    where = f"regions[{raw.get('name', '?')}]"
+    for key in ("base", "size"):
+        if key in raw:
+            _keyed(path, f"{where}.{key}", parse_size, raw[key])
     try:
         r = Region(str(raw["name"]), str(raw["kind"]), int(parse_size(raw["base"])),
                    parse_size(raw["size"]))
@@ -191,3 +201,43 @@ def _check_regions(where: str, regions: tuple[Region, ...]) -> tuple[Region, ...
         if b.base < a.end:
             raise TargetError(f"{where}: regions {a.name!r} and {b.name!r} overlap")
     return regions
+
+
+def _keyed(path: Path, key: str, convert, value):
+    """convert(value), or a TargetError naming the file and the key."""
+    try:
+        return convert(value)
+    except (TargetError, TypeError, ValueError) as e:
+        why = str(e).split(": ", 1)[-1] if isinstance(e, TargetError) else f"bad value {value!r}"
+        raise TargetError(f"{path}: key {key!r}: {why}") from None
+
+
+def _check_keys(path: Path, data: dict) -> None:
+    """Typed top-level keys of a target file: a wrong one is named in the error."""
+    def strings(v):
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise TypeError(v)
+    def integer(v):
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise TypeError(v)
+    for key, check in (("cflags", strings), ("features", strings), ("stack_size", parse_size),
+                       ("heap_size", parse_size), ("clock_hz", integer)):
+        if key in data:
+            _keyed(path, key, check, data[key])
+    for key in ("regions", "qemu"):
+        if key in data and not isinstance(data[key], list if key == "regions" else dict):
+            raise TargetError(f"{path}: key {key!r} must be "
+                              + ("an array of tables ([[regions]])" if key == "regions"
+                                 else "a table ([qemu])"))
+
+
+def _syntax_error(path: Path, err: Exception) -> str:
+    """tomllib's message, with the key on the offending line named when there is one."""
+    m = re.search(r"at line (\d+)", str(err))
+    lines = path.read_text().splitlines()
+    if not m or not 0 < int(m.group(1)) <= len(lines):
+        return f"malformed TOML: {err}"
+    line = lines[int(m.group(1)) - 1]
+    key = line.split("=", 1)[0].strip() if "=" in line else ""
+    named = f"key {key!r}: " if key and not key.startswith("[") else ""
+    return f"malformed TOML at line {m.group(1)}: {named}{err} (line: {line.strip()!r})"

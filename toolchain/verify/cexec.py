@@ -122,11 +122,36 @@ def run_host(graph: Graph, inputs, **_) -> RunResult:
         return RunResult(_outputs(graph, [p.read_bytes() for p in outs]))
 
 
-def build_qemu(graph: Graph, target, opt: str = "-O2"):
-    """Cross-compile model + runtime + harness for the target; returns (elf, target)."""
-    from . import qemu
-    from ..targets import load_target
+def emulation_target(target):
+    """The target as its core's QEMU machine runs it: each region moved to the base of a
+    machine region of the same kind (main onto main, the others in order) but keeping the
+    board's name and size, so the generated linker script enforces the board's real sizes.
+    A size larger than the machine's region is capped to it; board regions the machine has
+    no room for are dropped. Cores (and files without a loadable core) come back unchanged."""
+    import dataclasses
+    from ..targets import KINDS, Region, TargetError, load_target
     target = load_target(target)
+    try:
+        machine = load_target(target.core)
+    except TargetError:
+        return target
+    regions = []
+    for kind in KINDS:
+        mine = [r for r in target.regions if r.kind == kind]
+        theirs = [r for r in machine.regions if r.kind == kind]
+        regions += [Region(r.name, kind, m.base, min(r.size, m.size))
+                    for r, m in zip(mine, theirs)]
+    order = [r.name for r in target.regions]
+    regions.sort(key=lambda r: order.index(r.name))
+    return dataclasses.replace(target.with_regions(regions), qemu_machine=machine.qemu_machine,
+                               qemu_cpu=machine.qemu_cpu)
+
+
+def build_qemu(graph: Graph, target, opt: str = "-O2"):
+    """Cross-compile model + runtime + harness for the target (a board on its core's QEMU
+    machine, see `emulation_target`); returns (elf, emulated target)."""
+    from . import qemu
+    target = emulation_target(target)
     files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"})
     io = [t.nbytes for t in map(graph.tensors.get, graph.inputs)]
     oo = [t.nbytes for t in map(graph.tensors.get, graph.outputs)]

@@ -1,0 +1,262 @@
+"""Does a model fit a target, region by region, and by how much.
+
+Predicted from the lowering: the activation arena from the memory plan, and the weight and
+per-channel parameter arrays exactly as the C backend emits them (aligned as emitted). Measured
+where a guess would be wrong: runtime code and static data from the built ELF, stack from one
+QEMU run. Measurement method (docs/report-schema.md explains it at length):
+- the model is built with the QEMU harness for the target's emulation (the board's sizes on its
+  core's machine, so ld enforces them); if that link overflows, the model is rebuilt with the
+  machine's full memory to measure anyway and the linker's line is kept as `link`;
+- a harness-only ELF (same startup, main and I/O buffers, a stub entry) is built once per
+  target and I/O sizes: the symbols it defines are the harness's, not the model's;
+- code = sum of `arm-none-eabi-nm -S` sizes of the model ELF's symbols in the main flash region
+  that are neither the harness's nor the weight/parameter arrays; static RAM likewise for
+  symbols in RAM, minus the arena; initialised data also counts in flash (its load image);
+- stack = the harness's painted-stack high-water mark after one run on seeded random inputs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .backends.c import c_context, lower
+from .backends.clower import CArray, TensorRef
+from .errors import FitmlError, ToolchainMissing, UsageError
+from .ir import Graph
+from .ops import registry
+from .ops.registry import Node
+from .plan.arena import align_up
+from .report import FitReport, Item, Measurement, Moved, OpUse, RegionUse
+from .targets import Target, load_target
+
+PREFIX = "model"               # the prefix cexec builds with: weight symbols are model_w<i>...
+WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns them
+METHOD = ("ELF symbol sizes (arm-none-eabi-nm -S) minus a harness-only ELF's symbols; "
+          "stack high-water mark of one QEMU run")
+_STUB = ("int fitml_model_entry(const void *const in[], void *const out[]);\n"
+         "int fitml_model_entry(const void *const in[], void *const out[])\n"
+         "{\n    (void)in;\n    (void)out;\n    return 0;\n}\n")
+
+
+@dataclasses.dataclass(frozen=True)
+class Array:
+    """One constant array of model_weights.c: its C symbol, owner op and footprint."""
+    symbol: str
+    what: str
+    op: int
+    bytes: int                 # aligned footprint
+    is_param: bool
+
+
+def _leaves(value):
+    if isinstance(value, (CArray, TensorRef)):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+
+
+def emitted_arrays(low) -> list[Array]:
+    """Every array the C backend emits (after `c_context` named them), in emission order,
+    each attributed to the first op that uses it."""
+    graph, owner = low.graph, {}
+    for i, call in enumerate(low.calls):
+        extra = [TensorRef(call.alias_of)] if call.alias_of is not None else []
+        for leaf in [*_leaves(call.params), *_leaves(call.args), *extra]:
+            owner.setdefault(id(leaf) if isinstance(leaf, CArray) else leaf.name, i)
+    label = lambda what, i: f"{what} of op {i} {graph.ops[i].kind}" if i >= 0 \
+        else f"{what} (no op)"  # noqa: E731
+    out = []
+    for tensor, sym in low.weights.items():
+        i = owner.get(tensor, -1)
+        out.append(Array(sym, label("weights", i), i,
+                         align_up(graph.tensors[tensor].nbytes, WEIGHT_ALIGN), False))
+    for key, (sym, arr) in low.arrays.items():
+        i = owner.get(key, -1)
+        out.append(Array(sym, label("parameters", i), i,
+                         align_up(arr.values.nbytes, PARAM_ALIGN), True))
+    return out
+
+
+def op_uses(low, arrays: list[Array]) -> list[OpUse]:
+    graph, plan = low.graph, low.plan
+    uses = []
+    for i, op in enumerate(graph.ops):
+        live = sum(b.size for b in plan.buffers if b.first <= i <= b.last)
+        uses.append(OpUse(i, op.kind, op.outputs[0], live, plan.scratch.get(i, (0, 0))[1],
+                          sum(a.bytes for a in arrays if a.op == i),
+                          int(registry.get(op.kind).macs(Node.of(graph, op)))))
+    return uses
+
+
+def with_overrides(target: Target, ram: int | None, flash: int | None) -> Target:
+    """The target with its main RAM / flash capacity replaced (tightened or widened)."""
+    for value, flag in ((ram, "--ram"), (flash, "--flash")):
+        if value is not None and value <= 0:
+            raise UsageError(f"{flag} must be a positive size, got {value}")
+    size = {target.ram_region.name: ram, target.code_region.name: flash}
+    regions = tuple(dataclasses.replace(r, size=size[r.name]) if size.get(r.name) else r
+                    for r in target.regions)
+    return dataclasses.replace(target, regions=regions)
+
+
+def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
+        reserve_ram: int = 0, measure: bool = True) -> FitReport:
+    """The fit report of `graph` on `target` (a name, a .toml path or a Target)."""
+    if reserve_ram < 0:
+        raise UsageError(f"--reserve-ram must not be negative, got {reserve_ram}")
+    tgt = with_overrides(load_target(target), ram, flash)
+    low = lower(graph, PREFIX)
+    c_context(low, tgt.name, "")                  # names every emitted array, as emit_c does
+    arrays = emitted_arrays(low)
+    ops = op_uses(low, arrays)
+    symbols = {a.symbol for a in arrays}
+    meas = measure_elf(graph, tgt, symbols) if measure else Measurement(
+        method=METHOD, note="measurement switched off")
+    regions, moved = place(tgt, low.plan.arena_size, ops, arrays, meas, reserve_ram)
+    src = graph.metadata.get("source", "")
+    return FitReport(tgt.name, tgt.core, Path(src).name if src else "", tuple(regions),
+                     tuple(ops), low.plan.arena_size, sum(a.bytes for a in arrays),
+                     sum(a.bytes for a in arrays if a.is_param), meas, reserve_ram,
+                     {"ram": ram, "flash": flash, "reserve_ram": reserve_ram}, tuple(moved))
+
+
+def place(tgt: Target, arena: int, ops: list[OpUse], arrays: list[Array], meas: Measurement,
+          reserve: int) -> tuple[list[RegionUse], list[Moved]]:
+    """Activations, stack and static data in the main RAM region; code and parameters in the
+    main flash region, weights there too until it is full, then in the next flash region."""
+    ram, flash = tgt.ram_region, tgt.code_region
+    peak = max(ops, key=lambda o: o.live_bytes) if ops else None
+    at = f" (peak at op {peak.index} {peak.kind})" if peak else ""
+    contents = {r.name: [] for r in tgt.regions}
+    contents[ram.name] += [Item("activation arena" + at, arena, "arena")] + [
+        Item(what, v, key) for what, v, key in (
+            ("static data", meas.static_ram_bytes, "static"),
+            ("stack", meas.stack_bytes, "stack"),
+            ("reserved for the application", reserve, "reserve")) if v]
+    contents[flash.name] += [Item(what, v, key) for what, v, key in (
+        ("code", meas.code_bytes, "code"), ("initialised data", meas.data_init_bytes, "data_init"),
+        ("parameters", sum(a.bytes for a in arrays if a.is_param), "params")) if v]
+    flashes = [flash] + [r for r in tgt.regions if r.kind == "flash" and r is not flash]
+    room = {r.name: r.size for r in flashes}
+    room[flash.name] -= sum(i.bytes for i in contents[flash.name])
+    detail = {r.name: list(contents[r.name]) for r in tgt.regions}
+    placed: dict[str, int] = {}
+    moved = []
+    for a in (a for a in arrays if not a.is_param):
+        home = next((r for r in flashes if room[r.name] >= a.bytes), flash)
+        room[home.name] -= a.bytes
+        placed[home.name] = placed.get(home.name, 0) + a.bytes
+        detail[home.name].append(Item(a.what, a.bytes, f"weights:{a.symbol}"))
+        if home is not flash:
+            moved.append(Moved(f"{a.what} ({a.symbol})", a.bytes, flash.name, home.name))
+    for name, total in placed.items():
+        main = name == flash.name
+        contents[name].append(Item("weights" if main else "spilled weights", total,
+                                   "weights" if main else "spilled_weights"))
+    regions = [RegionUse(r.name, r.kind, r.base, r.size, tuple(contents[r.name]),
+                         tuple(detail[r.name])) for r in tgt.regions]
+    return regions, moved
+
+
+def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str]) -> Measurement:
+    """Build the model for the target, measure code/static data by symbols and the stack by
+    one QEMU run; anything that cannot be measured is None with the reason in `note`."""
+    from .verify import cexec, qemu
+    from .verify.ladder import random_inputs
+    link = "ok"
+    try:
+        try:
+            elf, emu = cexec.build_qemu(graph, tgt)
+        except cexec.ExecutionError as exc:
+            first = str(exc).splitlines()[0]
+            if "overflowed" not in first:
+                return Measurement(method=METHOD, note=first)
+            link = first
+            elf, emu = cexec.build_qemu(graph, roomy(tgt))
+        harness = harness_elf(graph, emu)
+        code, static, data = symbol_sizes(elf, harness, emu, model_symbols | {"arena"})
+        base = Measurement(code, static, data, method=METHOD, link=link, elf=str(elf),
+                           harness_elf=str(harness))
+        blobs = [a.tobytes() for a in random_inputs(graph, 1, seed=0)[0]]
+        run = qemu.run_elf(elf, emu, blobs, len(graph.outputs), timeout=600)
+    except ToolchainMissing as exc:
+        return Measurement(method=METHOD, note=str(exc).splitlines()[0])
+    except (FitmlError, subprocess.CalledProcessError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return Measurement(method=METHOD, note=first, link=link)
+    if run.exit_code != 0 or run.stack_bytes is None:
+        why = run.fault() or f"exit {run.exit_code}"
+        return dataclasses.replace(base, note=f"QEMU run failed ({why})")
+    return dataclasses.replace(base, stack_bytes=run.stack_bytes,
+                               instructions=run.instructions)
+
+
+def roomy(tgt: Target) -> Target:
+    """The emulation of `tgt` with every region at its QEMU machine region's full size."""
+    from .verify.cexec import emulation_target
+    emu = emulation_target(tgt)
+    machine = {r.base: r.size for r in load_target(tgt.core).regions}
+    return emu.with_regions([dataclasses.replace(r, size=machine.get(r.base, r.size))
+                             for r in emu.regions])
+
+
+def harness_elf(graph: Graph, emu: Target) -> Path:
+    """The QEMU harness alone (a stub model entry), built once per target and I/O sizes."""
+    from .resources import resource_dir
+    from .verify import cexec, qemu
+    io = [graph.tensors[n].nbytes for n in graph.inputs]
+    oo = [graph.tensors[n].nbytes for n in graph.outputs]
+    h = hashlib.sha256(repr((emu, io, oo)).encode())
+    for p in sorted((resource_dir("templates") / "harness").glob("*.j2")):
+        h.update(p.read_bytes())
+    out = cexec.cache_root() / f"harness-{h.hexdigest()[:24]}"
+    if (out / "DONE").exists():
+        return out / "harness.elf"
+    tmp = Path(tempfile.mkdtemp(prefix=".harness-", dir=cexec.cache_root()))
+    try:
+        qemu.render_main(tmp, io, oo, entry="fitml_model_entry")
+        (tmp / "stub.c").write_text(_STUB)
+        qemu.build_elf([tmp / "main.c", tmp / "stub.c"], [], emu, tmp,
+                       cflags=["-std=c99", "-pedantic"], name="harness")
+        (tmp / "DONE").write_text("ok\n")
+        try:
+            os.rename(tmp, out)
+        except OSError:                # another process finished the same build first
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out / "harness.elf"
+
+
+def nm_sizes(elf) -> list[tuple[str, str, int, int]]:
+    """(name, nm type letter, address, size) of every symbol that has a size."""
+    from .verify.qemu import tool
+    out = subprocess.run([tool("arm-none-eabi-nm"), "-S", str(elf)], capture_output=True,
+                         text=True, check=True).stdout
+    rows = [ln.split() for ln in out.splitlines()]
+    return [(p[3], p[2], int(p[0], 16), int(p[1], 16)) for p in rows if len(p) == 4]
+
+
+def symbol_sizes(elf, harness, emu: Target, exclude: set[str]) -> tuple[int, int, int]:
+    """(code, static RAM, initialised data) bytes of the model ELF's own symbols."""
+    ignore = exclude | {name for name, *_ in nm_sizes(harness)}
+    flash, rams = emu.code_region, [r for r in emu.regions if r.kind == "ram"]
+    code = static = data = 0
+    for name, kind, addr, size in nm_sizes(elf):
+        if name in ignore:
+            continue
+        if flash.base <= addr < flash.end:
+            code += size
+        elif any(r.base <= addr < r.end for r in rams):
+            static += size
+            data += size if kind in "dD" else 0
+    return code, static, data
