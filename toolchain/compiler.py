@@ -32,12 +32,12 @@ def basic_report(graph: Graph, target: str, fmt: str, arena: int | None = None) 
             "macs": sum(o["macs"] for o in per_op), "ops": per_op}
 
 
-def copy_runtime(dest: Path, variant: str) -> None:
-    """The runtime for one build: include/ and src/ with exactly one source per kernel."""
+def copy_runtime(dest: Path, variant: str, kernels) -> None:
+    """The runtime for one build: include/ and src/ with one source per kernel the model calls."""
     from .backends import cruntime
     shutil.copytree(cruntime.include_dir(), dest / "include")
     (dest / "src").mkdir(parents=True)
-    sources = cruntime.runtime_sources(variant=variant)
+    sources = cruntime.runtime_sources(kernels, variant=variant)
     headers = {h for s in sources for h in s.parent.glob("*.h")}
     for path in sorted(set(sources) | headers):
         shutil.copyfile(path, dest / "src" / path.name)
@@ -57,8 +57,8 @@ def compile_c(graph: Graph, target: str, out_dir: Path, prefix: str = "model") -
             (tmp / name).write_text(text)
         (tmp / f"{prefix}.tflite").write_bytes(model_blob)   # the exact graph compiled
         from .targets import load_target
-        from .verify.cexec import variant_for
-        copy_runtime(tmp / "runtime_c", variant_for(load_target(target)))
+        from .verify.cexec import used_kernels, variant_for
+        copy_runtime(tmp / "runtime_c", variant_for(load_target(target)), used_kernels(graph))
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 

@@ -38,10 +38,19 @@ def cache_root() -> Path:
     return root
 
 
-def runtime_files(variant: str = "portable") -> tuple[Path, list[Path]]:
-    """The runtime's include dir and its C sources, one per kernel, of the given variant."""
+def runtime_files(variant: str = "portable", graph: Graph | None = None
+                  ) -> tuple[Path, list[Path]]:
+    """The runtime's include dir and the C sources of the given variant: one per kernel, only
+    the kernels the graph calls when a graph is given."""
     from ..backends import cruntime
-    return cruntime.include_dir(), cruntime.runtime_sources(variant=variant)
+    kernels = None if graph is None else used_kernels(graph)
+    return cruntime.include_dir(), cruntime.runtime_sources(kernels, variant=variant)
+
+
+def used_kernels(graph: Graph) -> list[str]:
+    """Runtime kernels the generated schedule calls."""
+    from ..backends.c import lower
+    return sorted({c.kernel for c in lower(graph).calls if c.alias_of is None})
 
 
 def variant_for(target) -> str:
@@ -87,7 +96,7 @@ def build_host(graph: Graph) -> Path:
     exe = out / "model_host"
     if done:
         return exe
-    include, sources = runtime_files()
+    include, sources = runtime_files(graph=graph)
     cmd = [gcc, *HOST_FLAGS, f"-I{include}", f"-I{out}", *map(str, _model_sources(out)),
            str(out / "main.c"), *map(str, sources), "-o", str(exe), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -162,7 +171,7 @@ def build_qemu(graph: Graph, target, opt: str = "-O2"):
     if done:
         return elf, target
     qemu.render_main(out, io, oo, entry="fitml_model_entry")
-    include, sources = runtime_files(variant_for(target))
+    include, sources = runtime_files(variant_for(target), graph)
     srcs = [*_model_sources(out), out / "glue.c", out / "main.c", *sources]
     try:
         qemu.build_elf(srcs, [include, out], target, out, opt=opt,
