@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -92,7 +93,24 @@ def cmd_compile(args) -> int:
         if "accuracy" in report:
             print("float vs int8 on the validation data:")
             print("  " + report["accuracy"]["table"].replace("\n", "\n  "))
-    return 0
+    if not args.verify:
+        return 0
+    return _verify_compiled(args, report)
+
+
+def _verify_compiled(args, report: dict) -> int:
+    """--verify: the compiled graph through host C, QEMU and TFLM, then its fit report."""
+    from . import report as rep
+    out = Path(args.output)
+    compiled = out if out.suffix == ".tflite" else out / (
+        f"{args.prefix}.tflite" if args.format == "c" else "model.tflite")
+    result = api.verify(compiled, args.target, None, args.random)
+    print()
+    _print_verify(compiled, result)
+    fit = api.check(compiled, args.target)
+    print()
+    sys.stdout.write(rep.render_text(fit))
+    return 0 if result["ok"] and fit.fits else 1
 
 
 def cmd_verify(args) -> int:
@@ -101,20 +119,24 @@ def cmd_verify(args) -> int:
     if args.json:
         _print_json(report)
     else:
-        print(f"verify {args.model} on {report['target']} ({report['cases']} inputs)")
-        for name, r in report["executors"].items():
-            verdict = "bit-exact" if r["bit_exact"] else (
-                "within tolerance" if r["within_tolerance"] else "MISMATCH")
-            extra = f"  ({r['error']})" if "error" in r else ""
-            print(f"  reference vs {name:<6} {verdict:<17} max |diff| {r['max_abs_diff']:g}{extra}")
-        st = report["stats"]
-        if st.get("instructions"):
-            print(f"  {st['instructions']:,} instructions per inference, "
-                  f"{st['instructions'] / max(st['macs'], 1):.2f} per MAC "
-                  f"({st['macs']:,} MACs); stack {st['stack_bytes']:,} B")
-            print(f"  ELF: text {st['text']:,} B  rodata {st['rodata']:,} B  "
-                  f"data {st['data']:,} B  bss {st['bss']:,} B")
+        _print_verify(args.model, report)
     return 0 if report["ok"] else 1
+
+
+def _print_verify(model, report: dict) -> None:
+    print(f"verify {model} on {report['target']} ({report['cases']} inputs)")
+    for name, r in report["executors"].items():
+        verdict = "bit-exact" if r["bit_exact"] else (
+            "within tolerance" if r["within_tolerance"] else "MISMATCH")
+        extra = f"  ({r['error']})" if "error" in r else ""
+        print(f"  reference vs {name:<6} {verdict:<17} max |diff| {r['max_abs_diff']:g}{extra}")
+    st = report["stats"]
+    if st.get("instructions"):
+        print(f"  {st['instructions']:,} instructions per inference, "
+              f"{st['instructions'] / max(st['macs'], 1):.2f} per MAC "
+              f"({st['macs']:,} MACs); stack {st['stack_bytes']:,} B")
+        print(f"  ELF: text {st['text']:,} B  rodata {st['rodata']:,} B  "
+              f"data {st['data']:,} B  bss {st['bss']:,} B")
 
 
 SIZE_FORMS = "bytes (262144), hex (0x40000) or a number with K, M or G (256K, 1M, 512KiB)"
@@ -209,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--val", metavar="DATA.npz",
                    help="held-out inputs (+ `labels`): report float vs int8 accuracy")
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
+    s.add_argument("--verify", action="store_true", help="then run the compiled model on host "
+                   "C, QEMU and TFLite Micro against the reference and print its fit report")
+    s.add_argument("--random", type=int, default=3, metavar="N",
+                   help="with --verify: seeded random inputs to compare on (default 3)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_compile)
     s = sub.add_parser("verify", help="reference vs host C vs QEMU (vs TFLite Micro)")
