@@ -127,7 +127,7 @@ def read_inputs(paths: Sequence[str]) -> list[np.ndarray]:
     return arrays
 
 
-def compile(model, target: str = "cortex-m4", out=None, fmt: str = "c",
+def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
             prefix: str = "model", calib=None, observer: str = "minmax", io: str = "int8",
             val=None, progress: bool | None = None) -> dict:
     """Compile for a target into `out` (a directory, or a .tflite file); returns the report.
@@ -140,6 +140,9 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str = "c",
     tgt = load_target(target)
     if out is None:
         raise UsageError("compile needs an output path (-o)")
+    fmt = fmt or tgt.default_format
+    if tgt.kind == "mobile" and fmt != "tflite":
+        raise UsageError(f"{tgt.name} is a mobile target: it takes --format tflite")
     if fmt not in ("c", "tflite"):
         raise UsageError(f"unknown format {fmt!r}; supported: c, tflite")
     accuracy = None
@@ -190,6 +193,10 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
     from .verify.ladder import random_inputs, verify as _verify
     graph = load(model)
     tgt = load_target(target)
+    if tgt.kind == "mobile":
+        raise UsageError(f"{tgt.name} is a mobile target (.tflite for LiteRT); verify runs C "
+                         "on Cortex-M cores (e.g. --target cortex-m4), or use `fitml run "
+                         "--executor litert`")
     cases = ([list(inputs)] if inputs else []) + random_inputs(graph, random)
     report = _verify(graph, tgt.name, cases, executors)
     report["target"] = tgt.name

@@ -103,7 +103,7 @@ def _verify_compiled(args, report: dict) -> int:
     from . import report as rep
     out = Path(args.output)
     compiled = out if out.suffix == ".tflite" else out / (
-        f"{args.prefix}.tflite" if args.format == "c" else "model.tflite")
+        f"{args.prefix}.tflite" if report["format"] == "c" else "model.tflite")
     result = api.verify(compiled, args.target, None, args.random)
     print()
     _print_verify(compiled, result)
@@ -220,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model")
     s.add_argument("--target", default="cortex-m4")
     s.add_argument("-o", "--output", required=True, metavar="DIR")
-    s.add_argument("--format", default="c", choices=["c", "tflite"])
+    s.add_argument("--format", default=None, choices=["c", "tflite"],
+                   help="default: the target's (c for cores and boards, tflite for mobile)")
     s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")
     s.add_argument("--calib", metavar="DATA", help="quantize a float model to int8 with this "
                    "calibration data (.npy/.npz file or a directory of them)")

@@ -55,6 +55,7 @@ class Target:
     heap_size: int = 0
     clock_hz: int | None = None
     description: str = ""
+    default_format: str = "c"   # what `fitml compile` emits: "c", or "tflite" for mobile targets
     path: Path | None = None
 
     def main_region(self, kind: str) -> Region:
@@ -104,7 +105,7 @@ def parse_size(value) -> int:
 def known_targets() -> dict[str, Path]:
     """Name -> file of every shipped core and board (file stem = target name)."""
     root = resource_dir("targets")
-    found = {f.stem: f for sub in ("boards", "cores") for f in sorted((root / sub).glob("*.toml"))}
+    found = {f.stem: f for sub in ("boards", "cores", "mobile") for f in sorted((root / sub).glob("*.toml"))}
     return dict(sorted(found.items()))
 
 
@@ -148,6 +149,10 @@ def _build(path: Path, name: str, data: dict, base: Target | None) -> Target:
         return data.get(key, getattr(base, key) if base is not None else default)
 
     _check_keys(path, data)
+    if data.get("kind") == "mobile":     # phones / Linux SoCs: a .tflite for LiteRT, no C build
+        return Target(name=name, kind="mobile", core="", cflags=(), qemu_machine="", regions=(),
+                      description=str(data.get("description", "")), default_format="tflite",
+                      path=path)
     qemu = data.get("qemu", {})
     machine = qemu.get("machine", base.qemu_machine if base else None)
     cflags = pick("cflags")

@@ -19,6 +19,9 @@ def atomic_path(target, directory: bool = False):
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         os.close(fd)
         tmp = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, (0o777 if directory else 0o666) & ~umask)   # mkstemp/mkdtemp make it private
     try:
         yield tmp
         if directory and target.exists():

@@ -1,0 +1,36 @@
+"""Mobile targets produce a .tflite by default that LiteRT and TFLite Micro run unchanged."""
+from __future__ import annotations
+
+import numpy as np
+
+from cli_util import fitml, one_clear_line
+from conftest import REPO
+from toolchain.frontends.tflite import load_tflite
+from toolchain.targets import known_targets, load_target
+from toolchain.verify.litert import run_litert
+from toolchain.verify.reference import run_graph
+
+EXAMPLE = REPO / "examples" / "mnist_cnn_int8.tflite"
+
+
+def test_mobile_targets_exist_and_default_to_tflite():
+    mobile = [n for n in known_targets() if load_target(n).kind == "mobile"]
+    assert {"android-arm64", "ios-arm64", "linux-arm64"} <= set(mobile)
+    assert all(load_target(n).default_format == "tflite" for n in mobile)
+
+
+def test_compile_for_a_phone_writes_a_tflite_litert_runs(tmp_path):
+    out = tmp_path / "phone.tflite"
+    proc = fitml("compile", EXAMPLE, "--target", "android-arm64", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    graph = load_tflite(out)
+    x = np.random.default_rng(0).integers(-128, 128, (1, 28, 28, 1)).astype(np.int8)
+    np.testing.assert_array_equal(run_litert(out.read_bytes(), [x])[0], run_graph(graph, [x])[0])
+
+
+def test_mobile_target_refuses_c_and_verify(tmp_path):
+    proc = fitml("compile", EXAMPLE, "--target", "ios-arm64", "--format", "c",
+                 "-o", tmp_path / "x")
+    assert proc.returncode == 2 and "mobile target" in one_clear_line(proc)
+    proc = fitml("verify", EXAMPLE, "--target", "ios-arm64")
+    assert proc.returncode == 2 and "litert" in one_clear_line(proc)
