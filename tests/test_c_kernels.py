@@ -413,6 +413,57 @@ def test_relu_int8(lib, kind):
         check(lib, one_op(kind, [x], {}, out), rng, inputs=[codes], label=f"case {i}")
 
 
+def hard_swish_scales(rng, i):
+    """(s_in, s_out): wide and tiny input scales (left and right reluish shifts), output scales
+    down to TFLM's floor s_in / 128 (output shift 0) and far above it."""
+    s_in = float(np.exp(rng.uniform(np.log(2e-4), np.log(2.0))))
+    if i % 4 == 0:
+        return s_in, s_in / 128 * float(rng.uniform(1.0, 1.05))
+    return s_in, s_in * float(np.exp(rng.uniform(np.log(0.05), np.log(40.0))))
+
+
+def test_hard_swish_int8_every_code(lib):
+    rng = np.random.default_rng(21)
+    codes = np.arange(-128, 128, dtype=np.int8)
+    exponents = set()
+    for i in range(40):
+        s_in, s_out = hard_swish_scales(rng, i)
+        x = act("x", (256,), "int8", s_in, int(rng.integers(-128, 128)))
+        out = out_like("HARD_SWISH", [x], {}, scale=s_out, zp=int(rng.integers(-128, 128)))
+        graph = one_op("HARD_SWISH", [x], {}, out)
+        p = lower(Node.of(graph, graph.ops[0])).params
+        exponents |= {("out", p["output_shift"] == 0), ("reluish", np.sign(p["reluish_shift"]))}
+        check(lib, graph, rng, inputs=[codes], label=f"case {i} s_in={s_in} s_out={s_out}")
+    assert exponents >= {("out", True), ("out", False), ("reluish", 1), ("reluish", -1)}
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.01, -0.3, 2.5, 0.0, 1.0])
+def test_leaky_relu_int8_every_code(lib, alpha):
+    rng = np.random.default_rng([22, int(alpha * 100) + 50])
+    codes = np.arange(-128, 128, dtype=np.int8)
+    for i in range(12):
+        s_in = float(rng.uniform(0.002, 0.3))
+        x = act("x", (256,), "int8", s_in, int(rng.integers(-128, 128)))
+        attrs = dict(alpha=alpha)
+        out = out_like("LEAKY_RELU", [x], attrs, scale=s_in * float(rng.uniform(0.05, 4.0)),
+                       zp=int(rng.integers(-128, 128)))
+        check(lib, one_op("LEAKY_RELU", [x], attrs, out), rng, inputs=[codes],
+              label=f"case {i}")
+
+
+@pytest.mark.parametrize("kind,attrs", [("HARD_SWISH", {}), ("LEAKY_RELU", {}),
+                                        ("LEAKY_RELU", dict(alpha=0.1)),
+                                        ("LEAKY_RELU", dict(alpha=-1.7))])
+def test_hard_swish_leaky_relu_float_exact(lib, kind, attrs):
+    """Same float32 operations in the same order as the reference: equal bit for bit."""
+    rng = np.random.default_rng([23, len(kind), len(attrs)])
+    x = act("x", (4, 100), "float32")
+    values = (rng.standard_normal((4, 100)) * 5).astype(np.float32)
+    values[0, :9] = [-3.0, 3.0, 0.0, -0.0, -1e30, 1e30, -2.9999998, 1e-40, -1e-40]
+    check(lib, one_op(kind, [x], attrs, out_like(kind, [x], attrs)), rng, inputs=[values],
+          exact=True)
+
+
 def test_quantize_dequantize_requantize(lib):
     rng = np.random.default_rng(10)
     for i in range(10):

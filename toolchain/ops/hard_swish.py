@@ -11,6 +11,7 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from . import common
@@ -110,4 +111,14 @@ class HardSwish(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
-        raise cparams.unsupported(node, "the runtime has no HARD_SWISH kernel yet")
+        """fitml_hard_swish_f32, or the int8 kernel with the multipliers `params` derives."""
+        x = node.ins[0]
+        if not node.quantized:
+            return CCall("fitml_hard_swish_f32", "fitml_size_params", dict(size=x.size),
+                         cparams.io(node))
+        (s_in, zp_in), (s_out, zp_out) = common.qparams(x), common.qparams(node.outs[0])
+        (out_m, out_e), (rel_m, rel_e) = params(s_in, s_out)
+        return CCall("fitml_hard_swish_s8", "fitml_hard_swish_s8_params",
+                     dict(size=x.size, input_zp=zp_in, output_zp=zp_out,
+                          output_multiplier=out_m, output_shift=out_e,
+                          reluish_multiplier=rel_m, reluish_shift=rel_e), cparams.io(node))

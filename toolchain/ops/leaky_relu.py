@@ -10,6 +10,7 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from ..backends import cparams
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from . import common
@@ -22,6 +23,12 @@ def multipliers(s_in: float, s_out: float, alpha: float):
     s_in, s_out, alpha = np.float32(s_in), np.float32(s_out), np.float32(alpha)
     return (fp.quantize_multiplier(float(s_in / s_out)),
             fp.quantize_multiplier(float(s_in * alpha / s_out)))
+
+
+def int8_params(node: Node):
+    """((zp_in, zp_out), multipliers) of an int8 LEAKY_RELU node: reference and C share it."""
+    (s_in, zp_in), (s_out, zp_out) = common.qparams(node.ins[0]), common.qparams(node.outs[0])
+    return (zp_in, zp_out), multipliers(s_in, s_out, node.attr("alpha", 0.2))
 
 
 @register
@@ -47,8 +54,7 @@ class LeakyRelu(OpDef):
         if not node.quantized:
             x = np.asarray(args[0], np.float32)
             return [np.where(x > 0, x, x * np.float32(alpha)).astype(np.float32)]
-        (s_in, zp_in), (s_out, zp_out) = common.qparams(node.ins[0]), common.qparams(node.outs[0])
-        (m_id, e_id), (m_a, e_a) = multipliers(s_in, s_out, alpha)
+        (zp_in, zp_out), ((m_id, e_id), (m_a, e_a)) = int8_params(node)
         v = fp.i64(args[0]) - zp_in
         out = np.where(v >= 0, fp.mbqm(v, m_id, e_id), fp.mbqm(v, m_a, e_a)) + zp_out
         return [np.clip(out, -128, 127).astype(np.int8)]
@@ -65,4 +71,14 @@ class LeakyRelu(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
-        raise cparams.unsupported(node, "the runtime has no LEAKY_RELU kernel yet")
+        """fitml_leaky_relu_f32 (alpha as float32), or the int8 kernel's two multipliers."""
+        x = node.ins[0]
+        if not node.quantized:
+            return CCall("fitml_leaky_relu_f32", "fitml_leaky_relu_f32_params",
+                         dict(size=x.size, alpha=float(np.float32(node.attr("alpha", 0.2)))),
+                         cparams.io(node))
+        (zp_in, zp_out), ((m_id, e_id), (m_a, e_a)) = int8_params(node)
+        return CCall("fitml_leaky_relu_s8", "fitml_leaky_relu_s8_params",
+                     dict(size=x.size, input_zp=zp_in, output_zp=zp_out,
+                          identity_multiplier=m_id, identity_shift=e_id,
+                          alpha_multiplier=m_a, alpha_shift=e_a), cparams.io(node))

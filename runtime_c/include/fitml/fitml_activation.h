@@ -1,6 +1,7 @@
 /**
  * @file fitml_activation.h
- * @brief SOFTMAX, LOGISTIC, TANH and RELU-family kernels (int8 and float32).
+ * @brief SOFTMAX, LOGISTIC, TANH, RELU-family, HARD_SWISH and LEAKY_RELU kernels (int8 and
+ *        float32).
  *
  * The int8 transcendental kernels use gemmlowp fixed point (no lookup table, no libm), as
  * TFLM's reference kernels do. The float32 ones use <math.h> and live in separate files.
@@ -96,5 +97,46 @@ fitml_status fitml_relu6_s8(const fitml_clamp_s8_params *p, const int8_t *input,
  * @return FITML_OK or FITML_ERR_ARGUMENT
  */
 fitml_status fitml_relu_f32(const fitml_clamp_f32_params *p, const float *input, float *output);
+
+/**
+ * @brief int8 HARD_SWISH as TFLM reference_ops::HardSwish (int16 fixed point, no table).
+ * @param p      parameters (two Q0.15 multipliers and their exponents)
+ * @param input  int8
+ * @param output int8 (may be the input buffer)
+ * @return FITML_OK, or FITML_ERR_ARGUMENT (also for an output shift outside [-31, 0])
+ */
+fitml_status fitml_hard_swish_s8(const fitml_hard_swish_s8_params *p, const int8_t *input,
+                                 int8_t *output);
+
+/**
+ * @brief float32 HARD_SWISH: x * min(6, max(0, x + 3)) / 6, evaluated in that order.
+ * @param p      element count
+ * @param input  float
+ * @param output float (may be the input buffer)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_hard_swish_f32(const fitml_size_params *p, const float *input,
+                                  float *output);
+
+/**
+ * @brief int8 LEAKY_RELU as TFLM QuantizeLeakyRelu: MBQM of q - zp_in with the identity
+ *        multiplier where it is >= 0, with the alpha multiplier below; + zp_out, clamp.
+ * @param p      parameters
+ * @param input  int8
+ * @param output int8 (may be the input buffer)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_leaky_relu_s8(const fitml_leaky_relu_s8_params *p, const int8_t *input,
+                                 int8_t *output);
+
+/**
+ * @brief float32 LEAKY_RELU: x > 0 ? x : x * alpha.
+ * @param p      element count and alpha
+ * @param input  float
+ * @param output float (may be the input buffer)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_leaky_relu_f32(const fitml_leaky_relu_f32_params *p, const float *input,
+                                  float *output);
 
 #endif /* FITML_ACTIVATION_H */

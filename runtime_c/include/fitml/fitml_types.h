@@ -195,6 +195,35 @@ typedef struct {
 /** @brief TANH int8 shares LOGISTIC's parameters. */
 typedef fitml_logistic_s8_params fitml_tanh_s8_params;
 
+/**
+ * @brief HARD_SWISH int8 (TFLM reference_ops::HardSwish, int16 fixed point).
+ *
+ * Both multipliers are TFLM's DownScaleInt32ToInt16Multiplier of a QuantizeMultiplier result:
+ * Q0.15 values in [2^14, 2^15) (or 0), with TFLite exponents (positive = left shift).
+ */
+typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t output_multiplier;          /**< hires input (s_in / 128) -> output scale */
+    int32_t output_shift;               /**< <= 0 (TFLM Prepare requires it) */
+    int32_t reluish_multiplier;         /**< hires input -> [-3, 3] read as [-1, 1] */
+    int32_t reluish_shift;              /**< either sign; left shifts saturate */
+} fitml_hard_swish_s8_params;
+
+/** @brief LEAKY_RELU int8 (TFLM QuantizeLeakyRelu): one requantization per input sign. */
+typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t identity_multiplier, identity_shift; /**< s_in / s_out, for q - zp_in >= 0 */
+    int32_t alpha_multiplier, alpha_shift;       /**< s_in * alpha / s_out (may be < 0) */
+} fitml_leaky_relu_s8_params;
+
+/** @brief LEAKY_RELU float32. */
+typedef struct {
+    int32_t size;
+    float alpha;
+} fitml_leaky_relu_f32_params;
+
 /** @brief An element count, for kernels that need nothing else. */
 typedef struct {
     int32_t size;
