@@ -72,21 +72,8 @@ def _tensor_info(t) -> dict:
 def activation_peak_naive(graph: Graph) -> int:
     """Max over schedule steps of the bytes of all activations live at that step (no reuse
     across overlapping lifetimes, no in-place): what a lifetime-aware planner must reach."""
-    last_use = {}
-    for i, op in enumerate(graph.ops):
-        for name in op.inputs:
-            if name:
-                last_use[name] = i
-    for name in graph.outputs:
-        last_use[name] = len(graph.ops)
-    born = {name: -1 for name in graph.inputs}
-    born.update({n: i for i, op in enumerate(graph.ops) for n in op.outputs})
-    peak = 0
-    for step in range(len(graph.ops)):
-        live = sum(graph.tensors[n].nbytes for n, b in born.items()
-                   if b <= step <= last_use.get(n, b))
-        peak = max(peak, live)
-    return peak
+    from .passes.schedule import live_peak
+    return live_peak(graph)
 
 
 def inspect(model) -> dict:

@@ -15,6 +15,7 @@ from .. import __version__
 from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
+from ..passes.schedule import schedule_for_memory
 from ..plan.memory import MemoryPlan, plan_memory
 from ..resources import resource_dir
 from . import cgen_util as cu
@@ -105,7 +106,9 @@ def shared_storage(graph: Graph, calls: list[CCall]) -> dict[str, str]:
 
 
 def lower(graph: Graph, prefix: str = "model", alignment: int = 16) -> Lowered:
-    """Lower every op through the registry and plan the arena (activations + scratch)."""
+    """Schedule for memory, lower every op through the registry and plan the arena
+    (activations + scratch). `Lowered.graph` is the scheduled graph."""
+    graph = schedule_for_memory(graph)
     calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
     plan = plan_memory(graph, lambda i: calls[i].scratch_bytes, alignment,
                        shared_storage(graph, calls))
