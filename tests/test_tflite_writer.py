@@ -271,36 +271,36 @@ def _const_bytes(model: bytes) -> int:
 @pytest.mark.parametrize("rel", ROUND_TRIP)
 def test_round_trip_real_models(rel):
     """load -> write keeps every constant byte, the size within 2% (of the original stripped
-    of what the IR does not carry; never 2% above the original itself) and the outputs:
-    TFLM's exactly for int8 models, LiteRT's for float ones (TFLM cannot run the hybrid
-    float KWS model)."""
+    of what the IR does not carry; never 2% above the original itself) and the outputs, on the
+    shipped samples and 25 seeded random inputs, in LiteRT and in TFLite Micro (TFLM cannot run
+    the hybrid float KWS model: LiteRT only there)."""
     from conftest import shared_model
-
-    frontend = pytest.importorskip("toolchain.frontends.tflite")
-    from toolchain.errors import ModelError
+    from models import FLOAT_MODELS, INT8_MODELS, sample_inputs
+    from toolchain.frontends.tflite import load_tflite
+    from toolchain.ops.hybrid import is_hybrid
+    from toolchain.ops.registry import Node
     from toolchain.verify.litert import run_litert
     from toolchain.verify.tflm import run_tflm
 
     path = shared_model(rel)
     original = path.read_bytes()
-    try:
-        graph = frontend.load_tflite(path)
-    except ModelError as exc:
-        if "is not supported" in str(exc):
-            pytest.skip(f"reader cannot load it yet: {str(exc)[-120:]}")
-        raise
+    graph = load_tflite(path)
     written = write_tflite(graph)
-    assert write_tflite(frontend.load_tflite(written)) == written  # read/write fixpoint
+    assert write_tflite(load_tflite(written)) == written  # read/write fixpoint
     assert _const_bytes(written) == _const_bytes(original)
     stripped = _stripped_size(original)
     assert len(written) <= 1.02 * len(original)
     assert abs(len(written) - stripped) <= 0.02 * stripped, \
         f"{len(written)} bytes written, original {len(original)} ({stripped} stripped)"
-    run = run_tflm if graph.tensors[graph.inputs[0]].dtype == "int8" else run_litert
+    hybrid = any(is_hybrid(Node.of(graph, op)) for op in graph.ops)
+    runners = [run_litert] + ([] if hybrid else [run_tflm])
+    known = [m for m in INT8_MODELS + FLOAT_MODELS if m.rel == rel]
+    cases = sample_inputs(known[0], graph) if known else []
     rng = np.random.default_rng(21)
-    for _ in range(2):
-        inputs = oplab.random_inputs(graph, rng)
-        want, got = run(original, inputs), run(written, inputs)
-        assert len(want) == len(got)
-        for i, (a, b) in enumerate(zip(want, got)):
-            oplab.assert_exact(a, b, f"{run.__name__} output {i}")
+    cases += [oplab.random_inputs(graph, rng) for _ in range(25)]
+    for run in runners:
+        for c, inputs in enumerate(cases):
+            want, got = run(original, inputs), run(written, inputs)
+            assert len(want) == len(got)
+            for i, (a, b) in enumerate(zip(want, got)):
+                oplab.assert_exact(a, b, f"{run.__name__} case {c} output {i}")
