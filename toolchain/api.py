@@ -143,7 +143,7 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     if fmt == "tflite":
         report = compile_tflite(graph, tgt.name, Path(out))
     else:
-        report = compile_c(graph, tgt.name, Path(out), prefix)
+        report = compile_c(graph, tgt, Path(out), prefix)
     if accuracy is not None:
         report["accuracy"] = accuracy
     return report
@@ -187,7 +187,13 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
     cases = ([list(inputs)] if inputs else []) + random_inputs(graph, random)
     report = _verify(graph, tgt.name, cases, executors)
     report["target"] = tgt.name
-    report["stats"]["macs"] = inspect(graph)["macs"]
+    stats = report["stats"]
+    stats["macs"] = inspect(graph)["macs"]
+    from .backends.c import lower
+    stats["arena_bytes"] = lower(graph).plan.arena_size
+    if "text" in stats:     # whole harness ELF: flash = load image, RAM = static + stack
+        stats["flash_bytes"] = stats["text"] + stats["rodata"] + stats["data"]
+        stats["ram_bytes"] = stats["data"] + stats["bss"] + (stats["stack_bytes"] or 0)
     return report
 
 
@@ -213,3 +219,80 @@ def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool
 def report(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True):
     """The same FitReport as `check` (the CLI's `report` verb exits 0 whatever the verdict)."""
     return check(model, target, ram, flash, reserve_ram, measure)
+
+
+def _labeled(source):
+    """(inputs, labels or None) from an .npz path (arrays + optional `labels`), a path to
+    other data, an (x, labels) tuple, or arrays / sample lists without labels."""
+    if isinstance(source, tuple) and len(source) == 2:
+        return source
+    if isinstance(source, (str, Path)) and Path(source).suffix == ".npz":
+        try:
+            data = np.load(source, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{source}: cannot read data: {exc}") from None
+        with data:
+            labels = data["labels"] if "labels" in data.files else None
+            arrays = [data[k] for k in data.files if k != "labels"]
+        return (arrays[0] if len(arrays) == 1 else [list(s) for s in zip(*arrays)]), labels
+    return source, None
+
+
+def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | None = None,
+              ram=None, flash=None, reserve_ram=0, criterion: str = "activation",
+              observer: str = "minmax", finetune_epochs: int = 0, train=None,
+              example_inputs=None, prefix: str = "model", measure: bool = True,
+              progress: bool | None = None):
+    """Make a float model fit `target`: int4 weights and structured pruning, least lossy first.
+
+    calib: calibration data (as `quantize`); val: held-out data (an .npz with the inputs and
+    optional `labels`, or an (x, labels) tuple) on which loss is measured (default: calib);
+    max_drop: most top-1 points that may be lost; ram/flash: replace the main regions'
+    capacities; finetune_epochs + train ((x, labels) or .npz): recovery fine-tuning of the
+    best candidates with PyTorch (int4 layers fake-quantized). Writes the chosen model as a C
+    project into `out` (with fit.json, fit.txt, fit_report.json and pareto.svg) when one fits.
+    Returns the `compress.search.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
+    """
+    from .compress.search import search
+    from .targets import load_target, parse_size
+    size = lambda v: None if v is None else parse_size(v)  # noqa: E731
+    graph = load(model, example_inputs)
+    if load_target(target).kind == "mobile":
+        raise UsageError(f"{target} is a mobile target: fit works on cores and boards")
+    val_data, labels = _labeled(val) if val is not None else (None, None)
+    tuner = None
+    if finetune_epochs:
+        if train is None:
+            raise UsageError("--finetune-epochs needs training data (--train DATA.npz with "
+                             "labels)")
+        tuner = _tuner(train, finetune_epochs, progress)
+    result = search(graph, target, calib, val_data, labels, max_drop, size(ram), size(flash),
+                    size(reserve_ram) or 0, criterion, observer, measure, tuner, progress)
+    if result.ok and out is not None:
+        _write_fit(result, target, Path(out), prefix)
+    return result
+
+
+def _tuner(train, epochs: int, progress):
+    from .compress.finetune import finetune
+    x, labels = _labeled(train)
+    if labels is None:
+        raise UsageError("fine-tuning needs labels (an .npz with `labels`, or (x, labels))")
+    return lambda graph, precision: finetune(graph, np.asarray(x), np.asarray(labels), epochs,
+                                             set(precision), progress=progress)
+
+
+def _write_fit(result, target: str, out: Path, prefix: str) -> None:
+    """The chosen model as a C project, plus the search's table, JSON and Pareto plot."""
+    import json
+    from . import report as rep
+    from .compiler import compile_c
+    from .compress import report as fit_rep
+    chosen = result.chosen
+    compile_c(chosen.graph, target, out, prefix)
+    summary = fit_rep.to_dict(result)
+    (out / "fit.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "fit.txt").write_text(fit_rep.table(result) + "\n\n" + fit_rep.changes_text(
+        summary["changes"]) + "\n")
+    (out / "fit_report.json").write_text(rep.to_json(chosen.fit))
+    (out / "pareto.svg").write_text(fit_rep.svg(result))

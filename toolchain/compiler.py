@@ -13,6 +13,7 @@ from .backends.c import c_context, emit_c, lower
 from .ir import Graph
 from .ops import registry
 from .ops.registry import Node
+from .plan.regions import layout_for
 from .util.atomic import atomic_path
 
 REPORT_SCHEMA = "fitml.report/1"
@@ -43,11 +44,30 @@ def copy_runtime(dest: Path, variant: str, kernels) -> None:
         shutil.copyfile(path, dest / "src" / path.name)
 
 
-def compile_c(graph: Graph, target: str, out_dir: Path, prefix: str = "model") -> dict:
-    """Write the C project: model sources, build snippets, the runtime, report.json."""
-    files = emit_c(graph, prefix, target)
-    arena = c_context(lower(graph, prefix), target, "")["arena_size"]
+def memory_layout(low, target) -> dict:
+    """Where the lowering put things on `target`: activation bytes per RAM bank (bank 0 is the
+    caller's arena) and what left the main regions (as the fit report's `moved`)."""
+    from .fit import emitted_arrays, moved_activations, moved_weights
+    moved = moved_activations(low, target.ram_region.name) + moved_weights(
+        low, emitted_arrays(low), low.layout.main_flash)
+    return {"arena_banks": [{"region": b.name, "bytes": b.size, "capacity": b.capacity}
+                            for b in low.plan.banks if b.size],
+            "moved": [{"what": x.what, "bytes": x.bytes, "from": x.src, "to": x.dst,
+                       "kind": x.kind} for x in moved]}
+
+
+def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model") -> dict:
+    """Write the C project: model sources, build snippets, the runtime, report.json. Activations
+    and weights are spread over the target's memory regions (plan/regions.py)."""
+    from .targets import load_target
+    tgt = load_target(target)
+    target = tgt.name
+    layout = layout_for(tgt)
+    files = emit_c(graph, prefix, target, layout=layout)
+    low = lower(graph, prefix, layout=layout)
+    arena = c_context(low, target, "")["arena_size"]
     report = basic_report(graph, target, "c", arena)
+    report.update(memory_layout(low, tgt))
     report["files"] = sorted(files) + ["runtime_c/"]
     from .backends.tflite import write_tflite
     model_blob = write_tflite(graph, metadata={"target": target})
@@ -56,9 +76,8 @@ def compile_c(graph: Graph, target: str, out_dir: Path, prefix: str = "model") -
         for name, text in files.items():
             (tmp / name).write_text(text)
         (tmp / f"{prefix}.tflite").write_bytes(model_blob)   # the exact graph compiled
-        from .targets import load_target
         from .verify.cexec import used_kernels, variant_for
-        copy_runtime(tmp / "runtime_c", variant_for(load_target(target)), used_kernels(graph))
+        copy_runtime(tmp / "runtime_c", variant_for(tgt), used_kernels(graph))
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 

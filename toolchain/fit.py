@@ -3,7 +3,10 @@
 Predicted from the lowering: the activation arena from the memory plan, and the weight and
 per-channel parameter arrays exactly as the C backend emits them (aligned as emitted). Measured
 where a guess would be wrong: runtime code and static data from the built ELF, stack from one
-QEMU run. Measurement method (docs/report-schema.md explains it at length):
+QEMU run. Where things go is the target's layout (plan/regions.py), the one the C backend emits:
+activations over the RAM banks (main RAM minus stack, heap and --reserve-ram first), weights over
+the flash regions; `moved` lists what left the main regions. Measurement method
+(docs/report-schema.md explains it at length):
 - the model is built with the QEMU harness for the target's emulation (the board's sizes on its
   core's machine, so ld enforces them); if that link overflows, the model is rebuilt with the
   machine's full memory to measure anyway and the linker's line is kept as `link`;
@@ -24,18 +27,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .backends.c import c_context, lower
+from .backends.c import bank_symbol, c_context, constant_arrays, lower
 from .backends.clower import CArray, TensorRef
 from .errors import FitmlError, ToolchainMissing, UsageError
 from .ir import Graph
 from .ops import registry
 from .ops.registry import Node
-from .plan.arena import align_up
+from .plan.regions import layout_for
 from .report import FitReport, Item, Measurement, Moved, OpUse, RegionUse
 from .targets import Target, load_target
 
 PREFIX = "model"               # the prefix cexec builds with: weight symbols are model_w<i>...
-WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns them
 METHOD = ("ELF symbol sizes (arm-none-eabi-nm -S) minus a harness-only ELF's symbols; "
           "stack high-water mark of one QEMU run")
 _STUB = ("int fitml_model_entry(const void *const in[], void *const out[]);\n"
@@ -74,16 +76,10 @@ def emitted_arrays(low) -> list[Array]:
             owner.setdefault(id(leaf) if isinstance(leaf, CArray) else leaf.name, i)
     label = lambda what, i: f"{what} of op {i} {graph.ops[i].kind}" if i >= 0 \
         else f"{what} (no op)"  # noqa: E731
-    out = []
-    for tensor, sym in low.weights.items():
-        i = owner.get(tensor, -1)
-        out.append(Array(sym, label("weights", i), i,
-                         align_up(graph.tensors[tensor].nbytes, WEIGHT_ALIGN), False))
-    for key, (sym, arr) in low.arrays.items():
-        i = owner.get(key, -1)
-        out.append(Array(sym, label("parameters", i), i,
-                         align_up(arr.values.nbytes, PARAM_ALIGN), True))
-    return out
+    keys = [*low.weights, *low.arrays]           # the order constant_arrays lists them in
+    return [Array(sym, label("parameters" if param else "weights", owner.get(key, -1)),
+                  owner.get(key, -1), size, param)
+            for key, (sym, size, param) in zip(keys, constant_arrays(low))]
 
 
 def op_uses(low, arrays: list[Array]) -> list[OpUse]:
@@ -114,50 +110,50 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
     if reserve_ram < 0:
         raise UsageError(f"--reserve-ram must not be negative, got {reserve_ram}")
     tgt = with_overrides(load_target(target), ram, flash)
-    low = lower(graph, PREFIX)
-    c_context(low, tgt.name, "")                  # names every emitted array, as emit_c does
+    layout = layout_for(tgt, reserve_ram)
+    low = lower(graph, PREFIX, layout=layout)
+    c_context(low, tgt.name, "")       # names every emitted array and places it, as emit_c does
     arrays = emitted_arrays(low)
     ops = op_uses(low, arrays)
-    symbols = {a.symbol for a in arrays}
-    meas = measure_elf(graph, tgt, symbols) if measure else Measurement(
+    symbols = {a.symbol for a in arrays} | {bank_symbol(PREFIX, b.name) for b in low.plan.banks}
+    meas = measure_elf(graph, tgt, symbols, layout) if measure else Measurement(
         method=METHOD, note="measurement switched off")
-    regions, moved = place(tgt, low.plan.arena_size, ops, arrays, meas, reserve_ram)
+    regions, moved = place(tgt, low, ops, arrays, meas, reserve_ram)
     src = graph.metadata.get("source", "")
     return FitReport(tgt.name, tgt.core, Path(src).name if src else "", tuple(regions),
-                     tuple(ops), low.plan.arena_size, sum(a.bytes for a in arrays),
+                     tuple(ops), low.plan.total_size, sum(a.bytes for a in arrays),
                      sum(a.bytes for a in arrays if a.is_param), meas, reserve_ram,
                      {"ram": ram, "flash": flash, "reserve_ram": reserve_ram}, tuple(moved))
 
 
-def place(tgt: Target, arena: int, ops: list[OpUse], arrays: list[Array], meas: Measurement,
+def place(tgt: Target, low, ops: list[OpUse], arrays: list[Array], meas: Measurement,
           reserve: int) -> tuple[list[RegionUse], list[Moved]]:
-    """Activations, stack and static data in the main RAM region; code and parameters in the
-    main flash region, weights there too until it is full, then in the next flash region."""
-    ram, flash = tgt.ram_region, tgt.code_region
+    """Region contents as the lowering placed them: activations over the RAM banks (stack,
+    static data and the reserve in the main one), code and parameters in the main flash region,
+    weights where `low.weight_regions` put them; and what moved out of the main regions."""
+    ram, flash, plan = tgt.ram_region, tgt.code_region, low.plan
     peak = max(ops, key=lambda o: o.live_bytes) if ops else None
     at = f" (peak at op {peak.index} {peak.kind})" if peak else ""
     contents = {r.name: [] for r in tgt.regions}
-    contents[ram.name] += [Item("activation arena" + at, arena, "arena")] + [
+    contents[ram.name] += [Item("activation arena" + at, plan.arena_size, "arena")] + [
         Item(what, v, key) for what, v, key in (
             ("static data", meas.static_ram_bytes, "static"),
             ("stack", meas.stack_bytes, "stack"),
             ("reserved for the application", reserve, "reserve")) if v]
+    for bank in plan.banks[1:]:
+        if bank.size:
+            contents[bank.name].append(Item(f"activation arena (moved from {ram.name})",
+                                            bank.size, "arena"))
     contents[flash.name] += [Item(what, v, key) for what, v, key in (
         ("code", meas.code_bytes, "code"), ("initialised data", meas.data_init_bytes, "data_init"),
         ("parameters", sum(a.bytes for a in arrays if a.is_param), "params")) if v]
-    flashes = [flash] + [r for r in tgt.regions if r.kind == "flash" and r is not flash]
-    room = {r.name: r.size for r in flashes}
-    room[flash.name] -= sum(i.bytes for i in contents[flash.name])
     detail = {r.name: list(contents[r.name]) for r in tgt.regions}
     placed: dict[str, int] = {}
-    moved = []
     for a in (a for a in arrays if not a.is_param):
-        home = next((r for r in flashes if room[r.name] >= a.bytes), flash)
-        room[home.name] -= a.bytes
-        placed[home.name] = placed.get(home.name, 0) + a.bytes
-        detail[home.name].append(Item(a.what, a.bytes, f"weights:{a.symbol}"))
-        if home is not flash:
-            moved.append(Moved(f"{a.what} ({a.symbol})", a.bytes, flash.name, home.name))
+        home = low.weight_regions.get(a.symbol, flash.name)
+        placed[home] = placed.get(home, 0) + a.bytes
+        detail[home].append(Item(a.what, a.bytes, f"weights:{a.symbol}"))
+    moved = moved_activations(low, ram.name) + moved_weights(low, arrays, flash.name)
     for name, total in placed.items():
         main = name == flash.name
         contents[name].append(Item("weights" if main else "spilled weights", total,
@@ -167,21 +163,51 @@ def place(tgt: Target, arena: int, ops: list[OpUse], arrays: list[Array], meas: 
     return regions, moved
 
 
-def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str]) -> Measurement:
-    """Build the model for the target, measure code/static data by symbols and the stack by
-    one QEMU run; anything that cannot be measured is None with the reason in `note`."""
+def moved_weights(low, arrays: list[Array], main: str) -> list[Moved]:
+    """One entry per weight array placed in a flash region other than the main one."""
+    return [Moved(f"{a.what} ({a.symbol})", a.bytes, main, low.weight_regions[a.symbol])
+            for a in arrays if low.weight_regions.get(a.symbol, main) != main]
+
+
+def moved_activations(low, main: str) -> list[Moved]:
+    """One entry per activation buffer the plan put in a bank other than the main RAM one."""
+    graph, plan = low.graph, low.plan
+    producer = {n: i for i, op in enumerate(graph.ops) for n in op.outputs}
+    out = []
+    for b in plan.buffers:
+        k = plan.buffer_bank(b)
+        if not k:
+            continue
+        if b.name.startswith("scratch:") and b.name not in plan.offsets:
+            i = int(b.name[8:])
+            what = f"scratch of op {i} {graph.ops[i].kind}"
+        elif b.name in producer:
+            i = producer[b.name]
+            what = f"output of op {i} {graph.ops[i].kind}"
+        else:
+            what = f"model input {graph.inputs.index(b.name)}"
+        out.append(Moved(what, b.size, main, plan.banks[k].name, "activations"))
+    return out
+
+
+def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
+                ) -> Measurement:
+    """Build the model for the target (with the report's `layout`), measure code/static data
+    by symbols and the stack by one QEMU run; anything that cannot be measured is None with
+    the reason in `note`."""
     from .verify import cexec, qemu
     from .verify.ladder import random_inputs
     link = "ok"
     try:
         try:
-            elf, emu = cexec.build_qemu(graph, tgt)
+            elf, emu = cexec.build_qemu(graph, tgt, layout=layout)
         except cexec.ExecutionError as exc:
             first = str(exc).splitlines()[0]
-            if "overflowed" not in first:
+            if "overflowed" not in first and "models no memory" not in first:
                 return Measurement(method=METHOD, note=first)
-            link = first
-            elf, emu = cexec.build_qemu(graph, roomy(tgt))
+            link = first           # measure anyway: the machine's memory (and, for regions it
+            elf, emu = cexec.build_qemu(   # lacks, the activations and weights it can hold)
+                graph, roomy(tgt), layout=layout if "overflowed" in first else None)
         harness = harness_elf(graph, emu)
         code, static, data = symbol_sizes(elf, harness, emu, model_symbols | {"arena"})
         base = Measurement(code, static, data, method=METHOD, link=link, elf=str(elf),
@@ -201,12 +227,19 @@ def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str]) -> Measureme
 
 
 def roomy(tgt: Target) -> Target:
-    """The emulation of `tgt` with every region at its QEMU machine region's full size."""
+    """The emulation of `tgt` with every region grown to the end of the QEMU machine region
+    it lies in (or to the next emulated region carved out of the same one)."""
     from .verify.cexec import emulation_target
     emu = emulation_target(tgt)
-    machine = {r.base: r.size for r in load_target(tgt.core).regions}
-    return emu.with_regions([dataclasses.replace(r, size=machine.get(r.base, r.size))
-                             for r in emu.regions])
+    machine = load_target(tgt.core).regions
+    starts = sorted(r.base for r in emu.regions)
+
+    def end(r):
+        m = next((m for m in machine if m.base <= r.base < m.end), None)
+        if m is None:
+            return r.end
+        return min([m.end] + [b for b in starts if r.base < b < m.end])
+    return emu.with_regions([dataclasses.replace(r, size=end(r) - r.base) for r in emu.regions])
 
 
 def harness_elf(graph: Graph, emu: Target) -> Path:

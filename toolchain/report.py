@@ -57,10 +57,13 @@ class OpUse:
 
 @dataclass(frozen=True)
 class Moved:
+    """Something placed outside its main region: a weight array spilled to another flash
+    region, or an activation buffer planned in a slower RAM bank."""
     what: str
     bytes: int
     src: str
     dst: str
+    kind: str = "weights"          # "weights" or "activations"
 
 
 @dataclass(frozen=True)
@@ -148,8 +151,8 @@ class FitReport:
             "overflows": [{"region": r.name, "overflow_bytes": over,
                            "largest": [_item(i) for i in r.largest()]}
                           for r, over in self.overflows],
-            "moved": [{"what": x.what, "bytes": x.bytes, "from": x.src, "to": x.dst}
-                      for x in self.moved],
+            "moved": [{"what": x.what, "bytes": x.bytes, "from": x.src, "to": x.dst,
+                       "kind": x.kind} for x in self.moved],
             "overrides": dict(self.overrides),
             "ops": [{"index": o.index, "kind": o.kind, "output": o.output,
                      "live_bytes": o.live_bytes, "scratch_bytes": o.scratch_bytes,
@@ -167,14 +170,15 @@ def _b(v) -> str:
 
 
 def _moved(report: FitReport) -> list[str]:
-    """One line per destination region: how many weight arrays moved there, and which."""
+    """One line per kind and destination region: how many buffers or arrays moved, and which."""
     lines = []
-    for dst in dict.fromkeys(x.dst for x in report.moved):
-        xs = [x for x in report.moved if x.dst == dst]
+    label = {"weights": "weight arrays", "activations": "activation buffers"}
+    for kind, dst in dict.fromkeys((x.kind, x.dst) for x in report.moved):
+        xs = [x for x in report.moved if (x.kind, x.dst) == (kind, dst)]
         names = ", ".join(x.what for x in xs[:4]) + (f", ... ({len(xs) - 4} more)"
                                                       if len(xs) > 4 else "")
-        lines.append(f"moved {len(xs)} weight arrays ({sum(x.bytes for x in xs):,} B) from "
-                     f"{xs[0].src} to {dst}: {names}")
+        lines.append(f"moved {len(xs)} {label.get(kind, kind)} ({sum(x.bytes for x in xs):,} B)"
+                     f" from {xs[0].src} to {dst}: {names}")
     return lines
 
 
@@ -251,10 +255,13 @@ def render_markdown(report: FitReport) -> str:
 
 
 def activation_budget(report: FitReport) -> int:
-    """Bytes of the main RAM region left for activations once everything else is in."""
-    ram = next(r for r in report.regions if r.kind == "ram")
-    other = sum(i.bytes for i in ram.contents) - report.activations_peak_bytes
-    return ram.capacity - other
+    """Bytes left for activations once everything else is in: in the main RAM region, plus the
+    whole of every other RAM bank the plan put activations in."""
+    main = next(r for r in report.regions if r.kind == "ram")
+    banks = [r for r in report.regions if r.kind == "ram" and (r is main or any(
+        i.item == "arena" for i in r.contents))]
+    return sum(r.capacity - sum(i.bytes for i in r.contents if i.item != "arena")
+               for r in banks)
 
 
 def _nice_step(raw: float) -> float:

@@ -1,6 +1,8 @@
 """C backend: Graph + memory plan -> model.h, model.c, model_weights.c and build snippets.
 
-The generated code is a static schedule of runtime kernel calls on one caller-owned arena.
+The generated code is a static schedule of runtime kernel calls on one caller-owned arena
+(plus, when a layout spreads activations over RAM banks, one static array per further bank;
+weights spilled to another flash region go to a section named after it: plan/regions.py).
 Identical graphs give byte-identical files (no paths, no timestamps).
 """
 from __future__ import annotations
@@ -16,11 +18,14 @@ from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
 from ..passes.schedule import schedule_for_memory
+from ..plan.arena import align_up
 from ..plan.memory import MemoryPlan, plan_memory
+from ..plan.regions import Layout, place_weights
 from ..resources import resource_dir
 from . import cgen_util as cu
-from .clower import CArray, CCall, Scratch, TensorRef
+from .clower import CArray, CCall, Scratch, TensorRef, kernel_names
 
+WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns the arrays
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
            "float32": "float", "int64": "int64_t", "bool": "uint8_t", "int4": "int8_t"}
 
@@ -35,6 +40,8 @@ class Lowered:
     prefix: str
     arrays: dict[int, tuple[str, CArray]] = field(default_factory=dict)   # id(CArray) -> name
     weights: dict[str, str] = field(default_factory=dict)                # const tensor -> name
+    layout: Layout | None = None
+    weight_regions: dict[str, str] = field(default_factory=dict)  # weight symbol -> flash region
 
     def array_name(self, arr: CArray) -> str:
         if id(arr) not in self.arrays:
@@ -71,7 +78,12 @@ class Lowered:
         ctype = C_TYPES[t.dtype]
         if t.is_const:
             return self.weight_name(ref.name)
-        return f"({ctype} *)(arena + {self.plan.offsets[ref.name]})"
+        return f"({ctype} *)({self.base(self.plan.bank_of(ref.name))} + " \
+               f"{self.plan.offsets[ref.name]})"
+
+    def base(self, bank: int) -> str:
+        """The C array of RAM bank `bank`: the caller's arena, or a static array of model.c."""
+        return "arena" if bank == 0 else bank_symbol(self.prefix, self.plan.banks[bank].name)
 
     def arg(self, a, index: int) -> str:
         if isinstance(a, tuple):        # several tensors (CONCATENATION): a compound literal
@@ -79,7 +91,7 @@ class Lowered:
             return f"(const void *const[]){{{items}}}"
         if isinstance(a, Scratch):
             offset = self.plan.scratch.get(index, (0, 0))[0]
-            return f"(void *)(arena + {offset})"
+            return f"(void *)({self.base(self.plan.scratch_banks.get(index, 0))} + {offset})"
         if isinstance(a, CArray):
             return self.array_name(a)
         if isinstance(a, TensorRef):
@@ -105,14 +117,34 @@ def shared_storage(graph: Graph, calls: list[CCall]) -> dict[str, str]:
     return shares
 
 
-def lower(graph: Graph, prefix: str = "model", alignment: int = 16) -> Lowered:
+def overlaid_outputs(graph: Graph, calls: list[CCall]) -> dict[str, str]:
+    """Outputs an op lays over an input it consumes (CCall.overlay_input, patch-based stages),
+    when that input dies there and is not a graph output."""
+    last_use = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
+    out = {}
+    for i, (op, call) in enumerate(zip(graph.ops, calls)):
+        if call.overlay_input is not None:
+            src = op.inputs[call.overlay_input]
+            if last_use.get(src) == i and src not in graph.outputs:
+                out[op.outputs[0]] = src
+    return out
+
+
+def bank_symbol(prefix: str, region: str) -> str:
+    return f"{prefix}_arena_{region}"
+
+
+def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
+          layout: Layout | None = None) -> Lowered:
     """Schedule for memory, lower every op through the registry and plan the arena
-    (activations + scratch). `Lowered.graph` is the scheduled graph."""
+    (activations + scratch), over the layout's RAM banks if given. `Lowered.graph` is the
+    scheduled graph."""
     graph = schedule_for_memory(graph)
     calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
     plan = plan_memory(graph, lambda i: calls[i].scratch_bytes, alignment,
-                       shared_storage(graph, calls))
-    return Lowered(graph, calls, plan, cu.c_identifier(prefix))
+                       shared_storage(graph, calls), layout.banks if layout else None,
+                       overlays=overlaid_outputs(graph, calls))
+    return Lowered(graph, calls, plan, cu.c_identifier(prefix), layout=layout)
 
 
 def _env() -> jinja2.Environment:
@@ -131,6 +163,7 @@ def _io(low: Lowered, names) -> list[dict]:
         q = t.quant
         out.append({"index": i, "ctype": C_TYPES[t.dtype], "dims": list(t.shape),
                     "size": t.size, "bytes": t.nbytes, "offset": low.plan.offsets[name],
+                    "ptr": f"{low.base(low.plan.bank_of(name))} + {low.plan.offsets[name]}",
                     "scale": q.s if q is not None else 0.0, "zero_point": q.zp if q else 0,
                     "dtype": t.dtype})
     return out
@@ -143,9 +176,11 @@ MODEL_TEMPLATES = {"model.h.j2": "{p}.h", "model.c.j2": "{p}.c",
 
 def emit_c(graph: Graph, prefix: str = "model", target: str = "",
            weights_section: str = ".rodata.fitml_weights",
-           extra: dict[str, str] | None = None) -> dict[str, str]:
-    """All generated files by name; `extra` maps more templates (e.g. a harness) to file names."""
-    ctx = c_context(lower(graph, prefix), target, weights_section)
+           extra: dict[str, str] | None = None, layout: Layout | None = None
+           ) -> dict[str, str]:
+    """All generated files by name; `extra` maps more templates (e.g. a harness) to file names.
+    `layout` (plan/regions.py) spreads activations over RAM banks and weights over flash."""
+    ctx = c_context(lower(graph, prefix, layout=layout), target, weights_section)
     env = _env()
     names = {tpl: out.format(p=ctx["prefix"]) for tpl, out in MODEL_TEMPLATES.items()}
     names.update(extra or {})
@@ -162,23 +197,49 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
         if call.alias_of is not None:
             src, dst = graph.tensors[call.alias_of], graph.tensors[op.outputs[0]]
             same = src.is_const is False and low.plan.offsets.get(src.name) == \
-                low.plan.offsets.get(dst.name)
+                low.plan.offsets.get(dst.name) and low.plan.bank_of(src.name) == \
+                low.plan.bank_of(dst.name)
             step["alias_copy"] = None if same else (
                 low.pointer(TensorRef(dst.name)), low.pointer(TensorRef(src.name)), dst.nbytes)
         else:
             step["params"] = low.value(call.params) if call.params_type else None
             step["args"] = [low.arg(a, i) for a in call.args]
+            if call.emit is not None:       # a composite op's own C (ops/patch_lowering.py)
+                step["stage"] = call.emit(low, i)
         steps.append(step)
+    place_constants(low)
+    main = low.layout.main_flash if low.layout else None
     weights = [{"name": n, "ctype": C_TYPES[graph.tensors[t].dtype],
-                "array": CArray(graph.tensors[t].data, C_TYPES[graph.tensors[t].dtype])}
-               for t, n in low.weights.items()]
+                "array": CArray(graph.tensors[t].data, C_TYPES[graph.tensors[t].dtype]),
+                "region": None if low.weight_regions.get(n, main) == main
+                else low.weight_regions[n]} for t, n in low.weights.items()]
     arrays = [{"name": n, "ctype": a.ctype, "array": a} for n, a in low.arrays.values()]
+    banks = [{"name": b.name, "NAME": b.name.upper(), "size": b.size, "index": k,
+              "symbol": bank_symbol(low.prefix, b.name)}
+             for k, b in enumerate(low.plan.banks) if k and b.size]
     ctx = {"prefix": low.prefix, "PREFIX": low.prefix.upper(), "steps": steps,
            "arena_size": low.plan.arena_size, "inputs": _io(low, graph.inputs),
            "outputs": _io(low, graph.outputs), "weights": weights, "arrays": arrays,
            "section": weights_section, "plan": low.plan, "version": __version__,
+           "banks": banks, "main_ram": low.plan.banks[0].name if low.plan.banks else "",
+           "flash_regions": sorted({w["region"] for w in weights if w["region"]}),
            "target": cu.c_comment(target),
            "source": cu.c_comment(graph.metadata.get("source", "")),
-           "kernels": sorted({c.kernel for c in low.calls if c.alias_of is None}),
+           "kernels": sorted({k for c in low.calls for k in kernel_names(c)}),
            "macs": sum(registry.get(op.kind).macs(Node.of(graph, op)) for op in graph.ops)}
     return ctx
+
+
+def constant_arrays(low: Lowered) -> list[tuple[str, int, bool]]:
+    """(symbol, footprint as emitted, is_param) of every constant array named so far."""
+    weights = [(n, align_up(low.graph.tensors[t].nbytes, WEIGHT_ALIGN), False)
+               for t, n in low.weights.items()]
+    return weights + [(n, align_up(a.values.nbytes, PARAM_ALIGN), True)
+                      for n, a in low.arrays.values()]
+
+
+def place_constants(low: Lowered) -> None:
+    """Fill `low.weight_regions` from the layout (every weight in main flash without one)."""
+    if low.layout is not None:
+        low.weight_regions = {s: r for s, r in place_weights(low.layout, constant_arrays(low))
+                              .items() if s in low.weights.values()}

@@ -32,29 +32,60 @@ class ArenaPlanner:
         self.alignment = alignment
         self.buffers: list[Buffer] = []
         self._offsets: list[int] | None = None
+        self.anchors: dict[int, int] = {}     # buffer -> the buffer whose offset it takes
 
-    def add_buffer(self, size: int, first: int, last: int, name: str = "") -> int:
-        """Register a buffer live over steps [first, last]; returns its id."""
+    def add_buffer(self, size: int, first: int, last: int, name: str = "",
+                   anchor: int | None = None) -> int:
+        """Register a buffer live over steps [first, last]; returns its id. With `anchor`
+        (an earlier buffer, at least as large, with a disjoint lifetime) it is placed at that
+        buffer's offset: an output laid over the input it consumes (patch-based stages)."""
         if size < 0 or last < first:
             raise ValueError(f"buffer {name!r}: bad size {size} or lifetime [{first}, {last}]")
         self.buffers.append(Buffer(int(size), int(first), int(last), name))
         self._offsets = None
+        if anchor is not None:
+            lead = self.buffers[anchor]
+            if anchor in self.anchors or size > lead.size or lead.overlaps_in_time(
+                    self.buffers[-1]):
+                raise ValueError(f"buffer {name!r} cannot be anchored to {lead.name!r}")
+            self.anchors[len(self.buffers) - 1] = anchor
         return len(self.buffers) - 1
 
-    def _place(self, order: list[int], lowest_top: bool) -> list[int]:
-        offsets: list[int] = [0] * len(self.buffers)
+    def _anchored_busy(self, i: int, offsets: list, placed: list[int]) -> list:
+        """Busy ranges for buffer i from the buffers anchored to it: a placed buffer [s, e)
+        live with follower f forbids i's offsets in (s - f.size, e), which is the range
+        [s + i.size - f.size, e) in the form the gap search takes."""
+        out, size = [], self.buffers[i].size
+        for f in (f for f, lead in self.anchors.items() if lead == i):
+            fb = self.buffers[f]
+            out += [(offsets[j] + size - fb.size, offsets[j] + self.buffers[j].size)
+                    for j in placed if self.buffers[j].size and fb.overlaps_in_time(
+                        self.buffers[j])]
+        return out
+
+    def _place(self, order: list[int], lowest_top: bool, cap: int | None = None) -> list:
+        """Offsets in `order`; with a `cap`, a buffer that fits no gap ending at or below it is
+        left out (offset None)."""
+        offsets: list = [None] * len(self.buffers)
         placed: list[int] = []
         top = 0
         for i in order:
+            if i in self.anchors:            # placed together with its anchor
+                continue
             buf = self.buffers[i]
-            busy = sorted((offsets[j], offsets[j] + self.buffers[j].size) for j in placed
-                          if self.buffers[j].size and buf.overlaps_in_time(self.buffers[j]))
+            busy = sorted([(offsets[j], offsets[j] + self.buffers[j].size) for j in placed
+                           if self.buffers[j].size and buf.overlaps_in_time(self.buffers[j])]
+                          + self._anchored_busy(i, offsets, placed))
             gaps, cursor = [], 0
             for start, end in busy:
                 if cursor + buf.size <= start:
                     gaps.append(cursor)
                 cursor = max(cursor, align_up(end, self.alignment))
             gaps.append(cursor)
+            if cap is not None:
+                gaps = [g for g in gaps if g + buf.size <= cap]
+                if not gaps:
+                    continue
             if lowest_top:
                 # the gap that raises the top least; among equals, the tightest then lowest
                 def cost(off):
@@ -66,6 +97,10 @@ class ArenaPlanner:
                 offsets[i] = gaps[0]
             top = max(top, offsets[i] + buf.size)
             placed.append(i)
+            for f, lead in self.anchors.items():
+                if lead == i:
+                    offsets[f] = offsets[i]
+                    placed.append(f)
         return offsets
 
     def _plan(self) -> list[int]:
@@ -76,8 +111,21 @@ class ArenaPlanner:
                       self._place(by_time, True)]
         return min(candidates, key=self._top)
 
-    def _top(self, offsets: list[int]) -> int:
-        return max((o + b.size for o, b in zip(offsets, self.buffers)), default=0)
+    def _top(self, offsets: list) -> int:
+        return max((o + b.size for o, b in zip(offsets, self.buffers) if o is not None),
+                   default=0)
+
+    def plan_capped(self, cap: int, cost) -> list:
+        """Offsets below `cap` for as many buffers as the greedy placements manage; None for
+        the buffers left out. Of the candidate orders, the one leaving out the least `cost`
+        (a function of the buffer id) wins, then the lowest top."""
+        ids = range(len(self.buffers))
+        by_size = sorted(ids, key=lambda i: (-self.buffers[i].size, self.buffers[i].first, i))
+        by_time = sorted(ids, key=lambda i: (self.buffers[i].first, -self.buffers[i].size, i))
+        candidates = [self._place(by_size, False, cap), self._place(by_size, True, cap),
+                      self._place(by_time, True, cap)]
+        return min(candidates, key=lambda offs: (
+            sum(cost(i) for i, o in enumerate(offs) if o is None), self._top(offs)))
 
     def offset(self, buffer_id: int) -> int:
         if self._offsets is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -50,7 +51,8 @@ def runtime_files(variant: str = "portable", graph: Graph | None = None
 def used_kernels(graph: Graph) -> list[str]:
     """Runtime kernels the generated schedule calls."""
     from ..backends.c import lower
-    return sorted({c.kernel for c in lower(graph).calls if c.alias_of is None})
+    from ..backends.clower import kernel_names
+    return sorted({k for c in lower(graph).calls for k in kernel_names(c)})
 
 
 def variant_for(target) -> str:
@@ -135,8 +137,11 @@ def emulation_target(target):
     """The target as its core's QEMU machine runs it: each region moved to the base of a
     machine region of the same kind (main onto main, the others in order) but keeping the
     board's name and size, so the generated linker script enforces the board's real sizes.
-    A size larger than the machine's region is capped to it; board regions the machine has
-    no room for are dropped. Cores (and files without a loadable core) come back unchanged."""
+    A size larger than the machine's region is capped to it. Board regions left over (more
+    banks than the machine has regions) are carved, 1 KiB aligned, from the top of the unused
+    tails of the machine's regions of their kind (the main region can then still grow, see
+    fit.roomy), so activations spread over RAM banks run on QEMU too; those that find no room
+    are dropped. Cores (and files without a loadable core) come back unchanged."""
     import dataclasses
     from ..targets import KINDS, Region, TargetError, load_target
     target = load_target(target)
@@ -150,18 +155,45 @@ def emulation_target(target):
         theirs = [r for r in machine.regions if r.kind == kind]
         regions += [Region(r.name, kind, m.base, min(r.size, m.size))
                     for r, m in zip(mine, theirs)]
+        tails = [[-(-(m.base + (r.size if r else 0)) // 1024) * 1024, m.end] for m, r in
+                 zip(theirs, mine + [None] * len(theirs))]
+        for r in mine[len(theirs):]:     # from the top down, so the main region can grow
+            tail = next((t for t in tails if (t[1] - r.size) // 1024 * 1024 >= t[0]), None)
+            if tail is not None:
+                tail[1] = (tail[1] - r.size) // 1024 * 1024
+                regions.append(Region(r.name, kind, tail[1], r.size))
     order = [r.name for r in target.regions]
     regions.sort(key=lambda r: order.index(r.name))
     return dataclasses.replace(target.with_regions(regions), qemu_machine=machine.qemu_machine,
                                qemu_cpu=machine.qemu_cpu)
 
 
-def build_qemu(graph: Graph, target, opt: str = "-O2"):
+HARNESS_RAM_SLACK = 512   # harness statics (semihosting, newlib) and section alignment padding
+
+
+def harness_layout(target, graph: Graph):
+    """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the main
+    RAM bank also holds the harness's stack (and its guard band), heap and I/O buffers."""
+    from ..plan.regions import layout_for, ram_reservation
+    io = sum(-(-graph.tensors[n].nbytes // 16) * 16 for n in (*graph.inputs, *graph.outputs))
+    return layout_for(target, ram_overhead=ram_reservation(target) + 128 + io + HARNESS_RAM_SLACK)
+
+
+def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
     """Cross-compile model + runtime + harness for the target (a board on its core's QEMU
-    machine, see `emulation_target`); returns (elf, emulated target)."""
+    machine, see `emulation_target`); returns (elf, emulated target). Activations and weights
+    are spread over the target's regions by `layout` (default: `harness_layout`)."""
     from . import qemu
     target = emulation_target(target)
-    files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"})
+    if layout is None:
+        layout = harness_layout(target, graph)
+    files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"},
+                   layout=layout)
+    used = set(re.findall(r'section\("\.fitml\.(\w+)"\)', "".join(files.values()), re.I))
+    missing = sorted(used - {r.name for r in target.regions})
+    if missing:
+        raise ExecutionError(f"QEMU machine {target.qemu_machine} models no memory for "
+                             f"region(s) {', '.join(missing)} of {target.name}")
     io = [t.nbytes for t in map(graph.tensors.get, graph.inputs)]
     oo = [t.nbytes for t in map(graph.tensors.get, graph.outputs)]
     key = _digest(files, "qemu", target.name, opt, repr(target), repr(io), repr(oo),
