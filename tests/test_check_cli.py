@@ -37,18 +37,24 @@ def test_fits_exit_0_and_does_not_fit_exit_1_measured():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "VERDICT: fits sparkfun-edge" in proc.stdout and not proc.stderr
     assert re.search(r"code [\d,]+ B, stack [\d,]+ B", proc.stdout), proc.stdout
-    # keeping 16 KB for the application no longer fits: region, overflow, consumers named
+    # (its 64 KB TCM is not enough with 16 KB kept for the application, but the board's SRAM
+    # bank takes the rest of the activations: still fits)
     code, d, err = check_json(shared_model(VWW), "--target", "sparkfun-edge",
                               "--reserve-ram", "16K")
+    assert code == 0 and d["fits"] is True
+    # a board with one RAM bank: keeping 80 KB of its 128 KB for the application does not fit;
+    # the message names the region, the overflow and the largest consumers
+    code, d, err = check_json(shared_model(VWW), "--target", "nucleo-f411re",
+                              "--reserve-ram", "80K")
     assert code == 1 and d["fits"] is False and d["stack_bytes"] > 0
-    tcm = next(r for r in d["regions"] if r["name"] == "tcm")
-    over = tcm["used"] - tcm["capacity"]
-    assert over > 0 and d["overflows"] == [{"region": "tcm", "overflow_bytes": over,
+    ram = next(r for r in d["regions"] if r["kind"] == "ram")
+    over = ram["used"] - ram["capacity"]
+    assert over > 0 and d["overflows"] == [{"region": ram["name"], "overflow_bytes": over,
                                             "largest": d["overflows"][0]["largest"]}]
     line = one_clear_line(SimpleNamespace(stderr=err))
-    assert f"region 'tcm' overflows by {over:,} B" in line, line
-    assert "largest consumers: activation arena" in line and "reserved for the application" \
-        in line and "stack" in line, line
+    assert f"region '{ram['name']}' overflows by {over:,} B" in line, line
+    assert "largest consumers: " in line and "activation arena" in line, line
+    assert "reserved for the application" in line and "stack" in line, line
 
 
 def test_fits_big_board_not_small_one():
