@@ -32,6 +32,7 @@ OWN_RANGE = {"ADD", "SUB", "MUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH", "C
              *WEIGHT_AXIS}
 IO_MODES = ("int8", "float")
 BIAS_MAX = float(1 << 30)    # |int32 bias| cap, leaving headroom for the accumulated products
+WEIGHT_QMAX = {"int8": 127, "int4": 7}   # symmetric weight range per precision
 
 
 def _check_quantizable(graph: Graph) -> None:
@@ -152,12 +153,14 @@ def _widen_addsub(graph, params, groups, ranges) -> bool:
 
 
 def quantize_weights(t: Tensor, name: str, axis: int | None, bias: Tensor | None = None,
-                     s_in: float = 1.0) -> Tensor:
-    """Symmetric int8 in [-127, 127] at scale max|w|/127 per channel along `axis` (or tensor).
+                     s_in: float = 1.0, dtype: str = "int8") -> Tensor:
+    """Symmetric int8 in [-127, 127] at scale max|w|/127 per channel along `axis` (or tensor);
+    dtype "int4": [-7, 7] at max|w|/7 (TFLite's symmetric int4), stored unpacked.
 
     As TFLite's converter does, a channel whose bias would overflow at s_in * s_w (dead
     channels of folded BatchNorm have |w| ~ 1e-30) gets the larger scale |b| / (s_in * 2^30).
     """
+    qmax = WEIGHT_QMAX[dtype]
     w = common.float_weights(t, t.data).astype(np.float64)
     shape = [1] * w.ndim
     if axis is None:
@@ -165,15 +168,28 @@ def quantize_weights(t: Tensor, name: str, axis: int | None, bias: Tensor | None
     else:
         peak = np.abs(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)).max(axis=1)
         shape[axis] = -1
-    scale = peak / 127.0
+    scale = peak / qmax
+    if dtype == "int4":                      # 15 levels: clipping outliers pays off
+        rows = w.reshape(1, -1) if axis is None else np.moveaxis(w, axis, 0).reshape(
+            w.shape[axis], -1)
+        scale = scale * mse_clip(rows, scale, qmax)
     if bias is not None:
         b = np.abs(common.float_weights(bias, bias.data).astype(np.float64))
         need = (b if axis is not None else b.max(initial=0.0, keepdims=True)) / (s_in * BIAS_MAX)
         scale = np.maximum(scale, need)
     scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
     q = round_half_away(w / scale.astype(np.float64).reshape(shape))
-    return Tensor(name, t.shape, "int8", np.clip(q, -127, 127).astype(np.int8),
+    return Tensor(name, t.shape, dtype, np.clip(q, -qmax, qmax).astype(np.int8),
                   QuantParams(scale, np.zeros(scale.size, np.int64), axis))
+
+
+def mse_clip(rows: np.ndarray, scale: np.ndarray, qmax: int, steps: int = 21) -> np.ndarray:
+    """Per row, the factor in [0.5, 1] of `scale` whose symmetric quantization of the row has
+    the least squared error (the max-based scale wastes int4's few levels on outliers)."""
+    factors = np.linspace(0.5, 1.0, steps)
+    s = np.maximum(scale, 1e-30)[None, :, None] * factors[:, None, None]
+    err = ((np.clip(round_half_away(rows[None] / s), -qmax, qmax) * s - rows[None]) ** 2)
+    return factors[np.argmin(err.sum(axis=2), axis=0)]
 
 
 def quantize_bias(t: Tensor, name: str, s_in: float, s_w: np.ndarray) -> Tensor:
@@ -193,18 +209,23 @@ def _unique(name: str, taken) -> str:
 
 
 def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int8",
-             per_channel: bool = True, progress: bool | None = None) -> Graph:
+             per_channel: bool = True, progress: bool | None = None,
+             precision: dict[str, str] | None = None) -> Graph:
     """The int8 version of float `graph`, calibrated on `calibration`.
 
     calibration: a directory or .npy/.npz file, an iterable of input lists, or the
     `CalibrationStats` from `calibration.collect` (to try several observers on one pass).
     io="float" keeps float32 graph inputs/outputs behind QUANTIZE / DEQUANTIZE ops.
+    precision: {output tensor of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (as named
+    after the CLEANUP passes): "int8" | "int4"} weight precision per layer (default int8).
+    int4 weights are per-channel except FULLY_CONNECTED's, per-tensor as TFLite Micro needs.
     """
     if io not in IO_MODES:
         raise UsageError(f"quantize: io must be one of {', '.join(IO_MODES)}, not {io!r}")
     observe = observers.get(observer)
     graph = run_pipeline(graph.validate(), CLEANUP)
     _check_quantizable(graph)
+    precision = _check_precision(graph, precision or {})
     stats = (calibration if isinstance(calibration, CalibrationStats)
              else collect(graph, calibration, progress))
     params, requant = activation_params(graph, stats, observe)
@@ -222,9 +243,12 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
                     inputs[k] = _unique(f"{inputs[k]}_{i}", tensors)
             b = graph.tensors[op.inputs[2]] if len(inputs) > 2 and inputs[2] else None
             s_in = params[inputs[0]][0]
+            wtype = precision.get(op.outputs[0], "int8")
+            axis = WEIGHT_AXIS[op.kind] if per_channel else None
+            if wtype == "int4" and op.kind == "FULLY_CONNECTED":
+                axis = None                      # TFLM's int4 FC kernel is per-tensor only
             w = tensors[inputs[1]] = quantize_weights(
-                graph.tensors[op.inputs[1]], inputs[1],
-                WEIGHT_AXIS[op.kind] if per_channel else None, b, s_in)
+                graph.tensors[op.inputs[1]], inputs[1], axis, b, s_in, wtype)
             if b is not None:
                 tensors[inputs[2]] = quantize_bias(b, inputs[2], s_in, w.quant.scale)
         for k in sorted(k for j, k in requant if j == i):
@@ -237,6 +261,19 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
         ops.append(op.replace(inputs=tuple(inputs)))
     q = prune(graph.replace(tensors=tensors, ops=ops))     # drops float originals of copies
     return (_float_io(q) if io == "float" else q).validate()
+
+
+def _check_precision(graph: Graph, precision: dict[str, str]) -> dict[str, str]:
+    """The per-layer weight precision map, checked: known layers, known precisions."""
+    layers = {op.outputs[0] for op in graph.ops if op.kind in WEIGHT_AXIS}
+    for name, wtype in precision.items():
+        if wtype not in WEIGHT_QMAX:
+            raise UsageError(f"quantize: precision {wtype!r} for {name!r}; supported: "
+                             f"{', '.join(WEIGHT_QMAX)}")
+        if name not in layers:
+            raise UsageError(f"quantize: precision given for {name!r}, which is not the output "
+                             "of a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED")
+    return dict(precision)
 
 
 def _float_io(graph: Graph) -> Graph:

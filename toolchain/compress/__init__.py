@@ -1,0 +1,1 @@
+"""Budget-driven compression: structured pruning, per-layer int4 weights, the `fitml fit` search."""
