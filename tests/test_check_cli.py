@@ -45,7 +45,7 @@ def test_fits_exit_0_and_does_not_fit_exit_1_measured():
     # a board with one RAM bank: keeping 80 KB of its 128 KB for the application does not fit;
     # the message names the region, the overflow and the largest consumers
     code, d, err = check_json(shared_model(VWW), "--target", "nucleo-f411re",
-                              "--reserve-ram", "80K")
+                              "--reserve-ram", "80K", "--partition", "off")
     assert code == 1 and d["fits"] is False and d["stack_bytes"] > 0
     ram = next(r for r in d["regions"] if r["kind"] == "ram")
     over = ram["used"] - ram["capacity"]
@@ -65,7 +65,8 @@ def test_fits_big_board_not_small_one():
     assert all(key in d for key in CONTRACT)
     assert all({"name", "kind", "used", "capacity"} <= set(r) for r in d["regions"])
     assert d["code_bytes"] is None and d["stack_bytes"] is None   # --no-measure: not guessed
-    code, d, err = check_json(model, "--target", "nucleo-f411re", "--no-measure")
+    code, d, err = check_json(model, "--target", "nucleo-f411re", "--no-measure",
+                              "--partition", "off")    # auto would run it patch by patch
     assert code == 1 and {o["region"] for o in d["overflows"]} == {"flash", "sram"}
     assert "region 'flash' overflows" in err and "region 'sram' overflows" in err
     assert fitml("check", model, "--target", "arduino-nano33-ble-sense",

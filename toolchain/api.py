@@ -116,11 +116,13 @@ def read_inputs(paths: Sequence[str]) -> list[np.ndarray]:
 
 def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
             prefix: str = "model", calib=None, observer: str = "minmax", io: str = "int8",
-            val=None, progress: bool | None = None) -> dict:
+            val=None, progress: bool | None = None, partition="auto") -> dict:
     """Compile for a target into `out` (a directory, or a .tflite file); returns the report.
 
     A float model with `calib` data is quantized to int8 first; `val` (an .npz with the model
-    inputs and optional `labels`) adds a float-vs-int8 accuracy report."""
+    inputs and optional `labels`) adds a float-vs-int8 accuracy report. `partition` ("auto",
+    "off" or a grid "NxM"): patch-based execution of the first layers when the layer-by-layer
+    activations do not fit the target's RAM (C format only; report key `partition`)."""
     from .compiler import compile_c, compile_tflite
     from .targets import load_target
     graph = load(model)
@@ -143,7 +145,9 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     if fmt == "tflite":
         report = compile_tflite(graph, tgt.name, Path(out))
     else:
-        report = compile_c(graph, tgt, Path(out), prefix)
+        graph, part = _partitioned(graph, tgt, partition)
+        report = compile_c(graph, tgt, Path(out), prefix,
+                           {"partition": part} if part is not None else None)
     if accuracy is not None:
         report["accuracy"] = accuracy
     return report
@@ -174,8 +178,11 @@ def _accuracy(float_graph: Graph, int8_graph: Graph, val, progress) -> dict:
 
 
 def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
-           executors=None) -> dict:
-    """Reference vs host C vs QEMU (and TFLite Micro for int8) on given and random inputs."""
+           executors=None, partition="auto") -> dict:
+    """Reference vs host C vs QEMU (and TFLite Micro for int8) on given and random inputs.
+    With patch-based partitioning (`partition`, as `compile`), the partitioned graph runs
+    everywhere but TFLite Micro, which runs the model as given; `unpartitioned` then says
+    whether the partitioned reference equals the layer-by-layer one on every case."""
     from .targets import load_target
     from .verify.ladder import random_inputs, verify as _verify
     graph = load(model)
@@ -185,8 +192,18 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
                          "on Cortex-M cores (e.g. --target cortex-m4), or use `fitml run "
                          "--executor litert`")
     cases = ([list(inputs)] if inputs else []) + random_inputs(graph, random)
-    report = _verify(graph, tgt.name, cases, executors)
+    original = graph
+    graph, part = _partitioned(graph, tgt, partition)
+    report = _verify(graph, tgt, cases, executors)     # the Target: user .toml boards too
     report["target"] = tgt.name
+    if part is not None:
+        from .verify.reference import run_graph
+        same = all(np.array_equal(a, b) for c in cases
+                   for a, b in zip(run_graph(original, c), run_graph(graph, c)))
+        report["partition"] = dict(part, unpartitioned_bit_exact=same)
+        report["bit_exact"] = report["bit_exact"] and same
+        report["ok"] = report["ok"] and (same or not np.issubdtype(
+            np.dtype(original.tensors[original.outputs[0]].dtype), np.integer))
     stats = report["stats"]
     stats["macs"] = inspect(graph)["macs"]
     from .backends.c import lower
@@ -206,19 +223,45 @@ def quantize(model, calib, observer: str = "minmax", io: str = "int8",
                      progress=progress)
 
 
-def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True):
+def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True,
+          partition="auto"):
     """Does the model fit the target? The FitReport (`.fits`, per-region use, per-op memory);
     ram/flash replace the main RAM/flash capacity, reserve_ram keeps bytes for the application
-    (each an int or a size string such as "256K")."""
-    from .fit import fit
+    (each an int or a size string such as "256K"). `partition`: "auto" runs the first layers
+    patch by patch when the layer-by-layer activations overflow RAM, "off", or a grid "NxM"
+    (the report's `partition` gives the peak before and after and the MAC overhead)."""
+    from .fit import fit_partitioned
     from .targets import parse_size
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
-    return fit(load(model), target, size(ram), size(flash), size(reserve_ram) or 0, measure)
+    return fit_partitioned(load(model), target, size(ram), size(flash),
+                           size(reserve_ram) or 0, measure, _mode(partition))
 
 
-def report(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True):
+def report(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True,
+           partition="auto"):
     """The same FitReport as `check` (the CLI's `report` verb exits 0 whatever the verdict)."""
-    return check(model, target, ram, flash, reserve_ram, measure)
+    return check(model, target, ram, flash, reserve_ram, measure, partition)
+
+
+def _mode(partition):
+    """A --partition value checked: "off", "auto" or (rows, cols); UsageError otherwise."""
+    from .passes.partition import parse_mode
+    if not isinstance(partition, str):
+        return tuple(partition)
+    try:
+        return parse_mode(partition)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _partitioned(graph: Graph, tgt, partition) -> tuple[Graph, dict | None]:
+    """(graph to run, partition summary or None) for compile and verify on `tgt`."""
+    from .passes.partition import for_target
+    mode = _mode(partition)
+    graph, found = for_target(graph, tgt, mode)
+    if found is None:
+        return graph, None
+    return graph, dict(found.to_dict(), mode=mode if mode == "auto" else f"{mode[0]}x{mode[1]}")
 
 
 def _labeled(source):

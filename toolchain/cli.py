@@ -81,7 +81,8 @@ def cmd_run(args) -> int:
 
 def cmd_compile(args) -> int:
     report = api.compile(_model(args), args.target, args.output, args.format, args.prefix,
-                         calib=args.calib, observer=args.observer, io=args.io, val=args.val)
+                         calib=args.calib, observer=args.observer, io=args.io, val=args.val,
+                         partition=args.partition)
     if args.json:
         _print_json(report)
     else:
@@ -90,6 +91,8 @@ def cmd_compile(args) -> int:
         if arena is not None:
             print(f"  arena {arena:,} B   weights {report['weights_bytes']:,} B   "
                   f"MACs {report['macs']:,}")
+        if "partition" in report:
+            print("  " + _partition_line(report["partition"]))
         if "accuracy" in report:
             print("float vs int8 on the validation data:")
             print("  " + report["accuracy"]["table"].replace("\n", "\n  "))
@@ -104,10 +107,10 @@ def _verify_compiled(args, report: dict) -> int:
     out = Path(args.output)
     compiled = out if out.suffix == ".tflite" else out / (
         f"{args.prefix}.tflite" if report["format"] == "c" else "model.tflite")
-    result = api.verify(compiled, args.target, None, args.random)
+    result = api.verify(compiled, args.target, None, args.random, partition=args.partition)
     print()
     _print_verify(compiled, result)
-    fit = api.check(compiled, args.target)
+    fit = api.check(compiled, args.target, partition=args.partition)
     print()
     sys.stdout.write(rep.render_text(fit))
     return 0 if result["ok"] and fit.fits else 1
@@ -115,7 +118,8 @@ def _verify_compiled(args, report: dict) -> int:
 
 def cmd_verify(args) -> int:
     inputs = api.read_inputs(args.input) if args.input else None
-    report = api.verify(args.model, args.target, inputs, args.random)
+    report = api.verify(args.model, args.target, inputs, args.random,
+                        partition=args.partition)
     if args.json:
         _print_json(report)
     else:
@@ -137,6 +141,18 @@ def _print_verify(model, report: dict) -> None:
               f"({st['macs']:,} MACs); stack {st['stack_bytes']:,} B")
         print(f"  ELF: text {st['text']:,} B  rodata {st['rodata']:,} B  "
               f"data {st['data']:,} B  bss {st['bss']:,} B")
+    if "partition" in report:
+        p = report["partition"]
+        print("  " + _partition_line(p) + ("; partitioned reference bit-exact to the "
+                                          "layer-by-layer one" if p["unpartitioned_bit_exact"]
+                                          else "; partitioned reference DIFFERS"))
+
+
+def _partition_line(p: dict) -> str:
+    stages = ", ".join(f"ops {s['ops'][0]}..{s['ops'][1]} in {s['grid'][0]}x{s['grid'][1]}"
+                       for s in p["stages"])
+    return (f"partitioned ({p['mode']}): {stages}; activations {p['peak_before_bytes']:,} -> "
+            f"{p['peak_after_bytes']:,} B, MACs +{100 * p['mac_overhead']:.2f}%")
 
 
 SIZE_FORMS = "bytes (262144), hex (0x40000) or a number with K, M or G (256K, 1M, 512KiB)"
@@ -159,7 +175,7 @@ def _fit(args):
     from . import report as rep
     result = api.check(_model(args), args.target, _size(args.ram, "--ram"),
                        _size(args.flash, "--flash"), _size(args.reserve_ram, "--reserve-ram") or 0,
-                       measure=not args.no_measure)
+                       measure=not args.no_measure, partition=args.partition)
     render = {"json": rep.to_json, "md": rep.render_markdown, "text": rep.render_text}
     sys.stdout.write(render[args.format](result))
     if args.plot:
@@ -193,7 +209,76 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
                    help="skip the ELF build and QEMU run (code and stack not measured)")
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
+    _add_partition(s)
     s.set_defaults(func=func)
+
+
+def _add_partition(s) -> None:
+    s.add_argument("--partition", default="auto", metavar="off|auto|NxM",
+                   help="patch-based execution of the first layers (MCUNetV2): auto (default) "
+                   "when the layer-by-layer activations do not fit RAM, off, or a grid NxM")
+
+
+def cmd_fit(args) -> int:
+    """Search int4 / pruning candidates; write the least lossy one that fits (exit 1: none)."""
+    from . import report as rep
+    from .compress import report as fit_rep
+    result = api.fit_model(_model(args), args.target, args.calib, args.val, args.output,
+                           args.max_drop, _size(args.ram, "--ram"), _size(args.flash, "--flash"),
+                           _size(args.reserve_ram, "--reserve-ram") or 0, args.criterion,
+                           args.observer, args.finetune_epochs, args.train,
+                           prefix=args.prefix, measure=not args.no_measure)
+    if args.plot:
+        with atomic_path(args.plot) as tmp:
+            Path(tmp).write_text(fit_rep.svg(result))
+    if args.json:
+        _print_json(fit_rep.to_dict(result))
+    else:
+        acc = result.float_accuracy
+        print(f"fitml fit {args.model} -> {result.target}: {len(result.candidates)} candidates, "
+              f"loss on {result.samples} samples"
+              + (f" (float accuracy {100 * acc:.2f}%)" if acc is not None else ""))
+        print(fit_rep.table(result))
+        if result.ok:
+            c = result.chosen
+            print(f"\nchosen: {c.name} (drop {c.drop:.2f} points, output SNR "
+                  f"{c.snr_db:.1f} dB); written to {args.output}")
+            print(fit_rep.changes_text(fit_rep.layer_changes(result.float_graph, c)))
+            print()
+            sys.stdout.write(rep.render_text(c.fit, ops=False))
+    if not result.ok:
+        print(f"fitml: {result.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_fit_search_verb(sub) -> None:
+    s = sub.add_parser("fit", help="make a float model fit a board: int4 weights, pruning")
+    s.add_argument("model")
+    s.add_argument("--target", required=True, metavar="BOARD", help="board/core name or .toml")
+    s.add_argument("--calib", required=True, metavar="DATA",
+                   help="calibration inputs (.npy/.npz file or a directory of them)")
+    s.add_argument("--val", metavar="DATA.npz", help="held-out inputs (+ `labels`) the loss is "
+                   "measured on (default: the calibration data, agreement with float)")
+    s.add_argument("--max-drop", type=float, metavar="PCT",
+                   help="most top-1 points the chosen candidate may lose")
+    s.add_argument("-o", "--output", required=True, metavar="DIR", help="C project to write")
+    s.add_argument("--ram", metavar="SIZE", help="replace the main RAM region's capacity")
+    s.add_argument("--flash", metavar="SIZE", help="replace the main flash region's capacity")
+    s.add_argument("--reserve-ram", metavar="SIZE", help="keep SIZE bytes of RAM for the app")
+    s.add_argument("--criterion", default="activation", choices=["activation", "l1", "l2"],
+                   help="channel importance for pruning (default: activation, data-driven)")
+    s.add_argument("--observer", default="minmax", help="activation range observer")
+    s.add_argument("--finetune-epochs", type=int, default=0, metavar="N",
+                   help="recovery fine-tuning epochs (PyTorch) on --train data")
+    s.add_argument("--train", metavar="DATA.npz", help="training inputs + `labels`")
+    s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")
+    s.add_argument("--plot", metavar="OUT.svg", help="also write the Pareto plot here")
+    s.add_argument("--no-measure", action="store_true",
+                   help="skip the ELF builds and QEMU runs (code and stack not measured)")
+    s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_fit)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--random", type=int, default=3, metavar="N",
                    help="with --verify: seeded random inputs to compare on (default 3)")
     s.add_argument("--json", action="store_true")
+    _add_partition(s)
     s.set_defaults(func=cmd_compile)
     s = sub.add_parser("verify", help="reference vs host C vs QEMU (vs TFLite Micro)")
     s.add_argument("model")
@@ -244,9 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-i", "--input", action="append", default=[], metavar="X.npy")
     s.add_argument("--random", type=int, default=3, metavar="N")
     s.add_argument("--json", action="store_true")
+    _add_partition(s)
     s.set_defaults(func=cmd_verify)
     _add_fit_verb(sub, "check", cmd_check, "does it fit the board? exit 0 fits, 1 does not")
     _add_fit_verb(sub, "report", cmd_report, "the fit report (memory per region and op)")
+    _add_fit_search_verb(sub)
     return p
 
 

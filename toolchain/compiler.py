@@ -42,6 +42,9 @@ def copy_runtime(dest: Path, variant: str, kernels) -> None:
     headers = {h for s in sources for h in s.parent.glob("*.h")}
     for path in sorted(set(sources) | headers):
         shutil.copyfile(path, dest / "src" / path.name)
+    if variant != "portable":   # DSP/MVE sources include "../portable/<kernel>.c", "../dsp/..."
+        for sub in ("portable", "dsp"):
+            shutil.copytree(cruntime.runtime_dir() / "src" / sub, dest / sub)
 
 
 def memory_layout(low, target) -> dict:
@@ -56,7 +59,8 @@ def memory_layout(low, target) -> dict:
                        "kind": x.kind} for x in moved]}
 
 
-def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model") -> dict:
+def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
+              extra: dict | None = None) -> dict:
     """Write the C project: model sources, build snippets, the runtime, report.json. Activations
     and weights are spread over the target's memory regions (plan/regions.py)."""
     from .targets import load_target
@@ -69,8 +73,10 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model") -> dic
     report = basic_report(graph, target, "c", arena)
     report.update(memory_layout(low, tgt))
     report["files"] = sorted(files) + ["runtime_c/"]
+    report.update(extra or {})                       # e.g. the partition api.compile chose
     from .backends.tflite import write_tflite
-    model_blob = write_tflite(graph, metadata={"target": target})
+    from .passes.partition import unpartition    # patch-based stages are a C schedule only
+    model_blob = write_tflite(unpartition(graph), metadata={"target": target})
     report["files"].append(f"{prefix}.tflite")
     with atomic_path(out_dir, directory=True) as tmp:
         for name, text in files.items():

@@ -126,6 +126,48 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
                      {"ram": ram, "flash": flash, "reserve_ram": reserve_ram}, tuple(moved))
 
 
+def ram_fits(report: FitReport) -> bool:
+    return all(r.used <= r.capacity for r in report.regions if r.kind == "ram")
+
+
+def fit_partitioned(graph: Graph, target, ram: int | None = None, flash: int | None = None,
+                    reserve_ram: int = 0, measure: bool = True,
+                    partition="auto") -> FitReport:
+    """`fit` with patch-based partitioning (passes/partition.py): `partition` "off", "auto"
+    (only when the layer-by-layer plan overflows RAM: the cheapest partition in MACs within the
+    activation budget left once stack, static data and the reserve are counted), or a grid
+    "NxM" / (N, M) forced (the lowest peak with that grid). The report's `partition` says what
+    was done, the peak before and after, and the MAC overhead."""
+    from .passes.partition import parse_mode
+    from .passes.partition_search import search
+    from .report import activation_budget
+    mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
+    if mode == "off":
+        return fit(graph, target, ram, flash, reserve_ram, measure)
+    label = mode if mode == "auto" else f"{mode[0]}x{mode[1]}"
+    base = fit(graph, target, ram, flash, reserve_ram, measure)
+    if mode == "auto" and ram_fits(base):
+        return base
+    budget = activation_budget(base) if mode == "auto" else None
+    found = search(graph, budget, None if mode == "auto" else mode)
+    for _ in range(3):
+        if found is None:
+            low = search(graph) if budget is not None else None
+            why = (f"no patch-based partition fits the {budget:,} B left for activations"
+                   + (f" (the lowest found: {low.peak_after:,} B, MACs +{low.overhead:.1%})"
+                      if low is not None else "")
+                   if budget is not None else "no patch-based partition lowers the peak")
+            return dataclasses.replace(base, partition={"applied": False, "mode": label,
+                                                        "reason": why})
+        rep = fit(found.graph, target, ram, flash, reserve_ram, measure)
+        info = dict(found.to_dict(), applied=True, mode=label)
+        if mode != "auto" or ram_fits(rep) or rep.activations_peak_bytes > budget:
+            return dataclasses.replace(rep, partition=info)
+        budget -= max(r.used - r.capacity for r in rep.regions if r.kind == "ram")
+        found = search(graph, budget)      # the stack or static data grew: a bit less room
+    return dataclasses.replace(rep, partition=info)
+
+
 def place(tgt: Target, low, ops: list[OpUse], arrays: list[Array], meas: Measurement,
           reserve: int) -> tuple[list[RegionUse], list[Moved]]:
     """Region contents as the lowering placed them: activations over the RAM banks (stack,

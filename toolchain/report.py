@@ -95,6 +95,7 @@ class FitReport:
     reserve_ram_bytes: int = 0
     overrides: dict = field(default_factory=dict)
     moved: tuple[Moved, ...] = ()
+    partition: dict | None = None  # patch-based partitioning (fit.fit_partitioned), if tried
 
     fits = property(lambda self: all(r.used <= r.capacity for r in self.regions))
     code_bytes = property(lambda self: self.measurement.code_bytes)
@@ -120,12 +121,21 @@ class FitReport:
             tight = max(used, key=lambda r: r.used / r.capacity) if used else None
             most = f" (tightest: {tight.name} {tight.used / tight.capacity:.1%} used)" \
                 if tight else ""
-            return f"fits {self.target}{most}{self._unmeasured()}"
+            return f"fits {self.target}{self._thanks()}{most}{self._unmeasured()}"
         parts = [f"region '{r.name}' overflows by {over:,} B ({r.used:,} of {r.capacity:,} B); "
                  f"largest consumers: " + ", ".join(f"{i.what} {i.bytes:,} B"
                                                     for i in r.largest())
                  for r, over in self.overflows]
         return f"does not fit {self.target}: " + "; ".join(parts) + self._unmeasured()
+
+    def _thanks(self) -> str:
+        p = self.partition
+        if not p or not p.get("applied"):
+            return ""
+        ram = next(r for r in self.regions if r.kind == "ram")
+        return (f" thanks to patch-based partitioning (activations {p['peak_before_bytes']:,}"
+                f" -> {p['peak_after_bytes']:,} B, MACs +{100 * p['mac_overhead']:.1f}%; "
+                f"{ram.headroom:,} B of {ram.name} to spare)")
 
     def _unmeasured(self) -> str:
         missing = [k for k in ("code", "stack") if getattr(self, f"{k}_bytes") is None]
@@ -157,6 +167,7 @@ class FitReport:
             "ops": [{"index": o.index, "kind": o.kind, "output": o.output,
                      "live_bytes": o.live_bytes, "scratch_bytes": o.scratch_bytes,
                      "weight_bytes": o.weight_bytes, "macs": o.macs} for o in self.ops],
+            "partition": self.partition,
             "verdict": self.verdict(),
         }
 
@@ -211,7 +222,22 @@ def _totals(report: FitReport) -> list[str]:
                                            f" (measured: {m.method})")] + (
         [f"board-sized harness link: {m.link} (the QEMU harness's I/O buffers and stack "
          f"reservation count there too); measured with the machine's full memory instead"]
-        if m.link not in (None, "ok") else [])
+        if m.link not in (None, "ok") else []) + _partition_lines(report)
+
+
+def _partition_lines(report: FitReport) -> list[str]:
+    """Peak before/after and the MAC overhead of patch-based partitioning, when tried."""
+    p = report.partition
+    if not p:
+        return []
+    if not p.get("applied"):
+        return [f"partitioning: {p.get('reason', 'not applied')}"]
+    stages = ", ".join(f"ops {s['ops'][0]}..{s['ops'][1]} in {s['grid'][0]}x{s['grid'][1]} "
+                       f"patches" + (" (output over input)" if s["in_place"] else "")
+                       for s in p["stages"])
+    return [f"partitioned ({p['mode']}): {stages}; activations peak {p['peak_before_bytes']:,} B"
+            f" layer by layer -> {p['peak_after_bytes']:,} B; MACs {p['macs_before']:,} -> "
+            f"{p['macs_after']:,} (+{100 * p['mac_overhead']:.2f}%)"]
 
 
 def render_text(report: FitReport, ops: bool = True) -> str:

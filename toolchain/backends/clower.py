@@ -7,7 +7,7 @@ Each op file's `lower_c(node, ctx)` returns a `CCall`; the C backend turns it in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 
@@ -52,3 +52,15 @@ class CCall:
     scratch_bytes: int = 0
     alias_of: str | None = None       # RESHAPE-like ops: output shares the input's bytes
     inplace_input: int | None = None  # the kernel may write its output over this input
+    # composite ops (PATCHED_STAGE) write their own C: emit(lowered, op index) -> {"defs": file
+    # scope C, "call": the expression the schedule evaluates}; `kernels` lists what they call
+    emit: Callable[[Any, int], dict] | None = None
+    kernels: tuple[str, ...] = ()
+    overlay_input: int | None = None  # output laid over this dying input (the op orders writes)
+
+
+def kernel_names(call: CCall) -> tuple[str, ...]:
+    """The runtime kernels a call needs compiled (none for aliases)."""
+    if call.alias_of is not None:
+        return ()
+    return ((call.kernel,) if call.kernel else ()) + tuple(call.kernels)

@@ -51,7 +51,8 @@ def tflite_bytes(graph: Graph) -> bytes:
     if graph.metadata.get("format") == "tflite" and src and Path(src).is_file():
         return Path(src).read_bytes()
     from ..backends.tflite import write_tflite
-    return write_tflite(graph)
+    from ..passes.partition import unpartition    # patch-based stages: the ops they run
+    return write_tflite(unpartition(graph))
 
 
 @executor("reference")

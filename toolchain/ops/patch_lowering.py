@@ -1,0 +1,184 @@
+"""C lowering of a PATCHED_STAGE: one generated function that loops over the patches and calls
+the stage's ordinary kernels on patch buffers with per-patch geometry (C text: patch_emit.py).
+
+Each op is lowered once at full size (weights, folded bias and multipliers are shared by every
+patch); per patch only its geometry changes. The patch buffers (intermediate boxes, kernel
+scratch, output slots) are planned here as one scratch buffer of the stage, live only while it
+runs; the stage's output may be laid over its input (CCall.overlay_input).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..backends.clower import CCall, TensorRef
+from ..plan.arena import ArenaPlanner
+from . import patch_geometry as pg
+from . import registry
+from .patched_stage import patches, stage_tensors, sub_node
+from .registry import Node
+
+ALIGN = 16
+COPY = "fitml_patch_copy"
+
+
+def nbytes(t, box: pg.Box) -> int:
+    return box.h * box.w * t.shape[3] * np.dtype(t.dtype).itemsize
+
+
+@dataclass
+class StagePlan:
+    """Patch geometry, the full-size lowering of each op and the stage's scratch layout.
+
+    The last op writes each patch's output box straight into the stage output (full-width
+    patches whose bytes no later read needs) or into an output slot of the scratch, copied into
+    place after that patch (`flush[p]`: the slots copied after patch p). With `in_place`, the
+    output shares the dying input's bytes: a patch's box is flushed only once no patch still to
+    run reads those bytes of the input (MCUNetV2's output buffer laid over the input image).
+    """
+    node: Node
+    tensors: dict
+    steps: list[list[pg.Step]]              # per patch, per op
+    calls: list[CCall]                      # full-size lowering of each op
+    in_place: bool = False
+    size: int = 0                           # scratch bytes of the whole stage
+    offsets: dict = field(default_factory=dict)   # ("t", name) / ("scratch", k) / ("out",)
+    slots: dict = field(default_factory=dict)     # patch -> offset of its output slot in "out"
+    flush: list = field(default_factory=list)     # patch -> patches whose slots are copied after
+
+    @property
+    def ops(self):
+        return self.node.op.attr("ops")
+
+
+def patch_node(sub, tensors, step: pg.Step) -> Node:
+    """The op on patch-shaped tensors (to ask its lowering for the scratch it needs)."""
+    ins = []
+    reads = {r.tensor: r for r in step.reads}
+    for n in sub.inputs:
+        t = tensors.get(n) if n else None
+        if t is not None and not t.is_const:
+            t = t.replace(shape=(1, *reads[n].view, t.shape[3]))
+        ins.append(t)
+    out = tensors[sub.outputs[0]]
+    return Node(sub, tuple(ins), (out.replace(shape=(1, step.out.h, step.out.w, out.shape[3])),))
+
+
+def box_bytes(t, box: pg.Box) -> list[tuple[int, int]]:
+    """Byte ranges [a, b) of a box of tensor `t` (one per row)."""
+    px = t.shape[3] * np.dtype(t.dtype).itemsize
+    return [((y * t.shape[2] + box.x0) * px, (y * t.shape[2] + box.x1) * px)
+            for y in range(box.y0, box.y1)]
+
+
+def output_slots(sp: StagePlan) -> tuple[int, dict, list]:
+    """Where each patch's output goes: (area bytes, patch -> slot offset, flush lists)."""
+    x, y = sp.tensors[sp.node.op.inputs[0]], sp.tensors[sp.node.op.outputs[0]]
+    last = len(sp.ops) - 1
+    last_read = np.full(max(x.nbytes, y.nbytes), -1)
+    if sp.in_place:                       # the last patch that reads each byte of the input
+        for p, steps in enumerate(sp.steps):
+            for st in steps:
+                for r in st.reads:
+                    if r.tensor == x.name:
+                        for a, b in box_bytes(x, r.box):
+                            last_read[a:b] = p
+    planner, slots, flush = ArenaPlanner(ALIGN), {}, [[] for _ in sp.steps]
+    for p, steps in enumerate(sp.steps):
+        box = steps[last].out
+        ranges = box_bytes(y, box)
+        needed = max(int(last_read[a:b].max()) for a, b in ranges)
+        if box.w == y.shape[2] and needed < p:
+            continue                      # written in place, directly
+        done = max(p, needed)             # after this patch no one reads those bytes
+        slots[p] = planner.add_buffer(nbytes(y, box), p, done, f"patch {p}")
+        flush[done].append(p)
+    slots = {p: planner.offset(i) for p, i in slots.items()}
+    return planner.arena_size, slots, flush
+
+
+def plan_stage(node: Node) -> StagePlan:
+    op, tensors = node.op, stage_tensors(node.op, node.ins)
+    subs = op.attr("ops")
+    calls = []
+    for sub in subs:
+        call = cached_lower(sub, sub_node(sub, tensors))
+        if call.alias_of is not None or call.params_type is None or not (
+                "geom" in call.params or "bc" in call.params):
+            raise NotImplementedError(f"PATCHED_STAGE: {sub.kind} lowers to {call.kernel} "
+                                      "which takes no patch geometry")
+        calls.append(call)
+    sp = StagePlan(node, tensors, patches(op, tensors), calls, bool(op.attr("in_place")))
+    last = len(subs) - 1
+    area, sp.slots, sp.flush = output_slots(sp)
+    planner, keys = ArenaPlanner(ALIGN), []
+
+    def add(key, size, first, last_step):
+        if size:
+            keys.append(key)
+            planner.add_buffer(size, first, last_step, repr(key))
+
+    users: dict[str, list[int]] = {}
+    for k, sub in enumerate(subs):
+        for n in pg.activation_inputs(sub, tensors):
+            users.setdefault(n, []).append(k)
+    for k, sub in enumerate(subs):
+        name = sub.outputs[0]
+        if k < last:
+            add(("t", name), max(nbytes(tensors[name], s[k].out) for s in sp.steps), k,
+                max(users[name]))
+        add(("scratch", k), max(scratch_bytes(sub, tensors, s[k]) for s in sp.steps), k, k)
+    # slots kept across patches must not share bytes with any per-patch buffer
+    add(("out",), area, 0 if any(len(f) > 1 or f and f[0] != p
+                                 for p, f in enumerate(sp.flush)) else last, last)
+    sp.offsets = {key: planner.offset(i) for i, key in enumerate(keys)}
+    sp.size = planner.arena_size
+    return sp
+
+
+_SCRATCH: dict = {}
+_LOWERED: dict = {}
+
+
+def cached_lower(op, node: Node) -> CCall:
+    """registry lower_c of `node`, remembered per identity of the op and its tensors (the
+    partition search lowers the same ops for many candidates)."""
+    if op.kind == "PATCHED_STAGE":          # one per candidate: not worth keeping
+        return registry.get(op.kind).lower_c(node)
+    if len(_LOWERED) > 4096:
+        _LOWERED.clear()
+    key = (id(op), tuple(id(t) for t in (*node.ins, *node.outs)))
+    hit = _LOWERED.get(key)
+    if hit is None or hit[0] is not op or any(a is not b for a, b in zip(hit[1], node.ins)) \
+            or any(a is not b for a, b in zip(hit[2], node.outs)):
+        hit = (op, node.ins, node.outs, registry.get(op.kind).lower_c(node))
+        _LOWERED[key] = hit
+    return hit[3]
+
+
+def scratch_bytes(sub, tensors, step: pg.Step) -> int:
+    n = patch_node(sub, tensors, step)
+    if len(_SCRATCH) > 4096:
+        _SCRATCH.clear()
+    key = (id(sub), tuple(t.shape if t is not None else None for t in n.ins), n.outs[0].shape)
+    if key not in _SCRATCH or _SCRATCH[key][0] is not sub:
+        _SCRATCH[key] = (sub, registry.get(sub.kind).lower_c(n).scratch_bytes)
+    return _SCRATCH[key][1]
+
+
+def lower_stage(node: Node) -> CCall:
+    sp = plan_stage(node)
+    kernels = {c.kernel for c in sp.calls} | {k for c in sp.calls for k in c.kernels}
+    if sp.slots:
+        kernels.add(COPY)
+    op = node.op
+    return CCall("", None, {"ops": [c.params for c in sp.calls]},
+                 (TensorRef(op.inputs[0]), TensorRef(op.outputs[0])), scratch_bytes=sp.size,
+                 overlay_input=0 if sp.in_place else None,
+                 emit=lambda low, index: emit_stage(sp, low, index), kernels=tuple(sorted(kernels)))
+
+
+def emit_stage(sp: StagePlan, low, index: int) -> dict:
+    from .patch_emit import emit_stage as emit
+    return emit(sp, low, index)

@@ -1,0 +1,168 @@
+"""Patch-based partitioning (MCUNetV2): run some layers of a CNN patch by patch so their big
+feature maps never exist whole, and the activation peak fits a small SRAM.
+
+A stage replaces a run of spatial ops (one activation in, one out) by a PATCHED_STAGE over a
+rows x cols grid of its output (ops/patched_stage.py); when its input dies there, its output is
+laid over the input's bytes. `search` (partition_search.py) picks the stages and grids;
+`partition` is the Graph -> Graph pass, `unpartition` its inverse (for .tflite writers and
+oracles), `for_target` the choice `fitml compile`/`verify` make.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..ir import Graph, GraphError, Op
+from ..ops import patch_geometry as pg
+from ..ops import registry
+from ..ops.patched_stage import KIND
+
+GRIDS = tuple((r, c) for r in range(1, 9) for c in range(1, 9) if (r, c) != (1, 1))
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One PATCHED_STAGE: ops first..last of the original schedule, its grid, whether its
+    output is laid over its input."""
+    first: int
+    last: int
+    grid: tuple[int, int]
+    in_place: bool
+
+    def to_dict(self) -> dict:
+        return {"ops": [self.first, self.last], "grid": list(self.grid),
+                "in_place": self.in_place}
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A partitioned graph and what it costs and saves."""
+    graph: Graph
+    stages: tuple[Stage, ...]
+    peak_before: int            # planned activation arena, layer by layer
+    peak_after: int
+    macs_before: int
+    macs_after: int
+
+    @property
+    def overhead(self) -> float:
+        """Extra MACs (halo recomputation) over the unpartitioned model's."""
+        return (self.macs_after - self.macs_before) / max(self.macs_before, 1)
+
+    def to_dict(self) -> dict:
+        return {"stages": [st.to_dict() for st in self.stages],
+                "peak_before_bytes": self.peak_before, "peak_after_bytes": self.peak_after,
+                "macs_before": self.macs_before, "macs_after": self.macs_after,
+                "mac_overhead": round(self.overhead, 6)}
+
+    def describe(self) -> str:
+        parts = ", ".join(f"ops {st.first}..{st.last} in {st.grid[0]}x{st.grid[1]} patches"
+                          for st in self.stages)
+        return (f"{parts}: activation peak {self.peak_before:,} B -> {self.peak_after:,} B, "
+                f"MACs +{self.overhead:.1%}")
+
+
+def parse_mode(spec: str):
+    """--partition value: "off", "auto", or a grid "NxM" -> (N, M)."""
+    spec = str(spec).strip().lower()
+    if spec in ("off", "auto"):
+        return spec
+    m = re.fullmatch(r"(\d+)x(\d+)", spec)
+    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1 or spec == "1x1":
+        raise ValueError(f"--partition {spec!r}: expected off, auto or a grid such as 4x4")
+    return int(m.group(1)), int(m.group(2))
+
+
+def stage_op(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Op | None:
+    """The PATCHED_STAGE replacing ops start..end, or None when they cannot form one."""
+    ops = graph.ops[start:end + 1]
+    made = [n for op in ops for n in op.outputs]
+    inside = set(made)
+    ext, consts = [], []
+    for op in ops:
+        for n in op.inputs:
+            if not n or n in inside:
+                continue
+            target = consts if graph.tensors[n].is_const else ext
+            if n not in target:
+                target.append(n)
+    later = {n for op in graph.ops[end + 1:] for n in op.inputs} | set(graph.outputs)
+    if len(ext) != 1 or [n for n in made if n in later] != [ops[-1].outputs[0]]:
+        return None
+    if any(len(op.outputs) != 1 or op.kind not in pg.SUPPORTED for op in ops):
+        return None
+    x, y = graph.tensors[ext[0]], graph.tensors[ops[-1].outputs[0]]
+    readers = {i for i, op in enumerate(graph.ops) if ext[0] in op.inputs}
+    # the output may overwrite the input as it dies (nobody else reads it, it is big enough)
+    in_place = (readers <= set(range(start, end + 1)) and x.name not in graph.outputs
+                and x.nbytes >= y.nbytes and x.dtype == y.dtype)
+    op = Op(KIND, (ext[0], *consts), ops[-1].outputs,
+            {"ops": tuple(ops), "tensors": tuple(graph.tensors[n] for n in made),
+             "grid": tuple(grid), "in_place": in_place}, name=f"patched_stage_{start}_{end}")
+    try:
+        registry.get(KIND).check(op, graph.op_inputs(op), ())
+    except (GraphError, ValueError, KeyError, IndexError):
+        return None
+    return op
+
+
+def apply(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Graph | None:
+    op = stage_op(graph, start, end, grid)
+    if op is None:
+        return None
+    gone = {n for sub in op.attr("ops") for n in sub.outputs} - set(op.outputs)
+    tensors = {n: t for n, t in graph.tensors.items() if n not in gone}
+    return graph.replace(ops=graph.ops[:start] + (op,) + graph.ops[end + 1:], tensors=tensors)
+
+
+def apply_stages(graph: Graph, stages) -> Graph:
+    """`graph` with each (first, last, grid) run of ops (original indices, disjoint) made a
+    PATCHED_STAGE; ValueError when one cannot be."""
+    for first, last, g in sorted(stages, key=lambda st: -st[0]):
+        new = apply(graph, first, last, tuple(g))
+        if new is None:
+            raise ValueError(f"ops {first}..{last} cannot form a patch-based stage")
+        graph = new
+    return graph
+
+
+def unpartition(graph: Graph) -> Graph:
+    """Every PATCHED_STAGE expanded back into its ops (for the .tflite writer, TFLM, ...)."""
+    if not any(op.kind == KIND for op in graph.ops):
+        return graph
+    ops, tensors = [], dict(graph.tensors)
+    for op in graph.ops:
+        if op.kind != KIND:
+            ops.append(op)
+            continue
+        ops.extend(op.attr("ops"))
+        tensors.update({t.name: t for t in op.attr("tensors")})
+    return graph.replace(ops=tuple(ops), tensors=tensors)
+
+
+def partition(graph: Graph, ram_budget: int | None = None, grid=None) -> Graph:
+    """Graph -> Graph: the cheapest partition in MACs whose arena fits `ram_budget` (without
+    one: the lowest peak found), or the graph unchanged."""
+    from .partition_search import search
+    found = search(graph, ram_budget, grid)
+    return graph if found is None else found.graph
+
+
+def for_target(graph: Graph, target, partition="auto", reserve_ram: int = 0):
+    """(graph to compile, Partition or None) on a target: "off"; "auto" partitions only when
+    the layer-by-layer arena exceeds the RAM its layout leaves for activations (stack and heap
+    counted as the target declares them); "NxM" or (N, M) forces that grid."""
+    from ..plan.regions import layout_for
+    from ..targets import load_target
+    from .partition_search import arena_peak, search
+    mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
+    if mode == "off":
+        return graph, None
+    if mode == "auto":
+        budget = sum(size for _, size in layout_for(load_target(target), reserve_ram).banks)
+        if arena_peak(graph) <= budget:
+            return graph, None
+        found = search(graph, budget)
+    else:
+        found = search(graph, None, mode)
+    return (graph, None) if found is None else (found.graph, found)

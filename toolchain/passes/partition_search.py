@@ -1,0 +1,226 @@
+"""Choosing patch-based stages and grids: candidates are weighed by their geometry first
+(MACs, a lower bound of their live bytes), then planned with the real lowering and planner.
+
+Rounds are greedy: each adds a stage covering the op where the plan reaches its top, possibly
+replacing stages it overlaps, until the arena fits the budget. Stages of one op (split along
+rows or columns) cost no extra MACs; longer stages recompute their halos.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Graph, Op
+from ..ops import patch_geometry as pg
+from ..ops import registry
+from ..ops.registry import Node
+from .partition import GRIDS, KIND, Partition, Stage, apply, apply_stages, stage_op
+
+
+def _lower_c(graph: Graph, op: Op):
+    """registry lower_c, cached per (op, tensors) identity: the search lowers the ops outside
+    a stage once, not once per candidate."""
+    from ..ops.patch_lowering import cached_lower
+    return cached_lower(op, Node.of(graph, op))
+
+
+def arena_peak(graph: Graph) -> int:
+    """The activation arena the C backend plans for `graph` (one RAM bank), as `lower` does."""
+    return _plan(graph)[1].arena_size
+
+
+def _plan(graph: Graph):
+    from ..backends.c import overlaid_outputs, shared_storage
+    from ..plan.memory import plan_memory
+    from .schedule import schedule_for_memory
+    graph = schedule_for_memory(graph)
+    calls = [_lower_c(graph, op) for op in graph.ops]
+    return graph, plan_memory(graph, lambda i: calls[i].scratch_bytes, 16,
+                              shared_storage(graph, calls), None,
+                              overlays=overlaid_outputs(graph, calls))
+
+
+def peak_op(graph: Graph) -> str:
+    """The output name of the op at which the plan reaches its top (the highest byte in use;
+    among equals, the most bytes live)."""
+    scheduled, plan = _plan(graph)
+    offset = {b.name: plan.offsets[b.name] if b.name in plan.offsets
+              else plan.scratch[int(b.name[8:])][0] for b in plan.buffers}
+
+    def key(i):
+        live = [b for b in plan.buffers if b.first <= i <= b.last and b.size]
+        return (max((offset[b.name] + b.size for b in live), default=0),
+                sum(b.size for b in live))
+    return scheduled.ops[max(range(len(scheduled.ops)), key=key)].outputs[0]
+
+
+def op_macs(graph: Graph, op: Op) -> int:
+    return registry.get(op.kind).macs(Node.of(graph, op))
+
+
+def total_macs(graph: Graph) -> int:
+    return sum(op_macs(graph, op) for op in graph.ops)
+
+
+def ranges(graph: Graph, first: int, last: int):
+    """(start, end) of the runs of spatial ops covering ops first..last, starting at a
+    windowed op."""
+    for start in range(first, -1, -1):
+        if graph.ops[start].kind not in pg.SUPPORTED:
+            break
+        if graph.ops[start].kind not in pg.WINDOWED:
+            continue
+        for end in range(last, len(graph.ops)):
+            if graph.ops[end].kind not in pg.SUPPORTED:
+                break
+            yield start, end
+
+
+def grids_for(graph: Graph, end: int, grid=None):
+    out = graph.tensors[graph.ops[end].outputs[0]]
+    if len(out.shape) != 4:
+        return []
+    return [g for g in ([tuple(grid)] if grid is not None else GRIDS)
+            if g[0] <= out.shape[1] and g[1] <= out.shape[2]]
+
+
+def estimate(graph: Graph, stage: Op) -> tuple[int, int]:
+    """(MACs, lower bound of the bytes live while it runs) of a stage, from its geometry: the
+    input, the output unless laid over it, and the largest patch input + output of one op."""
+    from ..ops.patched_stage import stage_tensors
+    tensors = stage_tensors(stage, graph.op_inputs(stage))
+    subs, (rows, cols) = stage.attr("ops"), stage.attr("grid")
+    x, y = tensors[stage.inputs[0]], tensors[stage.outputs[0]]
+    spans = [pg.axis_spans(subs, tensors, y.name, n, a) for a, n in ((0, rows), (1, cols))]
+    total = lambda name, a: sum(hi - lo for lo, hi in spans[a][name])  # noqa: E731
+    px = {n: t.shape[3] * np.dtype(t.dtype).itemsize for n, t in tensors.items()
+          if not t.is_const}
+    macs, biggest = 0, 0
+    for k, sub in enumerate(subs):
+        n = Node(sub, tuple(tensors.get(i) if i else None for i in sub.inputs),
+                 tuple(tensors[o] for o in sub.outputs))
+        oh, ow = n.outs[0].shape[1:3]
+        per_pixel = registry.get(sub.kind).macs(n) // max(oh * ow, 1)
+        name = sub.outputs[0]
+        macs += per_pixel * total(name, 0) * total(name, 1)
+        reads = [t for t in pg.activation_inputs(sub, tensors) if t != x.name]
+        writes = [name] if k < len(subs) - 1 else []
+        for i in range(rows):
+            for j in range(cols):
+                b = sum((spans[0][t][i][1] - spans[0][t][i][0]) *
+                        (spans[1][t][j][1] - spans[1][t][j][0]) * px[t] for t in reads + writes)
+                biggest = max(biggest, b)
+    return macs, x.nbytes + (0 if stage.attr("in_place") else y.nbytes) + biggest
+
+
+def step_live(graph: Graph, stage_out: str) -> tuple[int, tuple[int, ...], int]:
+    """(arena, live bytes per step sorted from the largest, bytes live at the op writing
+    `stage_out`). Comparing the sorted profiles tells a plan with fewer steps at the peak."""
+    scheduled, plan = _plan(graph)
+    live = [sum(b.size for b in plan.buffers if b.first <= i <= b.last)
+            for i in range(len(scheduled.ops))]
+    i = next(k for k, op in enumerate(scheduled.ops) if stage_out in op.outputs)
+    return plan.arena_size, tuple(sorted(live, reverse=True)), live[i]
+
+
+def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limit: int):
+    """(stages, arena, graph) after greedy rounds towards `budget` (best effort)."""
+    macs0 = total_macs(graph)
+    cur, stages = graph, []
+    arena, profile, _ = step_live(graph, graph.ops[0].outputs[0])
+    memo: dict = {}
+
+    def cost(st):                 # (extra MACs, live lower bound) of one stage, memoized
+        if st not in memo:
+            new = apply(graph, *st)
+            op = new.ops[st[0]]
+            macs, low = estimate(new, op)
+            memo[st] = (macs - sum(op_macs(graph, o) for o in op.attr("ops")), low)
+        return memo[st]
+
+    for _ in range(max_rounds):
+        if arena <= budget:
+            break
+        first, last = _top_ops(graph, cur, stages)
+        found = []
+        for start, end in ranges(graph, first, last):
+            keep = [st for st in stages if st[1] < start or st[0] > end]
+            for g in grids_for(graph, end, grid):
+                if stage_op(graph, start, end, g) is None:
+                    continue
+                extra, low = cost((start, end, g))
+                total = extra + sum(cost(st)[0] for st in keep)
+                if (max_overhead is not None and total > max_overhead * macs0) or \
+                        low >= profile[0]:
+                    continue
+                # cheapest in MACs; then fewest patches (flash, call overhead); then memory
+                found.append((low > budget, total, g[0] * g[1], low, start, end, g, keep))
+        found.sort(key=lambda c: c[:-1])
+        best = fitting = lowest = None
+        for *_, start, end, g, keep in found[:limit]:
+            plan = sorted(keep + [(start, end, g)])
+            new = apply_stages(graph, plan)
+            a, m, own = step_live(new, graph.ops[end].outputs[0])
+            if m >= profile:
+                continue
+            cand = (a, m, sum(cost(st)[0] for st in plan), plan, new)
+            if a <= budget:
+                best = cand                          # the cheapest that fits: done
+                break
+            if own <= budget:                        # its step fits: the peak moves on
+                fitting = min(fitting or cand, cand, key=lambda c: (c[2], _patches(c), c[0]))
+            else:
+                lowest = min(lowest or cand, cand, key=lambda c: (c[1], c[0], c[2]))
+        best = best or fitting or lowest
+        if best is None:
+            break
+        arena, profile, _, stages, cur = best
+    return stages, arena, cur
+
+
+def _patches(cand) -> int:
+    return sum(g[0] * g[1] for _, _, g in cand[3])
+
+
+def _top_ops(graph: Graph, cur: Graph, stages) -> tuple[int, int]:
+    """First and last original op of what runs where the current plan tops out."""
+    top = peak_op(cur)
+    at = next((i for i, op in enumerate(graph.ops) if top in op.outputs), None)
+    st = next((st for st in stages if top == graph.ops[st[1]].outputs[0]), None)
+    return (st[0], st[1]) if st is not None else (at, at)
+
+
+def search(graph: Graph, ram_budget: int | None = None, grid=None,
+           max_overhead: float | None = None, max_rounds: int = 16,
+           limit: int = 80) -> Partition | None:
+    """The partition: with `ram_budget`, the cheapest found in MACs whose arena fits it (None
+    if none does); without, the lowest arena found (None if nothing lowers it).
+
+    A round's candidate must lower the live profile (bytes live per step, sorted from the
+    largest, compared lexicographically: the peak, then how many steps reach it); the round
+    takes the cheapest candidate whose arena fits the budget, else the cheapest whose own step
+    fits it (the peak moves on to other layers, covered by later rounds), else the lowest
+    profile. `grid` fixes every stage's grid; `max_overhead` bounds the extra MACs over the
+    model's; `limit` the candidates planned per round."""
+    before = arena_peak(graph)
+    args = (grid, max_overhead, max_rounds, limit)
+    if ram_budget is not None:
+        stages, arena, cur = _rounds(graph, ram_budget, *args)
+        return _result(graph, stages, arena, cur, before) if arena <= ram_budget else None
+    best = None
+    target = before // 2                     # a stretch goal, then below whatever is reached
+    for _ in range(3):
+        stages, arena, cur = _rounds(graph, target, *args)
+        if not stages or arena >= (best.peak_after if best else before):
+            break
+        best = _result(graph, stages, arena, cur, before)
+        target = arena - 1
+    return best
+
+
+def _result(graph, stages, arena, cur, before) -> Partition | None:
+    if not stages or arena >= before:
+        return None
+    out = tuple(Stage(a, b, g, bool(next(op for op in cur.ops if op.kind == KIND and
+                                         op.outputs == graph.ops[b].outputs).attr("in_place")))
+                for a, b, g in stages)
+    return Partition(cur.validate(), out, before, arena, total_macs(graph), total_macs(cur))
