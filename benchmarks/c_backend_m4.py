@@ -1,16 +1,21 @@
-"""Costs of fitml's generated C for every shared int8 model on one core, beside TFLite Micro.
+"""Costs of fitml's generated C for every shared int8 model, per core, beside TFLite Micro.
 
-Prints a Markdown table: MACs, instructions per inference (exact, QEMU TCG plugin), instructions
-per MAC, arena bytes, flash bytes (text + rodata + data of the whole ELF), RAM bytes
-(data + bss + measured stack), stack bytes, and TFLM + CMSIS-NN's instructions and arena from
-../shared/baselines/TFLM_CORTEX_M4.md where present. Input: the baseline's fixed LCG byte stream.
+Prints a Markdown table per core: MACs, instructions per inference (exact, QEMU TCG plugin),
+instructions per MAC, TFLM + CMSIS-NN's instructions on Cortex-M4 (../shared/baselines/
+TFLM_CORTEX_M4.md), their ratio and whether fitml stays within half of them (issue 9's
+target), runtime code bytes (the ELF's text + rodata + data without the weight and parameter
+arrays: runtime, generated schedule, harness and libc, as the baseline's "text w/o model"),
+the bytes of the arrays only the DSP kernels read (their flash cost), total flash, arena, RAM,
+stack, and bit-exactness against the numpy reference. Input: the baseline's fixed LCG bytes.
+`--per-op` adds each layer's instructions, run as a one-op graph.
 
-    .venv/bin/python benchmarks/c_backend_m4.py [--target cortex-m4] [--models kws,vww]
+    .venv/bin/python benchmarks/c_backend_m4.py [--cores cortex-m4,cortex-m55] [--models kws]
 """
 from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,6 +32,7 @@ MODELS = {
     "micro_speech": "tflm/micro_speech_quantized.tflite",
     "hello_world_int8": "tflm/hello_world_int8.tflite",
 }
+DSP_FIELDS = ("filter_dsp", "fast_requant", "lut")   # parameters only the DSP kernels read
 
 
 def lcg_inputs(graph):
@@ -43,7 +49,7 @@ def lcg_inputs(graph):
 
 
 def baseline() -> dict[str, dict]:
-    """TFLM + CMSIS-NN instructions and arena per model, parsed from the baseline table."""
+    """TFLM + CMSIS-NN instructions, arena and code per model, parsed from the baseline table."""
     path = SHARED / "baselines" / "TFLM_CORTEX_M4.md"
     rows = {}
     if not path.exists():
@@ -58,34 +64,93 @@ def baseline() -> dict[str, dict]:
     return rows
 
 
+def array_bytes(elf: Path, prefix: str = "model") -> int:
+    """Bytes of the generated weight and parameter arrays (<prefix>_w*, <prefix>_c*) in the ELF."""
+    out = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True,
+                         check=True).stdout
+    pattern = re.compile(rf"^{prefix}_[wc]\d+$")
+    return sum(int(p[1], 16) for p in (ln.split() for ln in out.splitlines())
+               if len(p) == 4 and pattern.match(p[3]))
+
+
+def dsp_bytes(lowered) -> int:
+    """Flash of the arrays only the DSP kernels read (the cost of their layouts)."""
+    from toolchain.backends.clower import CArray
+    return sum(v.values.nbytes for call in lowered.calls for k, v in call.params.items()
+               if k in DSP_FIELDS and isinstance(v, CArray))
+
+
+def per_op(graph, target: str) -> None:
+    """Each layer's instructions as a one-op graph (includes the harness's input copy)."""
+    from toolchain.ir import Graph
+    from toolchain.ops import registry
+    from toolchain.ops.registry import Node
+    from toolchain.verify.executors import get_executor
+    rng = np.random.default_rng(0)
+    for i, op in enumerate(graph.ops):
+        node = Node.of(graph, op)
+        if registry.get(op.kind).lower_c(node).alias_of is not None:
+            continue
+        ins = [t.name for t in node.ins if t is not None and not t.is_const]
+        sub = Graph.build([t for t in node.ins if t is not None] + list(node.outs), [op], ins,
+                          [t.name for t in node.outs])
+        xs = [rng.integers(-128, 128, graph.tensors[n].shape).astype(np.int8) for n in ins]
+        insns = get_executor("qemu")(sub, xs, target=target).stats["instructions"]
+        macs = registry.get(op.kind).macs(node)
+        per = f"{insns / macs:.2f}" if macs else "-"
+        print(f"| {i} | {op.kind} | {list(node.outs[0].shape)} | {macs:,} | {insns:,} | {per} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--target", default="cortex-m4")
+    ap.add_argument("--cores", "--target", default="cortex-m4",
+                    help="comma-separated cores, e.g. cortex-m4,cortex-m7,cortex-m33,cortex-m55")
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--per-op", action="store_true", help="also list each layer's instructions")
     args = ap.parse_args()
     from toolchain import api
     from toolchain.backends.c import c_context, lower
+    from toolchain.verify.cexec import build_qemu, emulation_target, variant_for
     from toolchain.verify.executors import get_executor
     from toolchain.verify.reference import run_graph
     base = baseline()
-    print(f"fitml generated C on {args.target} (QEMU, exact instruction counts)\n")
-    print("| model | MACs | instructions | insn/MAC | TFLM+CMSIS-NN insns | ratio | arena B "
-          "| TFLM arena B | flash B | RAM B | stack B | bit-exact |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|")
-    for key in args.models.split(","):
-        graph = api.load(SHARED / "models" / MODELS[key])
-        inputs = lcg_inputs(graph)
-        run = get_executor("qemu")(graph, inputs, target=args.target)
-        exact = all(np.array_equal(a, b) for a, b in zip(run_graph(graph, inputs), run.outputs))
-        st, macs = run.stats, api.inspect(graph)["macs"]
-        arena = c_context(lower(graph), args.target, "")["arena_size"]
-        b = base.get(key, {})
-        ratio = f"{b['insns_cmsis'] / st['instructions']:.2f}x" if b else "-"
-        flash = st["text"] + st["rodata"] + st["data"]
-        ram = st["data"] + st["bss"] + st["stack_bytes"]
-        print(f"| {key} | {macs:,} | {st['instructions']:,} | {st['instructions'] / macs:.2f} | "
-              f"{b.get('insns_cmsis', 0):,} | {ratio} | {arena:,} | {b.get('arena_cmsis', 0):,} "
-              f"| {flash:,} | {ram:,} | {st['stack_bytes']:,} | {'yes' if exact else 'NO'} |")
+    for core in args.cores.split(","):
+        variant = variant_for(emulation_target(core))
+        print(f"\nfitml generated C on {core} ({variant} kernels; QEMU, exact instruction "
+              "counts; TFLM + CMSIS-NN measured on cortex-m4)\n")
+        print("| model | MACs | instructions | insn/MAC | TFLM+CMSIS-NN insns | ratio | <= half "
+              "| code B | TFLM code B | DSP arrays B | flash B | arena B | TFLM arena B | RAM B "
+              "| stack B | bit-exact |")
+        print("|---|---:|---:|---:|---:|---:|:-:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|")
+        for key in args.models.split(","):
+            graph = api.load(SHARED / "models" / MODELS[key])
+            inputs = lcg_inputs(graph)
+            try:
+                run = get_executor("qemu")(graph, inputs, target=core)
+            except Exception as exc:          # e.g. a model that does not fit the machine
+                print(f"| {key} | error: {str(exc).splitlines()[0][:120]} |")
+                continue
+            exact = all(np.array_equal(a, b)
+                        for a, b in zip(run_graph(graph, inputs), run.outputs))
+            st, macs = run.stats, api.inspect(graph)["macs"]
+            low = lower(graph)
+            arena = c_context(low, core, "")["arena_size"]
+            flash = st["text"] + st["rodata"] + st["data"]
+            code = flash - array_bytes(build_qemu(graph, core)[0])
+            b = base.get(key, {})
+            ratio = f"{b['insns_cmsis'] / st['instructions']:.2f}x" if b else "-"
+            half = ("yes" if 2 * st["instructions"] <= b["insns_cmsis"] else "NO") if b else "-"
+            ram = st["data"] + st["bss"] + st["stack_bytes"]
+            print(f"| {key} | {macs:,} | {st['instructions']:,} | {st['instructions'] / macs:.2f} "
+                  f"| {b.get('insns_cmsis', 0):,} | {ratio} | {half} | {code:,} "
+                  f"| {b.get('code_cmsis', 0):,} | {dsp_bytes(low):,} | {flash:,} | {arena:,} "
+                  f"| {b.get('arena_cmsis', 0):,} | {ram:,} | {st['stack_bytes']:,} "
+                  f"| {'yes' if exact else 'NO'} |")
+            if args.per_op:
+                print(f"\n{key} per layer on {core}:\n\n| op | kind | output | MACs "
+                      "| instructions | insn/MAC |\n|---|---|---|---:|---:|---:|")
+                per_op(graph, core)
+                print()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ their regions; the fit report and `fitml check`/`compile` say what moved.
 """
 from __future__ import annotations
 
+import re
+
 import json
 import shutil
 import subprocess
@@ -53,8 +55,9 @@ def board(tmp_path, name: str, core: str, stack: int, regions) -> str:
 def m55_board(tmp_path, graph) -> str:
     """Cortex-M55 (mps3-an547) with a DTCM holding two thirds of the model's arena (besides an
     8 KB stack) before 64 KB of SRAM, and an ITCM holding the code reserve, the parameters and
-    half the weights before 1 MB of QSPI flash: activations and weights both overflow."""
-    low = lower(graph)
+    half the weights before 1 MB of QSPI flash: activations and weights both overflow. Sized
+    for the build the M55 links (MVE/DSP kernels with their int16 weight layouts)."""
+    low = lower(graph, variant="mve")
     c_context(low, "", "")
     arrays = constant_arrays(low)
     params = sum(size for _, size, is_param in arrays if is_param)
@@ -197,9 +200,9 @@ def test_layout_capacities_and_weight_placement(tmp_path):
 def test_c_sections_follow_the_layout(tmp_path):
     graph = api.load(shared_model(KWS))
     lay = layout_for(load_target(m55_board(tmp_path, graph)))
-    low = lower(graph, "kws", layout=lay)
+    low = lower(graph, "kws", layout=lay, variant="mve")
     c_context(low, "", "")                  # names the constant arrays and places them
-    files = emit_c(graph, "kws", "two-bank-m55", layout=lay)
+    files = emit_c(graph, "kws", "two-bank-m55", layout=lay, variant="mve")
     plan, c, h, w = low.plan, files["kws.c"], files["kws.h"], files["kws_weights.c"]
     assert f"#define KWS_ARENA_SIZE {plan.arena_size}\n" in h
     assert f"#define KWS_ARENA_SRAM_SIZE {plan.banks[1].size}\n" in h and ".fitml.sram" in h
@@ -210,7 +213,7 @@ def test_c_sections_follow_the_layout(tmp_path):
     spilled = [s for s, r in low.weight_regions.items() if r == "qspi"]
     assert spilled and len(spilled) < len(low.weight_regions)
     for s, region in low.weight_regions.items():
-        line = w.split(f"const int8_t {s}[", 1)[1].split("\n", 1)[0]
+        line = re.split(rf"const \w+ {s}\[", w, maxsplit=1)[1].split("\n", 1)[0]
         assert line.endswith("] KWS_WEIGHT_QSPI = {" if region == "qspi" else "] KWS_WEIGHT = {")
 
 
@@ -251,7 +254,7 @@ def test_activations_and_weights_split_run_bit_exact_on_qemu(tmp_path):
     graph = api.load(shared_model(KWS))
     path = m55_board(tmp_path, graph)
     emu = emulation_target(path)
-    low = lower(graph, "model", layout=harness_layout(emu, graph))
+    low = lower(graph, "model", layout=harness_layout(emu, graph), variant="mve")
     c_context(low, "", "")
     assert low.plan.banks[1].size and low.plan.tensor_banks       # the harness build splits
     spilled = {s for s, r in low.weight_regions.items() if r == "qspi"}

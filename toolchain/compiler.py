@@ -67,8 +67,8 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
     tgt = load_target(target)
     target = tgt.name
     layout = layout_for(tgt)
-    files = emit_c(graph, prefix, target, layout=layout)
-    low = lower(graph, prefix, layout=layout)
+    files = emit_c(graph, prefix, target, layout=layout, variant=tgt.kernel_variant)
+    low = lower(graph, prefix, layout=layout, variant=tgt.kernel_variant)
     arena = c_context(low, target, "")["arena_size"]
     report = basic_report(graph, target, "c", arena)
     report.update(memory_layout(low, tgt))

@@ -111,7 +111,7 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
         raise UsageError(f"--reserve-ram must not be negative, got {reserve_ram}")
     tgt = with_overrides(load_target(target), ram, flash)
     layout = layout_for(tgt, reserve_ram)
-    low = lower(graph, PREFIX, layout=layout)
+    low = lower(graph, PREFIX, layout=layout, variant=tgt.kernel_variant)
     c_context(low, tgt.name, "")       # names every emitted array and places it, as emit_c does
     arrays = emitted_arrays(low)
     ops = op_uses(low, arrays)

@@ -58,6 +58,12 @@ class Target:
     default_format: str = "c"   # what `fitml compile` emits: "c", or "tflite" for mobile targets
     path: Path | None = None
 
+    @property
+    def kernel_variant(self) -> str:
+        """The C runtime variant this core links: MVE (Helium), DSP (SMLAD) or portable."""
+        return "mve" if "mve" in self.features else "dsp" if "dsp" in self.features \
+            else "portable"
+
     def main_region(self, kind: str) -> Region:
         for r in self.regions:
             if r.kind == kind:

@@ -135,12 +135,14 @@ def bank_symbol(prefix: str, region: str) -> str:
 
 
 def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
-          layout: Layout | None = None) -> Lowered:
-    """Schedule for memory, lower every op through the registry and plan the arena
-    (activations + scratch), over the layout's RAM banks if given. `Lowered.graph` is the
-    scheduled graph."""
+          layout: Layout | None = None, variant: str = "portable") -> Lowered:
+    """Schedule for memory, lower every op through the registry for the runtime `variant`
+    ("portable", "dsp", "mve": what the target links) and plan the arena (activations +
+    scratch), over the layout's RAM banks if given. `Lowered.graph` is the scheduled graph."""
+    from .cparams import kernel_variant
     graph = schedule_for_memory(graph)
-    calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
+    with kernel_variant(variant):
+        calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
     plan = plan_memory(graph, lambda i: calls[i].scratch_bytes, alignment,
                        shared_storage(graph, calls), layout.banks if layout else None,
                        overlays=overlaid_outputs(graph, calls))
@@ -176,11 +178,12 @@ MODEL_TEMPLATES = {"model.h.j2": "{p}.h", "model.c.j2": "{p}.c",
 
 def emit_c(graph: Graph, prefix: str = "model", target: str = "",
            weights_section: str = ".rodata.fitml_weights",
-           extra: dict[str, str] | None = None, layout: Layout | None = None
-           ) -> dict[str, str]:
+           extra: dict[str, str] | None = None, layout: Layout | None = None,
+           variant: str = "portable") -> dict[str, str]:
     """All generated files by name; `extra` maps more templates (e.g. a harness) to file names.
     `layout` (plan/regions.py) spreads activations over RAM banks and weights over flash."""
-    ctx = c_context(lower(graph, prefix, layout=layout), target, weights_section)
+    ctx = c_context(lower(graph, prefix, layout=layout, variant=variant), target,
+                    weights_section)
     env = _env()
     names = {tpl: out.format(p=ctx["prefix"]) for tpl, out in MODEL_TEMPLATES.items()}
     names.update(extra or {})
@@ -209,11 +212,17 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
         steps.append(step)
     place_constants(low)
     main = low.layout.main_flash if low.layout else None
+    region = lambda n: None if low.weight_regions.get(n, main) == main \
+        else low.weight_regions[n]  # noqa: E731
     weights = [{"name": n, "ctype": C_TYPES[graph.tensors[t].dtype],
                 "array": CArray(graph.tensors[t].data, C_TYPES[graph.tensors[t].dtype]),
-                "region": None if low.weight_regions.get(n, main) == main
-                else low.weight_regions[n]} for t, n in low.weights.items()]
-    arrays = [{"name": n, "ctype": a.ctype, "array": a} for n, a in low.arrays.values()]
+                "region": region(n)} for t, n in low.weights.items()]
+    # kernel-layout weight copies (e.g. DSP int16 layouts) are weights too: same section,
+    # alignment and spill rules; per-channel parameters stay small and in main flash
+    weights += [{"name": n, "ctype": a.ctype, "array": a, "region": region(n)}
+                for n, a in low.arrays.values() if a.role == "weights"]
+    arrays = [{"name": n, "ctype": a.ctype, "array": a} for n, a in low.arrays.values()
+              if a.role != "weights"]
     banks = [{"name": b.name, "NAME": b.name.upper(), "size": b.size, "index": k,
               "symbol": bank_symbol(low.prefix, b.name)}
              for k, b in enumerate(low.plan.banks) if k and b.size]
@@ -234,12 +243,14 @@ def constant_arrays(low: Lowered) -> list[tuple[str, int, bool]]:
     """(symbol, footprint as emitted, is_param) of every constant array named so far."""
     weights = [(n, align_up(low.graph.tensors[t].nbytes, WEIGHT_ALIGN), False)
                for t, n in low.weights.items()]
-    return weights + [(n, align_up(a.values.nbytes, PARAM_ALIGN), True)
+    return weights + [(n, align_up(a.values.nbytes, WEIGHT_ALIGN), False) if a.role == "weights"
+                      else (n, align_up(a.values.nbytes, PARAM_ALIGN), True)
                       for n, a in low.arrays.values()]
 
 
 def place_constants(low: Lowered) -> None:
     """Fill `low.weight_regions` from the layout (every weight in main flash without one)."""
     if low.layout is not None:
+        spillable = {n for n, _, is_param in constant_arrays(low) if not is_param}
         low.weight_regions = {s: r for s, r in place_weights(low.layout, constant_arrays(low))
-                              .items() if s in low.weights.values()}
+                              .items() if s in spillable}

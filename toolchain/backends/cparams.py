@@ -11,6 +11,8 @@ the kernels' inner loops multiply raw int8 data; padded conv taps read zp_in.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 
 import numpy as np
@@ -18,7 +20,7 @@ import numpy as np
 from ..ops import common
 from ..ops.registry import Node
 from ..quant import fixedpoint as fp
-from .clower import CArray, CCall, TensorRef
+from .clower import CArray, CCall, Scratch, TensorRef
 from .cruntime import MAX_DIMS
 
 FLT_MAX = float(np.finfo(np.float32).max)
@@ -202,3 +204,218 @@ def unsupported(node: Node, why: str = "") -> NotImplementedError:
     return NotImplementedError(f"{node.op.kind} ({dtypes}): no C runtime kernel"
                                + (f": {why}" if why else ""))
 
+
+
+# ---- DSP kernel specializations (runtime_c/src/dsp): extra arrays the portable C ignores ----
+
+def acc_bounds(w_rows: np.ndarray, bias: np.ndarray, zp_in: int) -> np.ndarray:
+    """Per output channel, the largest |acc| any int8 input can give: sum|w| * max|x - zp_in|
+    + |bias| (padded taps read zp_in and add nothing)."""
+    span = max(127 - int(zp_in), int(zp_in) + 128)
+    return np.abs(w_rows.astype(np.int64)).sum(axis=1) * span + np.abs(bias.astype(np.int64))
+
+
+def fast_requant(node: Node, w_rows: np.ndarray, mult, shift, pre_doubled: bool):
+    """FITML_FAST_REQUANT records {acc_init, multiplier, round, right_shift} per channel, or NULL
+    when the fast path cannot be proven exact (see fitml_types.h): it needs a right shift
+    (shift <= -1) and |acc| < 2^30 for every int8 input so that 2*acc and the rounding sums
+    stay within int32. acc_init is the folded bias, doubled when the kernel's filter is."""
+    cout = w_rows.shape[0]
+    mult = np.broadcast_to(np.asarray(mult, np.int64), (cout,))
+    shift = np.broadcast_to(np.asarray(shift, np.int64), (cout,))
+    zp_in, zp_out = common.qparams(node.ins[0])[1], common.qparams(node.outs[0])[1]
+    bias_t = bias_of(node)
+    bias = np.zeros(cout, np.int64) if bias_t is None else bias_t.data.astype(np.int64)
+    bound = acc_bounds(w_rows, bias, zp_in)
+    init = (bias - zp_in * w_rows.astype(np.int64).sum(axis=1)) * (2 if pre_doubled else 1)
+    # Channels whose output cannot depend on the input get {0, m = 0, 2 * out + 1, 1}, which
+    # yields `out` without large constants: all-zero filters (acc == bias) and channels whose
+    # |SRDHM(acc, m)| <= bound + 1 stays below 2^(e-1) (the output is always zp).
+    e = np.minimum(-shift, 62)
+    dead = ~np.any(w_rows != 0, axis=1)
+    small = (shift < 0) & (bound + 1 < (np.int64(1) << np.maximum(e - 1, 0)))
+    const = dead | small
+    lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
+    value = np.where(dead, common.requantize(fp.wrap32(bias), mult, shift, zp_out, lo, hi), zp_out)
+    mult, e = np.where(const, 0, mult), np.where(const, 1, e)
+    init, bound = np.where(const, 0, init), np.where(const, 0, bound)
+    if np.any(shift[~const] > -1) or np.any(bound >= 1 << 30):
+        return "NULL"
+    rnd = np.where(const, 2 * value.astype(np.int64) + 1,
+                   (np.int64(1) << (e - 1)) + np.int64(zp_out) * (np.int64(1) << e))
+    if np.any(bound + 2 + np.abs(rnd) >= 1 << 31):
+        return "NULL"
+    return i32(np.stack([init, mult, rnd, e], axis=1))
+
+
+def conv_scratch_bytes(geom: dict) -> int:
+    """fitml_conv_s8_scratch_bytes (fitml_support.h): what every variant of the kernel needs."""
+    f = geom["filter"]
+    depth = f["h"] * f["w"] * f["c"]
+    d4 = (depth + 3) // 4 * 4
+    if f["c"] == geom["input"]["c"]:        # no groups: the DSP kernel's 4 widened patches
+        return 9 * d4 + 4 * geom["output"]["c"]
+    in_place = f["h"] == f["w"] == 1 and geom["pad_h"] == geom["pad_w"] == 0
+    return 0 if in_place else depth
+
+
+_VARIANT = contextvars.ContextVar("fitml_kernel_variant", default="portable")
+
+
+@contextlib.contextmanager
+def kernel_variant(variant: str):
+    """Lower for one runtime variant ("portable", "dsp", "mve"): only DSP/MVE builds carry the
+    arrays their fast kernels read (int16 weight layouts, ADD tables), so portable builds pay
+    no flash for them."""
+    token = _VARIANT.set(variant)
+    try:
+        yield
+    finally:
+        _VARIANT.reset(token)
+
+
+def fast_kernels() -> bool:
+    """True when the build links DSP or MVE kernels."""
+    return _VARIANT.get() in ("dsp", "mve")
+
+
+def depthwise_dsp_ok(geom: dict, multiplier: int) -> bool:
+    """fitml_depthwise_dsp_ok: 3x3, depth multiplier 1, no dilation, channels % 4 == 0."""
+    f = geom["filter"]
+    return (multiplier == 1 and f["h"] == f["w"] == 3 and geom["dilation_h"] == 1
+            and geom["dilation_w"] == 1 and geom["output"]["c"] % 4 == 0)
+
+
+def depthwise_scratch_bytes(geom: dict, multiplier: int) -> int:
+    """fitml_depthwise_conv_s8_scratch_bytes: accumulators, or the DSP path's 3 padded rows."""
+    acc = 4 * geom["output"]["c"]
+    if not depthwise_dsp_ok(geom, multiplier):
+        return acc
+    width = (geom["output"]["w"] - 1) * geom["stride_w"] + 3
+    return max(acc, 3 * width * geom["input"]["c"])
+
+
+def int16_words(words) -> np.ndarray:
+    """int32 words as little-endian int16 halves (one int16 array mixing both)."""
+    return np.ascontiguousarray(np.asarray(words, np.int64).astype(np.int32)).view(np.int16)
+
+
+def depthwise_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
+    """filter_dsp of a DEPTHWISE_CONV_2D for the DSP kernel, or "NULL" (portable path).
+
+    The kernel computes 4 channels of one pixel per pass, walking one int16 array per
+    4-channel group: {init0..3 (doubled folded bias), taps 0..8 as (w_c0, w_c2), (w_c1, w_c3)
+    int16 pairs (doubled), (m, round, shift) x 4}: 34 words. It needs the fast requantization
+    and no clamp inside int8 (SSAT is the kernel's only clamp)."""
+    if not fast_kernels():
+        return "NULL"
+    cout = rows.shape[0]
+    lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
+    fast = fast_requant(node, rows, mult, shift, pre_doubled=True)
+    if isinstance(fast, str) or (lo, hi) != (-128, 127) or cout % 4:
+        return "NULL"
+    g = cout // 4
+    rec = fast.values.astype(np.int64).reshape(g, 4, 4)
+    taps = (2 * rows).reshape(g, 4, 9)[:, [0, 2, 1, 3], :].transpose(0, 2, 1)   # [g][tap][ch]
+    parts = [int16_words(rec[:, :, 0]).reshape(g, 8), taps.astype(np.int16).reshape(g, 36),
+             int16_words(rec[:, :, 1:].reshape(g, 12)).reshape(g, 24)]
+    return CArray(np.concatenate(parts, axis=1), "int16_t", role="weights")
+
+
+# Conv layers get the DSP kernel's int16 4-channel layout when their patch has at most this
+# many taps (where the int8 path's per-channel work dominates) or their filter at most this
+# many weights: it costs 2 bytes of flash per weight (the int8 filter stays for the portable
+# kernel), so large filters keep the int8 path.
+CONV_DSP_I16_MAX_DEPTH = 64
+CONV_DSP_I16_MAX_WEIGHTS = 8192
+
+
+def conv_s8_call(node: Node, filt: np.ndarray, filter_value, mult, shift) -> CCall:
+    """The int8 CONV_2D kernel call for `filt` [C_out][KH][KW][C_in/groups] (given to C as
+    `filter_value`: the weight tensor, or a CArray of a rearranged filter), with the DSP
+    kernel's fast records and, where it pays, its int16 layout; the scratch holds im2col
+    patches (the DSP kernel widens 4 at a time, see fitml_support.h)."""
+    x = node.ins[0]
+    geom = conv_geom(node, filt.shape)
+    rows = np.asarray(filt, np.int64).reshape(filt.shape[0], -1)
+    grouped = filt.shape[3] != x.shape[3]         # the DSP kernel runs the portable code
+    fast = "NULL" if grouped or not fast_kernels() else fast_requant(node, rows, mult, shift,
+                                                                      False)
+    filter_dsp, fast = conv_dsp_layout(node, rows, fast, grouped)
+    params = dict(geom=geom, filter=filter_value, input_zp=common.qparams(x)[1],
+                  **int8_fields(node, rows.sum(axis=1), mult, shift),
+                  fast_requant=fast, filter_dsp=filter_dsp)
+    return CCall("fitml_conv_s8", "fitml_conv_s8_params", params, io(node, Scratch()),
+                 scratch_bytes=conv_scratch_bytes(geom))
+
+
+def conv_dsp_layout(node: Node, rows: np.ndarray, fast, grouped: bool) -> tuple:
+    """(filter_dsp, fast_requant) of a CONV_2D for the DSP kernel's int16 path, or
+    ("NULL", fast) to keep its int8 path. The int16 path needs no groups, C_out % 4 == 0, the
+    fast records and no clamp inside int8 (SSAT is the only clamp); it computes 4 channels of
+    one pixel per pass from filter_dsp [C_out/4][depth4/4][4 channels][4 int16]: taps
+    (k0, k2, k1, k3) of each 4-deep block, doubled, and regroups the records per 4 channels as
+    {init0..3 (doubled), (m, round, shift) x 4}."""
+    if not fast_kernels():
+        return "NULL", fast
+    cout, depth = rows.shape
+    lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
+    if (isinstance(fast, str) or grouped or cout % 4 or (lo, hi) != (-128, 127)
+            or (depth > CONV_DSP_I16_MAX_DEPTH and rows.size > CONV_DSP_I16_MAX_WEIGHTS)):
+        return "NULL", fast
+    taps = dual_mac_taps(rows, cout // 4)
+    rec = fast.values.astype(np.int64).reshape(cout // 4, 4, 4)      # acc_init not doubled yet
+    grouped = np.concatenate([2 * rec[:, :, 0], rec[:, :, 1:].reshape(cout // 4, 12)], axis=1)
+    return CArray(taps, "int16_t", role="weights"), i32(grouped)
+
+
+def addsub_lut(zp1: int, zp2: int, zp_out: int, params, sign: int):
+    """FITML_ADD_LUT words of an int8 ADD (sign 1) / SUB (-1) for the DSP kernel, or NULL.
+
+    Each input's rescaling (shift by 20, then its own MBQM) depends on its code alone, so it
+    is tabulated (doubled, the SUB operand negated); the kernel adds two table words and
+    requantizes with a fast record, which needs the sum's bound below 2^30 and a right shift."""
+    if not fast_kernels():
+        return "NULL"
+    (m1, e1), (m2, e2), (mo, eo) = params
+    q = np.arange(-128, 128, dtype=np.int64)
+    t1 = fp.rdbpot(fp.srdhm((q - zp1) << 20, m1), -e1)
+    t2 = sign * fp.rdbpot(fp.srdhm((q - zp2) << 20, m2), -e2)
+    bound = int(np.abs(t1).max() + np.abs(t2).max())
+    if eo > -1 or eo < -30 or bound >= 1 << 30:
+        return "NULL"
+    rnd = (1 << (-eo - 1)) + zp_out * (1 << -eo)
+    if bound + 2 + abs(rnd) >= 1 << 31:
+        return "NULL"
+    return i32(np.concatenate([2 * t1, 2 * t2, [mo, rnd, -eo]]))
+
+
+def dual_mac_taps(rows: np.ndarray, groups: int) -> np.ndarray:
+    """Doubled int16 taps [groups][depth4/4][4 rows][k0, k2, k1, k3] (SXTB16 lane order) of
+    int8 rows [n][depth], padded with zero rows and columns."""
+    n, depth = rows.shape
+    d4 = (depth + 3) // 4 * 4
+    taps = np.pad(rows, ((0, 4 * groups - n), (0, d4 - depth))).reshape(groups, 4, d4 // 4, 4)
+    return (2 * taps.transpose(0, 2, 1, 3)[..., [0, 2, 1, 3]]).astype(np.int16)
+
+
+def fc_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
+    """filter_dsp of an int8 FULLY_CONNECTED for the DSP kernel, or "NULL" (portable path).
+
+    Rows are computed 4 at a time; per group one int16 stream: {init0..3 (doubled folded
+    bias), taps [depth4/4][4 rows][4] (dual_mac_taps), (m, round, shift) x 4}. Rows padded
+    to a multiple of 4 get {0, 0, 1, 1} records (their output, 0, is not stored). Needs the
+    fast requantization and no clamp inside int8."""
+    if not fast_kernels():
+        return "NULL"
+    n = rows.shape[0]
+    lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
+    fast = fast_requant(node, rows, mult, shift, pre_doubled=True)
+    if isinstance(fast, str) or (lo, hi) != (-128, 127):
+        return "NULL"
+    g = (n + 3) // 4
+    rec = np.concatenate([fast.values.astype(np.int64).reshape(n, 4),
+                          np.tile([0, 0, 1, 1], (4 * g - n, 1))]).reshape(g, 4, 4)
+    parts = [int16_words(rec[:, :, 0]).reshape(g, 8), dual_mac_taps(rows, g).reshape(g, -1),
+             int16_words(rec[:, :, 1:].reshape(g, 12)).reshape(g, 24)]
+    return CArray(np.concatenate(parts, axis=1), "int16_t", role="weights")

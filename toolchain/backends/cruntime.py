@@ -28,6 +28,8 @@ _REQ = [("requant", "fitml_requant")]
 _ACT_I = [("act_min", _I32), ("act_max", _I32)]
 _ACT_F = [("act_min", "float"), ("act_max", "float")]
 _ND = f"int32_t[{MAX_DIMS}]"
+_FAST = [("fast_requant", "const int32_t *")]     # DSP-only extras (portable ignores them)
+_DSP_W = [("filter_dsp", "const int16_t *")]
 
 STRUCTS: dict[str, list[tuple[str, str]]] = {
     "fitml_dims": _DIMS,
@@ -39,11 +41,11 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
                       ("per_channel", _I32)],
     "fitml_conv_s8_params": [("geom", "fitml_conv_geom"), ("filter", "const int8_t *"),
                              ("bias", "const int32_t *")] + _REQ
-    + [("input_zp", _I32), ("output_zp", _I32)] + _ACT_I,
+    + [("input_zp", _I32), ("output_zp", _I32)] + _ACT_I + _FAST + _DSP_W,
     "fitml_depthwise_conv_s8_params": [("geom", "fitml_conv_geom"), ("depth_multiplier", _I32),
                                        ("filter", "const int8_t *"),
                                        ("bias", "const int32_t *")] + _REQ
-    + [("input_zp", _I32), ("output_zp", _I32)] + _ACT_I,
+    + [("input_zp", _I32), ("output_zp", _I32)] + _ACT_I + _DSP_W,
     "fitml_conv_f32_params": [("geom", "fitml_conv_geom"), ("filter", "const float *"),
                               ("bias", "const float *")] + _ACT_F,
     "fitml_depthwise_conv_f32_params": [("geom", "fitml_conv_geom"), ("depth_multiplier", _I32),
@@ -52,7 +54,7 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     "fitml_fully_connected_s8_params": [("batches", _I32), ("input_size", _I32),
                                         ("output_size", _I32), ("filter", "const int8_t *"),
                                         ("bias", "const int32_t *")] + _REQ
-    + [("output_zp", _I32)] + _ACT_I,
+    + [("output_zp", _I32)] + _ACT_I + _DSP_W,
     "fitml_fully_connected_f32_params": [("batches", _I32), ("input_size", _I32),
                                          ("output_size", _I32), ("filter", "const float *"),
                                          ("bias", "const float *")] + _ACT_F,
@@ -66,7 +68,8 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
                             ("input2_zp", _I32), ("output_zp", _I32), ("left_shift", _I32),
                             ("input1_multiplier", _I32), ("input1_shift", _I32),
                             ("input2_multiplier", _I32), ("input2_shift", _I32),
-                            ("output_multiplier", _I32), ("output_shift", _I32)] + _ACT_I,
+                            ("output_multiplier", _I32), ("output_shift", _I32)] + _ACT_I
+    + [("lut", "const int32_t *")],
     "fitml_mul_s8_params": [("bc", "fitml_broadcast"), ("input1_zp", _I32),
                             ("input2_zp", _I32), ("output_zp", _I32),
                             ("output_multiplier", _I32), ("output_shift", _I32)] + _ACT_I,
@@ -116,6 +119,18 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
                                                 ("bias", "const float *"), ("per_channel", _I32),
                                                 ("asymmetric", _I32)] + _ACT_F,
 }
+# int8 activations x packed int4 weights (fitml_int4.h): the int8 structs with a uint8 filter
+_S4_OUT = [("bias", "const int32_t *")] + _REQ
+STRUCTS.update({
+    "fitml_conv_s8s4_params": [("geom", "fitml_conv_geom"), ("filter", "const uint8_t *")]
+    + _S4_OUT + [("input_zp", _I32), ("output_zp", _I32)] + _ACT_I,
+    "fitml_depthwise_conv_s8s4_params": [("geom", "fitml_conv_geom"), ("depth_multiplier", _I32),
+                                         ("filter", "const uint8_t *")]
+    + _S4_OUT + [("input_zp", _I32), ("output_zp", _I32)] + _ACT_I,
+    "fitml_fully_connected_s8s4_params": [("batches", _I32), ("input_size", _I32),
+                                          ("output_size", _I32), ("filter", "const uint8_t *")]
+    + _S4_OUT + [("output_zp", _I32)] + _ACT_I,
+})
 ALIASES = {"fitml_tanh_s8_params": "fitml_logistic_s8_params",
            "fitml_transpose_params": "fitml_gather_params",
            "fitml_strided_slice_params": "fitml_gather_params"}

@@ -112,9 +112,12 @@ class AddSubBase(OpDef):
         s_out, zp_out = common.qparams(out)
         (m1, e1), (m2, e2), (mo, eo) = addsub_multipliers(s1, s2, s_out)[0]
         lo, hi = common.output_bounds(node.attr("activation", "NONE"), out)
+        # DSP kernels: both inputs' rescaling tabulated per code (cparams.addsub_lut)
+        lut = cparams.addsub_lut(zp1, zp2, zp_out, ((m1, e1), (m2, e2), (mo, eo)), cls.SIGN)
         return cparams.in_place(CCall(f"fitml_{cls.kind.lower()}_s8", "fitml_add_s8_params",
                      dict(bc=cparams.broadcast(node), input1_zp=zp1, input2_zp=zp2,
                           output_zp=zp_out, left_shift=LEFT_SHIFT, input1_multiplier=m1,
                           input1_shift=e1, input2_multiplier=m2, input2_shift=e2,
-                          output_multiplier=mo, output_shift=eo, act_min=lo, act_max=hi),
+                          output_multiplier=mo, output_shift=eo, act_min=lo, act_max=hi,
+                          lut=lut),
                      cparams.binary_io(node)), node)

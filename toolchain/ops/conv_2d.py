@@ -5,10 +5,10 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from ..backends import cparams
-from ..backends.clower import CCall, Scratch
+from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering
+from . import common, hybrid, hybrid_lowering, int4_lowering
 from .registry import Node, OpDef, register
 from .windows import conv_patches, output_hw
 
@@ -96,6 +96,8 @@ class Conv2D(OpDef):
     def lower_c(node: Node):
         if hybrid.is_hybrid(node):
             return hybrid_lowering.conv(node)
+        if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
+            return int4_lowering.conv(node)
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         geom = cparams.conv_geom(node, w.shape)
@@ -103,13 +105,5 @@ class Conv2D(OpDef):
             return CCall("fitml_conv_f32", "fitml_conv_f32_params",
                          dict(geom=geom, filter=cparams.ref(w), **cparams.float_fields(node)),
                          cparams.io(node))
-        cout = w.shape[0]
-        sums = np.asarray(w.data, np.int64).reshape(cout, -1).sum(axis=1)
-        mult, shift = common.conv_multipliers(x.quant.s, w.quant.scale, out.quant.s, cout)
-        params = dict(geom=geom, filter=cparams.ref(w), input_zp=common.qparams(x)[1],
-                      **cparams.int8_fields(node, sums, mult, shift))
-        # a 1x1 unpadded conv reads its input in place; others gather one patch into scratch
-        in_place = w.shape[1] == w.shape[2] == 1 and geom["pad_h"] == geom["pad_w"] == 0
-        return CCall("fitml_conv_s8", "fitml_conv_s8_params", params,
-                     cparams.io(node, Scratch()),
-                     scratch_bytes=0 if in_place else int(np.prod(w.shape[1:])))
+        mult, shift = common.conv_multipliers(x.quant.s, w.quant.scale, out.quant.s, w.shape[0])
+        return cparams.conv_s8_call(node, np.asarray(w.data), cparams.ref(w), mult, shift)

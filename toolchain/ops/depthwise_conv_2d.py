@@ -8,10 +8,10 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from ..backends import cparams
-from ..backends.clower import CCall, Scratch
+from ..backends.clower import CArray, CCall, Scratch
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering
+from . import common, hybrid, hybrid_lowering, int4_lowering
 from .registry import Node, OpDef, register
 from .windows import conv_patches, output_hw
 
@@ -134,6 +134,8 @@ class DepthwiseConv2D(OpDef):
     def lower_c(node: Node):
         if hybrid.is_hybrid(node):
             return hybrid_lowering.depthwise(node)
+        if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
+            return int4_lowering.depthwise(node)
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         cout = w.shape[3]
@@ -142,9 +144,18 @@ class DepthwiseConv2D(OpDef):
         if not node.quantized:
             return CCall("fitml_depthwise_conv_f32", "fitml_depthwise_conv_f32_params",
                          dict(fields, **cparams.float_fields(node)), cparams.io(node))
-        sums = np.asarray(w.data, np.int64).reshape(-1, cout).sum(axis=0)
+        rows = np.asarray(w.data, np.int64).reshape(-1, cout).T      # [C_out, KH*KW]
         mult, shift = common.conv_multipliers(x.quant.s, w.quant.scale, out.quant.s, cout)
+        if x.shape[3] == 1:     # one input channel: a CONV_2D with C_out = depth multiplier
+            filt = np.ascontiguousarray(np.asarray(w.data).transpose(3, 1, 2, 0))
+            return cparams.conv_s8_call(node, filt, CArray(filt, "int8_t", role="weights"),
+                                        mult, shift)
         params = dict(fields, input_zp=common.qparams(x)[1],
-                      **cparams.int8_fields(node, sums, mult, shift))
+                      **cparams.int8_fields(node, rows.sum(axis=1), mult, shift),
+                      filter_dsp="NULL")
+        geom, dm = fields["geom"], fields["depth_multiplier"]
+        if cparams.depthwise_dsp_ok(geom, dm):    # DSP kernel: packed taps + requant records
+            params.update(filter_dsp=cparams.depthwise_dsp_layout(node, rows, mult, shift))
         return CCall("fitml_depthwise_conv_s8", "fitml_depthwise_conv_s8_params", params,
-                     cparams.io(node, Scratch()), scratch_bytes=4 * cout)
+                     cparams.io(node, Scratch()),
+                     scratch_bytes=cparams.depthwise_scratch_bytes(geom, dm))

@@ -11,7 +11,7 @@ from ..backends import cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering
+from . import common, hybrid, hybrid_lowering, int4_lowering
 from .registry import Node, OpDef, register
 
 KIND = "FULLY_CONNECTED"
@@ -145,6 +145,8 @@ class FullyConnected(OpDef):
     def lower_c(node: Node):
         if hybrid.is_hybrid(node):
             return hybrid_lowering.fully_connected(node)
+        if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
+            return int4_lowering.fully_connected(node)
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         n, k = w.shape
@@ -157,5 +159,7 @@ class FullyConnected(OpDef):
         mult, shift = multipliers(x.quant.s, w, out.quant.s)
         sums = np.asarray(w.data, np.int64).sum(axis=1)
         return CCall("fitml_fully_connected_s8", "fitml_fully_connected_s8_params",
-                     dict(shape, **cparams.int8_fields(node, sums, mult, shift)),
+                     dict(shape, **cparams.int8_fields(node, sums, mult, shift),
+                          filter_dsp=cparams.fc_dsp_layout(
+                              node, np.asarray(w.data, np.int64), mult, shift)),
                      cparams.io(node))

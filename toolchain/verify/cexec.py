@@ -57,8 +57,7 @@ def used_kernels(graph: Graph) -> list[str]:
 
 def variant_for(target) -> str:
     """Which kernel variant a core runs: MVE (Helium), DSP (SMLAD) or portable C."""
-    features = set(getattr(target, "features", ()))
-    return "mve" if "mve" in features else "dsp" if "dsp" in features else "portable"
+    return target.kernel_variant
 
 
 def _digest(files: dict[str, str], *extra: str) -> str:
@@ -188,7 +187,7 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
     if layout is None:
         layout = harness_layout(target, graph)
     files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"},
-                   layout=layout)
+                   layout=layout, variant=target.kernel_variant)
     used = set(re.findall(r'section\("\.fitml\.(\w+)"\)', "".join(files.values()), re.I))
     missing = sorted(used - {r.name for r in target.regions})
     if missing:

@@ -22,6 +22,7 @@ extern "C" {
 #include "fitml_elementwise.h"
 #include "fitml_fully_connected.h"
 #include "fitml_hybrid.h"
+#include "fitml_int4.h"
 #include "fitml_pool.h"
 #include "fitml_quantize.h"
 #include "fitml_reduce.h"

@@ -245,4 +245,130 @@ static inline int32_t fitml_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
     return (int32_t)acc;
 }
 
+/* ---- Cortex-M DSP extension (M4, M7, M33, M55): dual 16-bit MACs ---------------------------
+ * SXTB16 widens bytes 0 and 2 (or, rotated, 1 and 3) of a word into two int16 lanes; SMLAD adds
+ * both lane products to an accumulator (wrapping, like TFLite's int32 sums). The rotated form
+ * and SMMLAR have no ACLE intrinsic in gcc 12, hence the one-instruction asm.
+ */
+#if FITML_HAS_DSP
+#include <arm_acle.h>
+
+/** @brief Lanes (x.b0, x.b2) sign-extended to int16. */
+static inline uint32_t fitml_sxtb16(uint32_t x)
+{
+    return (uint32_t)__sxtb16((int8x4_t)x);
+}
+
+/** @brief Lanes (x.b1, x.b3) sign-extended to int16. */
+static inline uint32_t fitml_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/** @brief acc + a.lo * b.lo + a.hi * b.hi (int16 lanes), wrapping. */
+static inline int32_t fitml_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlad((int16x2_t)a, (int16x2_t)b, acc);
+}
+
+/** @brief acc + a.lo * b.lo. */
+static inline int32_t fitml_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlabb((int32_t)a, (int32_t)b, acc);
+}
+
+/** @brief acc + a.hi * b.lo. */
+static inline int32_t fitml_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return __smlatb((int32_t)a, (int32_t)b, acc);
+}
+
+/** @brief SMMLAR: acc + floor((a * b + 2^31) / 2^32). */
+static inline int32_t fitml_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/**
+ * @brief Fast requantization of a doubled accumulator a2 = 2 * acc (see FITML_FAST_REQUANT):
+ *        RDBPOT(SRDHM(acc, m), e) + zp, given round = 2^(e-1) + zp * 2^e and e >= 1.
+ */
+static inline int32_t fitml_requant_fast(int32_t a2, int32_t m, int32_t round, int32_t e)
+{
+    return (fitml_smmlar(a2, m, round) + (a2 >> 31)) >> e;
+}
+#endif /* FITML_HAS_DSP */
+
+/* ---- Scratch sizes shared by every variant of a kernel --------------------------------------
+ * The planner reserves one size per op (the lowering's scratch_bytes in Python), so the portable
+ * and the DSP/MVE variants of a kernel report the same number: the larger need.
+ */
+
+/** @brief 1 if a CONV_2D takes the DSP path (no groups). */
+static inline int fitml_conv_s8_dsp_ok(const fitml_conv_geom *g)
+{
+    return g->filter.c > 0 && g->filter.c == g->input.c;
+}
+
+/** @brief Patch depth KH*KW*C_in rounded up to a multiple of 4 (one SXTB16 pair per block). */
+static inline int32_t fitml_conv_s8_depth4(const fitml_conv_geom *g)
+{
+    return (g->filter.h * g->filter.w * g->filter.c + 3) & ~3;
+}
+
+/**
+ * @brief CONV_2D int8 scratch: DSP path: 4 widened int16 patches (8 * depth4 bytes), one int8
+ *        patch (depth4) and 4 output pixels (4 * C_out); else one int8 patch, or 0 for an
+ *        in-place 1x1 conv.
+ */
+static inline size_t fitml_conv_s8_scratch_bytes(const fitml_conv_geom *g)
+{
+    const int32_t depth = g->filter.h * g->filter.w * g->filter.c;
+    const int32_t d4 = fitml_conv_s8_depth4(g);
+    if (fitml_conv_s8_dsp_ok(g)) {
+        return (size_t)9 * (size_t)d4 + (size_t)4 * (size_t)g->output.c;
+    }
+    if (g->filter.h == 1 && g->filter.w == 1 && g->pad_h == 0 && g->pad_w == 0) {
+        return 0;
+    }
+    return (size_t)depth;
+}
+
+/**
+ * @brief 1 if a DEPTHWISE_CONV_2D may take the DSP path: 3x3, depth multiplier 1, no
+ *        dilation, channels a multiple of 4 (the lowering adds the fast-requantization
+ *        condition by emitting filter_dsp or not).
+ */
+static inline int fitml_depthwise_dsp_ok(const fitml_conv_geom *g, int32_t depth_multiplier)
+{
+    return depth_multiplier == 1 && g->filter.h == 3 && g->filter.w == 3
+           && g->dilation_h == 1 && g->dilation_w == 1 && g->output.c % 4 == 0;
+}
+
+/** @brief Width (pixels) of the DSP depthwise's zero-point-padded copy of 3 input rows. */
+static inline int32_t fitml_depthwise_dsp_row_width(const fitml_conv_geom *g)
+{
+    return (g->output.w - 1) * g->stride_w + 3;
+}
+
+/**
+ * @brief DEPTHWISE_CONV_2D int8 scratch: int32 accumulators per channel, or (DSP path, if
+ *        larger) 3 padded input rows.
+ */
+static inline size_t fitml_depthwise_conv_s8_scratch_bytes(const fitml_conv_geom *g,
+                                                           int32_t depth_multiplier)
+{
+    const size_t acc = (size_t)g->output.c * sizeof(int32_t);
+    size_t rows;
+    if (!fitml_depthwise_dsp_ok(g, depth_multiplier)) {
+        return acc;
+    }
+    rows = (size_t)3 * (size_t)fitml_depthwise_dsp_row_width(g) * (size_t)g->input.c;
+    return rows > acc ? rows : acc;
+}
+
 #endif /* FITML_SUPPORT_H */

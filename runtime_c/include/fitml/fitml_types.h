@@ -53,6 +53,18 @@ typedef struct {
     int32_t per_channel;        /**< nonzero: index by output channel; 0: use entry 0 */
 } fitml_requant;
 
+/**
+ * @brief Optional per-channel records of the DSP kernels' fast requantization:
+ *        {acc_init, multiplier, round, right_shift} (FITML_FAST_REQUANT int32 each).
+ *
+ * With a = 2 * acc (acc << 1, or filter and acc_init pre-doubled in the int16 layouts),
+ * out = clamp((SMMLAR(a, multiplier, round) + (a >> 31)) >> right_shift), where
+ * round = 2^(right_shift-1) + output_zp * 2^right_shift. This equals MBQM + output_zp exactly
+ * when no step overflows: Python emits the records only after proving that from the weights
+ * (|acc| < 2^30 for every int8 input, right_shift >= 1), else NULL (exact MBQM path).
+ */
+#define FITML_FAST_REQUANT 4
+
 /** @brief CONV_2D int8 (groups = input.c / filter.c). */
 typedef struct {
     fitml_conv_geom geom;
@@ -62,6 +74,8 @@ typedef struct {
     int32_t input_zp;           /**< value of padded taps */
     int32_t output_zp;
     int32_t act_min, act_max;   /**< fused activation clamp, within [-128, 127] */
+    const int32_t *fast_requant; /**< DSP kernels: FITML_FAST_REQUANT records or NULL */
+    const int16_t *filter_dsp;  /**< DSP kernels: int16 4-channel blocks (see cparams), or NULL */
 } fitml_conv_s8_params;
 
 /** @brief DEPTHWISE_CONV_2D int8: output channel ic*depth_multiplier+m reads input channel ic. */
@@ -74,6 +88,7 @@ typedef struct {
     int32_t input_zp;
     int32_t output_zp;
     int32_t act_min, act_max;
+    const int16_t *filter_dsp;  /**< DSP kernels: packed 4-channel blocks (see cparams), or NULL */
 } fitml_depthwise_conv_s8_params;
 
 /** @brief CONV_2D float32. */
@@ -101,6 +116,7 @@ typedef struct {
     fitml_requant requant;
     int32_t output_zp;
     int32_t act_min, act_max;
+    const int16_t *filter_dsp;  /**< DSP kernels: packed 4-row blocks (see cparams), or NULL */
 } fitml_fully_connected_s8_params;
 
 /** @brief FULLY_CONNECTED float32. */
@@ -154,7 +170,15 @@ typedef struct {
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift;
     int32_t act_min, act_max;
+    const int32_t *lut;                 /**< DSP kernels: FITML_ADD_LUT words, or NULL */
 } fitml_add_s8_params;
+
+/**
+ * @brief Size of the DSP ADD/SUB lookup table: both inputs' rescaled values, doubled, per
+ *        code (T1[q + 128], then T2 negated for SUB), then the output's fast requantization
+ *        record {multiplier, round, right_shift} (see FITML_FAST_REQUANT).
+ */
+#define FITML_ADD_LUT 515
 
 /** @brief MUL int8. */
 typedef struct {

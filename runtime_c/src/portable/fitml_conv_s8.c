@@ -18,10 +18,8 @@ static int conv_reads_in_place(const fitml_conv_geom *g)
 
 size_t fitml_conv_s8_scratch_size(const fitml_conv_s8_params *p)
 {
-    if (p == NULL || conv_reads_in_place(&p->geom)) {
-        return 0;
-    }
-    return (size_t)p->geom.filter.h * (size_t)p->geom.filter.w * (size_t)p->geom.filter.c;
+    /* shared with the DSP variant, which needs more: the planner reserves one size per op */
+    return p == NULL ? 0 : fitml_conv_s8_scratch_bytes(&p->geom);
 }
 
 /* Gathers the receptive field of output (oy, ox) for input channels [c0, c0 + cg). */

@@ -11,7 +11,8 @@
 
 size_t fitml_depthwise_conv_s8_scratch_size(const fitml_depthwise_conv_s8_params *p)
 {
-    return p == NULL ? 0 : (size_t)p->geom.output.c * sizeof(int32_t);
+    /* shared with the DSP variant (its input plane may be larger than the accumulators) */
+    return p == NULL ? 0 : fitml_depthwise_conv_s8_scratch_bytes(&p->geom, p->depth_multiplier);
 }
 
 /* acc[ic*dm + m] += filter[ic*dm + m] * x[ic] (x NULL: the padded value input_zp). */
