@@ -64,13 +64,15 @@ def baseline() -> dict[str, dict]:
     return rows
 
 
-def array_bytes(elf: Path, prefix: str = "model") -> int:
-    """Bytes of the generated weight and parameter arrays (<prefix>_w*, <prefix>_c*) in the ELF."""
+def array_bytes(elf: Path, region, prefix: str = "model") -> int:
+    """Bytes of the generated weight and parameter arrays (<prefix>_w*, <prefix>_c*) that the
+    ELF places in `region` (the main flash: .text/.rodata/.data; spilled ones live elsewhere)."""
     out = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True,
                          check=True).stdout
     pattern = re.compile(rf"^{prefix}_[wc]\d+$")
     return sum(int(p[1], 16) for p in (ln.split() for ln in out.splitlines())
-               if len(p) == 4 and pattern.match(p[3]))
+               if len(p) == 4 and pattern.match(p[3])
+               and region.base <= int(p[0], 16) < region.end)
 
 
 def dsp_bytes(lowered) -> int:
@@ -133,10 +135,11 @@ def main() -> None:
             exact = all(np.array_equal(a, b)
                         for a, b in zip(run_graph(graph, inputs), run.outputs))
             st, macs = run.stats, api.inspect(graph)["macs"]
-            low = lower(graph)
+            low = lower(graph, variant=variant_for(emulation_target(core)))
             arena = c_context(low, core, "")["arena_size"]
             flash = st["text"] + st["rodata"] + st["data"]
-            code = flash - array_bytes(build_qemu(graph, core)[0])
+            elf, emu = build_qemu(graph, core)
+            code = flash - array_bytes(elf, emu.code_region)
             b = base.get(key, {})
             ratio = f"{b['insns_cmsis'] / st['instructions']:.2f}x" if b else "-"
             half = ("yes" if 2 * st["instructions"] <= b["insns_cmsis"] else "NO") if b else "-"
