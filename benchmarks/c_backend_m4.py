@@ -6,7 +6,9 @@ TFLM_CORTEX_M4.md), their ratio and whether fitml stays within half of them (iss
 target), runtime code bytes (the ELF's text + rodata + data without the weight and parameter
 arrays: runtime, generated schedule, harness and libc, as the baseline's "text w/o model"),
 the bytes of the arrays only the DSP kernels read (their flash cost), total flash, arena, RAM,
-stack, and bit-exactness against the numpy reference. Input: the baseline's fixed LCG bytes.
+stack, bit-exactness against the numpy reference, and the instructions the scratch-free
+kernels cost (vs the same build keeping every kernel's scratch: a larger arena, beside it).
+Input: the baseline's fixed LCG bytes.
 `--per-op` adds each layer's instructions, run as a one-op graph.
 
     .venv/bin/python benchmarks/c_backend_m4.py [--cores cortex-m4,cortex-m55] [--models kws]
@@ -112,6 +114,7 @@ def main() -> None:
     args = ap.parse_args()
     from toolchain import api
     from toolchain.backends.c import c_context, lower
+    from toolchain.backends.cmemory import scratch_free
     from toolchain.verify.cexec import build_qemu, emulation_target, variant_for
     from toolchain.verify.executors import get_executor
     from toolchain.verify.reference import run_graph
@@ -122,8 +125,9 @@ def main() -> None:
               "counts; TFLM + CMSIS-NN measured on cortex-m4)\n")
         print("| model | MACs | instructions | insn/MAC | TFLM+CMSIS-NN insns | ratio | <= half "
               "| code B | TFLM code B | DSP arrays B | flash B | arena B | TFLM arena B | RAM B "
-              "| stack B | bit-exact |")
-        print("|---|---:|---:|---:|---:|---:|:-:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|")
+              "| stack B | bit-exact | scratch-free cost insns | arena w/ scratch B |")
+        print("|---|---:|---:|---:|---:|---:|:-:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---:"
+              "|---:|")
         for key in args.models.split(","):
             graph = api.load(SHARED / "models" / MODELS[key])
             inputs = lcg_inputs(graph)
@@ -144,11 +148,15 @@ def main() -> None:
             ratio = f"{b['insns_cmsis'] / st['instructions']:.2f}x" if b else "-"
             half = ("yes" if 2 * st["instructions"] <= b["insns_cmsis"] else "NO") if b else "-"
             ram = st["data"] + st["bss"] + st["stack_bytes"]
+            with scratch_free(False):
+                kept = get_executor("qemu")(graph, inputs, target=core).stats["instructions"]
+                kept_arena = lower(graph, variant=variant).plan.arena_size
             print(f"| {key} | {macs:,} | {st['instructions']:,} | {st['instructions'] / macs:.2f} "
                   f"| {b.get('insns_cmsis', 0):,} | {ratio} | {half} | {code:,} "
                   f"| {b.get('code_cmsis', 0):,} | {dsp_bytes(low):,} | {flash:,} | {arena:,} "
                   f"| {b.get('arena_cmsis', 0):,} | {ram:,} | {st['stack_bytes']:,} "
-                  f"| {'yes' if exact else 'NO'} |")
+                  f"| {'yes' if exact else 'NO'} | {st['instructions'] - kept:+,} "
+                  f"| {kept_arena:,} |")
             if args.per_op:
                 print(f"\n{key} per layer on {core}:\n\n| op | kind | output | MACs "
                       "| instructions | insn/MAC |\n|---|---|---|---:|---:|---:|")

@@ -207,6 +207,7 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
     s.add_argument("--plot", metavar="OUT.svg", help="memory timeline (.svg, or .png)")
     s.add_argument("--no-measure", action="store_true",
                    help="skip the ELF build and QEMU run (code and stack not measured)")
+    _add_memory(s)
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
     _add_partition(s)
@@ -281,6 +282,13 @@ def _add_fit_search_verb(sub) -> None:
     s.set_defaults(func=cmd_fit)
 
 
+def _add_memory(s) -> None:
+    s.add_argument("--memory", default="fast", choices=["fast", "small"],
+                   help="fast: the fastest kernels; small: the smallest arena (residual ADDs "
+                        "fused into their convs, scratch-free kernels at the peak; bit-exact, "
+                        "more instructions)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .verify.executors import names
     p = argparse.ArgumentParser(prog="fitml", description=__doc__)
@@ -317,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--val", metavar="DATA.npz",
                    help="held-out inputs (+ `labels`): report float vs int8 accuracy")
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
+    _add_memory(s)
     s.add_argument("--verify", action="store_true", help="then run the compiled model on host "
                    "C, QEMU and TFLite Micro against the reference and print its fit report")
     s.add_argument("--random", type=int, default=3, metavar="N",
@@ -331,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--random", type=int, default=3, metavar="N")
     s.add_argument("--json", action="store_true")
     _add_partition(s)
+    _add_memory(s)
     s.set_defaults(func=cmd_verify)
     _add_fit_verb(sub, "check", cmd_check, "does it fit the board? exit 0 fits, 1 does not")
     _add_fit_verb(sub, "report", cmd_report, "the fit report (memory per region and op)")
@@ -341,8 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .backends.cmemory import scratch_free
     try:
-        return args.func(args)
+        with scratch_free(getattr(args, "memory", "fast") == "small"):
+            return args.func(args)
     except FitmlError as exc:
         print(f"fitml: error: {exc}", file=sys.stderr)
         return exc.exit_code

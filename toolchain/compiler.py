@@ -83,7 +83,7 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
             (tmp / name).write_text(text)
         (tmp / f"{prefix}.tflite").write_bytes(model_blob)   # the exact graph compiled
         from .verify.cexec import used_kernels, variant_for
-        copy_runtime(tmp / "runtime_c", variant_for(tgt), used_kernels(graph))
+        copy_runtime(tmp / "runtime_c", variant_for(tgt), used_kernels(files))
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 

@@ -24,6 +24,7 @@ from ..plan.regions import Layout, place_weights
 from ..resources import resource_dir
 from . import cgen_util as cu
 from .clower import CArray, CCall, Scratch, TensorRef, kernel_names
+from .cmemory import drop_peak_scratch, fuse_residual_adds, wants_scratch_free
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns the arrays
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
@@ -135,18 +136,43 @@ def bank_symbol(prefix: str, region: str) -> str:
 
 
 def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
-          layout: Layout | None = None, variant: str = "portable") -> Lowered:
+          layout: Layout | None = None, variant: str = "portable",
+          scratch_free: bool | None = None) -> Lowered:
     """Schedule for memory, lower every op through the registry for the runtime `variant`
     ("portable", "dsp", "mve": what the target links) and plan the arena (activations +
-    scratch), over the layout's RAM banks if given. `Lowered.graph` is the scheduled graph."""
+    scratch), over the layout's RAM banks if given. For the smallest arena (`scratch_free=True`
+    or the `cmemory.scratch_free()` context) residual ADDs fuse into their convs and ops whose
+    scratch raises the peak take scratch-free kernels (backends/cmemory.py).
+    `Lowered.graph` is the scheduled (and fused) graph."""
     from .cparams import kernel_variant
     graph = schedule_for_memory(graph)
     with kernel_variant(variant):
         calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
-    plan = plan_memory(graph, lambda i: calls[i].scratch_bytes, alignment,
-                       shared_storage(graph, calls), layout.banks if layout else None,
-                       overlays=overlaid_outputs(graph, calls))
-    return Lowered(graph, calls, plan, cu.c_identifier(prefix), layout=layout)
+    graph, calls, best = plan_calls(graph, calls, alignment, layout.banks if layout else None,
+                                    variant, scratch_free)
+    return Lowered(graph, calls, best, cu.c_identifier(prefix), layout=layout)
+
+
+def plan_calls(graph: Graph, calls: list[CCall], alignment: int = 16, banks=None,
+               variant: str = "portable", scratch_free: bool | None = None
+               ) -> tuple[Graph, list[CCall], MemoryPlan]:
+    """lower()'s memory steps on a scheduled graph's calls, then the plan. Two schedules:
+    fast (every kernel as lowered) and smallest (residual ADDs fused into their convs, ops whose
+    scratch raises the peak on scratch-free kernels: fewer bytes, more instructions).
+    `scratch_free` True / False picks one, None defers to the `cmemory.scratch_free()` context
+    (`fitml ... --memory small`), fast by default."""
+    del variant     # both schedules exist for every runtime variant
+
+    def build(small: bool):
+        g, cs = fuse_residual_adds(graph, calls) if small else (graph, list(calls))
+        shares, overlays = shared_storage(g, cs), overlaid_outputs(g, cs)
+        plan = lambda c, b=None: plan_memory(  # noqa: E731
+            g, lambda i: c[i].scratch_bytes, alignment, shares, b, overlays=overlays)
+        if small:
+            cs, _ = drop_peak_scratch(g, cs, plan, shares)
+        return g, cs, plan(cs, banks)
+
+    return build(bool(wants_scratch_free(scratch_free)))
 
 
 def _env() -> jinja2.Environment:

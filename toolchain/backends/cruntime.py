@@ -131,6 +131,9 @@ STRUCTS.update({
                                           ("output_size", _I32), ("filter", "const uint8_t *")]
     + _S4_OUT + [("output_zp", _I32)] + _ACT_I,
 })
+# CONV_2D fused with its residual ADD (fitml_conv.h, backends/c.py fuse_residual_adds)
+STRUCTS["fitml_conv_add_s8_params"] = [("conv", "fitml_conv_s8_params"),
+                                       ("add", "fitml_add_s8_params"), ("residual_first", _I32)]
 ALIASES = {"fitml_tanh_s8_params": "fitml_logistic_s8_params",
            "fitml_transpose_params": "fitml_gather_params",
            "fitml_strided_slice_params": "fitml_gather_params"}

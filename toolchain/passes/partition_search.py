@@ -29,14 +29,12 @@ def arena_peak(graph: Graph) -> int:
 
 
 def _plan(graph: Graph):
-    from ..backends.c import overlaid_outputs, shared_storage
-    from ..plan.memory import plan_memory
+    from ..backends.c import plan_calls
     from .schedule import schedule_for_memory
     graph = schedule_for_memory(graph)
     calls = [_lower_c(graph, op) for op in graph.ops]
-    return graph, plan_memory(graph, lambda i: calls[i].scratch_bytes, 16,
-                              shared_storage(graph, calls), None,
-                              overlays=overlaid_outputs(graph, calls))
+    graph, _, plan = plan_calls(graph, calls)     # fusion + scratch-free choices, as lower()
+    return graph, plan
 
 
 def peak_op(graph: Graph) -> str:

@@ -39,20 +39,21 @@ def cache_root() -> Path:
     return root
 
 
-def runtime_files(variant: str = "portable", graph: Graph | None = None
+def runtime_files(variant: str = "portable", files: dict[str, str] | None = None
                   ) -> tuple[Path, list[Path]]:
     """The runtime's include dir and the C sources of the given variant: one per kernel, only
-    the kernels the graph calls when a graph is given."""
+    the kernels the generated `files` call when given."""
     from ..backends import cruntime
-    kernels = None if graph is None else used_kernels(graph)
+    kernels = None if files is None else used_kernels(files)
     return cruntime.include_dir(), cruntime.runtime_sources(kernels, variant=variant)
 
 
-def used_kernels(graph: Graph) -> list[str]:
-    """Runtime kernels the generated schedule calls."""
-    from ..backends.c import lower
-    from ..backends.clower import kernel_names
-    return sorted({k for c in lower(graph).calls for k in kernel_names(c)})
+def used_kernels(files: dict[str, str]) -> list[str]:
+    """Runtime kernels the generated sources call (read from the sources themselves, so the
+    list always matches what was emitted, whichever memory plan chose the kernels)."""
+    from ..backends import cruntime
+    text = "\n".join(files.values())
+    return [k for k in cruntime.kernel_files() if re.search(rf"\b{k}\s*\(", text)]
 
 
 def variant_for(target) -> str:
@@ -97,7 +98,7 @@ def build_host(graph: Graph) -> Path:
     exe = out / "model_host"
     if done:
         return exe
-    include, sources = runtime_files(graph=graph)
+    include, sources = runtime_files(files=files)
     cmd = [gcc, *HOST_FLAGS, f"-I{include}", f"-I{out}", *map(str, _model_sources(out)),
            str(out / "main.c"), *map(str, sources), "-o", str(exe), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -202,7 +203,7 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
     if done:
         return elf, target
     qemu.render_main(out, io, oo, entry="fitml_model_entry")
-    include, sources = runtime_files(variant_for(target), graph)
+    include, sources = runtime_files(variant_for(target), files)
     srcs = [*_model_sources(out), out / "glue.c", out / "main.c", *sources]
     try:
         qemu.build_elf(srcs, [include, out], target, out, opt=opt,

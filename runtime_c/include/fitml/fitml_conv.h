@@ -49,6 +49,37 @@ fitml_status fitml_depthwise_conv_s8(const fitml_depthwise_conv_s8_params *p,
                                      const int8_t *input, int8_t *output, void *scratch);
 
 /**
+ * @brief fitml_conv_s8() without scratch: reads the input directly, tap by tap (bit-exact with
+ *        it; more instructions). The planner picks it where the scratch would raise the peak.
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_conv_s8_noscratch(const fitml_conv_s8_params *p, const int8_t *input,
+                                     int8_t *output);
+
+/**
+ * @brief fitml_depthwise_conv_s8() without scratch: one register accumulator per output value
+ *        (bit-exact with it; more instructions).
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_depthwise_conv_s8_noscratch(const fitml_depthwise_conv_s8_params *p,
+                                               const int8_t *input, int8_t *output);
+
+/** @brief int8 CONV_2D fused with the elementwise int8 ADD that consumes its output. */
+typedef struct {
+    fitml_conv_s8_params conv;
+    fitml_add_s8_params add;    /**< the ADD's params (its broadcast shape is unused) */
+    int32_t residual_first;     /**< 1: ADD(residual, conv); 0: ADD(conv, residual) */
+} fitml_conv_add_s8_params;
+
+/**
+ * @brief output[i] = ADD(residual[i], conv(input)[i]) without scratch, bit-exact with
+ *        fitml_conv_s8() then fitml_add_s8(); output may equal residual (in place).
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_conv_add_s8(const fitml_conv_add_s8_params *p, const int8_t *input,
+                               const int8_t *residual, int8_t *output);
+
+/**
  * @brief float32 CONV_2D, summing taps in TFLite's reference order (ky, kx, ic), then bias.
  * @param p      parameters
  * @param input  NHWC float input
