@@ -173,6 +173,23 @@ def _operator(graph: Graph, op, index: dict[str, int], opcodes: dict, codes: lis
     return out
 
 
+def _signature(graph: Graph, index: dict[str, int]) -> "schema.SignatureDefT":
+    """The "serving_default" signature phone apps call (LiteRT signature runners), naming the
+    graph's inputs and outputs by tensor name."""
+    def maps(names):
+        out = []
+        for n in names:
+            m = schema.TensorMapT()
+            m.name, m.tensorIndex = n, index[n]
+            out.append(m)
+        return out
+
+    sig = schema.SignatureDefT()
+    sig.signatureKey, sig.subgraphIndex = "serving_default", 0
+    sig.inputs, sig.outputs = maps(graph.inputs), maps(graph.outputs)
+    return sig
+
+
 def build_model(graph: Graph, metadata: dict[str, str] | None = None) -> schema.ModelT:
     """The object-API ModelT for `graph` (what `write_tflite` packs)."""
     total = sum(t.nbytes for t in graph.tensors.values() if t.is_const)
@@ -201,6 +218,7 @@ def build_model(graph: Graph, metadata: dict[str, str] | None = None) -> schema.
     model.description = f"{PRODUCER} {PRODUCER_VERSION}"
     model.operatorCodes = codes
     model.subgraphs = [sub]
+    model.signatureDefs = [_signature(graph, index)]
     if metadata is not None:
         blob = _AlignedBufferT()
         blob.data = json.dumps({"producer": PRODUCER, "producer_version": PRODUCER_VERSION,
