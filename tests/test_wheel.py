@@ -15,7 +15,8 @@ from conftest import REPO
 @pytest.fixture(scope="module")
 def unpacked_wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation",
                            "-q", "-w", str(out), str(REPO)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     [wheel] = list(out.glob("fitml-*.whl"))

@@ -111,7 +111,8 @@ def parse_size(value) -> int:
 def known_targets() -> dict[str, Path]:
     """Name -> file of every shipped core and board (file stem = target name)."""
     root = resource_dir("targets")
-    found = {f.stem: f for sub in ("boards", "cores", "mobile") for f in sorted((root / sub).glob("*.toml"))}
+    found = {f.stem: f for sub in ("boards", "cores", "mobile")
+             for f in sorted((root / sub).glob("*.toml"))}
     return dict(sorted(found.items()))
 
 

@@ -149,6 +149,7 @@ def check_no_overlap(buffers: list[Buffer], offsets: list[int], alignment: int) 
             raise AssertionError(f"buffer {a.name or i} at offset {oa} is not {alignment}-aligned")
         for j in range(i + 1, len(buffers)):
             b, ob = buffers[j], offsets[j]
-            if a.size and b.size and a.overlaps_in_time(b) and oa < ob + b.size and ob < oa + a.size:
+            overlap = oa < ob + b.size and ob < oa + a.size
+            if a.size and b.size and a.overlaps_in_time(b) and overlap:
                 raise AssertionError(f"buffers {a.name or i} [{oa}, {oa + a.size}) and "
                                      f"{b.name or j} [{ob}, {ob + b.size}) overlap while both live")

@@ -100,7 +100,8 @@ def quantize_value(value: float, scale: float, zero_point: int) -> int:
 
 def activation_bounds(activation: str, scale: float, zero_point: int,
                       qmin: int = -128, qmax: int = 127) -> tuple[int, int]:
-    """Fused activation -> clamp range of the quantized output (CalculateActivationRangeQuantized)."""
+    """Fused activation -> clamp range of the quantized output
+    (TFLite's CalculateActivationRangeQuantized)."""
     if activation == "RELU":
         return max(qmin, zero_point), qmax
     if activation == "RELU6":
