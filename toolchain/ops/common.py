@@ -130,3 +130,27 @@ def float_weights(t: Tensor, data: np.ndarray) -> np.ndarray:
     scale = q.scale.astype(np.float32).reshape(shape if q.scale.size > 1 else [])
     zp = (q.zero_point.reshape(shape) if q.zero_point.size > 1 else q.zero_point[0])
     return ((np.asarray(data, np.int64) - zp).astype(np.float32) * scale).astype(np.float32)
+
+
+def check_weighted(kind: str, ins, outs, channels: int, axis: int) -> bool:
+    """The contract weighted ops (depthwise, FC) share: a bias of `channels` accumulator-typed
+    values, a scale on hybrid (float input, integer filter) weights, quantized int8 tensors with
+    per-channel filter scales along `axis`. True when the op runs the int8 path."""
+    x, w, out = ins[0], ins[1], outs[0]
+    b = ins[2] if len(ins) > 2 else None
+    acc = "float32" if x.dtype == "float32" else "int32"
+    if b is not None and (b.shape != (channels,) or b.dtype != acc):
+        raise GraphError(f"{kind}: bias must be {channels} values of the accumulator type, got "
+                         f"{b.dtype}{list(b.shape)}")
+    if x.dtype == "float32":
+        if w.dtype != "float32":
+            qparams(w)                                  # hybrid: weights need a scale
+        return False
+    for t in (x, w, out):
+        qparams(t)
+    q = w.quant
+    if q.scale.size > 1 and (q.axis is None or q.axis % len(w.shape) != axis
+                             or q.scale.size != channels):
+        raise GraphError(f"{kind}: per-channel filter scales must be {channels} along axis "
+                         f"{axis}, got {q.scale.size} along axis {q.axis}")
+    return True

@@ -59,23 +59,7 @@ class DepthwiseConv2D(OpDef):
 
     @staticmethod
     def check(op, ins, outs):
-        x, w, out = ins[0], ins[1], outs[0]
-        b = ins[2] if len(ins) > 2 else None
-        cout = w.shape[3]
-        if b is not None and (b.shape != (cout,) or b.dtype != (
-                "float32" if x.dtype == "float32" else "int32")):
-            raise GraphError(f"{KIND}: bias must be {cout} values of the accumulator type, got "
-                             f"{b.dtype}{list(b.shape)}")
-        if x.dtype == "float32":
-            if w.dtype != "float32":
-                common.qparams(w)                          # hybrid: weights need a scale
-            return
-        for t in (x, w, out):
-            common.qparams(t)
-        q = w.quant
-        if q.scale.size > 1 and (q.axis is None or q.axis % 4 != 3 or q.scale.size != cout):
-            raise GraphError(f"{KIND}: per-channel filter scales must be {cout} along axis 3, "
-                             f"got {q.scale.size} along axis {q.axis}")
+        common.check_weighted(KIND, ins, outs, ins[1].shape[3], axis=3)
 
     @staticmethod
     def reference(node: Node, args):

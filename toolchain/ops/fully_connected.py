@@ -63,22 +63,10 @@ class FullyConnected(OpDef):
     def check(op, ins, outs):
         x, w, out = ins[0], ins[1], outs[0]
         b = ins[2] if len(ins) > 2 else None
-        n = w.shape[0]
-        if b is not None and (b.shape != (n,) or b.dtype != (
-                "float32" if x.dtype == "float32" else "int32")):
-            raise GraphError(f"{KIND}: bias must be {n} values of the accumulator type, got "
-                             f"{b.dtype}{list(b.shape)}")
-        if x.dtype == "float32":
-            if w.dtype != "float32":
-                common.qparams(w)                          # hybrid: weights need a scale
+        if not common.check_weighted(KIND, ins, outs, w.shape[0], axis=0):
             return
-        for t in (x, w, out):
-            common.qparams(t)
         q = w.quant
         if q.scale.size > 1:
-            if q.axis is None or q.axis % 2 != 0 or q.scale.size != n:
-                raise GraphError(f"{KIND}: per-channel filter scales must be {n} along axis 0, "
-                                 f"got {q.scale.size} along axis {q.axis}")
             if w.dtype == "int4":
                 raise GraphError(f"{KIND}: TFLM supports int4 filters only per-tensor")
         elif b is not None:
