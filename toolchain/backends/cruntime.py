@@ -1,8 +1,9 @@
 """The fitml C runtime (runtime_c/): where its sources are, its struct ABI, and host builds.
 
-`STRUCTS` mirrors the parameter structs of runtime_c/include/fitml/ (fitml_types.h and
-fitml_hybrid.h) field by field (a test compiles the headers and compares every offset), so
-Python can fill them through ctypes and check the field names an op's `lower_c` produces.
+`STRUCTS` mirrors the parameter structs of runtime_c/include/fitml/ (fitml_types.h,
+fitml_hybrid.h, fitml_int4.h, fitml_int16.h) field by field (a test compiles the headers and
+compares every offset), so Python can fill them through ctypes and check the field names an op's
+`lower_c` produces.
 """
 from __future__ import annotations
 
@@ -130,6 +131,17 @@ STRUCTS.update({
     "fitml_fully_connected_s8s4_params": [("batches", _I32), ("input_size", _I32),
                                           ("output_size", _I32), ("filter", "const uint8_t *")]
     + _S4_OUT + [("output_zp", _I32)] + _ACT_I,
+})
+# int16 activations x int8 weights (fitml_int16.h): int64 bias, no zero points
+_S16_OUT = [("bias", "const int64_t *")] + _REQ + [("acc32", _I32)] + _ACT_I
+STRUCTS.update({
+    "fitml_conv_s16_params": [("geom", "fitml_conv_geom"), ("filter", "const int8_t *")]
+    + _S16_OUT,
+    "fitml_depthwise_conv_s16_params": [("geom", "fitml_conv_geom"), ("depth_multiplier", _I32),
+                                        ("filter", "const int8_t *")] + _S16_OUT,
+    "fitml_fully_connected_s16_params": [("batches", _I32), ("input_size", _I32),
+                                         ("output_size", _I32), ("filter", "const int8_t *")]
+    + _S16_OUT,
 })
 # CONV_2D fused with its residual ADD (fitml_conv.h, backends/c.py fuse_residual_adds)
 STRUCTS["fitml_conv_add_s8_params"] = [("conv", "fitml_conv_s8_params"),

@@ -15,24 +15,26 @@ from ..backends import cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import broadcast, common
+from . import broadcast, common, int16
 from .registry import Node, OpDef
 
 LEFT_SHIFT = 20
-DTYPES = ("float32", "int8", "int32")
+LEFT_SHIFTS = {"int8": LEFT_SHIFT, "int16": 15}   # TFLM add_common.cc / sub_common.cc
+DTYPES = ("float32", "int8", "int16", "int32")
 
 
-def addsub_multipliers(s1: float, s2: float, s_out: float, float32: bool = False):
+def addsub_multipliers(s1: float, s2: float, s_out: float, float32: bool = False,
+                       left_shift: int = LEFT_SHIFT):
     """[(M1, shift1), (M2, shift2), (M_out, shift_out)] and the real output multiplier."""
     if float32:  # old TFLM SUB: every quotient evaluated in float32, then widened
         f1, f2, fo = np.float32(s1), np.float32(s2), np.float32(s_out)
         twice = np.float32(2) * max(f1, f2)
         reals = [float(f1 / twice), float(f2 / twice),
-                 float(twice / (np.float32(1 << LEFT_SHIFT) * fo))]
+                 float(twice / (np.float32(1 << left_shift) * fo))]
     else:
         twice = 2.0 * max(float(s1), float(s2))
         reals = [float(s1) / twice, float(s2) / twice,
-                 twice / ((1 << LEFT_SHIFT) * float(s_out))]
+                 twice / ((1 << left_shift) * float(s_out))]
     return [fp.quantize_multiplier(m) for m in reals], reals[2]
 
 
@@ -42,14 +44,15 @@ def _scale_down(x: np.ndarray, mult: int, shift: int) -> np.ndarray:
 
 
 def addsub_int8(q1, q2, zp1: int, zp2: int, zp_out: int, params, sign: int,
-                lo: int, hi: int) -> np.ndarray:
-    """Per-element TFLM int8 ADD (sign=+1) / SUB (sign=-1), with numpy broadcasting."""
+                lo: int, hi: int, left_shift: int = LEFT_SHIFT, dtype=np.int8) -> np.ndarray:
+    """Per-element TFLM int8 ADD (sign=+1) / SUB (sign=-1), with numpy broadcasting; int16
+    (TFLM's general-scale path, `pot_scale` false) is the same with left shift 15."""
     (m1, e1), (m2, e2), (mo, eo) = params
-    a1 = _scale_down((fp.i64(q1) - zp1) << LEFT_SHIFT, m1, e1)
-    a2 = _scale_down((fp.i64(q2) - zp2) << LEFT_SHIFT, m2, e2)
+    a1 = _scale_down(fp.wrap32((fp.i64(q1) - zp1) << left_shift), m1, e1)
+    a2 = _scale_down(fp.wrap32((fp.i64(q2) - zp2) << left_shift), m2, e2)
     total = fp.wrap32(a1 + sign * a2)
     out = _scale_down(total, mo, eo) + zp_out
-    return np.clip(out, lo, hi).astype(np.int8)
+    return np.clip(out, lo, hi).astype(dtype)
 
 
 class AddSubBase(OpDef):
@@ -64,11 +67,14 @@ class AddSubBase(OpDef):
 
     @classmethod
     def check(cls, op, ins, outs):
-        if ins[0].dtype != "int8":
+        if ins[0].dtype not in LEFT_SHIFTS:
             return
         broadcast.check_per_tensor(cls.kind, (ins[0], ins[1], outs[0]))
+        if ins[0].dtype == "int16":
+            int16.check_zero_points(cls.kind, (ins[0], ins[1], outs[0]))
         params, real_out = addsub_multipliers(ins[0].quant.s, ins[1].quant.s,
-                                              outs[0].quant.s)
+                                              outs[0].quant.s,
+                                              left_shift=LEFT_SHIFTS[ins[0].dtype])
         if not real_out < 1.0 or any(shift > 0 for _, shift in params):
             raise GraphError(f"{cls.kind}: output scale {outs[0].quant.s:g} too small for "
                              f"input scales {ins[0].quant.s:g}, {ins[1].quant.s:g} "
@@ -86,7 +92,12 @@ class AddSubBase(OpDef):
             return [fp.wrap32(fp.i64(x) + cls.SIGN * fp.i64(y)).astype(np.int32)]
         (s1, zp1), (s2, zp2) = common.qparams(node.ins[0]), common.qparams(node.ins[1])
         s_out, zp_out = common.qparams(node.outs[0])
-        params, _ = addsub_multipliers(s1, s2, s_out)
+        shift = LEFT_SHIFTS[dtype]
+        params, _ = addsub_multipliers(s1, s2, s_out, left_shift=shift)
+        if dtype == "int16":
+            lo, hi = int16.bounds(node)
+            return [addsub_int8(x, y, zp1, zp2, zp_out, params, cls.SIGN, lo, hi, shift,
+                                np.int16)]
         lo, hi = common.output_bounds(act, node.outs[0])
         return [addsub_int8(x, y, zp1, zp2, zp_out, params, cls.SIGN, lo, hi)]
 
@@ -106,6 +117,8 @@ class AddSubBase(OpDef):
         a, b, out = node.ins[0], node.ins[1], node.outs[0]
         if a.dtype == "float32":
             return cparams.binary_f32(node)
+        if a.dtype == "int16":
+            return cls.lower_s16(node)
         if a.dtype != "int8":
             raise cparams.unsupported(node)
         (s1, zp1), (s2, zp2) = common.qparams(a), common.qparams(b)
@@ -120,4 +133,19 @@ class AddSubBase(OpDef):
                           input1_shift=e1, input2_multiplier=m2, input2_shift=e2,
                           output_multiplier=mo, output_shift=eo, act_min=lo, act_max=hi,
                           lut=lut),
+                     cparams.binary_io(node)), node)
+
+    @classmethod
+    def lower_s16(cls, node: Node):
+        """int16 ADD / SUB: fitml_<op>_s16, the int8 struct with left shift 15 and no LUT."""
+        a, b, out = node.ins[0], node.ins[1], node.outs[0]
+        shift = LEFT_SHIFTS["int16"]
+        (m1, e1), (m2, e2), (mo, eo) = addsub_multipliers(a.quant.s, b.quant.s, out.quant.s,
+                                                          left_shift=shift)[0]
+        lo, hi = int16.bounds(node)
+        return cparams.in_place(CCall(f"fitml_{cls.kind.lower()}_s16", "fitml_add_s8_params",
+                     dict(bc=cparams.broadcast(node), input1_zp=0, input2_zp=0, output_zp=0,
+                          left_shift=shift, input1_multiplier=m1, input1_shift=e1,
+                          input2_multiplier=m2, input2_shift=e2, output_multiplier=mo,
+                          output_shift=eo, act_min=lo, act_max=hi, lut="NULL"),
                      cparams.binary_io(node)), node)

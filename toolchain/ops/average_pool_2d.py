@@ -11,7 +11,7 @@ from ai_edge_litert import schema_py_generated as schema
 from ..backends import cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
-from . import common
+from . import common, int16
 from .registry import Node, OpDef, register
 from .windows import conv_patches, output_hw
 
@@ -26,8 +26,9 @@ class Pool2D(OpDef):
         x = common.need(ins[0], "input", cls.kind)
         if len(x.shape) != 4:
             raise GraphError(f"{cls.kind}: input must be NHWC, got {list(x.shape)}")
-        if x.dtype not in ("float32", "int8"):
-            raise GraphError(f"{cls.kind}: input dtype {x.dtype} not supported (float32, int8)")
+        if x.dtype not in ("float32", "int8", "int16"):
+            raise GraphError(f"{cls.kind}: input dtype {x.dtype} not supported (float32, int8, "
+                             "int16)")
         n, h, w, c = x.shape
         oh, ow = output_hw(cls.kind, (h, w), op.attr("filter", (1, 1)),
                            op.attr("stride", (1, 1)), (1, 1), op.attr("padding", "SAME"))
@@ -38,6 +39,8 @@ class Pool2D(OpDef):
         x, out = ins[0], outs[0]
         if x.dtype == "float32":
             return
+        if x.dtype == "int16":
+            int16.check_zero_points(cls.kind, (x, out))
         (s_in, zp_in), (s_out, zp_out) = common.qparams(x), common.qparams(out)
         # TFLM PoolingPrepare: |s_in - s_out| <= 1e-6 and equal zero points
         if abs(s_in - s_out) > 1e-6 or zp_in != zp_out:
@@ -49,6 +52,13 @@ class Pool2D(OpDef):
         """[N, OH, OW, FH, FW, C] windows; taps outside the image hold `fill`."""
         return conv_patches(x, node.attr("filter", (1, 1)), node.attr("stride", (1, 1)),
                             (1, 1), node.outs[0].shape[1:3], fill)
+
+    @staticmethod
+    def bounds(node: Node) -> tuple[int, int]:
+        """Clamp of a quantized pool's fused activation (int8 or int16 range)."""
+        if int16.is_int16(node):
+            return int16.bounds(node)
+        return common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
 
     @staticmethod
     def attrs_from_tflite(o):
@@ -77,8 +87,9 @@ class Pool2D(OpDef):
         act = node.attr("activation", "NONE")
         name = "avgpool" if node.op.kind == "AVERAGE_POOL_2D" else "maxpool"
         if node.quantized:
-            lo, hi = common.output_bounds(act, out)
-            return CCall(f"fitml_{name}_s8", "fitml_pool_s8_params",
+            lo, hi = Pool2D.bounds(node)
+            suffix = "s16" if x.dtype == "int16" else "s8"
+            return CCall(f"fitml_{name}_{suffix}", "fitml_pool_s8_params",
                          dict(geom=geom, act_min=lo, act_max=hi), cparams.io(node))
         lo, hi = cparams.float_bounds(act)
         return CCall(f"fitml_{name}_f32", "fitml_pool_f32_params",
@@ -102,5 +113,5 @@ class AveragePool2D(Pool2D):
         acc = Pool2D.windows(node, x.astype(np.int64), 0).sum(axis=(3, 4))
         # (acc +- n/2) / n with C truncation: round half away from zero on raw codes
         avg = np.sign(acc) * ((np.abs(acc) + count // 2) // count)
-        lo, hi = common.output_bounds(act, out)
-        return [np.clip(avg, lo, hi).astype(np.int8)]
+        lo, hi = Pool2D.bounds(node)
+        return [np.clip(avg, lo, hi).astype(out.dtype)]

@@ -8,7 +8,7 @@ from ..backends import cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering, int4_lowering
+from . import common, hybrid, hybrid_lowering, int4_lowering, int16, int16_lowering
 from .registry import Node, OpDef, register
 from .windows import conv_patches, output_hw
 
@@ -35,6 +35,11 @@ class Conv2D(OpDef):
         return [((n, oh, ow, cout), dtype)]
 
     @staticmethod
+    def check(op, ins, outs):
+        if ins[0].dtype == "int16":
+            int16.check_weighted("CONV_2D", ins, outs, ins[1].shape[0], axis=0)
+
+    @staticmethod
     def reference(node: Node, args):
         x, w = args[0], args[1]
         bias = args[2] if len(args) > 2 else None
@@ -48,6 +53,8 @@ class Conv2D(OpDef):
         patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
                                node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)
         # patches: [N, OH, OW, KH, KW, C]; padded taps hold zp_in so they contribute zero
+        if int16.is_int16(node):            # 16x8: int64 accumulator, int16 output
+            return [int16.conv_reference(node, args, patches)]
         cpg = cout // groups
         acc_dtype = np.int64 if node.quantized else np.float32
         pieces = []
@@ -98,6 +105,8 @@ class Conv2D(OpDef):
             return hybrid_lowering.conv(node)
         if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
             return int4_lowering.conv(node)
+        if int16.is_int16(node):                # 16x8: fitml_conv_s16
+            return int16_lowering.conv(node)
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         geom = cparams.conv_geom(node, w.shape)

@@ -11,7 +11,7 @@ from ..backends import cparams
 from ..backends.clower import CArray, CCall, Scratch
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering, int4_lowering
+from . import common, hybrid, hybrid_lowering, int4_lowering, int16, int16_lowering
 from .registry import Node, OpDef, register
 from .windows import conv_patches, output_hw
 
@@ -45,9 +45,11 @@ class DepthwiseConv2D(OpDef):
         if len(x.shape) != 4 or len(w.shape) != 4 or w.shape[0] != 1:
             raise GraphError(f"{KIND}: need NHWC input and [1, KH, KW, C] filter, got "
                              f"{list(x.shape)} and {list(w.shape)}")
-        if x.dtype not in ("float32", "int8"):
-            raise GraphError(f"{KIND}: input dtype {x.dtype} not supported (float32, int8)")
-        want = ("float32", "int8", "int4") if x.dtype == "float32" else ("int8", "int4")
+        if x.dtype not in ("float32", "int8", "int16"):
+            raise GraphError(f"{KIND}: input dtype {x.dtype} not supported (float32, int8, "
+                             "int16)")
+        want = {"float32": ("float32", "int8", "int4"), "int8": ("int8", "int4"),
+                "int16": ("int8",)}[x.dtype]
         if w.dtype not in want:
             raise GraphError(f"{KIND}: {w.dtype} filter with {x.dtype} input is not supported")
         _multiplier(op, x, w)
@@ -59,6 +61,8 @@ class DepthwiseConv2D(OpDef):
 
     @staticmethod
     def check(op, ins, outs):
+        if ins[0].dtype == "int16":
+            return int16.check_weighted(KIND, ins, outs, ins[1].shape[3], axis=3)
         common.check_weighted(KIND, ins, outs, ins[1].shape[3], axis=3)
 
     @staticmethod
@@ -75,6 +79,8 @@ class DepthwiseConv2D(OpDef):
         patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
                                node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)
         # patches: [N, OH, OW, KH, KW, C]; padded taps hold zp_in so they contribute zero
+        if int16.is_int16(node):            # 16x8: int64 accumulator, int16 output
+            return [int16.depthwise_reference(node, args, patches)]
         acc_dtype = np.int64 if node.quantized else np.float32
         p = patches.astype(acc_dtype) - acc_dtype(zp_in)
         w = np.asarray(w) if node.quantized else common.float_weights(wt, w)
@@ -120,6 +126,8 @@ class DepthwiseConv2D(OpDef):
             return hybrid_lowering.depthwise(node)
         if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
             return int4_lowering.depthwise(node)
+        if int16.is_int16(node):                # 16x8: fitml_depthwise_conv_s16
+            return int16_lowering.depthwise(node)
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         cout = w.shape[3]

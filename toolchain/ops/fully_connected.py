@@ -11,7 +11,7 @@ from ..backends import cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering, int4_lowering
+from . import common, hybrid, hybrid_lowering, int4_lowering, int16, int16_lowering
 from .registry import Node, OpDef, register
 
 KIND = "FULLY_CONNECTED"
@@ -43,9 +43,11 @@ class FullyConnected(OpDef):
         w = common.need(ins[1], "filter", KIND)
         if len(w.shape) != 2 or w.shape[1] == 0:
             raise GraphError(f"{KIND}: filter must be [N, K], got {list(w.shape)}")
-        if x.dtype not in ("float32", "int8"):
-            raise GraphError(f"{KIND}: input dtype {x.dtype} not supported (float32, int8)")
-        want = ("float32", "int8", "int4") if x.dtype == "float32" else ("int8", "int4")
+        if x.dtype not in ("float32", "int8", "int16"):
+            raise GraphError(f"{KIND}: input dtype {x.dtype} not supported (float32, int8, "
+                             "int16)")
+        want = {"float32": ("float32", "int8", "int4"), "int8": ("int8", "int4"),
+                "int16": ("int8",)}[x.dtype]
         if w.dtype not in want:
             raise GraphError(f"{KIND}: {w.dtype} filter with {x.dtype} input is not supported")
         n, k = w.shape
@@ -63,6 +65,8 @@ class FullyConnected(OpDef):
     def check(op, ins, outs):
         x, w, out = ins[0], ins[1], outs[0]
         b = ins[2] if len(ins) > 2 else None
+        if x.dtype == "int16":
+            return int16.check_weighted(KIND, ins, outs, w.shape[0], axis=0)
         if not common.check_weighted(KIND, ins, outs, w.shape[0], axis=0):
             return
         q = w.quant
@@ -91,6 +95,8 @@ class FullyConnected(OpDef):
             if bias is not None:
                 acc = acc + bias.astype(np.float32)
             return [common.float_clamp(acc, act).reshape(out.shape)]
+        if int16.is_int16(node):            # 16x8: int64 accumulator, int16 output
+            return [int16.fc_reference(node, args, *multipliers(xt.quant.s, wt, out.quant.s))]
         s_in, zp_in = common.qparams(xt)
         s_out, zp_out = common.qparams(out)
         wq = np.asarray(w).astype(np.int64)
@@ -135,6 +141,8 @@ class FullyConnected(OpDef):
             return hybrid_lowering.fully_connected(node)
         if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
             return int4_lowering.fully_connected(node)
+        if int16.is_int16(node):                # 16x8: fitml_fully_connected_s16
+            return int16_lowering.fully_connected(node)
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         n, k = w.shape

@@ -20,6 +20,6 @@ class MaxPool2D(Pool2D):
             # padded taps hold -inf so they never win (the image part is never empty)
             peak = Pool2D.windows(node, x.astype(np.float32), -np.inf).max(axis=(3, 4))
             return [common.float_clamp(peak, act)]
-        peak = Pool2D.windows(node, x, -128).max(axis=(3, 4))
-        lo, hi = common.output_bounds(act, out)
-        return [np.clip(peak, lo, hi).astype(np.int8)]
+        peak = Pool2D.windows(node, x, np.iinfo(x.dtype).min).max(axis=(3, 4))
+        lo, hi = Pool2D.bounds(node)
+        return [np.clip(peak, lo, hi).astype(out.dtype)]

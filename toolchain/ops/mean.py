@@ -1,6 +1,6 @@
 """MEAN over the axes held by a constant int32 tensor; keep_dims from ReducerOptions.
 
-int8 follows TFLM's QuantizedMeanOrSum: the raw sum minus zp_in * n is requantized with
+int8 and int16 follow TFLM's QuantizedMeanOrSum: the raw sum minus zp_in * n is requantized with
 s_in / s_out, the 1/n factor folded into the multiplier with truncating integer division
 (so results may differ by 1 from round(mean)). No fused activation.
 """
@@ -43,7 +43,7 @@ class Mean(OpDef):
     @staticmethod
     def infer(op, ins):
         x = common.need(ins[0], "input", "MEAN")
-        if x.dtype not in ("int8", "float32"):
+        if x.dtype not in ("int8", "int16", "float32"):
             raise GraphError(f"MEAN: unsupported input dtype {x.dtype}")
         if ins[1] is not None and ins[1].dtype != "int32":
             raise GraphError(f"MEAN: axis must be int32, not {ins[1].dtype}")
@@ -64,13 +64,15 @@ class Mean(OpDef):
             return [(total / np.float32(n)).astype(np.float32).reshape(out_shape)]
         s_in, zp_in = common.qparams(node.ins[0])
         s_out, zp_out = common.qparams(node.outs[0])
+        dtype = np.dtype(node.outs[0].dtype)
         if n == 0:
-            return [np.zeros(out_shape, np.int8)]
+            return [np.zeros(out_shape, dtype)]
         mult, shift = mean_multiplier(s_in, s_out, n)
         total = fp.wrap32(np.sum(x, axis=axes, dtype=np.int64))
         shifted = fp.wrap32(total - zp_in * n)
-        out = np.clip(fp.mbqm(shifted, mult, shift) + zp_out, -128, 127)
-        return [out.astype(np.int8).reshape(out_shape)]
+        out = np.clip(fp.mbqm(shifted, mult, shift) + zp_out, np.iinfo(dtype).min,
+                      np.iinfo(dtype).max)
+        return [out.astype(dtype).reshape(out_shape)]
 
     @staticmethod
     def attrs_from_tflite(o):
@@ -97,6 +99,7 @@ class Mean(OpDef):
         if not node.quantized:
             return CCall("fitml_mean_f32", "fitml_mean_f32_params", fields, cparams.io(node))
         mult, shift = mean_multiplier(x.quant.s, out.quant.s, count)
-        return CCall("fitml_mean_s8", "fitml_mean_s8_params",
+        suffix = "s16" if x.dtype == "int16" else "s8"
+        return CCall(f"fitml_mean_{suffix}", "fitml_mean_s8_params",
                      dict(fields, input_zp=x.quant.zp, output_zp=out.quant.zp,
                           multiplier=mult, shift=shift), cparams.io(node))

@@ -89,12 +89,16 @@ class Quantize(OpDef):
     @staticmethod
     def lower_c(node: Node):
         x, out = node.ins[0], node.outs[0]
-        if out.dtype != "int8" or x.dtype not in ("float32", "int8"):
+        suffix = {"int8": "s8", "int16": "s16"}
+        if out.dtype not in suffix or x.dtype not in ("float32", *suffix):
             raise cparams.unsupported(node, f"{x.dtype} -> {out.dtype}")
         s_out, zp_out = common.qparams(out)
         if x.dtype == "float32":
-            return CCall("fitml_quantize_f32_s8", "fitml_affine_params",
+            return CCall(f"fitml_quantize_f32_{suffix[out.dtype]}", "fitml_affine_params",
                          dict(size=x.size, scale=s_out, zero_point=zp_out), cparams.io(node))
         mult, shift = requantize_multiplier(common.qparams(x)[0], s_out)
-        return cparams.requantize_call(node, "fitml_requantize_s8", mult, shift,
+        # fitml_requantize_s8 / _s16 (same dtype in and out), _s8_s16, _s16_s8
+        name = suffix[x.dtype] if x.dtype == out.dtype else \
+            f"{suffix[x.dtype]}_{suffix[out.dtype]}"
+        return cparams.requantize_call(node, f"fitml_requantize_{name}", mult, shift,
                                        *limits(out.dtype))

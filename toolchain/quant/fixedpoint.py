@@ -125,3 +125,16 @@ def float_activation(x: np.ndarray, activation: str) -> np.ndarray:
     if activation == "SIGN_BIT":
         return np.signbit(x).astype(np.float32)
     return x
+
+
+def mbqm64(x, multiplier, shift) -> np.ndarray:
+    """MultiplyByQuantizedMultiplier, int64-x overload (int16 activations, TFLM common.cc): the
+    multiplier reduced to 16 bits, then one rounding half toward +inf; the result is truncated
+    to int32 without saturation. x*M' wraps in int64 as C does in practice (|x| < 2^47 in TFLM).
+    """
+    m, s = i64(multiplier), i64(shift)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - s
+    with np.errstate(over="ignore"):
+        prod = i64(x) * reduced + (i64(1) << (total - 1))
+    return wrap32(prod >> total)

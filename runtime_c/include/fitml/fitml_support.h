@@ -79,6 +79,37 @@ static inline int8_t fitml_requant_s8(int32_t acc, int32_t m, int32_t s, int32_t
     return (int8_t)fitml_clamp(fitml_mbqm(acc, m, s) + zp, lo, hi);
 }
 
+/** @brief int64 a + b with two's-complement wraparound (16x8 accumulator plus bias). */
+static inline int64_t fitml_wrap_add64(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+/**
+ * @brief MultiplyByQuantizedMultiplier, int64-x overload (TFLM int16 paths): the multiplier
+ *        reduced to 16 bits, m' = (m + 2^15) >> 16 (0x7FFF from 0x7FFF0000 up), then
+ *        (x * m' + 2^(14-s)) >> (15-s), truncated to int32 without saturation. s <= 14.
+ */
+static inline int32_t fitml_mbqm64(int64_t x, int32_t m, int32_t s)
+{
+    const int64_t reduced = m < 0x7FFF0000 ? ((int64_t)m + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total = 15 - s;
+    const uint64_t sum = (uint64_t)x * (uint64_t)reduced + ((uint64_t)1 << (total - 1));
+    return (int32_t)(uint32_t)(uint64_t)((int64_t)sum >> total);
+}
+
+/**
+ * @brief 16x8 accumulator -> int16: fitml_mbqm64, or with `acc32` (TFLM with an int32 bias) the
+ *        accumulator wrapped to int32 and the double-rounding MBQM; then the clamp.
+ */
+static inline int16_t fitml_requant_s16(int64_t acc, int32_t acc32, int32_t m, int32_t s,
+                                        int32_t lo, int32_t hi)
+{
+    const int32_t v = acc32 ? fitml_mbqm((int32_t)(uint32_t)(uint64_t)acc, m, s)
+                            : fitml_mbqm64(acc, m, s);
+    return (int16_t)fitml_clamp(v, lo, hi);
+}
+
 /**
  * @brief SaturatingRoundingMultiplyByPOT<k>: x * 2^k saturated to int32; k < 0 divides
  *        with RDBPOT.
