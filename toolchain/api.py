@@ -116,13 +116,18 @@ def read_inputs(paths: Sequence[str]) -> list[np.ndarray]:
 
 def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
             prefix: str = "model", calib=None, observer: str = "minmax", io: str = "int8",
-            val=None, progress: bool | None = None, partition="auto") -> dict:
+            val=None, progress: bool | None = None, partition="auto", int16=None,
+            ram=None) -> dict:
     """Compile for a target into `out` (a directory, or a .tflite file); returns the report.
 
     A float model with `calib` data is quantized to int8 first; `val` (an .npz with the model
     inputs and optional `labels`) adds a float-vs-int8 accuracy report. `partition` ("auto",
     "off" or a grid "NxM"): patch-based execution of the first layers when the layer-by-layer
-    activations do not fit the target's RAM (C format only; report key `partition`)."""
+    activations do not fit the target's RAM (C format only; report key `partition`).
+    `int16`: int16 activations (TFLite's 16x8) for "all" layers, for the named layers
+    ("L1,L2" or a list), or "auto" (quant/promote.py: the noisiest layers while the RAM budget,
+    `ram` or the target's main RAM, holds and the measured SNR gain is worth it); report key
+    `int16`."""
     from .compiler import compile_c, compile_tflite
     from .targets import load_target
     graph = load(model)
@@ -137,11 +142,18 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     accuracy = None
     if calib is not None:
         float_graph = graph
-        graph = quantize(float_graph, calib, observer=observer, io=io, progress=progress)
+        acts, calib, info = _int16(graph, calib, int16, observer, io, tgt, ram, progress)
+        graph = quantize(float_graph, calib, observer=observer, io=io, progress=progress,
+                         activations=acts)
+        if info is not None:
+            info["int16_tensors"] = sum(t.dtype == "int16" for t in graph.tensors.values())
         if val is not None:
             accuracy = _accuracy(float_graph, graph, val, progress)
     elif val is not None:
         raise UsageError("--val compares float and int8: it needs --calib (a float model)")
+    elif int16:
+        raise UsageError("--int16 chooses activation precision when quantizing: it needs "
+                         "--calib (a float model)")
     if fmt == "tflite":
         report = compile_tflite(graph, tgt.name, Path(out))
     else:
@@ -150,7 +162,53 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
                            {"partition": part} if part is not None else None)
     if accuracy is not None:
         report["accuracy"] = accuracy
+    if calib is not None and info is not None:
+        report["int16"] = info
     return report
+
+
+def _int16(graph: Graph, calib, int16, observer, io, tgt, ram, progress):
+    """(activations for quantize, calibration to use, report entry or None) for --int16."""
+    if not int16:
+        return "int8", calib, None
+    from .passes import CLEANUP, run_pipeline
+    from .quant import mixed
+    cleaned = run_pipeline(graph.validate(), CLEANUP)
+    if int16 == "all":
+        return "int16", calib, {"mode": "all", "layers": mixed.layers(cleaned)}
+    if int16 != "auto":
+        names = int16.split(",") if isinstance(int16, str) else list(int16)
+        acts = {n.strip(): "int16" for n in names if n.strip()}
+        mixed.chosen(cleaned, acts)             # UsageError naming a bad layer
+        return acts, calib, {"mode": "layers", "layers": list(acts)}
+    from .quant.calibration import collect, iter_samples
+    from .quant.promote import auto
+    from .quant.ptq import quantize as _quantize
+    samples = list(iter_samples(calib, cleaned))
+    stats = collect(cleaned, samples, progress)
+    choice = auto(cleaned, stats, samples, _ram_check(tgt, ram),
+                  lambda st, acts: _quantize(cleaned, st, observer, io=io, activations=acts))
+    return choice.activations, stats, choice.to_dict()
+
+
+def _ram_check(tgt, ram):
+    """graph -> (fits, RAM bytes): the planned activations (plus reserve) within the main RAM
+    (`ram` or the target's); code, static data and stack are not measured here."""
+    from .fit import fit, ram_fits
+    from .targets import parse_size
+    if tgt.kind == "mobile":
+        return lambda graph: (True, None)
+    ram = None if ram is None else parse_size(ram)
+
+    def check(graph):
+        try:
+            rep = fit(graph, tgt, ram=ram, measure=False)
+        except NotImplementedError:     # no C kernel for some op: the planned arena alone
+            from .plan.memory import plan_memory
+            need = plan_memory(graph).arena_size
+            return need <= (ram or tgt.ram_region.size), need
+        return ram_fits(rep), sum(r.used for r in rep.regions if r.kind == "ram")
+    return check
 
 
 def _accuracy(float_graph: Graph, int8_graph: Graph, val, progress) -> dict:
@@ -215,12 +273,14 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
 
 
 def quantize(model, calib, observer: str = "minmax", io: str = "int8",
-             per_channel: bool = True, progress: bool | None = None) -> Graph:
+             per_channel: bool = True, progress: bool | None = None,
+             activations="int8") -> Graph:
     """Post-training int8 quantization of a float model on calibration data `calib`
-    (a directory or .npy/.npz file, an iterable of input lists, or collected statistics)."""
+    (a directory or .npy/.npz file, an iterable of input lists, or collected statistics).
+    activations: "int8", "int16" (16x8 everywhere) or {layer: "int16"} (quant/mixed.py)."""
     from .quant.ptq import quantize as _quantize
     return _quantize(load(model), calib, observer=observer, io=io, per_channel=per_channel,
-                     progress=progress)
+                     progress=progress, activations=activations)
 
 
 def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True,

@@ -82,7 +82,8 @@ def cmd_run(args) -> int:
 def cmd_compile(args) -> int:
     report = api.compile(_model(args), args.target, args.output, args.format, args.prefix,
                          calib=args.calib, observer=args.observer, io=args.io, val=args.val,
-                         partition=args.partition)
+                         partition=args.partition, int16=args.int16,
+                         ram=_size(args.ram, "--ram"))
     if args.json:
         _print_json(report)
     else:
@@ -93,12 +94,24 @@ def cmd_compile(args) -> int:
                   f"MACs {report['macs']:,}")
         if "partition" in report:
             print("  " + _partition_line(report["partition"]))
+        if "int16" in report:
+            print("  " + _int16_line(report["int16"]))
         if "accuracy" in report:
             print("float vs int8 on the validation data:")
             print("  " + report["accuracy"]["table"].replace("\n", "\n  "))
     if not args.verify:
         return 0
     return _verify_compiled(args, report)
+
+
+def _int16_line(info: dict) -> str:
+    layers = info["layers"]
+    line = (f"int16 activations ({info['mode']}): {len(layers)} layer"
+            f"{'' if len(layers) == 1 else 's'}" + (f" ({', '.join(layers)})" if layers else ""))
+    if info["mode"] == "auto":
+        line += (f"; output SNR int8 {info['int8_snr_db'] or 0:.1f} dB -> "
+                 f"{info['snr_db'] or 0:.1f} dB")
+    return line
 
 
 def _verify_compiled(args, report: dict) -> int:
@@ -324,6 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="quantized model inputs/outputs: int8, or float with (de)quantize ops")
     s.add_argument("--val", metavar="DATA.npz",
                    help="held-out inputs (+ `labels`): report float vs int8 accuracy")
+    s.add_argument("--int16", metavar="auto|all|LAYER[,LAYER]",
+                   help="int16 activations (TFLite's 16x8) for these layers; auto: the noisiest "
+                   "layers while RAM holds and the measured SNR gain is worth it")
+    s.add_argument("--ram", metavar="SIZE", help="RAM budget for --int16 auto (default: the "
+                   "target's main RAM)")
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
     _add_memory(s)
     s.add_argument("--verify", action="store_true", help="then run the compiled model on host "

@@ -1,5 +1,7 @@
 """The configurations `fitml fit` tries: int4 weights on the heaviest layers and channel
-pruning ratios, in the order of the loss they are expected to cost (least lossy first).
+pruning ratios, in the order of the loss they are expected to cost (least lossy first); and
+int16 activations on the noisiest layers (`int16_layers`, tried by search.py on the least lossy
+candidates that lose too much).
 
 int4 goes first to the layers that lose least per byte saved (search.py measures each heavy
 layer alone in int4; default: heaviest first), in steps covering 50%, 75%, 90% and all of the
@@ -27,6 +29,11 @@ class Config:
     prune: dict[str, float] = field(default_factory=dict)      # layer -> ratio
     int4_share: float = 0.0        # fraction of weight bytes in int4 layers (for the name)
     prune_ratio: float = 0.0
+    int16: tuple[str, ...] = ()    # layers whose activations are int16 (16x8)
+
+    @property
+    def activations(self) -> dict[str, str]:
+        return {n: "int16" for n in self.int16}
 
     @property
     def name(self) -> str:
@@ -36,6 +43,8 @@ class Config:
                          f"int4 {len(self.precision)} layers ({100 * self.int4_share:.0f}% of w)")
         if self.prune:
             parts.append(f"prune {100 * self.prune_ratio:.0f}% x {len(self.prune)} layers")
+        if self.int16:
+            parts.append(f"int16 act {len(self.int16)} layer{'s' * (len(self.int16) > 1)}")
         return " + ".join(parts) or "int8"
 
 
@@ -118,4 +127,27 @@ def prefix(order: list[str], sizes: dict[str, int], share: float) -> list[str]:
             break
         out.append(name)
         acc += sizes[name]
+    return out
+
+
+INT16_STEPS = (1, 2, 4, 8, 0)   # int16 prefix lengths of the noise order (0: all of it)
+
+
+def int16_layers(graph: Graph, order: list[str], config: Config) -> list[list[str]]:
+    """Growing sets of layers (prefixes of `order`, noisiest first) to make int16, skipping
+    layers that would put an int4-weight layer in 16x8 (TFLite Micro has no such kernel)."""
+    from ..quant import mixed
+    valid, int4 = set(mixed.layers(graph)), set(config.precision)
+    usable: list[str] = []
+    for name in order:
+        if name not in valid:
+            continue
+        modes = mixed.plan(graph, {n: "int16" for n in usable + [name]})
+        if not any(graph.ops[i].outputs[0] in int4 for i in modes.int16_ops):
+            usable.append(name)
+    out = []
+    for k in INT16_STEPS:
+        layers = usable[:k] if k else usable
+        if layers and layers not in out:
+            out.append(layers)
     return out

@@ -40,8 +40,15 @@ def _layer_bytes(graph: Graph, op) -> int:
 
 
 def layer_changes(float_graph: Graph, cand: Candidate) -> list[dict]:
-    """Every weighted layer: channels, weight precision and filter+bias bytes, int8 vs now."""
-    now = {op.outputs[0]: op for op in cand.graph.ops}
+    """Every weighted layer: channels, weight precision, activation precision and filter+bias
+    bytes, int8 vs now."""
+    g = cand.graph
+    down = {op.inputs[0]: op.outputs[0] for op in g.ops if op.kind == "QUANTIZE"}
+    now = {}                              # a 16x8 op with an int8 output writes a copy first
+    for op in g.ops:
+        if op.kind in WEIGHTED:
+            out = op.outputs[0]
+            now[out if out in float_graph.tensors else down.get(out, out)] = op
     rows = []
     for op in float_graph.ops:
         if op.kind not in WEIGHTED:
@@ -56,17 +63,20 @@ def layer_changes(float_graph: Graph, cand: Candidate) -> list[dict]:
                      "inputs": [float_graph.tensors[op.inputs[0]].shape[-1],
                                 cand.graph.tensors[q.inputs[0]].shape[-1] if q else 0],
                      "precision": cand.graph.tensors[q.inputs[1]].dtype if q else "-",
+                     "activations": ["int8", "int16" if name in cand.config.int16 else "int8"],
                      "bytes": [before, _layer_bytes(cand.graph, q) if q else 0]})
     return rows
 
 
 def changes_text(rows: list[dict]) -> str:
     lines = [f"{'layer':<40} {'kind':<17} {'out ch':>9} {'in ch':>9} {'weights':>7} "
-             f"{'bytes (int8 -> now)':>21}"]
+             f"{'bytes (int8 -> now)':>21}  act"]
     for r in rows:
         ch, ic, (b0, b1) = r["channels"], r["inputs"], r["bytes"]
+        a0, a1 = r.get("activations", ("int8", "int8"))
         lines.append(f"{r['layer'][-40:]:<40} {r['kind']:<17} {ch[0]:>4}>{ch[1]:<4} "
-                     f"{ic[0]:>4}>{ic[1]:<4} {r['precision']:>7} {b0:>9,} -> {b1:<9,}")
+                     f"{ic[0]:>4}>{ic[1]:<4} {r['precision']:>7} {b0:>9,} -> {b1:<9,}  "
+                     + (a0 if a0 == a1 else f"act {a0} -> {a1}"))
     return "\n".join(lines)
 
 
@@ -87,6 +97,7 @@ def _num(x):
 
 def _cand(c: Candidate) -> dict:
     return {"name": c.name, "precision": dict(c.config.precision), "prune": dict(c.config.prune),
+            "int16": list(c.config.int16),
             "finetuned": c.finetuned, "flash_bytes": c.flash, "ram_bytes": c.ram,
             "weights_bytes": c.fit.weights_bytes, "macs": c.macs, "fits": c.fits,
             "measured": c.measured, "top1_agreement": _num(c.agreement),

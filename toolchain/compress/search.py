@@ -1,4 +1,5 @@
-"""`fitml fit`: find the least lossy int4 / pruning configuration that fits a target.
+"""`fitml fit`: find the least lossy int4 / pruning / int16-activation configuration that fits
+a target.
 
 Every candidate (candidates.py) is built for real: pruned on the float graph, quantized by
 fitml's PTQ with its per-layer precision, sized by the fit machinery (the memory plan and
@@ -6,7 +7,11 @@ the arrays as the C backend emits them, with code, static data and stack measure
 the int8 build) and scored against the original float model on the validation data (or the
 calibration data): top-1 agreement, accuracy with labels, output SNR. The least lossy
 candidate that fits wins; its fit is then measured on its own ELF, and the next best is taken
-if that measurement says it does not fit after all.
+if that measurement says it does not fit after all. The least lossy fitting candidates that
+lose too much (more than max_drop; without it, int4/pruned ones that lose anything) are tried
+again with int16 activations (16x8) on the layers adding most noise in the int8 model, 1, 2,
+4, 8 and all of them: RAM is spent to win accuracy back, and the estimate counts the doubled
+activation bytes.
 """
 from __future__ import annotations
 
@@ -25,12 +30,14 @@ from ..quant.calibration import collect, iter_samples, progress_bar
 from ..quant.ptq import quantize
 from ..report import FitReport, Item, Measurement
 from ..targets import load_target
-from .candidates import Config, configs, layer_weights
+from ..quant.promote import noise_order
+from .candidates import Config, configs, int16_layers, layer_weights
 from .prune import LayerChange, channel_means, float_weights, prune_channels
 from .score import Reference, loss, reference
 
 Finetune = Callable[[Graph, dict], Graph]    # (pruned float graph, precision) -> tuned graph
 FINETUNE_TOP = 2     # fine-tune this many of the best fitting candidates
+INT16_BASES = 3      # candidates (least lossy first) that get int16-activation variants
 
 
 @dataclass
@@ -121,6 +128,15 @@ def search(graph: Graph, target, calib, val=None, labels=None, max_drop: float |
         cand = Candidate(cfg, q, g, estimate(q, tgt, meas, reserve_ram), changes)
         score(cand, ref)
         result.candidates.append(cand)
+    order16 = noise_order(float0, int8, data)
+    for base in int16_bases(result.candidates, max_drop):
+        g, changes, st = pruned[tuple(sorted(base.config.prune.items()))]
+        for layers in int16_layers(g, order16, base.config):
+            cfg = dataclasses.replace(base.config, int16=tuple(layers))
+            q = quantize(g, st, observer, precision=cfg.precision, activations=cfg.activations)
+            cand = Candidate(cfg, q, g, estimate(q, tgt, meas, reserve_ram), changes)
+            score(cand, ref)
+            result.candidates.append(cand)
     ranked = rank(result.candidates, len(data), labels is not None)
     if finetune is not None and ranked:
         for cand in ranked[:FINETUNE_TOP]:
@@ -130,6 +146,20 @@ def search(graph: Graph, target, calib, val=None, labels=None, max_drop: float |
         ranked = rank(result.candidates, len(data), labels is not None)
     choose(result, ranked, max_drop, target, ram, flash, reserve_ram, measure)
     return result
+
+
+def int16_bases(cands: list[Candidate], max_drop: float | None) -> list[Candidate]:
+    """The candidates int16 activations may help: they fit (RAM headroom to spend) and lose
+    more than max_drop (without one: lose anything and use int4 or pruning). The plain int8
+    one if it is such, then the least lossy others: INT16_BASES at most."""
+    def ok(c):
+        lossy = c.drop > max_drop + 1e-9 if max_drop is not None else (
+            c.drop > 1e-9 and bool(c.config.precision or c.config.prune))
+        return c.fits and lossy and not c.config.int16 and not c.finetuned
+    plain = [c for c in cands if ok(c) and not (c.config.precision or c.config.prune)]
+    rest = sorted((c for c in cands if ok(c) and c not in plain),
+                  key=lambda c: (c.drop, -_finite(c.snr_db)))
+    return (plain + rest)[:INT16_BASES]
 
 
 def int4_order(float0: Graph, stats, observer: str, ref: Reference, int8: Graph,
@@ -185,7 +215,8 @@ def _finite(x: float) -> float:
 def tune(cand: Candidate, finetune: Finetune, calib, observer, tgt, meas, reserve) -> Candidate:
     """The candidate rebuilt from fine-tuned float weights (int4 layers fake-quantized)."""
     tuned = finetune(cand.float_graph, dict(cand.config.precision))
-    q = quantize(tuned, collect(tuned, calib), observer, precision=cand.config.precision)
+    q = quantize(tuned, collect(tuned, calib), observer, precision=cand.config.precision,
+                 activations=cand.config.activations)
     return Candidate(cand.config, q, tuned, estimate(q, tgt, meas, reserve), cand.changes,
                      finetuned=True)
 

@@ -66,13 +66,16 @@ def snr_db(signal_power: float, noise_power: float) -> float:
     return 10.0 * math.log10(signal_power / noise_power)
 
 
-def _float_names(int8_graph: Graph) -> dict[str, str]:
-    """int8 tensor -> the float tensor it stands for (QUANTIZE/DEQUANTIZE at float I/O)."""
+def _float_names(int8_graph: Graph, float_names) -> dict[str, str]:
+    """int8 tensor -> the float tensor it stands for (QUANTIZE/DEQUANTIZE at float I/O, and
+    the int8 <-> int16 copies of mixed-precision graphs)."""
     names = {n: n for n in int8_graph.tensors}
     for op in int8_graph.ops:
         ins, outs = int8_graph.op_inputs(op), int8_graph.op_outputs(op)
-        if op.kind == "QUANTIZE" and ins[0].dtype == "float32":
-            names[op.outputs[0]] = op.inputs[0]
+        if op.kind == "QUANTIZE" and op.outputs[0] not in float_names:
+            names[op.outputs[0]] = names[op.inputs[0]]
+        elif op.kind == "QUANTIZE" and outs[0].dtype == "int8" and ins[0].dtype == "int16":
+            names[op.inputs[0]] = names[op.outputs[0]]   # a 16x8 op's output, then int8
         elif op.kind == "DEQUANTIZE" and outs[0].dtype == "float32":
             names[op.inputs[0]] = op.outputs[0]
     return names
@@ -87,9 +90,9 @@ def _dequantized(t, value: np.ndarray) -> np.ndarray:
 def evaluate(float_graph: Graph, int8_graph: Graph, data, labels=None,
              per_layer: bool = True, progress: bool | None = None) -> AccuracyReport:
     """Compare the float and int8 graphs on `data` (same forms as calibration data)."""
-    names = _float_names(int8_graph)
+    names = _float_names(int8_graph, float_graph.tensors)
     tracked = [n for n, t in int8_graph.tensors.items() if not t.is_const
-               and names[n] in float_graph.tensors and t.dtype in ("int8", "float32")
+               and names[n] in float_graph.tensors and t.dtype in ("int8", "int16", "float32")
                and float_graph.tensors[names[n]].dtype == "float32"
                and (per_layer or names[n] in float_graph.outputs)]
     power = {n: [0.0, 0.0] for n in tracked}          # sum f^2, sum (f - q)^2
@@ -114,6 +117,7 @@ def evaluate(float_graph: Graph, int8_graph: Graph, data, labels=None,
         count += 1
     snr = {n: snr_db(*power[n]) for n in tracked}
     by_float = {names[n]: n for n in tracked}
+    by_float.update({n: n for n in tracked if n in float_graph.tensors})
     outputs = [snr[by_float[n]] for n in float_graph.outputs if n in by_float]
     return AccuracyReport(count, agree / max(count, 1),
                           None if labels is None else hits_f / max(count, 1),

@@ -18,9 +18,9 @@ from ..ops import common
 from ..ops.quantize import quantize_float
 from ..passes import CLEANUP, run_pipeline
 from ..passes.edit import prune
-from . import observers
+from . import mixed, observers
 from .calibration import CalibrationStats, collect
-from .fixedpoint import INT32_MAX, INT32_MIN, round_half_away
+from .fixedpoint import round_half_away
 
 WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 # int8 kernels that read raw codes: the output (and PADV2's fill) shares the input's params
@@ -105,8 +105,9 @@ def _tie_groups(graph: Graph, names: list[str]):
     return groups, requant
 
 
-def activation_params(graph: Graph, stats: CalibrationStats, observe):
-    """({tensor: (scale, zp)} for every int8 activation, {(op, input k) needing requant})."""
+def activation_params(graph: Graph, stats: CalibrationStats, observe, ranges_out=None):
+    """({tensor: (scale, zp)} for every int8 activation, {(op, input k) needing requant});
+    `ranges_out` (a dict), if given, receives each tensor's group range [lo, hi]."""
     names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
     names += sorted({n for op in graph.ops for k, n in enumerate(op.inputs) if n
                      and graph.tensors[n].is_const and graph.tensors[n].dtype == "float32"
@@ -133,6 +134,8 @@ def activation_params(graph: Graph, stats: CalibrationStats, observe):
                         for g, r in ranges.items()}
         params = {n: group_params[groups.find(n)] for n in names}
         if not _widen_addsub(graph, params, groups, ranges):
+            if ranges_out is not None:
+                ranges_out.update({n: tuple(ranges[groups.find(n)]) for n in names})
             return params, requant
     raise ModelError("quantize: could not find ADD/SUB output scales TFLite Micro accepts")
 
@@ -192,13 +195,15 @@ def mse_clip(rows: np.ndarray, scale: np.ndarray, qmax: int, steps: int = 21) ->
     return factors[np.argmin(err.sum(axis=2), axis=0)]
 
 
-def quantize_bias(t: Tensor, name: str, s_in: float, s_w: np.ndarray) -> Tensor:
-    """int32 bias at scale s_in * s_w[c], zp 0, rounded half away from zero."""
+def quantize_bias(t: Tensor, name: str, s_in: float, s_w: np.ndarray,
+                  dtype: str = "int32") -> Tensor:
+    """int32 bias (int64 for 16x8 ops) at scale s_in * s_w[c], zp 0, rounded half away."""
     scale = (np.float32(s_in) * np.asarray(s_w, np.float32)).astype(np.float32)
     q = round_half_away(np.asarray(t.data, np.float64) / scale.astype(np.float64))
     axis = 0 if scale.size > 1 else None
-    return Tensor(name, t.shape, "int32", np.clip(q, INT32_MIN, INT32_MAX).astype(np.int32),
-                  QuantParams(scale, np.zeros(scale.size, np.int64), axis))
+    lim = np.iinfo(dtype)
+    return Tensor(name, t.shape, dtype, np.clip(q, max(lim.min, -2.0**62), min(lim.max, 2.0**62))
+                  .astype(dtype), QuantParams(scale, np.zeros(scale.size, np.int64), axis))
 
 
 def _unique(name: str, taken) -> str:
@@ -210,7 +215,7 @@ def _unique(name: str, taken) -> str:
 
 def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int8",
              per_channel: bool = True, progress: bool | None = None,
-             precision: dict[str, str] | None = None) -> Graph:
+             precision: dict[str, str] | None = None, activations="int8") -> Graph:
     """The int8 version of float `graph`, calibrated on `calibration`.
 
     calibration: a directory or .npy/.npz file, an iterable of input lists, or the
@@ -219,6 +224,9 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
     precision: {output tensor of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (as named
     after the CLEANUP passes): "int8" | "int4"} weight precision per layer (default int8).
     int4 weights are per-channel except FULLY_CONNECTED's, per-tensor as TFLite Micro needs.
+    activations: "int8", "int16" (TFLite's 16x8 scheme wherever an op has it) or
+    {layer output: "int16"} (quant/mixed.py: int16 activations, int64 biases, QUANTIZE ops
+    between int8 and int16 parts; the model's inputs and outputs keep `io`'s type).
     """
     if io not in IO_MODES:
         raise UsageError(f"quantize: io must be one of {', '.join(IO_MODES)}, not {io!r}")
@@ -226,31 +234,44 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
     graph = run_pipeline(graph.validate(), CLEANUP)
     _check_quantizable(graph)
     precision = _check_precision(graph, precision or {})
+    prec = mixed.plan(graph, activations, io)
     stats = (calibration if isinstance(calibration, CalibrationStats)
              else collect(graph, calibration, progress))
-    params, requant = activation_params(graph, stats, observe)
+    ranges: dict = {}
+    params, requant = activation_params(graph, stats, observe, ranges)
+    params16 = {n: mixed.int16_params(*r) for n, r in ranges.items()}
+    mixed.widen_addsub(graph, prec, params16)
     tensors = dict(graph.tensors)
     for n, (s, zp) in params.items():
-        t = graph.tensors[n]
-        data = None if not t.is_const else quantize_float(t.data, s, zp, "int8")
-        tensors[n] = Tensor(n, t.shape, "int8", data, QuantParams(s, zp))
+        t, dtype = graph.tensors[n], prec.dtype.get(n, "int8")
+        s, zp = params16[n] if dtype == "int16" else (s, zp)
+        data = None if not t.is_const else quantize_float(t.data, s, zp, dtype)
+        tensors[n] = Tensor(n, t.shape, dtype, data, QuantParams(s, zp))
+    conv = mixed.Converter(tensors, params, params16, lambda t, n, p, d: Tensor(
+        n, t.shape, d, quantize_float(t.data, *p, d), QuantParams(*p)))
     ops, uses = [], graph.consumers()
     for i, op in enumerate(graph.ops):
-        inputs = list(op.inputs)
+        inputs, mode = list(op.inputs), prec.mode[i]
+        for k in mixed.activation_inputs(op):
+            inputs[k] = conv.get(inputs[k], mode, graph.tensors[inputs[k]], ops)
         if op.kind in WEIGHT_AXIS:
             for k in (1, 2):                     # shared weights: one copy per op
                 if k < len(inputs) and inputs[k] and len(uses[inputs[k]]) > 1:
                     inputs[k] = _unique(f"{inputs[k]}_{i}", tensors)
             b = graph.tensors[op.inputs[2]] if len(inputs) > 2 and inputs[2] else None
-            s_in = params[inputs[0]][0]
+            s_in = tensors[inputs[0]].quant.s
             wtype = precision.get(op.outputs[0], "int8")
+            if wtype == "int4" and mode == "int16":
+                raise UsageError(f"quantize: layer {op.outputs[0]!r} cannot take int4 weights "
+                                 "with int16 activations (TFLite Micro has no such kernel)")
             axis = WEIGHT_AXIS[op.kind] if per_channel else None
             if wtype == "int4" and op.kind == "FULLY_CONNECTED":
                 axis = None                      # TFLM's int4 FC kernel is per-tensor only
             w = tensors[inputs[1]] = quantize_weights(
                 graph.tensors[op.inputs[1]], inputs[1], axis, b, s_in, wtype)
             if b is not None:
-                tensors[inputs[2]] = quantize_bias(b, inputs[2], s_in, w.quant.scale)
+                tensors[inputs[2]] = quantize_bias(b, inputs[2], s_in, w.quant.scale,
+                                                   "int64" if mode == "int16" else "int32")
         for k in sorted(k for j, k in requant if j == i):
             src = tensors[inputs[k]]
             inputs[k] = _unique(f"{src.name}_requant", tensors)
@@ -258,6 +279,12 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
             tensors[inputs[k]] = src.replace(name=inputs[k], data=None, quant=QuantParams(s, zp))
             ops.append(Op("QUANTIZE", [src.name], [inputs[k]], {"dtype": "int8"},
                           f"requantize_{i}_{k}"))
+        out = op.outputs[0]
+        if mode == "int16" and tensors[out].dtype != "int16":     # 16x8 op, int8 output
+            wide = conv.wide_output(out)
+            ops.append(op.replace(inputs=tuple(inputs), outputs=(wide,) + op.outputs[1:]))
+            ops.append(Op("QUANTIZE", [wide], [out], {"dtype": "int8"}, f"to_int8_{out}"))
+            continue
         ops.append(op.replace(inputs=tuple(inputs)))
     q = prune(graph.replace(tensors=tensors, ops=ops))     # drops float originals of copies
     return (_float_io(q) if io == "float" else q).validate()
@@ -281,11 +308,12 @@ def _float_io(graph: Graph) -> Graph:
     tensors, rename = dict(graph.tensors), {}
     head, tail = [], []
     for n in dict.fromkeys(graph.inputs + graph.outputs):
-        inner = rename[n] = _unique(f"{n}_int8", tensors)
+        dtype = tensors[n].dtype
+        inner = rename[n] = _unique(f"{n}_{dtype}", tensors)
         tensors[inner] = tensors[n].replace(name=inner)
         tensors[n] = tensors[n].replace(dtype="float32", quant=None)
         if n in graph.inputs:
-            head.append(Op("QUANTIZE", [n], [inner], {"dtype": "int8"}, f"quantize_{n}"))
+            head.append(Op("QUANTIZE", [n], [inner], {"dtype": dtype}, f"quantize_{n}"))
         if n in graph.outputs:
             tail.append(Op("DEQUANTIZE", [inner], [n], {}, f"dequantize_{n}"))
     ops = [op.replace(inputs=tuple(rename.get(x, x) for x in op.inputs),
