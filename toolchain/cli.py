@@ -300,6 +300,10 @@ def _add_memory(s) -> None:
                    help="fast: the fastest kernels; small: the smallest arena (residual ADDs "
                         "fused into their convs, scratch-free kernels at the peak; bit-exact, "
                         "more instructions)")
+    s.add_argument("--input-buffer", default="arena", choices=["arena", "caller"],
+                   help="arena: inputs are copied into the arena; caller: the model reads "
+                        "them in place from buffers the caller owns (e.g. a camera DMA "
+                        "frame): a smaller arena, the input bytes counted apart")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -369,9 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .backends.cmemory import scratch_free
+    from .backends.cmemory import caller_inputs, scratch_free
     try:
-        with scratch_free(getattr(args, "memory", "fast") == "small"):
+        with scratch_free(getattr(args, "memory", "fast") == "small"), \
+                caller_inputs(getattr(args, "input_buffer", "arena") == "caller"):
             return args.func(args)
     except FitmlError as exc:
         print(f"fitml: error: {exc}", file=sys.stderr)

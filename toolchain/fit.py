@@ -177,8 +177,10 @@ def place(tgt: Target, low, ops: list[OpUse], arrays: list[Array], meas: Measure
     peak = max(ops, key=lambda o: o.live_bytes) if ops else None
     at = f" (peak at op {peak.index} {peak.kind})" if peak else ""
     contents = {r.name: [] for r in tgt.regions}
+    caller = sum(low.graph.tensors[n].nbytes for n in low.graph.inputs if n in plan.external)
     contents[ram.name] += [Item("activation arena" + at, plan.arena_size, "arena")] + [
         Item(what, v, key) for what, v, key in (
+            ("caller-owned input buffers (--input-buffer caller)", caller, "inputs"),
             ("static data", meas.static_ram_bytes, "static"),
             ("stack", meas.stack_bytes, "stack"),
             ("reserved for the application", reserve, "reserve")) if v]

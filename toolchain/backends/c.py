@@ -24,7 +24,8 @@ from ..plan.regions import Layout, place_weights
 from ..resources import resource_dir
 from . import cgen_util as cu
 from .clower import CArray, CCall, Scratch, TensorRef, kernel_names
-from .cmemory import drop_peak_scratch, fuse_residual_adds, wants_scratch_free
+from .cmemory import (drop_peak_scratch, fuse_residual_adds, wants_caller_inputs,
+                      wants_scratch_free)
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns the arrays
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
@@ -79,8 +80,19 @@ class Lowered:
         ctype = C_TYPES[t.dtype]
         if t.is_const:
             return self.weight_name(ref.name)
+        if ref.name in self.plan.external:
+            return f"({ctype} *){self.input_base(ref.name)}"
         return f"({ctype} *)({self.base(self.plan.bank_of(ref.name))} + " \
                f"{self.plan.offsets[ref.name]})"
+
+    @property
+    def caller_inputs(self) -> bool:
+        """The inputs live in caller-owned buffers: invoke() takes their pointers."""
+        return any(n in self.plan.external for n in self.graph.inputs)
+
+    def input_base(self, name: str) -> str:
+        """The caller-owned buffer holding `name` (invoke()'s `inputs[k]`) as a byte pointer."""
+        return f"((uint8_t *)inputs[{self.graph.inputs.index(self.plan.external[name])}])"
 
     def base(self, bank: int) -> str:
         """The C array of RAM bank `bank`: the caller's arena, or a static array of model.c."""
@@ -100,33 +112,40 @@ class Lowered:
         return str(a)
 
 
-def shared_storage(graph: Graph, calls: list[CCall]) -> dict[str, str]:
+def shared_storage(graph: Graph, calls: list[CCall], external=()) -> dict[str, str]:
     """Outputs that reuse an input's bytes: aliases always, in-place ops when the input dies
-    at that op and is not a graph output."""
+    at that op and is not a graph output. Storage of `external` (caller-owned, read-only)
+    inputs is never written: no in-place op on it, and a graph output is not an alias of it."""
     last_use = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
-    shares = {}
+    shares: dict[str, str] = {}
+
+    def root(n: str) -> str:
+        while n in shares:
+            n = shares[n]
+        return n
     for i, (op, call) in enumerate(zip(graph.ops, calls)):
         out = op.outputs[0]
         if call.alias_of is not None:
-            shares[out] = call.alias_of
+            if root(call.alias_of) not in external or out not in graph.outputs:
+                shares[out] = call.alias_of
         elif call.inplace_input is not None:
             src = op.inputs[call.inplace_input]
             t = graph.tensors[src]
             if (not t.is_const and last_use.get(src) == i and src not in graph.outputs
-                    and t.nbytes >= graph.tensors[out].nbytes):
+                    and t.nbytes >= graph.tensors[out].nbytes and root(src) not in external):
                 shares[out] = src
     return shares
 
 
-def overlaid_outputs(graph: Graph, calls: list[CCall]) -> dict[str, str]:
+def overlaid_outputs(graph: Graph, calls: list[CCall], external=()) -> dict[str, str]:
     """Outputs an op lays over an input it consumes (CCall.overlay_input, patch-based stages),
-    when that input dies there and is not a graph output."""
+    when that input dies there and is neither a graph output nor caller-owned."""
     last_use = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
     out = {}
     for i, (op, call) in enumerate(zip(graph.ops, calls)):
         if call.overlay_input is not None:
             src = op.inputs[call.overlay_input]
-            if last_use.get(src) == i and src not in graph.outputs:
+            if last_use.get(src) == i and src not in graph.outputs and src not in external:
                 out[op.outputs[0]] = src
     return out
 
@@ -137,39 +156,44 @@ def bank_symbol(prefix: str, region: str) -> str:
 
 def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
           layout: Layout | None = None, variant: str = "portable",
-          scratch_free: bool | None = None) -> Lowered:
+          scratch_free: bool | None = None, caller_inputs: bool | None = None) -> Lowered:
     """Schedule for memory, lower every op through the registry for the runtime `variant`
     ("portable", "dsp", "mve": what the target links) and plan the arena (activations +
     scratch), over the layout's RAM banks if given. For the smallest arena (`scratch_free=True`
     or the `cmemory.scratch_free()` context) residual ADDs fuse into their convs and ops whose
-    scratch raises the peak take scratch-free kernels (backends/cmemory.py).
+    scratch raises the peak take scratch-free kernels (backends/cmemory.py). With
+    `caller_inputs` (or the `cmemory.caller_inputs()` context) the inputs stay in the caller's
+    buffers, outside the arena.
     `Lowered.graph` is the scheduled (and fused) graph."""
     from .cparams import kernel_variant
     graph = schedule_for_memory(graph)
     with kernel_variant(variant):
         calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
     graph, calls, best = plan_calls(graph, calls, alignment, layout.banks if layout else None,
-                                    variant, scratch_free)
+                                    variant, scratch_free, caller_inputs)
     return Lowered(graph, calls, best, cu.c_identifier(prefix), layout=layout)
 
 
 def plan_calls(graph: Graph, calls: list[CCall], alignment: int = 16, banks=None,
-               variant: str = "portable", scratch_free: bool | None = None
-               ) -> tuple[Graph, list[CCall], MemoryPlan]:
+               variant: str = "portable", scratch_free: bool | None = None,
+               caller_inputs: bool | None = None) -> tuple[Graph, list[CCall], MemoryPlan]:
     """lower()'s memory steps on a scheduled graph's calls, then the plan. Two schedules:
     fast (every kernel as lowered) and smallest (residual ADDs fused into their convs, ops whose
     scratch raises the peak on scratch-free kernels: fewer bytes, more instructions).
     `scratch_free` True / False picks one, None defers to the `cmemory.scratch_free()` context
-    (`fitml ... --memory small`), fast by default."""
+    (`fitml ... --memory small`), fast by default. `caller_inputs` likewise with
+    `cmemory.caller_inputs()`: the graph inputs are left out of the plan."""
     del variant     # both schedules exist for every runtime variant
+    ext = tuple(graph.inputs) if wants_caller_inputs(caller_inputs) else ()
 
     def build(small: bool):
         g, cs = fuse_residual_adds(graph, calls) if small else (graph, list(calls))
-        shares, overlays = shared_storage(g, cs), overlaid_outputs(g, cs)
+        shares, overlays = shared_storage(g, cs, ext), overlaid_outputs(g, cs, ext)
         plan = lambda c, b=None: plan_memory(  # noqa: E731
-            g, lambda i: c[i].scratch_bytes, alignment, shares, b, overlays=overlays)
+            g, lambda i: c[i].scratch_bytes, alignment, shares, b, overlays=overlays,
+            external=ext)
         if small:
-            cs, _ = drop_peak_scratch(g, cs, plan, shares)
+            cs, _ = drop_peak_scratch(g, cs, plan, shares, ext)
         return g, cs, plan(cs, banks)
 
     return build(bool(wants_scratch_free(scratch_free)))
@@ -189,9 +213,12 @@ def _io(low: Lowered, names) -> list[dict]:
     for i, name in enumerate(names):
         t = low.graph.tensors[name]
         q = t.quant
+        inside = name not in low.plan.external
         out.append({"index": i, "ctype": C_TYPES[t.dtype], "dims": list(t.shape),
-                    "size": t.size, "bytes": t.nbytes, "offset": low.plan.offsets[name],
-                    "ptr": f"{low.base(low.plan.bank_of(name))} + {low.plan.offsets[name]}",
+                    "size": t.size, "bytes": t.nbytes,
+                    "offset": low.plan.offsets[name] if inside else None,
+                    "ptr": f"{low.base(low.plan.bank_of(name))} + {low.plan.offsets[name]}"
+                    if inside else low.input_base(name),
                     "scale": q.s if q is not None else 0.0, "zero_point": q.zp if q else 0,
                     "dtype": t.dtype})
     return out
@@ -256,7 +283,8 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
            "arena_size": low.plan.arena_size, "inputs": _io(low, graph.inputs),
            "outputs": _io(low, graph.outputs), "weights": weights, "arrays": arrays,
            "section": weights_section, "plan": low.plan, "version": __version__,
-           "banks": banks, "main_ram": low.plan.banks[0].name if low.plan.banks else "",
+           "banks": banks, "caller_inputs": low.caller_inputs,
+           "main_ram": low.plan.banks[0].name if low.plan.banks else "",
            "flash_regions": sorted({w["region"] for w in weights if w["region"]}),
            "target": cu.c_comment(target),
            "source": cu.c_comment(graph.metadata.get("source", "")),

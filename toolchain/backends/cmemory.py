@@ -35,6 +35,25 @@ def scratch_free(on: bool | None = True):
         _SCRATCH_FREE.reset(token)
 
 
+_CALLER_INPUTS = contextvars.ContextVar("fitml_caller_inputs", default=False)
+
+
+@contextlib.contextmanager
+def caller_inputs(on: bool = True):
+    """Within: lower() leaves the model inputs out of the arena (`--input-buffer caller`);
+    the generated invoke() takes the caller's input pointers."""
+    token = _CALLER_INPUTS.set(on)
+    try:
+        yield
+    finally:
+        _CALLER_INPUTS.reset(token)
+
+
+def wants_caller_inputs(on: bool | None = None) -> bool:
+    """`on`, else the caller_inputs() context (default: inputs live in the arena)."""
+    return bool(_CALLER_INPUTS.get() if on is None else on)
+
+
 def wants_scratch_free(on: bool | None = None) -> bool | None:
     """`on`, else the scratch_free() context: True = smallest arena (fused residual ADDs,
     scratch-free kernels: more instructions, the DSP paths of the switched ops given up),
@@ -100,12 +119,14 @@ def fuse_residual_adds(graph: Graph, calls: list[CCall]) -> tuple[Graph, list[CC
     return graph.replace(ops=tuple(ops)), calls
 
 
-def live_bytes(graph: Graph, shares: dict[str, str]) -> list[int]:
-    """Activation bytes live at each step (tensors sharing storage counted once)."""
+def live_bytes(graph: Graph, shares: dict[str, str], external=()) -> list[int]:
+    """Activation bytes live at each step in the arena (tensors sharing storage counted once,
+    tensors stored in `external` caller-owned inputs not at all)."""
     spans, rep = lifetimes(graph), storage_groups(graph, shares)
     size: dict[str, int] = {}
     for n in spans:
-        size[rep[n]] = max(size.get(rep[n], 0), graph.tensors[n].nbytes)
+        size[rep[n]] = 0 if rep[n] in external else max(size.get(rep[n], 0),
+                                                          graph.tensors[n].nbytes)
     live = []
     for i in range(len(graph.ops)):
         live.append(sum(size[r] for r in {rep[n] for n, (a, b) in spans.items() if a <= i <= b}))
@@ -113,7 +134,7 @@ def live_bytes(graph: Graph, shares: dict[str, str]) -> list[int]:
 
 
 def drop_peak_scratch(graph: Graph, calls: list[CCall], plan: Callable[[list], MemoryPlan],
-                      shares: dict[str, str]) -> tuple[list[CCall], MemoryPlan]:
+                      shares: dict[str, str], external=()) -> tuple[list[CCall], MemoryPlan]:
     """Switch ops to scratch-free kernels until the arena is what it would be with none of
     the switchable scratch: first every op whose live bytes + scratch exceed that floor, then
     one by one (largest live + scratch first) while the arena stays above it."""
@@ -124,7 +145,7 @@ def drop_peak_scratch(graph: Graph, calls: list[CCall], plan: Callable[[list], M
     floor = plan([alt.get(i, c) for i, c in enumerate(calls)]).arena_size
     if best.arena_size <= floor:
         return calls, best
-    live = live_bytes(graph, shares)
+    live = live_bytes(graph, shares, external)
     need = {i: live[i] + calls[i].scratch_bytes for i in alt}
     calls = [alt[i] if i in alt and need[i] > floor else c for i, c in enumerate(calls)]
     best = plan(calls)

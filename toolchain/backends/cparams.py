@@ -274,6 +274,11 @@ def kernel_variant(variant: str):
         _VARIANT.reset(token)
 
 
+def current_variant() -> str:
+    """The runtime variant lowering is for (the kernel_variant() context; "portable")."""
+    return _VARIANT.get()
+
+
 def fast_kernels() -> bool:
     """True when the build links DSP or MVE kernels."""
     return _VARIANT.get() in ("dsp", "mve")

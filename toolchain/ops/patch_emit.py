@@ -53,6 +53,8 @@ class Emitter:
     def base(self, name: str) -> tuple[str, int]:
         """(C base array, byte offset) of a whole stage input/output tensor in the arena."""
         plan = self.low.plan
+        if name in plan.external:               # a caller-owned model input, read in place
+            return self.low.input_base(name), 0
         return self.low.base(plan.bank_of(name)), plan.offsets[name]
 
     def slot(self, values: list[int]) -> str:
@@ -146,5 +148,6 @@ def emit_stage(sp: StagePlan, low, index: int) -> dict:
             "kind": sub.kind} for k, (sub, c) in enumerate(zip(sp.ops, sp.calls))]
     defs = _env().get_template("patched_stage.c.j2").render(
         name=em.name, index=index, ops=ops, rows=em.rows, body=em.body,
-        grid=tuple(op.attr("grid")), scratch=sp.size)
-    return {"defs": defs.rstrip("\n"), "call": f"{em.name}(arena)"}
+        grid=tuple(op.attr("grid")), scratch=sp.size, caller_inputs=low.caller_inputs)
+    args = "arena, inputs" if low.caller_inputs else "arena"
+    return {"defs": defs.rstrip("\n"), "call": f"{em.name}({args})"}

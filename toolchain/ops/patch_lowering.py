@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..backends import cparams
 from ..backends.clower import CCall, TensorRef
 from ..plan.arena import ArenaPlanner
 from . import patch_geometry as pg
@@ -142,13 +143,13 @@ _LOWERED: dict = {}
 
 
 def cached_lower(op, node: Node) -> CCall:
-    """registry lower_c of `node`, remembered per identity of the op and its tensors (the
-    partition search lowers the same ops for many candidates)."""
+    """registry lower_c of `node`, remembered per identity of the op and its tensors and the
+    runtime variant (the partition search lowers the same ops for many candidates)."""
     if op.kind == "PATCHED_STAGE":          # one per candidate: not worth keeping
         return registry.get(op.kind).lower_c(node)
     if len(_LOWERED) > 4096:
         _LOWERED.clear()
-    key = (id(op), tuple(id(t) for t in (*node.ins, *node.outs)))
+    key = (id(op), tuple(id(t) for t in (*node.ins, *node.outs)), cparams.current_variant())
     hit = _LOWERED.get(key)
     if hit is None or hit[0] is not op or any(a is not b for a, b in zip(hit[1], node.ins)) \
             or any(a is not b for a, b in zip(hit[2], node.outs)):
@@ -161,7 +162,8 @@ def scratch_bytes(sub, tensors, step: pg.Step) -> int:
     n = patch_node(sub, tensors, step)
     if len(_SCRATCH) > 4096:
         _SCRATCH.clear()
-    key = (id(sub), tuple(t.shape if t is not None else None for t in n.ins), n.outs[0].shape)
+    key = (id(sub), tuple(t.shape if t is not None else None for t in n.ins), n.outs[0].shape,
+           cparams.current_variant())
     if key not in _SCRATCH or _SCRATCH[key][0] is not sub:
         _SCRATCH[key] = (sub, registry.get(sub.kind).lower_c(n).scratch_bytes)
     return _SCRATCH[key][1]

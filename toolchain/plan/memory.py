@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
 from ..ir import Graph
 from .arena import ArenaPlanner, Buffer, check_no_overlap
@@ -27,6 +27,7 @@ class MemoryPlan:
     banks: tuple[Bank, ...] = ()                # fastest first; bank 0 is arena_size bytes
     tensor_banks: dict[str, int] = field(default_factory=dict)   # tensor -> bank (absent: 0)
     scratch_banks: dict[int, int] = field(default_factory=dict)  # op -> bank of its scratch
+    external: dict[str, str] = field(default_factory=dict)  # tensor -> caller input holding it
 
     def bank_of(self, tensor: str) -> int:
         return self.tensor_banks.get(tensor, 0)
@@ -85,7 +86,8 @@ def storage_groups(graph: Graph, shares: Mapping[str, str]) -> dict[str, str]:
 def plan_memory(graph: Graph, scratch_bytes: Callable[[int], int] | None = None,
                 alignment: int = 16, shares: Mapping[str, str] | None = None,
                 banks: Sequence[tuple[str, int | None]] | None = None,
-                overlays: Mapping[str, str] | None = None) -> MemoryPlan:
+                overlays: Mapping[str, str] | None = None,
+                external: Collection[str] = ()) -> MemoryPlan:
     """Plan activations and per-op scratch buffers in one arena, or over RAM banks.
 
     `shares` maps a tensor to one whose bytes it reuses (a RESHAPE output aliasing its input,
@@ -96,6 +98,8 @@ def plan_memory(graph: Graph, scratch_bytes: Callable[[int], int] | None = None,
     `overlays` maps an output to an input its op consumes while writing it (a patch-based
     stage): in one arena the output takes the input's offset from the next step on, each
     keeping its own size and lifetime (the op itself keeps its writes behind its reads).
+    `external` names graph inputs held in caller-owned buffers: they and the tensors sharing
+    their storage take no arena bytes (`MemoryPlan.external` maps them to that input).
     """
     planner = ArenaPlanner(alignment)
     spans = lifetimes(graph)
@@ -105,6 +109,10 @@ def plan_memory(graph: Graph, scratch_bytes: Callable[[int], int] | None = None,
         g = groups.setdefault(rep[name], [first, last, 0])
         g[0], g[1] = min(g[0], first), max(g[1], last)
         g[2] = max(g[2], graph.tensors[name].nbytes)
+    outside = {n: rep[n] for n in spans if rep[n] in external}
+    for root in set(outside.values()):
+        del groups[root]
+    overlays = {o: i for o, i in (overlays or {}).items() if outside.keys().isdisjoint((o, i))}
     anchored = _anchored(groups, rep, overlays if len(banks or [None]) == 1 else None)
     ids: dict[str, int] = {}
     for root, (first, last, size) in groups.items():
@@ -128,12 +136,13 @@ def plan_memory(graph: Graph, scratch_bytes: Callable[[int], int] | None = None,
         uses = [touched.get(b.name, 1) for b in planner.buffers]
         where, offset, sizes = split_banks(planner.buffers, [c for _, c in banks], alignment,
                                            uses)
+    spans = {n: v for n, v in spans.items() if n not in outside}
     plan = MemoryPlan(sizes[0], {n: offset[ids[rep[n]]] for n in spans},
                       {i: (offset[b], planner.buffers[b].size) for i, b in scratch_ids.items()},
                       tuple(planner.buffers), alignment,
                       tuple(Bank(name, cap, size) for (name, cap), size in zip(banks, sizes)),
                       {n: where[ids[rep[n]]] for n in spans if where[ids[rep[n]]]},
-                      {i: where[b] for i, b in scratch_ids.items() if where[b]})
+                      {i: where[b] for i, b in scratch_ids.items() if where[b]}, outside)
     plan.check()
     return plan
 
