@@ -143,6 +143,14 @@ STRUCTS.update({
                                          ("output_size", _I32), ("filter", "const int8_t *")]
     + _S16_OUT,
 })
+# int16 LOGISTIC / TANH / SOFTMAX (fitml_int16.h): constant tables from ops/int16_nonlinear.py
+STRUCTS.update({
+    "fitml_logistic_s16_params": [("size", _I32), ("input_multiplier", _I32),
+                                  ("input_left_shift", _I32), ("table", "const int16_t *")],
+    "fitml_softmax_s16_params": [("rows", _I32), ("depth", _I32), ("input_multiplier", _I32),
+                                 ("input_left_shift", _I32), ("exp_lut", "const int16_t *"),
+                                 ("recip_lut", "const int16_t *")],
+})
 # CONV_2D fused with its residual ADD (fitml_conv.h, backends/c.py fuse_residual_adds)
 STRUCTS["fitml_conv_add_s8_params"] = [("conv", "fitml_conv_s8_params"),
                                        ("add", "fitml_add_s8_params"), ("residual_first", _I32)]

@@ -52,8 +52,9 @@ class Dequantize(OpDef):
     @staticmethod
     def lower_c(node: Node):
         x = node.ins[0]
-        if x.dtype != "int8" or x.quant.per_channel:
-            raise cparams.unsupported(node, "the C kernel takes per-tensor int8 only")
-        return CCall("fitml_dequantize_s8_f32", "fitml_affine_params",
+        if x.dtype not in ("int8", "int16") or x.quant.per_channel:
+            raise cparams.unsupported(node, "the C kernels take per-tensor int8 / int16 only")
+        kernel = "fitml_dequantize_s8_f32" if x.dtype == "int8" else "fitml_dequantize_s16_f32"
+        return CCall(kernel, "fitml_affine_params",
                      dict(size=x.size, scale=x.quant.s, zero_point=x.quant.zp),
                      cparams.io(node))

@@ -1,7 +1,9 @@
-"""LOGISTIC (sigmoid): float32, or int8 -> int8 with TFLM's gemmlowp fixed-point logistic.
+"""LOGISTIC (sigmoid): float32, int8 -> int8 with TFLM's gemmlowp fixed-point logistic, or
+int16 -> int16 with TFLM's interpolated sigmoid table (ops/int16_nonlinear.py).
 
 int8: the input offset is rescaled into Q4.27 by a frexp-derived multiplier; inputs beyond a
 radius saturate. The output is read as scale 1/256, zero point -128 (TFLM checks only the zp).
+int16: zero points 0, output scale 2^-15.
 """
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ import math
 import numpy as np
 
 from ..backends import cparams
-from ..backends.clower import CCall
+from ..backends.clower import CArray, CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from ..quant import gemmlowp as gl
 from . import common
+from . import int16_nonlinear as nl
 from .registry import Node, OpDef, register
 
 INPUT_INTEGER_BITS = 4           # the rescaled input lives in Q4.27
@@ -47,11 +50,17 @@ def saturate(x: np.ndarray, radius: int, inside: np.ndarray) -> np.ndarray:
 
 
 def check_int8_io(kind: str, ins, outs) -> None:
-    """Both int8 or both float32; the input scale must allow the Q4.27 rescale."""
+    """Both int8, int16 or float32; the input scale must allow the Q4.27 (int8) or the
+    16-bit (int16) rescale; int16 needs zero points 0 and a 2^-15 output scale."""
     if ins[0].dtype != outs[0].dtype:
         raise GraphError(f"{kind}: input {ins[0].dtype} but output {outs[0].dtype}")
     if ins[0].dtype == "int8":
         q4_input_params(common.qparams(ins[0])[0])
+    elif ins[0].dtype == "int16":
+        if common.qparams(ins[0])[1] != 0:
+            raise GraphError(f"{kind}: int16 input needs zero point 0")
+        nl.q3_input_params(kind, ins[0].quant.s)
+        nl.check_q15_output(kind, outs[0])
 
 
 def lower_q4(node: Node) -> CCall:
@@ -61,6 +70,13 @@ def lower_q4(node: Node) -> CCall:
     if not node.quantized:
         return cparams.in_place(CCall(f"fitml_{name}_f32", "fitml_size_params", dict(size=x.size),
                      cparams.io(node)), node)
+    if x.dtype == "int16":     # the power-of-two case (multiplier 0) as the kernel runs it
+        mult, shift = nl.q3_input_params(node.op.kind, x.quant.s)
+        mult, shift = (3 << shift, 0) if mult == 0 else (mult, shift)
+        table = CArray(nl.sigmoid_table(), "int16_t", role="weights")
+        return cparams.in_place(CCall(f"fitml_{name}_s16", "fitml_logistic_s16_params",
+                     dict(size=x.size, input_multiplier=mult, input_left_shift=shift,
+                          table=table), cparams.io(node)), node)
     mult, shift, radius = q4_input_params(x.quant.s)
     return cparams.in_place(CCall(f"fitml_{name}_s8", f"fitml_{name}_s8_params",
                  dict(size=x.size, input_zp=x.quant.zp, input_multiplier=mult,
@@ -69,7 +85,7 @@ def lower_q4(node: Node) -> CCall:
 
 def infer_same(kind: str, ins):
     x = common.need(ins[0], "input", kind)
-    if x.dtype not in ("int8", "float32"):
+    if x.dtype not in ("int8", "int16", "float32"):
         raise GraphError(f"{kind}: unsupported input dtype {x.dtype}")
     return [(x.shape, x.dtype)]
 
@@ -103,6 +119,9 @@ class Logistic(OpDef):
     def reference(node: Node, args):
         if not node.quantized:
             return [logistic_float(args[0])]
+        if node.ins[0].dtype == "int16":
+            params = nl.q3_input_params("LOGISTIC", node.ins[0].quant.s)
+            return [nl.logistic_s16(args[0], *params)]
         x, a, radius = rescale_q4(args[0], node)
         y = gl.logistic(a, INPUT_INTEGER_BITS)
         inside = np.clip(fp.rdbpot(y, 31 - 8) - 128, -128, 127)

@@ -20,6 +20,10 @@ from . import registry
 from .registry import Node, OpDef, register
 
 KIND = "PATCHED_STAGE"
+DTYPES = ("int8", "int16", "float32")
+# 16x8 sub-ops (int16 activations): zero points 0, so padded conv taps add nothing; their C
+# kernels take the same geometry structs, on 2-byte elements (patch_emit uses itemsize)
+INT16_SUBS = ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "ADD", "SUB")
 
 
 def stage_tensors(op: Op, ins) -> dict[str, Tensor]:
@@ -57,8 +61,11 @@ def _check_stage(op: Op, ins) -> None:
             used.add(n)
         node = sub_node(sub, tensors)
         x = node.ins[0]
-        if len(x.shape) != 4 or x.shape[0] != 1 or x.dtype not in ("int8", "float32"):
-            raise GraphError(f"{KIND}: {sub.kind} input must be int8 or float32 NHWC, batch 1")
+        if len(x.shape) != 4 or x.shape[0] != 1 or x.dtype not in DTYPES:
+            raise GraphError(f"{KIND}: {sub.kind} input must be int8, int16 or float32 NHWC, "
+                             "batch 1")
+        if x.dtype == "int16" and sub.kind not in INT16_SUBS:
+            raise GraphError(f"{KIND}: {sub.kind} has no int16 patch kernel")
         if sub.kind in pg.WINDOWED and len(node.ins) > 1 and node.ins[1] is not None and \
                 x.dtype == "float32" and node.ins[1].dtype != "float32":
             raise GraphError(f"{KIND}: hybrid {sub.kind} quantizes whole inputs, not patches")

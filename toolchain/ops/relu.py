@@ -70,7 +70,6 @@ class Relu(OpDef):
             return cparams.in_place(CCall("fitml_relu_f32", "fitml_clamp_f32_params",
                          dict(size=x.size, act_min=0.0, act_max=cparams.FLT_MAX),
                          cparams.io(node)), node)
-        if x.dtype != "int8":
-            raise cparams.unsupported(node)
         mult, shift = requantize_multiplier(common.qparams(x)[0], common.qparams(out)[0])
-        return cparams.requantize_call(node, "fitml_relu_s8", mult, shift, *relu_bounds(out))
+        kernel = "fitml_relu_s8" if x.dtype == "int8" else "fitml_requantize_s16"
+        return cparams.requantize_call(node, kernel, mult, shift, *relu_bounds(out))

@@ -51,8 +51,7 @@ class Relu6(OpDef):
         if x.dtype == "float32":
             return cparams.in_place(CCall("fitml_relu_f32", "fitml_clamp_f32_params",
                          dict(size=x.size, act_min=0.0, act_max=6.0), cparams.io(node)), node)
-        if x.dtype != "int8":
-            raise cparams.unsupported(node)
         lo, hi = relu6_bounds(*common.qparams(x), x.dtype)
-        return cparams.in_place(CCall("fitml_relu6_s8", "fitml_clamp_s8_params",
+        kernel = "fitml_relu6_s8" if x.dtype == "int8" else "fitml_relu6_s16"
+        return cparams.in_place(CCall(kernel, "fitml_clamp_s8_params",
                      dict(size=x.size, act_min=lo, act_max=hi), cparams.io(node)), node)

@@ -3,7 +3,8 @@
 int8 follows TFLM's reference kernel (no lookup table): inputs minus the row max are scaled by
 beta * s_in into Q5.26, exponentiated, summed in Q12.19 and multiplied by a fixed-point
 reciprocal. The output must be quantized with scale 1/256 and zero point -128, as TFLM's
-Prepare demands.
+Prepare demands. int16 -> int16 follows TFLM's SoftmaxInt16 (two interpolated 513-entry
+tables, ops/int16_nonlinear.py); its output scale is 1/32768, zero point 0.
 """
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from ..backends import cparams
-from ..backends.clower import CCall
+from ..backends.clower import CArray, CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
 from ..quant import gemmlowp as gl
 from . import common
+from . import int16_nonlinear as nl
 from .registry import Node, OpDef, register
 
 SCALED_DIFF_INTEGER_BITS = 5     # input differences live in Q5.26
@@ -76,7 +78,7 @@ class Softmax(OpDef):
     @staticmethod
     def infer(op, ins):
         x = common.need(ins[0], "input", "SOFTMAX")
-        if x.dtype not in ("int8", "float32"):
+        if x.dtype not in ("int8", "int16", "float32"):
             raise GraphError(f"SOFTMAX: unsupported input dtype {x.dtype}")
         if not x.shape:
             raise GraphError("SOFTMAX: input must have at least one dimension")
@@ -84,6 +86,9 @@ class Softmax(OpDef):
 
     @staticmethod
     def check(op, ins, outs):
+        if ins[0].dtype == "int16":
+            common.qparams(ins[0])
+            return nl.check_softmax_output(outs[0])
         if ins[0].dtype != "int8":
             return
         s_out, zp_out = common.qparams(outs[0])
@@ -95,6 +100,8 @@ class Softmax(OpDef):
     @staticmethod
     def reference(node: Node, args):
         beta = node.attr("beta", 1.0)
+        if node.ins[0].dtype == "int16":
+            return [nl.softmax_s16(args[0], beta, common.qparams(node.ins[0])[0])]
         if node.quantized:
             return [softmax_int8(args[0], beta, common.qparams(node.ins[0])[0])]
         return [softmax_float(args[0], beta)]
@@ -118,6 +125,13 @@ class Softmax(OpDef):
         if not node.quantized:
             return CCall("fitml_softmax_f32", "fitml_softmax_f32_params",
                          dict(rows=rows, depth=depth, beta=float(beta)), cparams.io(node))
+        if x.dtype == "int16":
+            mult, shift = nl.softmax_params(beta, x.quant.s)
+            luts = {k: CArray(f(), "int16_t", role="weights")
+                    for k, f in (("exp_lut", nl.exp_lut), ("recip_lut", nl.recip_lut))}
+            return CCall("fitml_softmax_s16", "fitml_softmax_s16_params",
+                         dict(rows=rows, depth=depth, input_multiplier=mult,
+                              input_left_shift=shift, **luts), cparams.io(node))
         mult, shift, diff_min = int8_params(beta, x.quant.s)
         return CCall("fitml_softmax_s8", "fitml_softmax_s8_params",
                      dict(rows=rows, depth=depth, input_multiplier=mult,

@@ -5,9 +5,10 @@ A layer named int16 stores its output activation in int16. The op producing it r
 int8 input is converted up first), ops that only move or clip values (pools, reshape, RELU...)
 carry int16 on, and every consumer with an int16 form reads it in int16 (running 16x8 and
 converting its own output down to int8 if that is not chosen too): a tensor rounded to int16
-and then re-rounded to int8 before use would gain nothing. Ops with no int16 form (SOFTMAX,
-LOGISTIC, TANH, CONCATENATION...) stay int8 behind a QUANTIZE. int16 tensors are symmetric:
-zero point 0, scale max(|lo|, |hi|) / 32767 as TFLite's converter picks them.
+and then re-rounded to int8 before use would gain nothing. Ops with no int16 form
+(CONCATENATION...) stay int8 behind a QUANTIZE. int16 tensors are symmetric: zero point 0,
+scale max(|lo|, |hi|) / 32767 as TFLite's converter picks them, except the outputs TFLM's int16
+kernels fix (SOFTMAX, LOGISTIC, TANH: 1/32768) and the tensors sharing their params.
 """
 from __future__ import annotations
 
@@ -21,11 +22,16 @@ from ..ir import Graph, Op, QuantParams, Tensor
 # ops with a 16x8 form in fitml's reference, its C runtime and TFLite Micro
 INT16_KINDS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL",
                          "MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN", "RELU", "RELU6", "RESHAPE",
-                         "SQUEEZE", "PAD", "TRANSPOSE", "STRIDED_SLICE"})
+                         "SQUEEZE", "PAD", "TRANSPOSE", "STRIDED_SLICE", "LOGISTIC", "TANH",
+                         "SOFTMAX"})
 # their output keeps the input's precision (data movement, clipping)
 FOLLOW = frozenset({"MAX_POOL_2D", "AVERAGE_POOL_2D", "RELU", "RELU6", "RESHAPE", "SQUEEZE",
                     "PAD", "TRANSPOSE", "STRIDED_SLICE"})
 WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+# int16 output params TFLM's Prepare demands (logistic_common.cc, tanh.cc, softmax_common.cc)
+FIXED_INT16 = {"LOGISTIC": (1.0 / 32768, 0), "TANH": (1.0 / 32768, 0),
+               "SOFTMAX": (1.0 / 32768, 0)}
+SHARED = FOLLOW - {"RELU"}       # output shares the input's params (RELU requantizes)
 MODES = ("int8", "int16")
 INT16_MAX = 32767
 MIN_SCALE = 1e-9
@@ -107,6 +113,17 @@ def int16_params(lo: float, hi: float) -> tuple[float, int]:
     peak = np.float32(max(abs(min(float(lo), 0.0)), abs(max(float(hi), 0.0))))
     scale = np.float32(peak / np.float32(INT16_MAX))
     return float(max(scale, np.float32(MIN_SCALE))), 0
+
+
+def fix_outputs(graph: Graph, prec: Precision, params16: dict) -> None:
+    """16x8 LOGISTIC / TANH / SOFTMAX outputs take TFLM's fixed params, and so do the tensors
+    tied to them through SHARED ops (params flow forward, in op order)."""
+    for i in sorted(prec.int16_ops):
+        op = graph.ops[i]
+        if op.kind in FIXED_INT16:
+            params16[op.outputs[0]] = FIXED_INT16[op.kind]
+        elif op.kind in SHARED and op.inputs[0] in params16:
+            params16[op.outputs[0]] = params16[op.inputs[0]]
 
 
 def widen_addsub(graph: Graph, prec: Precision, params16: dict) -> None:

@@ -240,6 +240,7 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
     ranges: dict = {}
     params, requant = activation_params(graph, stats, observe, ranges)
     params16 = {n: mixed.int16_params(*r) for n, r in ranges.items()}
+    mixed.fix_outputs(graph, prec, params16)
     mixed.widen_addsub(graph, prec, params16)
     tensors = dict(graph.tensors)
     for n, (s, zp) in params.items():

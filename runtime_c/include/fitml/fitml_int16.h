@@ -176,4 +176,72 @@ fitml_status fitml_requantize_s16(const fitml_requantize_s8_params *p, const int
 fitml_status fitml_quantize_f32_s16(const fitml_affine_params *p, const float *input,
                                     int16_t *output);
 
+/* ---- int16 activations and DEQUANTIZE (TFLM int16 overloads; toolchain/ops/int16_nonlinear.py) */
+
+/** @brief int16 LOGISTIC / TANH: input rescale and TFLite's 256-entry sigmoid(i/24) table. */
+typedef struct {
+    int32_t size;
+    int32_t input_multiplier;   /**< effective (the power-of-two case already as 3 << shift) */
+    int32_t input_left_shift;   /**< right shift with rounding, in [0, 31] */
+    const int16_t *table;       /**< [256] sigmoid(i/24) in 0.16 fixed point minus 32768 */
+} fitml_logistic_s16_params;
+
+/** @brief int16 SOFTMAX over the last axis (TFLM SoftmaxInt16). */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier, input_left_shift;  /**< differences to [-65535, 0] ~ [-10, 0] */
+    const int16_t *exp_lut;     /**< [513] exp on [-10, 0], Q0.15 */
+    const int16_t *recip_lut;   /**< [513] 1 / (1 + x) on [0, 1], Q0.15 */
+} fitml_softmax_s16_params;
+
+/**
+ * @brief int16 -> float32 DEQUANTIZE: scale * (q - zp) as one float32 multiply.
+ * @param p      scale and zero point of the input
+ * @param input  int16
+ * @param output float
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_dequantize_s16_f32(const fitml_affine_params *p, const int16_t *input,
+                                      float *output);
+
+/**
+ * @brief int16 RELU6 (TFLM Relu6Quantized): clamp of raw codes to [act_min, act_max].
+ * @param p      parameters
+ * @param input  int16
+ * @param output int16 (may alias the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_relu6_s16(const fitml_clamp_s8_params *p, const int16_t *input,
+                             int16_t *output);
+
+/**
+ * @brief int16 LOGISTIC (TFLM reference_integer_ops::Logistic, int16): Q0.15 output.
+ * @param p      parameters
+ * @param input  int16, zero point 0
+ * @param output int16, scale 2^-15 (may alias the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_logistic_s16(const fitml_logistic_s16_params *p, const int16_t *input,
+                                int16_t *output);
+
+/**
+ * @brief int16 TANH (TFLM reference_integer_ops::Tanh, int16): 2 * sigmoid(2x) - 1, Q0.15.
+ * @param p      parameters
+ * @param input  int16, zero point 0
+ * @param output int16, scale 2^-15 (may alias the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_tanh_s16(const fitml_logistic_s16_params *p, const int16_t *input,
+                            int16_t *output);
+
+/**
+ * @brief int16 SOFTMAX (TFLM SoftmaxInt16): exp and reciprocal from interpolated LUTs.
+ * @param p      parameters
+ * @param input  [rows][depth] int16
+ * @param output [rows][depth] int16, scale 1/32768, zero point 0 (must not alias the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_softmax_s16(const fitml_softmax_s16_params *p, const int16_t *input,
+                               int16_t *output);
+
 #endif /* FITML_INT16_H */
