@@ -424,3 +424,17 @@ def fc_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
     parts = [int16_words(rec[:, :, 0]).reshape(g, 8), dual_mac_taps(rows, g).reshape(g, -1),
              int16_words(rec[:, :, 1:].reshape(g, 12)).reshape(g, 24)]
     return CArray(np.concatenate(parts, axis=1), "int16_t", role="weights")
+
+
+def s16_dsp_filter(rows: np.ndarray, unit: int) -> CArray:
+    """int8 filter rows of a 16x8 CONV_2D / FULLY_CONNECTED for the DSP kernels
+    (runtime_c/src/dsp/fitml_dsp_s16.h): each row cut into units of `unit` weights, and in each
+    unit the blocks of 4 stored (k0, k2, k1, k3), so SXTB16 / SXTB16 ROR 8 of a block's word
+    give the int16 pairs (k0, k1), (k2, k3) that meet two int16 inputs read as one word; the
+    last unit % 4 weights of a unit stay in order. Same size as the filter."""
+    n = rows.shape[0]
+    units = np.asarray(rows, np.int8).reshape(n, -1, unit)
+    full = unit // 4 * 4
+    blocks = units[:, :, :full].reshape(n, units.shape[1], full // 4, 4)[..., [0, 2, 1, 3]]
+    out = np.concatenate([blocks.reshape(n, units.shape[1], full), units[:, :, full:]], axis=2)
+    return CArray(out, "int8_t", role="weights")

@@ -4,6 +4,11 @@
 No folded bias (zero points are 0): the bias goes to C as int64 values (zeros when the model
 has none), and `acc32` picks TFLM's int32-accumulator path for an int32 model bias. The
 requantization arrays are those the reference (ops/int16.py) multiplies with.
+
+DSP/MVE builds (cparams.fast_kernels) give conv and FC the filter in the SXTB16 block order
+of runtime_c/src/dsp/fitml_dsp_s16.h (cparams.s16_dsp_filter): the units are a filter row's
+KW * C_in taps for a conv without groups and x dilation, one tap's C_in / groups else, an FC
+row. Depthwise keeps the model's filter.
 """
 from __future__ import annotations
 
@@ -25,11 +30,36 @@ def _fields(node: Node, channels: int, mult, shift) -> dict:
                 acc32=0 if int16.wide(node) else 1, act_min=lo, act_max=hi)
 
 
+CONV_DSP_PATCH = 128     # fitml_conv_s16.c CONV16_PATCH
+
+
+def conv_dsp_unit(node: Node) -> int:
+    """Weights per unit of a conv's DSP filter (the kernel's rule, fitml_conv_s16.c): a whole
+    row when it is gathered into the stack patch, a filter row's taps, or one tap."""
+    x, w = node.ins[0], node.ins[1]
+    _, kh, kw, cg = w.shape
+    if cg != x.shape[3]:
+        return cg
+    if kh * kw * cg <= CONV_DSP_PATCH:
+        return kh * kw * cg
+    return kw * cg if node.attr("dilation", (1, 1))[1] == 1 else cg
+
+
+def _filter(node: Node, unit: int):
+    """The filter as C sees it: the model's tensor, or the DSP block order on DSP/MVE builds."""
+    w = node.ins[1]
+    if not cparams.fast_kernels():
+        return cparams.ref(w)
+    if w.data is None:
+        raise cparams.unsupported(node, "the DSP kernels need a constant filter")
+    return cparams.s16_dsp_filter(np.asarray(w.data).reshape(w.shape[0], -1), unit)
+
+
 def conv(node: Node) -> CCall:
     x, w, out = node.ins[0], node.ins[1], node.outs[0]
     cout = w.shape[0]
     mult, shift = common.conv_multipliers(x.quant.s, w.quant.scale, out.quant.s, cout)
-    params = dict(geom=cparams.conv_geom(node, w.shape), filter=cparams.ref(w),
+    params = dict(geom=cparams.conv_geom(node, w.shape), filter=_filter(node, conv_dsp_unit(node)),
                   **_fields(node, cout, mult, shift))
     return CCall("fitml_conv_s16", "fitml_conv_s16_params", params, cparams.io(node))
 
@@ -49,7 +79,7 @@ def fully_connected(node: Node) -> CCall:
     x, w, out = node.ins[0], node.ins[1], node.outs[0]
     n, k = w.shape
     mult, shift = multipliers(x.quant.s, w, out.quant.s)
-    params = dict(batches=x.size // k, input_size=k, output_size=n, filter=cparams.ref(w),
+    params = dict(batches=x.size // k, input_size=k, output_size=n, filter=_filter(node, k),
                   **_fields(node, n, mult, shift))
     return CCall("fitml_fully_connected_s16", "fitml_fully_connected_s16_params", params,
                  cparams.io(node))

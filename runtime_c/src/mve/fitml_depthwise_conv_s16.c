@@ -1,0 +1,6 @@
+/**
+ * @file fitml_depthwise_conv_s16.c
+ * @brief Cortex-M55 (MVE) build: the DSP-extension kernel (M55 has SXTB16/SMLAD too), which
+ *        reads the DSP filter layout the lowering emits for DSP and MVE builds alike.
+ */
+#include "../dsp/fitml_depthwise_conv_s16.c"
