@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from .backends.c import bank_symbol, c_context, constant_arrays, lower
+from .backends.clayouts import leaves
 from .backends.clower import CArray, TensorRef
 from .errors import FitmlError, ToolchainMissing, UsageError
 from .ir import Graph
@@ -55,24 +56,13 @@ class Array:
     is_param: bool
 
 
-def _leaves(value):
-    if isinstance(value, (CArray, TensorRef)):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _leaves(v)
-
-
 def emitted_arrays(low) -> list[Array]:
     """Every array the C backend emits (after `c_context` named them), in emission order,
     each attributed to the first op that uses it."""
     graph, owner = low.graph, {}
     for i, call in enumerate(low.calls):
         extra = [TensorRef(call.alias_of)] if call.alias_of is not None else []
-        for leaf in [*_leaves(call.params), *_leaves(call.args), *extra]:
+        for leaf in [*leaves(call.params), *leaves(call.args), *extra]:
             owner.setdefault(id(leaf) if isinstance(leaf, CArray) else leaf.name, i)
     label = lambda what, i: f"{what} of op {i} {graph.ops[i].kind}" if i >= 0 \
         else f"{what} (no op)"  # noqa: E731
@@ -120,10 +110,14 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
         method=METHOD, note="measurement switched off")
     regions, moved = place(tgt, low, ops, arrays, meas, reserve_ram)
     src = graph.metadata.get("source", "")
+    producer = {op.outputs[0]: i for i, op in enumerate(low.graph.ops)}
+    plain = tuple({"op": producer[n], "kind": low.graph.ops[producer[n]].kind, "output": n}
+                  for n in low.plain_layouts)
     return FitReport(tgt.name, tgt.core, Path(src).name if src else "", tuple(regions),
                      tuple(ops), low.plan.total_size, sum(a.bytes for a in arrays),
                      sum(a.bytes for a in arrays if a.is_param), meas, reserve_ram,
-                     {"ram": ram, "flash": flash, "reserve_ram": reserve_ram}, tuple(moved))
+                     {"ram": ram, "flash": flash, "reserve_ram": reserve_ram}, tuple(moved),
+                     plain_layouts=plain)
 
 
 def ram_fits(report: FitReport) -> bool:

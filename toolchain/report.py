@@ -96,6 +96,7 @@ class FitReport:
     overrides: dict = field(default_factory=dict)
     moved: tuple[Moved, ...] = ()
     partition: dict | None = None  # patch-based partitioning (fit.fit_partitioned), if tried
+    plain_layouts: tuple[dict, ...] = ()   # ops whose DSP weight layout was left out for flash
 
     fits = property(lambda self: all(r.used <= r.capacity for r in self.regions))
     code_bytes = property(lambda self: self.measurement.code_bytes)
@@ -106,6 +107,9 @@ class FitReport:
     @property
     def peak_op(self) -> int | None:
         return max(self.ops, key=lambda o: o.live_bytes).index if self.ops else None
+
+    def regions_flash_name(self) -> str:
+        return next((r.name for r in self.regions if r.kind == "flash"), "flash")
 
     def region(self, name: str) -> RegionUse:
         return next(r for r in self.regions if r.name == name)
@@ -168,6 +172,7 @@ class FitReport:
                      "live_bytes": o.live_bytes, "scratch_bytes": o.scratch_bytes,
                      "weight_bytes": o.weight_bytes, "macs": o.macs} for o in self.ops],
             "partition": self.partition,
+            "dsp_layouts_left_out": list(self.plain_layouts),
             "verdict": self.verdict(),
         }
 
@@ -222,7 +227,17 @@ def _totals(report: FitReport) -> list[str]:
                                            f" (measured: {m.method})")] + (
         [f"board-sized harness link: {m.link} (the QEMU harness's I/O buffers and stack "
          f"reservation count there too); measured with the machine's full memory instead"]
-        if m.link not in (None, "ok") else []) + _partition_lines(report)
+        if m.link not in (None, "ok") else []) + _partition_lines(report) + _plain_lines(report)
+
+
+def _plain_lines(report: FitReport) -> list[str]:
+    """The layers that run their int8 path because their DSP layout would not fit the flash."""
+    ops = report.plain_layouts
+    if not ops:
+        return []
+    names = ", ".join(f"op {o['op']} {o['kind']}" for o in ops)
+    return [f"DSP weight layouts left out to fit {report.regions_flash_name()}: {names} "
+            f"(they run their int8 path: bit-exact, slower)"]
 
 
 def _partition_lines(report: FitReport) -> list[str]:

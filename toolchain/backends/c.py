@@ -23,6 +23,7 @@ from ..plan.memory import MemoryPlan, plan_memory
 from ..plan.regions import Layout, place_weights
 from ..resources import resource_dir
 from . import cgen_util as cu
+from .clayouts import fit_layouts
 from .clower import CArray, CCall, Scratch, TensorRef, kernel_names
 from .cmemory import (drop_peak_scratch, fuse_residual_adds, wants_caller_inputs,
                       wants_scratch_free)
@@ -44,6 +45,7 @@ class Lowered:
     weights: dict[str, str] = field(default_factory=dict)                # const tensor -> name
     layout: Layout | None = None
     weight_regions: dict[str, str] = field(default_factory=dict)  # weight symbol -> flash region
+    plain_layouts: tuple[str, ...] = ()   # layers that gave up their DSP layout to fit flash
 
     def array_name(self, arr: CArray) -> str:
         if id(arr) not in self.arrays:
@@ -159,7 +161,8 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
           scratch_free: bool | None = None, caller_inputs: bool | None = None) -> Lowered:
     """Schedule for memory, lower every op through the registry for the runtime `variant`
     ("portable", "dsp", "mve": what the target links) and plan the arena (activations +
-    scratch), over the layout's RAM banks if given. For the smallest arena (`scratch_free=True`
+    scratch), over the layout's RAM banks if given; with a layout, DSP weight layouts that
+    would overflow its flash are left out (backends/clayouts.py). For the smallest arena (`scratch_free=True`
     or the `cmemory.scratch_free()` context) residual ADDs fuse into their convs and ops whose
     scratch raises the peak take scratch-free kernels (backends/cmemory.py). With
     `caller_inputs` (or the `cmemory.caller_inputs()` context) the inputs stay in the caller's
@@ -169,9 +172,13 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
     graph = schedule_for_memory(graph)
     with kernel_variant(variant):
         calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
+        plain: tuple[str, ...] = ()
+        if layout is not None and variant != "portable":   # DSP layouts within main flash
+            calls, plain = fit_layouts(graph, calls, layout)
     graph, calls, best = plan_calls(graph, calls, alignment, layout.banks if layout else None,
                                     variant, scratch_free, caller_inputs)
-    return Lowered(graph, calls, best, cu.c_identifier(prefix), layout=layout)
+    return Lowered(graph, calls, best, cu.c_identifier(prefix), layout=layout,
+                   plain_layouts=plain)
 
 
 def plan_calls(graph: Graph, calls: list[CCall], alignment: int = 16, banks=None,

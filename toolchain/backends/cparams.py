@@ -284,6 +284,31 @@ def fast_kernels() -> bool:
     return _VARIANT.get() in ("dsp", "mve")
 
 
+_PLAIN = contextvars.ContextVar("fitml_plain_layouts", default=frozenset())
+
+
+@contextlib.contextmanager
+def plain_layouts(layers):
+    """Within: the ops writing these tensors get no DSP weight layout (filter_dsp NULL: their
+    int8 path), as when a layout would not fit the flash (backends/clayouts.py)."""
+    token = _PLAIN.set(frozenset(layers))
+    try:
+        yield
+    finally:
+        _PLAIN.reset(token)
+
+
+def current_plain() -> frozenset:
+    """The layers plain_layouts() keeps without DSP layouts."""
+    return _PLAIN.get()
+
+
+def wants_layout(node: Node) -> bool:
+    """Emit a DSP/MVE kernel's pre-widened weight layout for this op: a fast build, and the
+    op not asked to keep its plain int8 weights (plain_layouts)."""
+    return fast_kernels() and node.outs[0].name not in _PLAIN.get()
+
+
 def depthwise_dsp_ok(geom: dict, multiplier: int) -> bool:
     """fitml_depthwise_dsp_ok: 3x3, depth multiplier 1, no dilation, channels % 4 == 0."""
     f = geom["filter"]
@@ -312,7 +337,7 @@ def depthwise_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
     4-channel group: {init0..3 (doubled folded bias), taps 0..8 as (w_c0, w_c2), (w_c1, w_c3)
     int16 pairs (doubled), (m, round, shift) x 4}: 34 words. It needs the fast requantization
     and no clamp inside int8 (SSAT is the kernel's only clamp)."""
-    if not fast_kernels():
+    if not wants_layout(node):
         return "NULL"
     cout = rows.shape[0]
     lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
@@ -361,7 +386,7 @@ def conv_dsp_layout(node: Node, rows: np.ndarray, fast, grouped: bool) -> tuple:
     one pixel per pass from filter_dsp [C_out/4][depth4/4][4 channels][4 int16]: taps
     (k0, k2, k1, k3) of each 4-deep block, doubled, and regroups the records per 4 channels as
     {init0..3 (doubled), (m, round, shift) x 4}."""
-    if not fast_kernels():
+    if not wants_layout(node):
         return "NULL", fast
     cout, depth = rows.shape
     lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
@@ -411,7 +436,7 @@ def fc_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
     bias), taps [depth4/4][4 rows][4] (dual_mac_taps), (m, round, shift) x 4}. Rows padded
     to a multiple of 4 get {0, 0, 1, 1} records (their output, 0, is not stored). Needs the
     fast requantization and no clamp inside int8."""
-    if not fast_kernels():
+    if not wants_layout(node):
         return "NULL"
     n = rows.shape[0]
     lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])

@@ -154,8 +154,9 @@ class FullyConnected(OpDef):
             raise cparams.unsupported(node, "filter zero point must be 0 (as TFLM)")
         mult, shift = multipliers(x.quant.s, w, out.quant.s)
         sums = np.asarray(w.data, np.int64).sum(axis=1)
+        layout = cparams.fc_dsp_layout(node, np.asarray(w.data, np.int64), mult, shift)
+        if not isinstance(layout, str):    # the DSP kernel reads only the layout: no int8 copy
+            shape["filter"] = "NULL"
         return CCall("fitml_fully_connected_s8", "fitml_fully_connected_s8_params",
                      dict(shape, **cparams.int8_fields(node, sums, mult, shift),
-                          filter_dsp=cparams.fc_dsp_layout(
-                              node, np.asarray(w.data, np.int64), mult, shift)),
-                     cparams.io(node))
+                          filter_dsp=layout), cparams.io(node))
