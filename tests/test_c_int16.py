@@ -1,7 +1,7 @@
 """The int16 (16x8) C kernels equal the numpy reference bit for bit: each kernel through ctypes
 on the host (UBSan build), then a graph chaining every int16 kernel as generated C on the host
-(ASan/UBSan) and under QEMU on Cortex-M4 (DSP build: the s16 kernels have no DSP twin, so the
-portable ones link) and Cortex-M0 (no DSP; int64 multiplies go through libgcc).
+(ASan/UBSan) and under QEMU on Cortex-M4 (DSP build: the conv/depthwise/FC s16 kernels link
+their DSP twins, the others the portable ones) and Cortex-M0 (no DSP; int64 multiplies go through libgcc).
 
 The one-op graphs are the seeded cases of tests/test_ops_int16.py, which checks the same
 reference against TFLite Micro.
