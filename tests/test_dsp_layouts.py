@@ -106,3 +106,32 @@ def test_board_build_bit_exact_with_layouts_left_out(ad):
     assert_exact(want, big.outputs[0], "cortex-m4")
     assert small.stats["rodata"] < 512 * 1024 < big.stats["rodata"] + 64 * 1024
     assert small.stats["instructions"] > big.stats["instructions"]   # the price, in insns
+
+
+def test_dsp_lowered_project_runs_bit_exact_on_a_host_without_dsp(ad, tmp_path):
+    # a firmware team unit-testing the Cortex-M4 project on its PC: the DSP sources fall back to
+    # plain C over the same layouts (an FC keeps no int8 filter beside its layout)
+    out = tmp_path / "proj"
+    assert fitml("compile", shared_model(AD), "--target", "cortex-m4", "-o", out).returncode == 0
+    assert '"NULL"' not in (out / "model.c").read_text()
+    (tmp_path / "app.c").write_text(
+        '#include <stdio.h>\n#include <string.h>\n#include "model.h"\n'
+        "static uint8_t arena[MODEL_ARENA_SIZE] __attribute__((aligned(16)));\n"
+        "int main(void) {\n  int8_t *x = model_input(arena, 0);\n"
+        "  for (int i = 0; i < MODEL_INPUT0_BYTES; i++) x[i] = (int8_t)((i * 37) % 256 - 128);\n"
+        "  if (model_invoke(arena) != 0) return 1;\n"
+        "  fwrite(model_output(arena, 0), 1, MODEL_OUTPUT0_BYTES, stdout);\n  return 0;\n}\n")
+    (tmp_path / "Makefile").write_text(
+        "include proj/model.mk\n"
+        "app: app.c $(MODEL_SRCS)\n"
+        "\tgcc -std=c99 -O1 -Wall -Wextra -Werror -pedantic -fsanitize=address,undefined "
+        "-fno-sanitize-recover=all $(MODEL_CFLAGS) $^ -o $@ -lm\n")
+    import subprocess
+    proc = subprocess.run(["make", "-s", "app"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    run = subprocess.run([str(tmp_path / "app")], capture_output=True)
+    assert run.returncode == 0, run.stderr
+    x = ((np.arange(ad.tensors[ad.inputs[0]].size) * 37) % 256 - 128).astype(np.int8)
+    want = run_graph(ad, [x.reshape(ad.tensors[ad.inputs[0]].shape)])[0]
+    got = np.frombuffer(run.stdout, np.int8).reshape(want.shape)
+    assert_exact(want, got, "host build of the cortex-m4 project")

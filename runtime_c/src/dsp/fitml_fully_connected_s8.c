@@ -7,7 +7,7 @@
  * requantization records. Each 4 input bytes are widened once (LDR + 2 SXTB16) for 4 rows
  * (2 LDMs of weights, 8 SMLADs): 0.8 instructions per MAC on a batch-1 layer, where every
  * weight is used once. Without filter_dsp (no proof of the fast path, or a clamp inside int8)
- * the portable kernel runs.
+ * the portable kernel runs; built without the DSP extension, plain C walks the same layout.
  */
 #include <string.h>
 
@@ -15,7 +15,67 @@
 #include "fitml/fitml_support.h"
 
 #if !FITML_HAS_DSP
+fitml_status fitml_fully_connected_s8_portable(const fitml_fully_connected_s8_params *p,
+                                               const int8_t *input, int8_t *output);
+#define fitml_fully_connected_s8 fitml_fully_connected_s8_portable
 #include "../portable/fitml_fully_connected_s8.c"
+#undef fitml_fully_connected_s8
+
+static int32_t layout_word(const int16_t *w)
+{
+    return (int32_t)((uint32_t)(uint16_t)w[0] | ((uint32_t)(uint16_t)w[1] << 16));
+}
+
+/*
+ * A build of DSP-lowered code without the DSP extension (host unit tests, -DFITML_PORTABLE_ONLY):
+ * the same arithmetic over the same layout in plain C. An FC with a layout carries no int8
+ * filter (the lowering leaves it out), so the layout is all there is to read.
+ */
+fitml_status fitml_fully_connected_s8(const fitml_fully_connected_s8_params *p,
+                                      const int8_t *input, int8_t *output)
+{
+    int32_t b, g, r, j, k, groups, blocks;
+    if (p == NULL || p->filter_dsp == NULL || input == NULL || output == NULL
+        || p->batches < 0 || p->input_size <= 0 || p->output_size <= 0) {
+        return fitml_fully_connected_s8_portable(p, input, output);
+    }
+    k = p->input_size;
+    groups = (p->output_size + 3) / 4;
+    blocks = (k + 3) / 4;
+    for (b = 0; b < p->batches; b++) {
+        const int8_t *x = input + (size_t)b * k;
+        const int16_t *w = p->filter_dsp;
+        for (g = 0; g < groups; g++) {
+            int32_t acc[4];
+            for (r = 0; r < 4; r++) {
+                acc[r] = layout_word(w + 2 * r);
+            }
+            w += 8;
+            for (j = 0; j < blocks; j++, w += 16) {
+                int32_t xs[4], i;
+                for (i = 0; i < 4; i++) {
+                    xs[i] = 4 * j + i < k ? x[4 * j + i] : 0;
+                }
+                for (r = 0; r < 4; r++) {      /* taps in SXTB16 lane order (k0, k2, k1, k3) */
+                    const int16_t *t = w + 4 * r;
+                    acc[r] += xs[0] * t[0] + xs[2] * t[1] + xs[1] * t[2] + xs[3] * t[3];
+                }
+            }
+            for (r = 0; r < 4; r++, w += 6) {  /* {m, round, e}: SMMLAR, sign fix, shift */
+                const int32_t m = layout_word(w), rnd = layout_word(w + 2);
+                const int32_t e = layout_word(w + 4);
+                const int64_t prod = ((int64_t)rnd * 4294967296LL) + (int64_t)acc[r] * m
+                                     + 2147483648LL;
+                const int32_t hi = (int32_t)(prod >> 32) + (acc[r] < 0 ? -1 : 0);
+                const int32_t v = fitml_clamp(hi >> e, -128, 127);
+                if (4 * g + r < p->output_size) {
+                    output[(size_t)b * p->output_size + 4 * g + r] = (int8_t)v;
+                }
+            }
+        }
+    }
+    return FITML_OK;
+}
 #else
 
 fitml_status fitml_fully_connected_s8_portable(const fitml_fully_connected_s8_params *p,
