@@ -6,36 +6,20 @@
 #ifndef FITML_BINARY_F32_H
 #define FITML_BINARY_F32_H
 
-#include "fitml_walk.h"
+#include "fitml_broadcast_loop.h"
 
 enum { FITML_BIN_ADD, FITML_BIN_SUB, FITML_BIN_MUL };
 
-/** @brief out = clamp(a op b, act_min, act_max) over the broadcast walk. */
-static inline fitml_status fitml_binary_f32(const fitml_binary_f32_params *p, const float *in1,
-                                            const float *in2, float *out, int op)
+/** @brief clamp(a op b, act_min, act_max). */
+static inline float fitml_binary_one_f32(const fitml_binary_f32_params *p, float a, float b,
+                                         int op)
 {
-    int32_t idx[FITML_MAX_DIMS] = {0};
-    int32_t o1 = 0, o2 = 0, i, inner, s1, s2;
-    fitml_status st;
-    if (p == NULL) {
-        return FITML_ERR_ARGUMENT;
-    }
-    st = fitml_broadcast_check(&p->bc, in1, in2, out);
-    if (st != FITML_OK || fitml_dims_count(p->bc.rank, p->bc.dims) == 0) {
-        return st;
-    }
-    inner = p->bc.dims[p->bc.rank - 1];
-    s1 = p->bc.strides1[p->bc.rank - 1];
-    s2 = p->bc.strides2[p->bc.rank - 1];
-    do {
-        for (i = 0; i < inner; i++) {
-            const float a = in1[o1 + i * s1], b = in2[o2 + i * s2];
-            float v = op == FITML_BIN_ADD ? a + b : (op == FITML_BIN_SUB ? a - b : a * b);
-            v = v < p->act_min ? p->act_min : v;
-            *out++ = v > p->act_max ? p->act_max : v;
-        }
-    } while (fitml_broadcast_next(&p->bc, idx, &o1, &o2));
-    return FITML_OK;
+    float v = op == FITML_BIN_ADD ? a + b : (op == FITML_BIN_SUB ? a - b : a * b);
+    v = v < p->act_min ? p->act_min : v;
+    return v > p->act_max ? p->act_max : v;
 }
+
+/* fitml_binary_f32(p, in1, in2, out, op): out = clamp(a op b) over the broadcast walk. */
+FITML_DEFINE_BROADCAST(fitml_binary_f32, fitml_binary_f32_params, float, fitml_binary_one_f32)
 
 #endif /* FITML_BINARY_F32_H */

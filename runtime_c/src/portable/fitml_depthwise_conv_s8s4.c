@@ -1,15 +1,11 @@
 /**
  * @file fitml_depthwise_conv_s8s4.c
  * @brief int8 DEPTHWISE_CONV_2D with packed int4 filter (TFLM DepthwiseConvPerChannel on the
- *        unpacked filter).
- *
- * Per output pixel, one int32 accumulator per output channel (scratch) starts at the folded
- * bias; each valid tap adds filter * x. A tap outside the image adds filter * input_zp,
- * undoing its share of the folding, so the total equals TFLM's.
+ *        unpacked filter; the loop: fitml_weighted_loop.h fitml_depthwise_loop).
  */
 #include "fitml/fitml_int4.h"
-#include "fitml/fitml_support.h"
 #include "fitml_s4.h"
+#include "fitml_weighted_loop.h"
 
 size_t fitml_depthwise_conv_s8s4_scratch_size(const fitml_depthwise_conv_s8s4_params *p)
 {
@@ -17,7 +13,7 @@ size_t fitml_depthwise_conv_s8s4_scratch_size(const fitml_depthwise_conv_s8s4_pa
 }
 
 /* acc[ic*dm + m] += w[base + ic*dm + m] * x[ic] (x NULL: the padded value zp). */
-static void accumulate(uint32_t *acc, const uint8_t *w, size_t base, const int8_t *x,
+static void accumulate(uint32_t *acc, const uint8_t *filter, size_t base, const int8_t *x,
                        int32_t zp, int32_t channels, int32_t dm)
 {
     int32_t ic, m;
@@ -25,59 +21,9 @@ static void accumulate(uint32_t *acc, const uint8_t *w, size_t base, const int8_
         const int32_t v = x == NULL ? zp : (int32_t)x[ic];
         for (m = 0; m < dm; m++) {
             const int32_t oc = ic * dm + m;
-            acc[oc] += (uint32_t)(fitml_s4_at(w, base + (size_t)oc) * v);
+            acc[oc] += (uint32_t)(fitml_s4_at(filter, base + (size_t)oc) * v);
         }
     }
 }
 
-fitml_status fitml_depthwise_conv_s8s4(const fitml_depthwise_conv_s8s4_params *p,
-                                       const int8_t *input, int8_t *output, void *scratch)
-{
-    const fitml_conv_geom *g;
-    uint32_t *acc = (uint32_t *)scratch;
-    int32_t b, oy, ox, ky, kx, oc, cout;
-    if (p == NULL || input == NULL || output == NULL || p->filter == NULL || p->bias == NULL
-        || p->requant.multiplier == NULL || p->requant.shift == NULL) {
-        return FITML_ERR_ARGUMENT;
-    }
-    g = &p->geom;
-    cout = g->output.c;
-    if (p->depth_multiplier <= 0 || g->input.c * p->depth_multiplier != cout
-        || g->filter.c != cout) {
-        return FITML_ERR_ARGUMENT;
-    }
-    if (acc == NULL) {
-        return FITML_ERR_SCRATCH;
-    }
-    for (b = 0; b < g->output.n; b++) {
-        const int8_t *image = input + (size_t)b * g->input.h * g->input.w * g->input.c;
-        for (oy = 0; oy < g->output.h; oy++) {
-            for (ox = 0; ox < g->output.w; ox++) {
-                for (oc = 0; oc < cout; oc++) {
-                    acc[oc] = (uint32_t)p->bias[oc];
-                }
-                for (ky = 0; ky < g->filter.h; ky++) {
-                    const int32_t iy = oy * g->stride_h - g->pad_h + ky * g->dilation_h;
-                    for (kx = 0; kx < g->filter.w; kx++) {
-                        const int32_t ix = ox * g->stride_w - g->pad_w + kx * g->dilation_w;
-                        const size_t base = ((size_t)ky * g->filter.w + kx) * (size_t)cout;
-                        const int8_t *x = NULL;
-                        if (iy >= 0 && iy < g->input.h && ix >= 0 && ix < g->input.w) {
-                            x = image + ((size_t)iy * g->input.w + ix) * g->input.c;
-                        }
-                        accumulate(acc, p->filter, base, x, p->input_zp, g->input.c,
-                                   p->depth_multiplier);
-                    }
-                }
-                for (oc = 0; oc < cout; oc++) {
-                    const int32_t q = p->requant.per_channel ? oc : 0;
-                    output[oc] = fitml_requant_s8((int32_t)acc[oc], p->requant.multiplier[q],
-                                                  p->requant.shift[q], p->output_zp,
-                                                  p->act_min, p->act_max);
-                }
-                output += cout;
-            }
-        }
-    }
-    return FITML_OK;
-}
+FITML_DEFINE_DEPTHWISE(fitml_depthwise_conv_s8s4, fitml_depthwise_conv_s8s4_params, accumulate)

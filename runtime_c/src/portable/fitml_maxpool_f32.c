@@ -5,38 +5,7 @@
 #include <float.h>
 
 #include "fitml/fitml_pool.h"
-#include "fitml_window.h"
+#include "fitml_pool_loop.h"
 
-fitml_status fitml_maxpool_f32(const fitml_pool_f32_params *p, const float *input,
-                               float *output)
-{
-    const fitml_pool_geom *g;
-    int32_t b, oy, ox, c, y, x;
-    if (p == NULL || input == NULL || output == NULL || !fitml_pool_geom_ok(&p->geom)) {
-        return FITML_ERR_ARGUMENT;
-    }
-    g = &p->geom;
-    for (b = 0; b < g->output.n; b++) {
-        const float *image = input + (size_t)b * g->input.h * g->input.w * g->input.c;
-        for (oy = 0; oy < g->output.h; oy++) {
-            for (ox = 0; ox < g->output.w; ox++) {
-                const fitml_window w = fitml_pool_window(g, oy, ox);
-                for (c = 0; c < g->input.c; c++) {
-                    float peak = -FLT_MAX;
-                    for (y = w.y0; y < w.y1; y++) {
-                        const float *row = image + ((size_t)(w.in_y + y) * g->input.w
-                                                    + (size_t)(w.in_x + w.x0)) * g->input.c
-                                           + c;
-                        for (x = 0; x < w.x1 - w.x0; x++) {
-                            const float v = row[(size_t)x * g->input.c];
-                            peak = v > peak ? v : peak;
-                        }
-                    }
-                    peak = peak < p->act_min ? p->act_min : peak;
-                    *output++ = peak > p->act_max ? p->act_max : peak;
-                }
-            }
-        }
-    }
-    return FITML_OK;
-}
+FITML_DEFINE_POOL(fitml_maxpool_f32, fitml_pool_f32_params, float, float,
+                  -FLT_MAX, FITML_POOL_MAX, FITML_POOL_CLAMP_F, 0)

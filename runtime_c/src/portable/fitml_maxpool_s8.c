@@ -3,38 +3,7 @@
  * @brief int8 MAX_POOL_2D on raw codes (TFLM reference MaxPool, int8).
  */
 #include "fitml/fitml_pool.h"
-#include "fitml/fitml_support.h"
-#include "fitml_window.h"
+#include "fitml_pool_loop.h"
 
-fitml_status fitml_maxpool_s8(const fitml_pool_s8_params *p, const int8_t *input,
-                              int8_t *output)
-{
-    const fitml_pool_geom *g;
-    int32_t b, oy, ox, c, y, x;
-    if (p == NULL || input == NULL || output == NULL || !fitml_pool_geom_ok(&p->geom)) {
-        return FITML_ERR_ARGUMENT;
-    }
-    g = &p->geom;
-    for (b = 0; b < g->output.n; b++) {
-        const int8_t *image = input + (size_t)b * g->input.h * g->input.w * g->input.c;
-        for (oy = 0; oy < g->output.h; oy++) {
-            for (ox = 0; ox < g->output.w; ox++) {
-                const fitml_window w = fitml_pool_window(g, oy, ox);
-                for (c = 0; c < g->input.c; c++) {
-                    int32_t peak = -128;
-                    for (y = w.y0; y < w.y1; y++) {
-                        const int8_t *row = image + ((size_t)(w.in_y + y) * g->input.w
-                                                     + (size_t)(w.in_x + w.x0)) * g->input.c
-                                            + c;
-                        for (x = 0; x < w.x1 - w.x0; x++) {
-                            const int32_t v = row[(size_t)x * g->input.c];
-                            peak = v > peak ? v : peak;
-                        }
-                    }
-                    *output++ = (int8_t)fitml_clamp(peak, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-    return FITML_OK;
-}
+FITML_DEFINE_POOL(fitml_maxpool_s8, fitml_pool_s8_params, int8_t, int32_t,
+                  -128, FITML_POOL_MAX, FITML_POOL_CLAMP_I, 0)

@@ -3,47 +3,6 @@
  * @brief int8 MEAN (TFLM QuantizedMeanOrSum): int32 raw sum over the reduced walk, minus
  *        input_zp * count, requantized by a multiplier with 1/count folded in.
  */
-#include "fitml/fitml_reduce.h"
-#include "fitml/fitml_support.h"
-#include "fitml_walk.h"
+#include "fitml_mean_loop.h"
 
-/* Wrapping int32 sum of the inner walk starting at `base`. */
-static int32_t reduce_sum(const fitml_walk *w, const int8_t *base)
-{
-    int32_t idx[FITML_MAX_DIMS] = {0};
-    int32_t offset = 0, i;
-    const int32_t inner = w->dims[w->rank - 1], stride = w->strides[w->rank - 1];
-    uint32_t sum = 0u;
-    do {
-        for (i = 0; i < inner; i++) {
-            sum += (uint32_t)(int32_t)base[offset + i * stride];
-        }
-    } while (fitml_walk_next(w, idx, &offset));
-    return (int32_t)sum;
-}
-
-fitml_status fitml_mean_s8(const fitml_mean_s8_params *p, const int8_t *input, int8_t *output)
-{
-    int32_t idx[FITML_MAX_DIMS] = {0};
-    int32_t offset = 0, i;
-    if (p == NULL || input == NULL || output == NULL || p->count <= 0) {
-        return FITML_ERR_ARGUMENT;
-    }
-    if (!fitml_dims_ok(p->outer.rank, p->outer.dims)
-        || !fitml_dims_ok(p->inner.rank, p->inner.dims)) {
-        return FITML_ERR_UNSUPPORTED;
-    }
-    if (fitml_dims_count(p->outer.rank, p->outer.dims) == 0) {
-        return FITML_OK;
-    }
-    do {
-        for (i = 0; i < p->outer.dims[p->outer.rank - 1]; i++) {
-            const int32_t base = offset + i * p->outer.strides[p->outer.rank - 1];
-            const int32_t sum = fitml_wrap_sub(
-                reduce_sum(&p->inner, input + base),
-                (int32_t)((uint32_t)p->input_zp * (uint32_t)p->count));
-            *output++ = fitml_requant_s8(sum, p->multiplier, p->shift, p->output_zp, -128, 127);
-        }
-    } while (fitml_walk_next(&p->outer, idx, &offset));
-    return FITML_OK;
-}
+FITML_DEFINE_MEAN(fitml_mean_s8, fitml_mean_s8_params, int8_t, uint32_t, FITML_MEAN_S8)

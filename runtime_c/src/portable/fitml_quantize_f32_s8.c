@@ -1,42 +1,7 @@
 /**
  * @file fitml_quantize_f32_s8.c
  * @brief float32 -> int8 QUANTIZE (TFLM AffineQuantize): roundf(v / scale) + zp, clamped.
- *
- * roundf is done exactly in float32 without libm: for |r| < 2^23, r - trunc(r) is exact, so
- * comparing it with 0.5 rounds ties away from zero; larger |r| are integers already (and far
- * outside int8 anyway, so they are clamped first).
  */
-#include "fitml/fitml_quantize.h"
-#include "fitml/fitml_support.h"
+#include "fitml_quant_loop.h"
 
-/* roundf(r) as int32 for r already limited to [-1024, 1024]. */
-static int32_t round_half_away(float r)
-{
-    const int32_t t = (int32_t)r; /* truncates toward zero */
-    const float frac = r - (float)t;
-    if (frac >= 0.5f) {
-        return t + 1;
-    }
-    if (frac <= -0.5f) {
-        return t - 1;
-    }
-    return t;
-}
-
-fitml_status fitml_quantize_f32_s8(const fitml_affine_params *p, const float *input,
-                                   int8_t *output)
-{
-    int32_t i;
-    if (p == NULL || input == NULL || output == NULL || p->size < 0 || !(p->scale > 0.0f)) {
-        return FITML_ERR_ARGUMENT;
-    }
-    for (i = 0; i < p->size; i++) {
-        float r = input[i] / p->scale;
-        if (r != r) {
-            r = 0.0f; /* NaN: TFLM's cast is undefined; fitml's reference uses 0 */
-        }
-        r = r > 1024.0f ? 1024.0f : (r < -1024.0f ? -1024.0f : r);
-        output[i] = (int8_t)fitml_clamp(round_half_away(r) + p->zero_point, -128, 127);
-    }
-    return FITML_OK;
-}
+FITML_DEFINE_QUANTIZE(fitml_quantize_f32_s8, int8_t, 1024.0f, -128, 127)

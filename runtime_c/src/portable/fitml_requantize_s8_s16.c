@@ -1,22 +1,8 @@
 /**
  * @file fitml_requantize_s8_s16.c
- * @brief int8 -> int16 QUANTIZE (TFLM Requantize): clamp(MBQM(q - zp_in, M, s) + zp_out, lo, hi).
+ * @brief int8 -> int16 QUANTIZE (TFLM Requantize).
  */
 #include "fitml/fitml_int16.h"
-#include "fitml/fitml_support.h"
+#include "fitml_quant_loop.h"
 
-fitml_status fitml_requantize_s8_s16(const fitml_requantize_s8_params *p, const int8_t *input,
-                                     int16_t *output)
-{
-    int32_t i;
-    if (p == NULL || input == NULL || output == NULL || p->size < 0) {
-        return FITML_ERR_ARGUMENT;
-    }
-    for (i = 0; i < p->size; i++) {
-        const int32_t v = fitml_mbqm(fitml_wrap_sub((int32_t)input[i], p->input_zp),
-                                     p->multiplier, p->shift);
-        output[i] = (int16_t)fitml_clamp(fitml_wrap_add(v, p->output_zp), p->act_min,
-                                          p->act_max);
-    }
-    return FITML_OK;
-}
+FITML_DEFINE_REQUANTIZE(fitml_requantize_s8_s16, int8_t, int16_t)
