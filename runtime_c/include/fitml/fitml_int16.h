@@ -25,7 +25,9 @@
 typedef struct {
     fitml_conv_geom geom;
     const int8_t *filter;       /**< [C_out][KH][KW][C_in/groups] */
-    const int64_t *bias;        /**< [C_out], never NULL (zeros when the model has none) */
+    const int64_t *bias;        /**< [C_out], never NULL (zeros when the model has none);
+                                     DSP/MVE lowering appends 2 int64 words of requantization
+                                     records per channel after them (dsp/fitml_dsp_s16.h) */
     fitml_requant requant;
     int32_t acc32;              /**< nonzero: int32 accumulator and MBQM (int32 model bias) */
     int32_t act_min, act_max;   /**< fused activation clamp, within [-32768, 32767] */
@@ -36,7 +38,7 @@ typedef struct {
     fitml_conv_geom geom;
     int32_t depth_multiplier;
     const int8_t *filter;       /**< [KH][KW][C_out] */
-    const int64_t *bias;        /**< [C_out], never NULL */
+    const int64_t *bias;        /**< [C_out], never NULL (+ DSP records, as conv) */
     fitml_requant requant;
     int32_t acc32;              /**< nonzero: int32 accumulator and MBQM */
     int32_t act_min, act_max;
@@ -46,7 +48,7 @@ typedef struct {
 typedef struct {
     int32_t batches, input_size, output_size;
     const int8_t *filter;       /**< [output_size][input_size] */
-    const int64_t *bias;        /**< [output_size], never NULL */
+    const int64_t *bias;        /**< [output_size], never NULL (+ DSP records, as conv) */
     fitml_requant requant;
     int32_t acc32;              /**< nonzero: int32 accumulator and MBQM */
     int32_t act_min, act_max;

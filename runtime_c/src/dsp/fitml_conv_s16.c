@@ -13,6 +13,8 @@
  *   sides (a unit); otherwise each tap's C_in / groups values are a unit. Padded taps are
  *   skipped, as in TFLM.
  */
+#include <string.h>
+
 #include "fitml/fitml_int16.h"
 #include "fitml/fitml_support.h"
 
@@ -54,35 +56,65 @@ static void conv16_sums(const fitml_conv_geom *g, const conv16_ctx *k, const int
     s[0] += acc[0], s[1] += acc[1];
 }
 
+/*
+ * n int16 values copied / zeroed two per word, inline: libc's calls cost more than these few
+ * values; the empty asm keeps gcc from turning the loops back into memcpy / memset.
+ */
+static inline void conv16_copy(int16_t *dst, const int16_t *src, int32_t n)
+{
+    uint32_t v;
+    for (; n >= 2; n -= 2, dst += 2, src += 2) {
+        memcpy(&v, src, 4);
+        memcpy(dst, &v, 4);
+        __asm__ volatile("" ::: "memory");
+    }
+    if (n > 0) {
+        *dst = *src;
+    }
+}
+
+static inline void conv16_zero(int16_t *dst, int32_t n)
+{
+    const uint32_t v = 0;
+    for (; n >= 2; n -= 2, dst += 2) {
+        memcpy(dst, &v, 4);
+        __asm__ volatile("" ::: "memory");
+    }
+    if (n > 0) {
+        *dst = 0;
+    }
+}
+
 /* The pixel's receptive field, padded taps 0, as one row of KH * KW * C_in values. */
 static void conv16_gather(const fitml_conv_geom *g, const conv16_ctx *k, int16_t *patch)
 {
-    const int32_t c = g->input.c, pitch = g->input.w * c;
-    int32_t ky, kx, i;
-    for (ky = 0; ky < g->filter.h; ky++) {
-        const int32_t inside = ky >= k->ky0 && ky < k->ky1;
-        for (kx = 0; kx < g->filter.w; kx++, patch += c) {
-            if (inside && kx >= k->kx0 && kx < k->kx1) {
-                const int16_t *x = k->image + (size_t)(k->iy0 + ky * g->dilation_h) * pitch
-                                   + (size_t)(k->ix0 + kx * g->dilation_w) * c;
-                for (i = 0; i < c; i++) {
-                    patch[i] = x[i];
-                }
-            } else {
-                for (i = 0; i < c; i++) {
-                    patch[i] = 0;
+    const int32_t c = g->input.c, pitch = g->input.w * c, span = g->filter.w * c;
+    int32_t ky, kx;
+    for (ky = 0; ky < g->filter.h; ky++, patch += span) {
+        const int16_t *row = k->image + (size_t)(k->iy0 + ky * g->dilation_h) * pitch;
+        if (ky < k->ky0 || ky >= k->ky1) {
+            conv16_zero(patch, span);
+        } else if (g->dilation_w == 1) {       /* the valid taps are contiguous */
+            conv16_zero(patch, k->kx0 * c);
+            conv16_copy(patch + k->kx0 * c, row + (size_t)(k->ix0 + k->kx0) * c,
+                        (k->kx1 - k->kx0) * c);
+            conv16_zero(patch + k->kx1 * c, span - k->kx1 * c);
+        } else {
+            for (kx = 0; kx < g->filter.w; kx++) {
+                if (kx >= k->kx0 && kx < k->kx1) {
+                    conv16_copy(patch + kx * c, row + (size_t)(k->ix0 + kx * g->dilation_w) * c,
+                                c);
+                } else {
+                    conv16_zero(patch + kx * c, c);
                 }
             }
         }
     }
 }
 
-static int16_t conv16_out(const fitml_conv_s16_params *p, int32_t oc, int64_t sum)
+static inline int16_t conv16_out(const fitml_conv_s16_params *p, int32_t oc, int64_t sum)
 {
-    const int32_t q = p->requant.per_channel ? oc : 0;
-    return fitml_s16_requant(fitml_wrap_add64(sum, p->bias[oc]), p->acc32,
-                             p->requant.multiplier[q], p->requant.shift[q], p->act_min,
-                             p->act_max);
+    return fitml_s16_out(p->bias, p->geom.output.c, oc, sum, p->act_min, p->act_max);
 }
 
 fitml_status fitml_conv_s16(const fitml_conv_s16_params *p, const int16_t *input,
@@ -91,7 +123,8 @@ fitml_status fitml_conv_s16(const fitml_conv_s16_params *p, const int16_t *input
     const fitml_conv_geom *g;
     conv16_ctx k;
     int16_t patch[CONV16_PATCH];
-    int32_t b, oy, ox, oc, groups, per_group, depth;
+    const int16_t *x;
+    int32_t b, oy, ox, oc, groups, per_group, depth, direct;
     if (p == NULL || input == NULL || output == NULL || p->filter == NULL || p->bias == NULL
         || p->requant.multiplier == NULL || p->requant.shift == NULL) {
         return FITML_ERR_ARGUMENT;
@@ -111,6 +144,7 @@ fitml_status fitml_conv_s16(const fitml_conv_s16_params *p, const int16_t *input
     k.rows_unit = groups == 1 && g->dilation_w == 1;
     k.full = (k.patch ? depth : k.rows_unit ? k.span : g->filter.c) & ~3;  /* unit's blocks */
     k.flush = depth > FITML_S16_CHUNK;
+    direct = g->filter.h == 1 && (g->filter.w == 1 || g->dilation_w == 1);
     for (b = 0; b < g->output.n; b++) {
         k.image = input + (size_t)b * g->input.h * g->input.w * g->input.c;
         for (oy = 0; oy < g->output.h; oy++) {
@@ -119,7 +153,11 @@ fitml_status fitml_conv_s16(const fitml_conv_s16_params *p, const int16_t *input
             for (ox = 0; ox < g->output.w; ox++, output += g->output.c) {
                 k.ix0 = ox * g->stride_w - g->pad_w;
                 fitml_s16_taps(k.ix0, g->dilation_w, g->filter.w, g->input.w, &k.kx0, &k.kx1);
-                if (k.patch) {
+                x = patch;
+                if (k.patch && direct && k.ky1 - k.ky0 == 1 && k.kx1 - k.kx0 == g->filter.w) {
+                    x = k.image + (size_t)k.iy0 * g->input.w * g->input.c
+                        + (size_t)k.ix0 * g->input.c;          /* the window is one span */
+                } else if (k.patch) {
                     conv16_gather(g, &k, patch);
                 }
                 for (oc = 0; oc < g->output.c; oc++) {
@@ -128,9 +166,8 @@ fitml_status fitml_conv_s16(const fitml_conv_s16_params *p, const int16_t *input
                     const int32_t pair = oc % per_group + 1 < per_group;
                     int64_t s[2];
                     if (k.patch) {
-                        int32_t acc[2] = {0, 0};
-                        fitml_s16_dot(patch, wa, pair ? wa + depth : NULL, 0, depth, k.full,
-                                      acc);
+                        int32_t acc[2];
+                        fitml_s16_dot_unit(x, wa, pair ? wa + depth : NULL, depth, acc);
                         s[0] = acc[0], s[1] = acc[1];
                     } else {
                         conv16_sums(g, &k, wa, pair ? wa + depth : NULL, c0, s);

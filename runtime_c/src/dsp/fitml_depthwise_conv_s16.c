@@ -26,12 +26,9 @@ fitml_status fitml_depthwise_conv_s16_portable(const fitml_depthwise_conv_s16_pa
 
 #define DW16_MAX_TAPS 511
 
-static int16_t dw16_out(const fitml_depthwise_conv_s16_params *p, int32_t oc, int32_t sum)
+static inline int16_t dw16_out(const fitml_depthwise_conv_s16_params *p, int32_t oc, int32_t sum)
 {
-    const int32_t q = p->requant.per_channel ? oc : 0;
-    return fitml_s16_requant(fitml_wrap_add64(sum, p->bias[oc]), p->acc32,
-                             p->requant.multiplier[q], p->requant.shift[q], p->act_min,
-                             p->act_max);
+    return fitml_s16_out(p->bias, p->geom.output.c, oc, sum, p->act_min, p->act_max);
 }
 
 /* One pixel's valid taps: rows [ky0, ky1) from input row iy0, columns [kx0, kx1) from ix0. */

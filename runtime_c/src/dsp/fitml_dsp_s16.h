@@ -122,6 +122,41 @@ static inline void fitml_s16_dot(const int16_t *x, const int8_t *wa, const int8_
 }
 
 /**
+ * @brief acc[r] = sum_{j < len} x[j] * row_r[pos(j)] over one whole unit of `len` weights
+ *        (rows wa, wb; wb NULL for one row): fitml_s16_dot without the block-boundary head
+ *        and the position arithmetic, for conv's stack patch (one call per channel pair).
+ */
+static inline void fitml_s16_dot_unit(const int16_t *x, const int8_t *wa, const int8_t *wb,
+                                      int32_t len, int32_t *acc)
+{
+    int32_t a0 = 0, a1 = 0, n = len >> 2, j;
+    if (wb != NULL) {
+        for (; n > 0; n--, x += 4, wa += 4, wb += 4) {
+            const uint32_t x01 = fitml_s16_ld32(x), x23 = fitml_s16_ld32(x + 2);
+            const uint32_t u = fitml_s16_ld32(wa), v = fitml_s16_ld32(wb);
+            a0 = fitml_s16_smlad(x01, fitml_s16_sxtb16(u), a0);
+            a0 = fitml_s16_smlad(x23, fitml_s16_sxtb16_ror8(u), a0);
+            a1 = fitml_s16_smlad(x01, fitml_s16_sxtb16(v), a1);
+            a1 = fitml_s16_smlad(x23, fitml_s16_sxtb16_ror8(v), a1);
+        }
+        for (j = 0; j < (len & 3); j++) {               /* the tail is stored in order */
+            a0 += x[j] * wa[j];
+            a1 += x[j] * wb[j];
+        }
+    } else {
+        for (; n > 0; n--, x += 4, wa += 4) {
+            const uint32_t u = fitml_s16_ld32(wa);
+            a0 = fitml_s16_smlad(fitml_s16_ld32(x), fitml_s16_sxtb16(u), a0);
+            a0 = fitml_s16_smlad(fitml_s16_ld32(x + 2), fitml_s16_sxtb16_ror8(u), a0);
+        }
+        for (j = 0; j < (len & 3); j++) {
+            a0 += x[j] * wa[j];
+        }
+    }
+    acc[0] = a0, acc[1] = a1;
+}
+
+/**
  * @brief fitml_s16_dot over any length: with `flush`, every FITML_S16_CHUNK products (and
  *        at the end) the int32 sums move into the int64 totals s[0..1].
  */
@@ -144,20 +179,66 @@ static inline void fitml_s16_dot_run(const int16_t *x, const int8_t *wa, const i
 }
 
 /**
- * @brief fitml_requant_s16, bit for bit, cheaper for the common case: an int64-path sum that
- *        fits in int32 makes the product with the 16-bit reduced multiplier one SMULL (|x *
- *        m'| < 2^47, so fitml_mbqm64's uint64 sum cannot wrap). Anything else: the original.
+ * @brief fitml_requant_s16 before the clamp, for a channel without a 32-bit record: rec =
+ *        {shift, multiplier + E * 2^32}, E = -1 for the int64 accumulator, -2 for acc32. An
+ *        int64-path sum that fits in int32 makes the product with the 16-bit reduced
+ *        multiplier one SMULL (|x * m'| < 2^47, so fitml_mbqm64's uint64 sum cannot wrap).
+ *        Out of line: the fast case inlines into the kernels' loops.
  */
-static inline int16_t fitml_s16_requant(int64_t acc, int32_t acc32, int32_t m, int32_t s,
-                                        int32_t lo, int32_t hi)
+__attribute__((noinline, unused)) static int32_t fitml_s16_slow(int64_t acc, const int64_t *rec)
 {
-    if (!acc32 && acc == (int64_t)(int32_t)acc) {
+    const int32_t m = (int32_t)(uint32_t)(uint64_t)rec[1], s = (int32_t)rec[0];
+    if ((int32_t)(rec[1] >> 32) == -2) {
+        return fitml_mbqm((int32_t)(uint32_t)(uint64_t)acc, m, s);
+    }
+    if (acc == (int64_t)(int32_t)acc) {
         const int32_t reduced = m < 0x7FFF0000 ? (m + (1 << 15)) >> 16 : 0x7FFF;
         const int32_t total = 15 - s;
         const int64_t sum = (int64_t)(int32_t)acc * reduced + ((int64_t)1 << (total - 1));
-        return (int16_t)fitml_clamp((int32_t)(uint32_t)(uint64_t)(sum >> total), lo, hi);
+        return (int32_t)(uint32_t)(uint64_t)(sum >> total);
     }
-    return fitml_requant_s16(acc, acc32, m, s, lo, hi);
+    return fitml_mbqm64(acc, m, s);
+}
+
+/**
+ * @brief High word of x * m + c: one SMLAL (in asm: inlined into the depthwise loop, gcc
+ *        widened x and multiplied 64 x 64 bits, 6 instructions).
+ */
+static inline int32_t fitml_s16_high(int32_t x, int32_t m, int64_t c)
+{
+#if FITML_HAS_DSP
+    uint32_t lo = (uint32_t)(uint64_t)c;
+    int32_t hi = (int32_t)(c >> 32);
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(x), "r"(m));
+    return hi;
+#else
+    return (int32_t)(((int64_t)x * m + c) >> 32);
+#endif
+}
+
+/**
+ * @brief Output channel oc of a 16x8 kernel from its exact sum (without bias): bit for bit
+ *        fitml_requant_s16(sum + bias[oc], acc32, multiplier, shift, lo, hi).
+ *
+ * DSP/MVE builds append to the bias array (C_out values) one record per channel
+ * (toolchain/ops/int16_lowering.py fast_records), {C, M + E * 2^32} with E >= 0 when the
+ * channel has the int64 accumulator, |sum + bias| < 2^31 for every input and a shift in
+ * [-32, -1]: the output is then clamp((int32)((sum * M + C) >> 32) >> E), one SMLAL, with
+ * M = m' * 2^16 (m' the 16-bit reduced multiplier) and C = bias * M + 2^(30 - shift) (the
+ * proof is in fast_records' docstring). Other channels: fitml_s16_slow.
+ */
+static inline int16_t fitml_s16_out(const int64_t *bias, int32_t channels, int32_t oc,
+                                    int64_t sum, int32_t lo, int32_t hi)
+{
+    const int64_t *rec = bias + channels + 2 * oc;
+    const int32_t e = (int32_t)(rec[1] >> 32);
+    int32_t v;
+    if (e >= 0) {
+        v = fitml_s16_high((int32_t)sum, (int32_t)(uint32_t)(uint64_t)rec[1], rec[0]) >> e;
+    } else {
+        v = fitml_s16_slow(fitml_wrap_add64(sum, bias[oc]), rec);
+    }
+    return (int16_t)fitml_clamp(v, lo, hi);
 }
 
 /** @brief Valid taps [*k0, *k1) of a window starting at `base` (dilation d) in [0, size). */

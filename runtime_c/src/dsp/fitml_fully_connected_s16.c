@@ -12,12 +12,9 @@
 
 #include "fitml_dsp_s16.h"
 
-static int16_t fc16_out(const fitml_fully_connected_s16_params *p, int32_t n, int64_t sum)
+static inline int16_t fc16_out(const fitml_fully_connected_s16_params *p, int32_t n, int64_t sum)
 {
-    const int32_t q = p->requant.per_channel ? n : 0;
-    return fitml_s16_requant(fitml_wrap_add64(sum, p->bias[n]), p->acc32,
-                             p->requant.multiplier[q], p->requant.shift[q], p->act_min,
-                             p->act_max);
+    return fitml_s16_out(p->bias, p->output_size, n, sum, p->act_min, p->act_max);
 }
 
 fitml_status fitml_fully_connected_s16(const fitml_fully_connected_s16_params *p,
