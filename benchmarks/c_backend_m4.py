@@ -33,6 +33,7 @@ MODELS = {
     "ad": "mlperf_tiny/ad/ad01_int8.tflite",
     "micro_speech": "tflm/micro_speech_quantized.tflite",
     "hello_world_int8": "tflm/hello_world_int8.tflite",
+    "mnist_lstm_int8": "tflm/mnist_lstm_int8.tflite",
 }
 DSP_FIELDS = ("filter_dsp", "fast_requant", "lut")   # parameters only the DSP kernels read
 

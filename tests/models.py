@@ -33,6 +33,7 @@ INT8_MODELS = [
                 ("mlperf_tiny/ad/ad_sample_normal_id01_40x640_float32.npy",)),
     SharedModel("hello_world_int8", "tflm/hello_world_int8.tflite"),
     SharedModel("micro_speech", "tflm/micro_speech_quantized.tflite"),
+    SharedModel("mnist_lstm_int8", "tflm/mnist_lstm_int8.tflite"),
 ]
 FLOAT_MODELS = [
     SharedModel("kws_float", "mlperf_tiny/kws/kws_ref_model_float32.tflite"),
@@ -42,8 +43,8 @@ FLOAT_MODELS = [
     SharedModel("ad_float", "mlperf_tiny/ad/ad01_fp32.tflite",
                 ("mlperf_tiny/ad/ad_sample_normal_id01_40x640_float32.npy",)),
     SharedModel("hello_world_float", "tflm/hello_world_float.tflite"),
+    SharedModel("mnist_lstm_float", "tflm/mnist_lstm_float.tflite"),
 ]
-LSTM_MODELS = ["tflm/mnist_lstm_int8.tflite", "tflm/mnist_lstm_float.tflite"]
 
 
 def sample_inputs(model: SharedModel, graph) -> list[list[np.ndarray]]:

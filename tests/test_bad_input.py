@@ -3,23 +3,44 @@ from __future__ import annotations
 
 import signal
 
+import flatbuffers
 import numpy as np
 import pytest
+from ai_edge_litert import schema_py_generated as schema
 
 from cli_util import fitml, one_clear_line
 from conftest import shared_model
+from toolchain.backends.tflite import build_model
 from toolchain.errors import ModelError
 from toolchain.frontends.tflite import load_tflite
+from toolchain.ir import Graph, Op, Tensor
 from toolchain.ops import registry
 
 
-def test_unsupported_operator_names_op_node_tensor_file_and_list():
-    path = shared_model("tflm/mnist_lstm_int8.tflite")
+def _log_model() -> bytes:
+    """A float RELU -> LOG model: written as RELU -> RELU, then the second opcode retyped to
+    LOG (an operator fitml does not support, so the writer cannot emit it directly)."""
+    x = Tensor("x", (1, 4), "float32")
+    y, z = Tensor("y", (1, 4), "float32"), Tensor("log_out", (1, 4), "float32")
+    graph = Graph.build([x, y, z], [Op("RELU", ["x"], ["y"]), Op("TANH", ["y"], ["log_out"])],
+                        ["x"], ["log_out"])
+    model = build_model(graph.validate())
+    code = next(c for c in model.operatorCodes if c.builtinCode == schema.BuiltinOperator.TANH)
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.LOG
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def test_unsupported_operator_names_op_node_tensor_file_and_list(tmp_path):
+    assert "LOG" not in registry.supported()
+    path = tmp_path / "log.tflite"
+    path.write_bytes(_log_model())
     proc = fitml("inspect", path)
     assert proc.returncode == 2
     line = one_clear_line(proc)
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in line
-    assert "node 0" in line and "output tensor" in line
+    assert "operator LOG " in line
+    assert "node 1" in line and "output tensor 'log_out'" in line
     assert str(path) in line
     for kind in registry.supported():
         assert kind in line

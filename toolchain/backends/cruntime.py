@@ -154,6 +154,21 @@ STRUCTS.update({
 # CONV_2D fused with its residual ADD (fitml_conv.h, backends/c.py fuse_residual_adds)
 STRUCTS["fitml_conv_add_s8_params"] = [("conv", "fitml_conv_s8_params"),
                                        ("add", "fitml_add_s8_params"), ("residual_first", _I32)]
+# UNIDIRECTIONAL_SEQUENCE_LSTM (fitml_lstm.h, ops/lstm_lowering.py)
+_LSTM = [("batches", _I32), ("time_steps", _I32), ("input_size", _I32), ("units", _I32),
+         ("time_major", _I32)]
+STRUCTS["fitml_lstm_s8_params"] = _LSTM + [
+    ("input_weights", "const int8_t *"), ("recurrent_weights", "const int8_t *"),
+    ("input_bias", "const int32_t *"), ("recurrent_bias", "const int32_t *"),
+    ("input_multiplier", "int32_t[4]"), ("input_shift", "int32_t[4]"),
+    ("recurrent_multiplier", "int32_t[4]"), ("recurrent_shift", "int32_t[4]"),
+    ("forget_multiplier", _I32), ("forget_shift", _I32), ("update_multiplier", _I32),
+    ("update_shift", _I32), ("hidden_multiplier", _I32), ("hidden_shift", _I32),
+    ("hidden_zp", _I32), ("cell_clip", _I32), ("cell_tanh_multiplier", _I32),
+    ("cell_tanh_shift", _I32), ("dsp_fast", _I32), ("sigmoid_table", "const int16_t *")]
+STRUCTS["fitml_lstm_f32_params"] = _LSTM + [
+    ("input_weights", "const float *"), ("recurrent_weights", "const float *"),
+    ("bias", "const float *"), ("cell_clip", "float")]
 ALIASES = {"fitml_tanh_s8_params": "fitml_logistic_s8_params",
            "fitml_transpose_params": "fitml_gather_params",
            "fitml_strided_slice_params": "fitml_gather_params"}

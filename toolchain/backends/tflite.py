@@ -162,10 +162,14 @@ def _operator(graph: Graph, op, index: dict[str, int], opcodes: dict, codes: lis
     out = schema.OperatorT()
     out.opcodeIndex = opcodes[key]
     inputs = list(op.inputs)
-    while inputs and not inputs[-1]:    # trailing absent inputs are dropped, as the converter does
-        inputs.pop()
+    count = getattr(opdef, "tflite_inputs", 0)     # ops whose kernels need every input slot
+    while len(inputs) > count and not inputs[-1]:  # else trailing absent inputs are dropped,
+        inputs.pop()                               # as the converter does
+    inputs += [""] * (count - len(inputs))
     out.inputs = [index[n] if n else -1 for n in inputs]
     out.outputs = [index[n] for n in op.outputs]
+    if op.attr("intermediates"):    # as read (LiteRT's int8 LSTM takes its gate scales there)
+        out.intermediates = [index[n] if n in index else -1 for n in op.attr("intermediates")]
     options = opdef.attrs_to_tflite(dict(op.attrs))
     if options is not None:
         out.builtinOptionsType = getattr(schema.BuiltinOptions, opdef.tflite_options)
@@ -190,6 +194,24 @@ def _signature(graph: Graph, index: dict[str, int]) -> "schema.SignatureDefT":
     return sig
 
 
+def _variables(graph: Graph) -> set[str]:
+    """Constants that ops declare as state (`OpDef.variable_inputs`, e.g. the LSTM's hidden and
+    cell state): written as variable tensors without data, which runtimes reset to real zero
+    (TFLM's ResetVariableTensors: the zero point for int8, else 0)."""
+    names = set()
+    for op in graph.ops:
+        for i in getattr(registry.get(op.kind), "variable_inputs", ()):
+            name = op.inputs[i] if i < len(op.inputs) else ""
+            t = graph.tensors.get(name) if name else None
+            if t is not None and t.is_const:
+                fill = t.quant.zp if t.dtype == "int8" and t.quant is not None else 0
+                if np.any(np.asarray(t.data) != fill):
+                    raise GraphError(f"{op.kind}: state {name!r} has a nonzero initial value, "
+                                     "which a .tflite variable tensor cannot hold")
+                names.add(name)
+    return names
+
+
 def build_model(graph: Graph, metadata: dict[str, str] | None = None) -> schema.ModelT:
     """The object-API ModelT for `graph` (what `write_tflite` packs)."""
     total = sum(t.nbytes for t in graph.tensors.values() if t.is_const)
@@ -197,15 +219,17 @@ def build_model(graph: Graph, metadata: dict[str, str] | None = None) -> schema.
         raise GraphError(f"{total} bytes of constants: flatbuffers are limited to 2 GB")
     buffers = [_AlignedBufferT()]  # buffer 0: the empty sentinel every activation shares
     tensors, index = [], {}
+    variables = _variables(graph)
     for name, t in graph.tensors.items():
         buf = 0
-        if t.is_const:
+        if t.is_const and name not in variables:
             b = _AlignedBufferT()
             b.data = tensor_bytes(t)
             buf = len(buffers)
             buffers.append(b)
         index[name] = len(tensors)
         tensors.append(_tensor(t, buf))
+        tensors[-1].isVariable = name in variables
     opcodes, codes = {}, []
     sub = schema.SubGraphT()
     sub.tensors = tensors

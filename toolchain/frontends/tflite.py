@@ -94,9 +94,13 @@ def _tensor(t, index: int, model, name: str, where: str) -> Tensor:
     data = None
     if raw is not None and len(raw):
         data = _decode(raw, dtype, shape, count, tname)
+    quant = _quant(t.quantization, shape, tname)
+    if data is None and t.isVariable and dtype != "int4":
+        # state (LSTM): what TFLM's ResetVariableTensors fills in (int8: the zero point)
+        data = np.full(shape, quant.zp if dtype == "int8" and quant else 0, dtype)
     if t.sparsity is not None:
         raise ModelError(f"{tname}: sparse tensors are not supported")
-    return Tensor(name, shape, dtype, data, _quant(t.quantization, shape, tname))
+    return Tensor(name, shape, dtype, data, quant)
 
 
 def _buffer_bytes(buf):
@@ -185,6 +189,8 @@ def _op(o, index: int, codes, names, where: str, tensors) -> Op:
     except (GraphError, AttributeError, TypeError, ValueError) as exc:
         raise ModelError(f"{where}: operator {kind} (node {index}): bad options: {exc}") from None
     inputs = [tensor_name(i) for i in _seq(o.inputs)]
+    if len(_seq(o.intermediates)):   # kept for the writer (LiteRT's int8 LSTM reads them)
+        attrs["intermediates"] = tuple(tensor_name(i) for i in _seq(o.intermediates))
     if not opdef.uint8_ok and any(n and tensors[n].dtype == "uint8" for n in inputs + outputs):
         raise ModelError(f"{where}: operator {kind} (node {index}) uses legacy uint8 "
                          "quantization, which fitml (like TFLite Micro) does not run; only "

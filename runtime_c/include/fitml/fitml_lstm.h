@@ -1,0 +1,91 @@
+/**
+ * @file fitml_lstm.h
+ * @brief UNIDIRECTIONAL_SEQUENCE_LSTM (standard LSTM: no peephole, projection, layer norm or
+ *        CIFG), int8 ("8x8->16") and float32, as TFLite Micro's kernel computes it.
+ *
+ * Gates are stored in the order input, forget, cell, output: weights as one [4][units][...]
+ * array each. The hidden and cell states live in the caller's scratch and are reset to real
+ * zero (int8 hidden state: hidden_zp) at the start of every call: each call runs whole
+ * sequences from a zero state, as a freshly allocated TFLM interpreter does.
+ *
+ * Parameter structs are mirrored by toolchain/backends/cruntime.py STRUCTS.
+ */
+#ifndef FITML_LSTM_H
+#define FITML_LSTM_H
+
+#include "fitml_types.h"
+
+/**
+ * @brief int8 LSTM: int8 input and hidden state, int8 weights, int16 gates (Q3.12 in, Q0.15
+ *        out) and int16 cell state at scale 2^cell_power.
+ *
+ * gate = sigmoid|tanh(sat16(FC(x) + FC(h))), each FC requantized to int16 on its own;
+ * c = sat16(MUL(f, c) + MUL(i, g)) clipped to +-cell_clip (0: no clip);
+ * h = clamp8(MBQM(tanh(c) * o) + hidden_zp).
+ */
+typedef struct {
+    int32_t batches, time_steps, input_size, units;
+    int32_t time_major;                 /**< nonzero: input [time][batch][input_size] */
+    const int8_t *input_weights;        /**< [4][units][input_size] */
+    const int8_t *recurrent_weights;    /**< [4][units][units] */
+    const int32_t *input_bias;          /**< [4][units]: gate bias - input_zp * row sums */
+    const int32_t *recurrent_bias;      /**< [4][units]: -hidden_zp * row sums */
+    int32_t input_multiplier[4], input_shift[4];          /**< FC(x) -> Q3.12 */
+    int32_t recurrent_multiplier[4], recurrent_shift[4];  /**< FC(h) -> Q3.12 */
+    int32_t forget_multiplier, forget_shift;    /**< forget gate x cell -> cell */
+    int32_t update_multiplier, update_shift;    /**< input gate x cell gate -> cell */
+    int32_t hidden_multiplier, hidden_shift;    /**< tanh(cell) x output gate -> hidden */
+    int32_t hidden_zp;
+    int32_t cell_clip;                          /**< quantized clip, 0: none */
+    int32_t cell_tanh_multiplier, cell_tanh_shift;  /**< tanh(cell) input rescale (int16 TANH) */
+    int32_t dsp_fast;   /**< DSP builds: every shift in [-23, -1] and |acc| < 2^30 (SMMLAR path) */
+    const int16_t *sigmoid_table;       /**< [256] as fitml_logistic_s16_params.table */
+} fitml_lstm_s8_params;
+
+/** @brief float32 LSTM (sigmoid gates, tanh cell gate and output). */
+typedef struct {
+    int32_t batches, time_steps, input_size, units;
+    int32_t time_major;                 /**< nonzero: input [time][batch][input_size] */
+    const float *input_weights;         /**< [4][units][input_size] */
+    const float *recurrent_weights;     /**< [4][units][units] */
+    const float *bias;                  /**< [4][units] */
+    float cell_clip;                    /**< > 0: clip the cell state to +-cell_clip */
+} fitml_lstm_f32_params;
+
+/**
+ * @brief Scratch bytes fitml_lstm_s8 needs: states, gate buffers and widened operands.
+ * @param p parameters
+ * @return bytes
+ */
+size_t fitml_lstm_s8_scratch_size(const fitml_lstm_s8_params *p);
+
+/**
+ * @brief int8 UNIDIRECTIONAL_SEQUENCE_LSTM (TFLM EvalLstm<int8_t, int8_t, int16_t, int32_t>).
+ * @param p       parameters
+ * @param input   [batches][time_steps][input_size] (time_major: [time][batch][input]) int8
+ * @param output  the hidden state of every step, laid out as the input, units wide, int8
+ * @param scratch fitml_lstm_s8_scratch_size(p) bytes, 4-byte aligned
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_SCRATCH
+ */
+fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, int8_t *output,
+                           void *scratch);
+
+/**
+ * @brief Scratch bytes fitml_lstm_f32 needs (6 * units floats).
+ * @param p parameters
+ * @return bytes
+ */
+size_t fitml_lstm_f32_scratch_size(const fitml_lstm_f32_params *p);
+
+/**
+ * @brief float32 UNIDIRECTIONAL_SEQUENCE_LSTM (TFLM EvalLstm<float, ...>).
+ * @param p       parameters
+ * @param input   [batches][time_steps][input_size] (time_major: [time][batch][input]) float
+ * @param output  the hidden state of every step, laid out as the input, units wide
+ * @param scratch fitml_lstm_f32_scratch_size(p) bytes, 4-byte aligned
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_SCRATCH
+ */
+fitml_status fitml_lstm_f32(const fitml_lstm_f32_params *p, const float *input, float *output,
+                            void *scratch);
+
+#endif /* FITML_LSTM_H */
