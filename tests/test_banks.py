@@ -29,7 +29,7 @@ from toolchain.plan.arena import ArenaPlanner, Buffer, align_up, check_no_overla
 from toolchain.plan.banks import split_banks
 from toolchain.plan.memory import plan_memory
 from toolchain.plan.regions import CODE_RESERVE, Layout, layout_for, place_weights
-from toolchain.report import render_markdown, render_text
+from toolchain.report_text import render_markdown, render_text
 from toolchain.targets import load_target
 from toolchain.verify.cexec import build_qemu, emulation_target, harness_layout
 

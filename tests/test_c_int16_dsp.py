@@ -26,7 +26,7 @@ import pytest
 
 import oplab
 import test_ops_int16 as cases
-from toolchain.backends import cparams, cruntime
+from toolchain.backends import cdsp, cruntime, cvariant
 from toolchain.backends.clower import CArray, TensorRef
 from toolchain.ir import Graph, Op
 from toolchain.ops import registry
@@ -209,7 +209,7 @@ def test_mixed_channels_take_both_paths(kind):
     """The MIXED layers: which channels get a 32-bit record, and inputs that reach the edge."""
     graph, xs = _mixed(kind)
     node = Node.of(graph, graph.ops[0])
-    with cparams.kernel_variant("dsp"):
+    with cvariant.kernel_variant("dsp"):
         bias = registry.get(kind).lower_c(node).params["bias"].values
     n = len(MIXED)
     e = bias[n:].reshape(n, 2)[:, 1] >> 32
@@ -222,7 +222,7 @@ def test_mixed_channels_take_both_paths(kind):
     y = sums + bias[:n]
     assert y[:, 3].min() == -EDGE and y[:, 4].min() == -EDGE - 1     # both sides of the edge
     assert y[:, 1].max() > EDGE - 2**21 and y[:, 2].max() > EDGE - 2**21
-    with cparams.kernel_variant("portable"):
+    with cvariant.kernel_variant("portable"):
         assert registry.get(kind).lower_c(node).params["bias"].values.size == n
 
 
@@ -276,7 +276,7 @@ def _positions(unit: int) -> np.ndarray:
 def test_dsp_filter_layout_matches_the_kernels_positions(unit):
     rng = np.random.default_rng(unit)
     rows = rng.integers(-127, 128, (3, 2 * unit)).astype(np.int8)
-    stored = cparams.s16_dsp_filter(rows, unit).values.reshape(3, 2, unit)
+    stored = cdsp.s16_dsp_filter(rows, unit).values.reshape(3, 2, unit)
     np.testing.assert_array_equal(stored[:, :, _positions(unit)], rows.reshape(3, 2, unit))
     words = stored[:, :, : unit // 4 * 4].reshape(3, 2, -1, 4)   # SXTB16 lanes: (b0, b2)
     np.testing.assert_array_equal(words[..., [0, 2]].reshape(3, 2, -1),
@@ -290,10 +290,10 @@ def test_conv_units_follow_the_kernel(i, unit):
     node = Node.of(graph, graph.ops[0])
     assert conv_dsp_unit(node) == unit
     w = node.ins[1]
-    with cparams.kernel_variant("dsp"):
+    with cvariant.kernel_variant("dsp"):
         call = registry.get("CONV_2D").lower_c(node)
     assert isinstance(call.params["filter"], CArray)
-    want = cparams.s16_dsp_filter(w.data.reshape(w.shape[0], -1), unit).values
+    want = cdsp.s16_dsp_filter(w.data.reshape(w.shape[0], -1), unit).values
     np.testing.assert_array_equal(call.params["filter"].values, want)
     assert isinstance(registry.get("CONV_2D").lower_c(node).params["filter"], TensorRef)
 
@@ -320,7 +320,7 @@ def test_dsp_layout_plain_c_bit_exact(host_lib, bias):
              + ([_mixed(k) for k in MIXED_KINDS if k != "DEPTHWISE_CONV_2D"]
                 if bias == "int64" else []))
     for graph, xs in parts:
-        with cparams.kernel_variant("dsp"):
+        with cvariant.kernel_variant("dsp"):
             want = run_graph(graph, xs)[0]
             name, got = test_c_int16.run_c(host_lib, graph, xs, rng)
         oplab.assert_exact(want, got, f"{name} {graph.ops[0].kind}")

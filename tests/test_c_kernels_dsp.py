@@ -106,7 +106,7 @@ def fully_connected(rng, batches, k, n, act="NONE", **kw):
 
 def lowered(graph: Graph):
     """The op's lowering for a DSP build (what a Cortex-M4 target links)."""
-    from toolchain.backends.cparams import kernel_variant
+    from toolchain.backends.cvariant import kernel_variant
     with kernel_variant("dsp"):
         return registry.get(graph.ops[0].kind).lower_c(Node.of(graph, graph.ops[0]))
 

@@ -18,9 +18,10 @@ from toolchain.backends.c import c_context, lower
 from toolchain.backends.clower import CArray, TensorRef
 from toolchain.backends.tflite import write_tflite
 from toolchain.errors import UsageError
-from toolchain.fit import fit, nm_sizes
+from toolchain.fit import fit
+from toolchain.fit_measure import nm_sizes
 from toolchain.ops.quantize import quantize_float
-from toolchain.quant.ptq import mse_clip
+from toolchain.quant.weights import mse_clip
 from toolchain.verify.executors import get_executor
 from toolchain.verify.reference import run_graph
 

@@ -20,9 +20,11 @@ from toolchain.ir import Graph, Op, Tensor
 from toolchain.ops.quantize import quantize_float
 from toolchain.quant import calibration, observers
 from toolchain.quant.accuracy import evaluate
+from toolchain.quant.act_params import FIXED_OUTPUT, SAME_PARAMS
 from toolchain.quant.calibration import BINS, TensorStats, collect
 from toolchain.quant.fixedpoint import round_half_away
-from toolchain.quant.ptq import BIAS_MAX, FIXED_OUTPUT, SAME_PARAMS, WEIGHT_AXIS, quantize
+from toolchain.quant.ptq import quantize
+from toolchain.quant.weights import BIAS_MAX, WEIGHT_AXIS
 from toolchain.verify.reference import run_graph
 from toolchain.verify.tflm import run_tflm
 

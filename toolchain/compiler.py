@@ -50,7 +50,7 @@ def copy_runtime(dest: Path, variant: str, kernels) -> None:
 def memory_layout(low, target) -> dict:
     """Where the lowering put things on `target`: activation bytes per RAM bank (bank 0 is the
     caller's arena) and what left the main regions (as the fit report's `moved`)."""
-    from .fit import emitted_arrays, moved_activations, moved_weights
+    from .fit_place import emitted_arrays, moved_activations, moved_weights
     moved = moved_activations(low, target.ram_region.name) + moved_weights(
         low, emitted_arrays(low), low.layout.main_flash)
     return {"arena_banks": [{"region": b.name, "bytes": b.size, "capacity": b.capacity}

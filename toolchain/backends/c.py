@@ -168,7 +168,7 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
     `caller_inputs` (or the `cmemory.caller_inputs()` context) the inputs stay in the caller's
     buffers, outside the arena.
     `Lowered.graph` is the scheduled (and fused) graph."""
-    from .cparams import kernel_variant
+    from .cvariant import kernel_variant
     graph = schedule_for_memory(graph)
     with kernel_variant(variant):
         calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]

@@ -14,7 +14,7 @@ from ..ops.registry import Node
 from ..plan.arena import align_up
 from ..plan.regions import Layout, place_weights
 from .clower import CArray, CCall, TensorRef
-from .cparams import plain_layouts
+from .cvariant import plain_layouts
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4      # as model_weights.c.j2 aligns the arrays
 

@@ -69,7 +69,7 @@ class GraphModule:
     def weight(self, op, values, axis: int | None):
         """The layer's weights; int4 layers fake-quantized with PTQ's scales (straight-through
         gradient)."""
-        from ..quant.ptq import mse_clip
+        from ..quant.weights import mse_clip
         w = self.value(op.inputs[1], values)
         if op.outputs[0] not in self.int4:
             return w

@@ -19,7 +19,9 @@ from typing import Mapping, Sequence
 
 from ..errors import ModelError
 from ..ir import Graph, GraphError
-from .keras_layers import LAYERS, KerasBuilder, Layer, available
+from . import (keras_activations, keras_layers,  # noqa: F401  (registers the converters)
+               keras_pool_layers, keras_shape_layers)
+from .keras_builder import LAYERS, KerasBuilder, Layer, available
 
 HINT = "Keras models need TensorFlow: pip install fitml[keras]"
 CONTAINERS = ("Functional", "Model", "Sequential")

@@ -166,7 +166,9 @@ def convert_program(ep, where: str, frontend: str, cleanup: bool = True) -> Grap
 
     cleanup: run the CLEANUP passes (fold BatchNorm, fuse activations, merge reshapes and
     transposes); False returns the literal translation."""
-    from . import torch_ops  # noqa: F401  (registers the converters)
+    # importing the converter modules registers the converters
+    from . import (torch_activation_ops, torch_conv_ops, torch_ops,  # noqa: F401
+                   torch_pool_ops, torch_shape_ops)
 
     try:
         ep = decompose(ep)
@@ -466,7 +468,8 @@ def _lifted_constants(ep) -> dict[str, np.ndarray]:
 
 
 def supported() -> list[str]:
-    from . import torch_ops  # noqa: F401
+    from . import (torch_activation_ops, torch_conv_ops, torch_ops,  # noqa: F401
+                   torch_pool_ops, torch_shape_ops)
     return sorted(CONVERTERS)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from ..backends import cparams
+from ..backends import cconv, cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
@@ -115,4 +115,4 @@ class Conv2D(OpDef):
                          dict(geom=geom, filter=cparams.ref(w), **cparams.float_fields(node)),
                          cparams.io(node))
         mult, shift = common.conv_multipliers(x.quant.s, w.quant.scale, out.quant.s, w.shape[0])
-        return cparams.conv_s8_call(node, np.asarray(w.data), cparams.ref(w), mult, shift)
+        return cconv.conv_s8_call(node, np.asarray(w.data), cparams.ref(w), mult, shift)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from ..backends import cparams
+from ..backends import cconv, cdsp, cparams
 from ..backends.clower import CArray, CCall, Scratch
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
@@ -140,14 +140,14 @@ class DepthwiseConv2D(OpDef):
         mult, shift = common.conv_multipliers(x.quant.s, w.quant.scale, out.quant.s, cout)
         if x.shape[3] == 1:     # one input channel: a CONV_2D with C_out = depth multiplier
             filt = np.ascontiguousarray(np.asarray(w.data).transpose(3, 1, 2, 0))
-            return cparams.conv_s8_call(node, filt, CArray(filt, "int8_t", role="weights"),
+            return cconv.conv_s8_call(node, filt, CArray(filt, "int8_t", role="weights"),
                                         mult, shift)
         params = dict(fields, input_zp=common.qparams(x)[1],
                       **cparams.int8_fields(node, rows.sum(axis=1), mult, shift),
                       filter_dsp="NULL")
         geom, dm = fields["geom"], fields["depth_multiplier"]
-        if cparams.depthwise_dsp_ok(geom, dm):    # DSP kernel: packed taps + requant records
-            params.update(filter_dsp=cparams.depthwise_dsp_layout(node, rows, mult, shift))
+        if cconv.depthwise_dsp_ok(geom, dm):    # DSP kernel: packed taps + requant records
+            params.update(filter_dsp=cdsp.depthwise_dsp_layout(node, rows, mult, shift))
         return CCall("fitml_depthwise_conv_s8", "fitml_depthwise_conv_s8_params", params,
                      cparams.io(node, Scratch()),
-                     scratch_bytes=cparams.depthwise_scratch_bytes(geom, dm))
+                     scratch_bytes=cconv.depthwise_scratch_bytes(geom, dm))

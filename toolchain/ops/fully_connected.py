@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from ..backends import cparams
+from ..backends import cdsp, cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
 from ..quant import fixedpoint as fp
@@ -154,7 +154,7 @@ class FullyConnected(OpDef):
             raise cparams.unsupported(node, "filter zero point must be 0 (as TFLM)")
         mult, shift = multipliers(x.quant.s, w, out.quant.s)
         sums = np.asarray(w.data, np.int64).sum(axis=1)
-        layout = cparams.fc_dsp_layout(node, np.asarray(w.data, np.int64), mult, shift)
+        layout = cdsp.fc_dsp_layout(node, np.asarray(w.data, np.int64), mult, shift)
         if not isinstance(layout, str):    # the DSP kernel reads only the layout: no int8 copy
             shape["filter"] = "NULL"
         return CCall("fitml_fully_connected_s8", "fitml_fully_connected_s8_params",

@@ -5,8 +5,8 @@ No folded bias (zero points are 0): the bias goes to C as int64 values (zeros wh
 has none), and `acc32` picks TFLM's int32-accumulator path for an int32 model bias. The
 requantization arrays are those the reference (ops/int16.py) multiplies with.
 
-DSP/MVE builds (cparams.fast_kernels) give conv and FC the filter in the SXTB16 block order
-of runtime_c/src/dsp/fitml_dsp_s16.h (cparams.s16_dsp_filter): the units are a filter row's
+DSP/MVE builds (cvariant.fast_kernels) give conv and FC the filter in the SXTB16 block order
+of runtime_c/src/dsp/fitml_dsp_s16.h (cdsp.s16_dsp_filter): the units are a filter row's
 KW * C_in taps for a conv without groups and x dilation, one tap's C_in / groups else, an FC
 row. Depthwise keeps the model's filter. DSP/MVE builds also append per-channel requantization
 records to the bias array (`fast_records`); the portable kernels read only its first C_out.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import cparams
+from ..backends import cdsp, cparams, cvariant
 from ..backends.clower import CArray, CCall
 from . import common, int16
 from .registry import Node
@@ -55,7 +55,7 @@ def _fields(node: Node, channels: int, mult, shift) -> dict:
     bias_t = cparams.bias_of(node)
     bias = (np.zeros(channels, np.int64) if bias_t is None
             else np.asarray(bias_t.data, np.int64))
-    if cparams.fast_kernels():
+    if cvariant.fast_kernels():
         w = node.ins[1]
         if w.data is None:
             raise cparams.unsupported(node, "the DSP kernels need a constant filter")
@@ -89,11 +89,11 @@ def conv_dsp_unit(node: Node) -> int:
 def _filter(node: Node, unit: int):
     """The filter as C sees it: the model's tensor, or the DSP block order on DSP/MVE builds."""
     w = node.ins[1]
-    if not cparams.fast_kernels():
+    if not cvariant.fast_kernels():
         return cparams.ref(w)
     if w.data is None:
         raise cparams.unsupported(node, "the DSP kernels need a constant filter")
-    return cparams.s16_dsp_filter(np.asarray(w.data).reshape(w.shape[0], -1), unit)
+    return cdsp.s16_dsp_filter(np.asarray(w.data).reshape(w.shape[0], -1), unit)
 
 
 def conv(node: Node) -> CCall:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..backends import cparams
+from ..backends import cvariant
 from ..backends.clower import CCall, TensorRef
 from ..plan.arena import ArenaPlanner
 from . import patch_geometry as pg
@@ -149,8 +149,8 @@ def cached_lower(op, node: Node) -> CCall:
         return registry.get(op.kind).lower_c(node)
     if len(_LOWERED) > 4096:
         _LOWERED.clear()
-    key = (id(op), tuple(id(t) for t in (*node.ins, *node.outs)), cparams.current_variant(),
-           cparams.current_plain())
+    key = (id(op), tuple(id(t) for t in (*node.ins, *node.outs)), cvariant.current_variant(),
+           cvariant.current_plain())
     hit = _LOWERED.get(key)
     if hit is None or hit[0] is not op or any(a is not b for a, b in zip(hit[1], node.ins)) \
             or any(a is not b for a, b in zip(hit[2], node.outs)):
@@ -164,8 +164,8 @@ def scratch_bytes(sub, tensors, step: pg.Step) -> int:
     if len(_SCRATCH) > 4096:
         _SCRATCH.clear()
     key = (id(sub), tuple(t.shape if t is not None else None for t in n.ins), n.outs[0].shape,
-           cparams.current_variant(),
-           cparams.current_plain())
+           cvariant.current_variant(),
+           cvariant.current_plain())
     if key not in _SCRATCH or _SCRATCH[key][0] is not sub:
         _SCRATCH[key] = (sub, registry.get(sub.kind).lower_c(n).scratch_bytes)
     return _SCRATCH[key][1]

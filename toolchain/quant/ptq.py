@@ -7,32 +7,24 @@ input and output (pooling, data movement, CONCATENATION), so TFLite Micro and fi
 run the result bit-exact. The float graph first goes through the CLEANUP passes (constant
 folding, BatchNorm folding, RELU/RELU6 fused into their producer), so the calibration and the
 int8 graph see the same ops.
+
+Weight and bias quantization is in weights.py, activation parameters in act_params.py.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import ModelError, UsageError
 from ..ir import Graph, Op, QuantParams, Tensor
-from ..ops import common
 from ..ops.quantize import quantize_float
 from ..passes import CLEANUP, run_pipeline
 from ..passes.edit import prune
 from . import mixed, observers
+from .act_params import FIXED_OUTPUT, SAME_PARAMS, activation_params
 from .calibration import CalibrationStats, collect
-from .fixedpoint import round_half_away
+from .weights import WEIGHT_AXIS, WEIGHT_QMAX, quantize_bias, quantize_weights
 
-WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
-# int8 kernels that read raw codes: the output (and PADV2's fill) shares the input's params
-SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "PAD", "PADV2",
-               "TRANSPOSE", "STRIDED_SLICE", "RELU6"}
-FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
-                "TANH": (1.0 / 128, 0)}
 OWN_RANGE = {"ADD", "SUB", "MUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH", "CONCATENATION",
              *WEIGHT_AXIS}
 IO_MODES = ("int8", "float")
-BIAS_MAX = float(1 << 30)    # |int32 bias| cap, leaving headroom for the accumulated products
-WEIGHT_QMAX = {"int8": 127, "int4": 7}   # symmetric weight range per precision
 
 
 def _check_quantizable(graph: Graph) -> None:
@@ -49,161 +41,6 @@ def _check_quantizable(graph: Graph) -> None:
         if op.kind in WEIGHT_AXIS and not graph.tensors[op.inputs[1]].is_const:
             raise ModelError(f"quantize: op {i} ({op.kind}): filter {op.inputs[1]!r} is not "
                              "a constant")
-
-
-def _is_weight(op: Op, k: int) -> bool:
-    return op.kind in WEIGHT_AXIS and k in (1, 2)
-
-
-class _Groups:
-    """Union-find over activations that must share (scale, zp); a group may be fixed."""
-
-    def __init__(self, names):
-        self.parent = {n: n for n in names}
-        self.fixed: dict[str, tuple[float, int]] = {}
-
-    def find(self, n: str) -> str:
-        while self.parent[n] != n:
-            self.parent[n] = n = self.parent[self.parent[n]]
-        return n
-
-    def tie(self, a: str, b: str) -> bool:
-        """Join the groups of a and b; False (nothing joined) if both are fixed differently."""
-        ra, rb = self.find(a), self.find(b)
-        fa, fb = self.fixed.get(ra), self.fixed.get(rb)
-        if fa and fb and fa != fb:
-            return False
-        self.parent[rb] = ra
-        if fb:
-            self.fixed[ra] = fb
-        return True
-
-
-def _tie_groups(graph: Graph, names: list[str]):
-    """Groups of tensors sharing params, and the (op, input k) edges requantized instead.
-
-    A CONCATENATION mixing fixed-param inputs (SOFTMAX, LOGISTIC, TANH outputs) with other
-    params requantizes its fixed inputs into one range covering every input.
-    """
-    groups = _Groups(names)
-    for op in graph.ops:
-        if op.kind in FIXED_OUTPUT:
-            groups.fixed[op.outputs[0]] = FIXED_OUTPUT[op.kind]
-    requant = set()
-    for i, op in enumerate(graph.ops):
-        if op.kind == "CONCATENATION":
-            fixed = [groups.fixed.get(groups.find(n)) for n in op.inputs]
-            mixed = len(set(fixed)) > 1
-            tied = [k for k, f in enumerate(fixed) if not (mixed and f)]
-            requant |= {(i, k) for k in range(len(op.inputs)) if k not in tied}
-        else:
-            tied = [0, 2] if op.kind == "PADV2" else [0] if op.kind in SAME_PARAMS else []
-        for k in tied:
-            if k < len(op.inputs) and op.inputs[k] and not groups.tie(op.outputs[0],
-                                                                       op.inputs[k]):
-                requant.add((i, k))
-    return groups, requant
-
-
-def activation_params(graph: Graph, stats: CalibrationStats, observe, ranges_out=None):
-    """({tensor: (scale, zp)} for every int8 activation, {(op, input k) needing requant});
-    `ranges_out` (a dict), if given, receives each tensor's group range [lo, hi]."""
-    names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
-    names += sorted({n for op in graph.ops for k, n in enumerate(op.inputs) if n
-                     and graph.tensors[n].is_const and graph.tensors[n].dtype == "float32"
-                     and not _is_weight(op, k)})
-    groups, requant = _tie_groups(graph, names)
-    observed = {}
-    for n in names:
-        t = graph.tensors[n]
-        if t.is_const:
-            observed[n] = float(np.min(t.data, initial=0.0)), float(np.max(t.data, initial=0.0))
-        elif n in stats.tensors:
-            observed[n] = observe(stats[n])
-        else:
-            raise UsageError(f"quantize: calibration statistics have no tensor {n!r} "
-                             "(gathered on another graph?)")
-    ranges: dict[str, list[float]] = {}
-    for n, (lo, hi) in [*observed.items(), *((graph.ops[i].outputs[0], observed[
-            graph.ops[i].inputs[k]]) for i, k in requant)]:
-        r = ranges.setdefault(groups.find(n), [lo, hi])
-        r[0], r[1] = min(r[0], lo), max(r[1], hi)
-    params = {}
-    for _ in range(8):                           # widen ADD/SUB outputs TFLM would reject
-        group_params = {g: groups.fixed.get(g) or observers.choose_params(*r)
-                        for g, r in ranges.items()}
-        params = {n: group_params[groups.find(n)] for n in names}
-        if not _widen_addsub(graph, params, groups, ranges):
-            if ranges_out is not None:
-                ranges_out.update({n: tuple(ranges[groups.find(n)]) for n in names})
-            return params, requant
-    raise ModelError("quantize: could not find ADD/SUB output scales TFLite Micro accepts")
-
-
-def _widen_addsub(graph, params, groups, ranges) -> bool:
-    """ADD/SUB need 2*max(s1, s2) / (2^20 * s_out) < 1: stretch too-narrow output ranges."""
-    changed = False
-    for op in graph.ops:
-        if op.kind not in ("ADD", "SUB"):
-            continue
-        need = 2.0 * max(params[op.inputs[0]][0], params[op.inputs[1]][0]) / (1 << 20)
-        g = groups.find(op.outputs[0])
-        if params[op.outputs[0]][0] <= need * 1.001 and g not in groups.fixed:
-            factor = need * 1.01 / params[op.outputs[0]][0]
-            ranges[g] = [ranges[g][0] * factor, ranges[g][1] * factor]
-            changed = True
-    return changed
-
-
-def quantize_weights(t: Tensor, name: str, axis: int | None, bias: Tensor | None = None,
-                     s_in: float = 1.0, dtype: str = "int8") -> Tensor:
-    """Symmetric int8 in [-127, 127] at scale max|w|/127 per channel along `axis` (or tensor);
-    dtype "int4": [-7, 7] at max|w|/7 (TFLite's symmetric int4), stored unpacked.
-
-    As TFLite's converter does, a channel whose bias would overflow at s_in * s_w (dead
-    channels of folded BatchNorm have |w| ~ 1e-30) gets the larger scale |b| / (s_in * 2^30).
-    """
-    qmax = WEIGHT_QMAX[dtype]
-    w = common.float_weights(t, t.data).astype(np.float64)
-    shape = [1] * w.ndim
-    if axis is None:
-        peak = np.array([np.abs(w).max(initial=0.0)])
-    else:
-        peak = np.abs(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)).max(axis=1)
-        shape[axis] = -1
-    scale = peak / qmax
-    if dtype == "int4":                      # 15 levels: clipping outliers pays off
-        rows = w.reshape(1, -1) if axis is None else np.moveaxis(w, axis, 0).reshape(
-            w.shape[axis], -1)
-        scale = scale * mse_clip(rows, scale, qmax)
-    if bias is not None:
-        b = np.abs(common.float_weights(bias, bias.data).astype(np.float64))
-        need = (b if axis is not None else b.max(initial=0.0, keepdims=True)) / (s_in * BIAS_MAX)
-        scale = np.maximum(scale, need)
-    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
-    q = round_half_away(w / scale.astype(np.float64).reshape(shape))
-    return Tensor(name, t.shape, dtype, np.clip(q, -qmax, qmax).astype(np.int8),
-                  QuantParams(scale, np.zeros(scale.size, np.int64), axis))
-
-
-def mse_clip(rows: np.ndarray, scale: np.ndarray, qmax: int, steps: int = 21) -> np.ndarray:
-    """Per row, the factor in [0.5, 1] of `scale` whose symmetric quantization of the row has
-    the least squared error (the max-based scale wastes int4's few levels on outliers)."""
-    factors = np.linspace(0.5, 1.0, steps)
-    s = np.maximum(scale, 1e-30)[None, :, None] * factors[:, None, None]
-    err = ((np.clip(round_half_away(rows[None] / s), -qmax, qmax) * s - rows[None]) ** 2)
-    return factors[np.argmin(err.sum(axis=2), axis=0)]
-
-
-def quantize_bias(t: Tensor, name: str, s_in: float, s_w: np.ndarray,
-                  dtype: str = "int32") -> Tensor:
-    """int32 bias (int64 for 16x8 ops) at scale s_in * s_w[c], zp 0, rounded half away."""
-    scale = (np.float32(s_in) * np.asarray(s_w, np.float32)).astype(np.float32)
-    q = round_half_away(np.asarray(t.data, np.float64) / scale.astype(np.float64))
-    axis = 0 if scale.size > 1 else None
-    lim = np.iinfo(dtype)
-    return Tensor(name, t.shape, dtype, np.clip(q, max(lim.min, -2.0**62), min(lim.max, 2.0**62))
-                  .astype(dtype), QuantParams(scale, np.zeros(scale.size, np.int64), axis))
 
 
 def _unique(name: str, taken) -> str:

@@ -40,6 +40,13 @@ typedef struct {
     int32_t cell_tanh_multiplier, cell_tanh_shift;  /**< tanh(cell) input rescale (int16 TANH) */
     int32_t dsp_fast;   /**< DSP builds: every shift in [-23, -1] and |acc| < 2^30 (SMMLAR path) */
     const int16_t *sigmoid_table;       /**< [256] as fitml_logistic_s16_params.table */
+    /** DSP builds (src/dsp), or NULL: the int16 weight layout that replaces input_weights and
+     *  recurrent_weights (both NULL then). Per gate, per 4 units: {input init0..3 (int32),
+     *  input taps [input_size4/4][4 units][k0, k2, k1, k3], recurrent init0..3, recurrent taps
+     *  [units4/4][4][4]}, inits and taps doubled; then the {B, S} int32 pair tables of the
+     *  int16 sigmoid (q = -192..191) and tanh (q = -256..255), lstm_lowering.lerp_tables.
+     *  Emitted only with dsp_fast. */
+    const int16_t *filter_dsp;
 } fitml_lstm_s8_params;
 
 /** @brief float32 LSTM (sigmoid gates, tanh cell gate and output). */

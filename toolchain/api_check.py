@@ -1,0 +1,93 @@
+"""`verify`, `check` and `report`: does the compiled model run exactly, and does it fit?
+
+verify runs the reference, host C, QEMU and TFLite Micro on given and random inputs; check
+and report give the FitReport (fit.py). All three, and compile, take the same --partition
+values (partition_mode, partitioned): patch-based execution of the first layers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import UsageError
+from .ir import Graph
+
+
+def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
+           executors=None, partition="auto") -> dict:
+    """Reference vs host C vs QEMU (and TFLite Micro for int8) on given and random inputs.
+    With patch-based partitioning (`partition`, as `compile`), the partitioned graph runs
+    everywhere but TFLite Micro, which runs the model as given; `unpartitioned` then says
+    whether the partitioned reference equals the layer-by-layer one on every case."""
+    from .api import inspect, load
+    from .targets import load_target
+    from .verify.ladder import random_inputs, verify as _verify
+    graph = load(model)
+    tgt = load_target(target)
+    if tgt.kind == "mobile":
+        raise UsageError(f"{tgt.name} is a mobile target (.tflite for LiteRT); verify runs C "
+                         "on Cortex-M cores (e.g. --target cortex-m4), or use `fitml run "
+                         "--executor litert`")
+    cases = ([list(inputs)] if inputs else []) + random_inputs(graph, random)
+    original = graph
+    graph, part = partitioned(graph, tgt, partition)
+    report = _verify(graph, tgt, cases, executors)     # the Target: user .toml boards too
+    report["target"] = tgt.name
+    if part is not None:
+        from .verify.reference import run_graph
+        same = all(np.array_equal(a, b) for c in cases
+                   for a, b in zip(run_graph(original, c), run_graph(graph, c)))
+        report["partition"] = dict(part, unpartitioned_bit_exact=same)
+        report["bit_exact"] = report["bit_exact"] and same
+        report["ok"] = report["ok"] and (same or not np.issubdtype(
+            np.dtype(original.tensors[original.outputs[0]].dtype), np.integer))
+    stats = report["stats"]
+    stats["macs"] = inspect(graph)["macs"]
+    from .backends.c import lower
+    stats["arena_bytes"] = lower(graph).plan.arena_size
+    if "text" in stats:     # whole harness ELF: flash = load image, RAM = static + stack
+        stats["flash_bytes"] = stats["text"] + stats["rodata"] + stats["data"]
+        stats["ram_bytes"] = stats["data"] + stats["bss"] + (stats["stack_bytes"] or 0)
+    return report
+
+
+def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True,
+          partition="auto"):
+    """Does the model fit the target? The FitReport (`.fits`, per-region use, per-op memory);
+    ram/flash replace the main RAM/flash capacity, reserve_ram keeps bytes for the application
+    (each an int or a size string such as "256K"). `partition`: "auto" runs the first layers
+    patch by patch when the layer-by-layer activations overflow RAM, "off", or a grid "NxM"
+    (the report's `partition` gives the peak before and after and the MAC overhead)."""
+    from .api import load
+    from .fit import fit_partitioned
+    from .targets import parse_size
+    size = lambda v: None if v is None else parse_size(v)  # noqa: E731
+    return fit_partitioned(load(model), target, size(ram), size(flash),
+                           size(reserve_ram) or 0, measure, partition_mode(partition))
+
+
+def report(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True,
+           partition="auto"):
+    """The same FitReport as `check` (the CLI's `report` verb exits 0 whatever the verdict)."""
+    return check(model, target, ram, flash, reserve_ram, measure, partition)
+
+
+def partition_mode(partition):
+    """A --partition value checked: "off", "auto" or (rows, cols); UsageError otherwise."""
+    from .passes.partition import parse_mode
+    if not isinstance(partition, str):
+        return tuple(partition)
+    try:
+        return parse_mode(partition)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def partitioned(graph: Graph, tgt, partition) -> tuple[Graph, dict | None]:
+    """(graph to run, partition summary or None) for compile and verify on `tgt`."""
+    from .passes.partition import for_target
+    mode = partition_mode(partition)
+    graph, found = for_target(graph, tgt, mode)
+    if found is None:
+        return graph, None
+    return graph, dict(found.to_dict(), mode=mode if mode == "auto" else f"{mode[0]}x{mode[1]}")
+

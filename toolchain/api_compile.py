@@ -1,0 +1,139 @@
+"""`compile`: a model to a C project or a .tflite for a target, quantizing a float model first.
+
+With calibration data a float model is quantized (int8, or int16 activations where --int16
+asks: all layers, named ones, or the noisiest while the RAM budget holds), optionally measured
+against float on held-out data; then it is partitioned if its activations overflow RAM
+(api_check.partitioned) and emitted by toolchain.compiler.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .api_check import partitioned
+from .errors import UsageError
+from .ir import Graph
+
+
+def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
+            prefix: str = "model", calib=None, observer: str = "minmax", io: str = "int8",
+            val=None, progress: bool | None = None, partition="auto", int16=None,
+            ram=None) -> dict:
+    """Compile for a target into `out` (a directory, or a .tflite file); returns the report.
+
+    A float model with `calib` data is quantized to int8 first; `val` (an .npz with the model
+    inputs and optional `labels`) adds a float-vs-int8 accuracy report. `partition` ("auto",
+    "off" or a grid "NxM"): patch-based execution of the first layers when the layer-by-layer
+    activations do not fit the target's RAM (C format only; report key `partition`).
+    `int16`: int16 activations (TFLite's 16x8) for "all" layers, for the named layers
+    ("L1,L2" or a list), or "auto" (quant/promote.py: the noisiest layers while the RAM budget,
+    `ram` or the target's main RAM, holds and the measured SNR gain is worth it); report key
+    `int16`."""
+    from .api import load, quantize
+    from .compiler import compile_c, compile_tflite
+    from .targets import load_target
+    graph = load(model)
+    tgt = load_target(target)
+    if out is None:
+        raise UsageError("compile needs an output path (-o)")
+    fmt = fmt or tgt.default_format
+    if tgt.kind == "mobile" and fmt != "tflite":
+        raise UsageError(f"{tgt.name} is a mobile target: it takes --format tflite")
+    if fmt not in ("c", "tflite"):
+        raise UsageError(f"unknown format {fmt!r}; supported: c, tflite")
+    accuracy = None
+    if calib is not None:
+        float_graph = graph
+        acts, calib, info = _int16(graph, calib, int16, observer, io, tgt, ram, progress)
+        graph = quantize(float_graph, calib, observer=observer, io=io, progress=progress,
+                         activations=acts)
+        if info is not None:
+            info["int16_tensors"] = sum(t.dtype == "int16" for t in graph.tensors.values())
+        if val is not None:
+            accuracy = _accuracy(float_graph, graph, val, progress)
+    elif val is not None:
+        raise UsageError("--val compares float and int8: it needs --calib (a float model)")
+    elif int16:
+        raise UsageError("--int16 chooses activation precision when quantizing: it needs "
+                         "--calib (a float model)")
+    if fmt == "tflite":
+        report = compile_tflite(graph, tgt.name, Path(out))
+    else:
+        graph, part = partitioned(graph, tgt, partition)
+        report = compile_c(graph, tgt, Path(out), prefix,
+                           {"partition": part} if part is not None else None)
+    if accuracy is not None:
+        report["accuracy"] = accuracy
+    if calib is not None and info is not None:
+        report["int16"] = info
+    return report
+
+
+def _int16(graph: Graph, calib, int16, observer, io, tgt, ram, progress):
+    """(activations for quantize, calibration to use, report entry or None) for --int16."""
+    if not int16:
+        return "int8", calib, None
+    from .passes import CLEANUP, run_pipeline
+    from .quant import mixed
+    cleaned = run_pipeline(graph.validate(), CLEANUP)
+    if int16 == "all":
+        return "int16", calib, {"mode": "all", "layers": mixed.layers(cleaned)}
+    if int16 != "auto":
+        names = int16.split(",") if isinstance(int16, str) else list(int16)
+        acts = {n.strip(): "int16" for n in names if n.strip()}
+        mixed.chosen(cleaned, acts)             # UsageError naming a bad layer
+        return acts, calib, {"mode": "layers", "layers": list(acts)}
+    from .quant.calibration import collect, iter_samples
+    from .quant.promote import auto
+    from .quant.ptq import quantize as _quantize
+    samples = list(iter_samples(calib, cleaned))
+    stats = collect(cleaned, samples, progress)
+    choice = auto(cleaned, stats, samples, _ram_check(tgt, ram),
+                  lambda st, acts: _quantize(cleaned, st, observer, io=io, activations=acts))
+    return choice.activations, stats, choice.to_dict()
+
+
+def _ram_check(tgt, ram):
+    """graph -> (fits, RAM bytes): the planned activations (plus reserve) within the main RAM
+    (`ram` or the target's); code, static data and stack are not measured here."""
+    from .fit import fit, ram_fits
+    from .targets import parse_size
+    if tgt.kind == "mobile":
+        return lambda graph: (True, None)
+    ram = None if ram is None else parse_size(ram)
+
+    def check(graph):
+        try:
+            rep = fit(graph, tgt, ram=ram, measure=False)
+        except NotImplementedError:     # no C kernel for some op: the planned arena alone
+            from .plan.memory import plan_memory
+            need = plan_memory(graph).arena_size
+            return need <= (ram or tgt.ram_region.size), need
+        return ram_fits(rep), sum(r.used for r in rep.regions if r.kind == "ram")
+    return check
+
+
+def _accuracy(float_graph: Graph, int8_graph: Graph, val, progress) -> dict:
+    """float vs int8 on held-out data: agreement, accuracy (with labels), SNR, worst layer."""
+    from .quant.accuracy import evaluate
+    path = Path(val)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read validation data: {exc}") from None
+    labels = None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            labels = data["labels"] if "labels" in data.files else None
+            arrays = [data[k] for k in data.files if k != "labels"]
+        data = arrays[0] if len(arrays) == 1 else [list(s) for s in zip(*arrays)]
+    rep = evaluate(float_graph, int8_graph, data, labels, progress=progress)
+    worst = rep.worst
+    return {"samples": rep.samples, "top1_agreement": rep.top1_agreement,
+            "float_accuracy": rep.float_accuracy, "int8_accuracy": rep.int8_accuracy,
+            "output_snr_db": rep.output_snr_db, "table": rep.table(),
+            "worst_layer": None if worst is None else {
+                "index": worst.index, "kind": worst.kind, "snr_db": worst.snr_db,
+                "added_db": worst.added_db}}
+

@@ -1,0 +1,64 @@
+"""Argument helpers every `fitml` verb shares: JSON output, --input-shape, sizes, and the
+--memory / --input-buffer / --partition options (cli.py builds the parser)."""
+from __future__ import annotations
+
+import json
+
+from . import api
+
+
+def print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, sort_keys=False))
+
+
+def input_shapes(specs) -> dict:
+    """--input-shape NAME=1,28,28,1 (repeatable) -> {NAME: (1, 28, 28, 1)}."""
+    from .errors import UsageError
+    shapes = {}
+    for spec in specs or ():
+        name, _, dims = spec.rpartition("=")
+        try:
+            shapes[name] = tuple(int(d) for d in dims.split(","))
+        except ValueError:
+            name = ""
+        if not name or any(d < 1 for d in shapes.get(name, ())):
+            raise UsageError(f"--input-shape {spec!r}: expected NAME=D0,D1,... with sizes >= 1")
+    return shapes
+
+
+def model_arg(args):
+    """The model path, or the loaded Graph when --input-shape fixes dynamic dims."""
+    shapes = input_shapes(getattr(args, "input_shape", None))
+    return api.load(args.model, input_shapes=shapes) if shapes else args.model
+
+
+SIZE_FORMS = "bytes (262144), hex (0x40000) or a number with K, M or G (256K, 1M, 512KiB)"
+
+
+def size_arg(value, flag: str):
+    """A --ram/--flash/--reserve-ram value in bytes; a bad one names the flag and the forms."""
+    from .errors import UsageError
+    from .targets import TargetError, parse_size
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except TargetError:
+        raise UsageError(f"{flag} {value!r}: not a size; use {SIZE_FORMS}") from None
+
+
+def add_partition(s) -> None:
+    s.add_argument("--partition", default="auto", metavar="off|auto|NxM",
+                   help="patch-based execution of the first layers (MCUNetV2): auto (default) "
+                   "when the layer-by-layer activations do not fit RAM, off, or a grid NxM")
+
+
+def add_memory(s) -> None:
+    s.add_argument("--memory", default="fast", choices=["fast", "small"],
+                   help="fast: the fastest kernels; small: the smallest arena (residual ADDs "
+                        "fused into their convs, scratch-free kernels at the peak; bit-exact, "
+                        "more instructions)")
+    s.add_argument("--input-buffer", default="arena", choices=["arena", "caller"],
+                   help="arena: inputs are copied into the arena; caller: the model reads "
+                        "them in place from buffers the caller owns (e.g. a camera DMA "
+                        "frame): a smaller arena, the input bytes counted apart")

@@ -1,0 +1,140 @@
+"""The `compile` and `verify` verbs: write a C project or .tflite, then prove it bit-exact
+(reference vs host C vs QEMU vs TFLite Micro), printing what was done and measured."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import api
+from .cli_common import add_memory, add_partition, model_arg, print_json, size_arg
+
+
+def cmd_compile(args) -> int:
+    report = api.compile(model_arg(args), args.target, args.output, args.format, args.prefix,
+                         calib=args.calib, observer=args.observer, io=args.io, val=args.val,
+                         partition=args.partition, int16=args.int16,
+                         ram=size_arg(args.ram, "--ram"))
+    if args.json:
+        print_json(report)
+    else:
+        arena = report.get("arena_bytes")
+        print(f"wrote {args.output} ({report['format']}, target {report['target']})")
+        if arena is not None:
+            print(f"  arena {arena:,} B   weights {report['weights_bytes']:,} B   "
+                  f"MACs {report['macs']:,}")
+        if "partition" in report:
+            print("  " + _partition_line(report["partition"]))
+        if "int16" in report:
+            print("  " + _int16_line(report["int16"]))
+        if "accuracy" in report:
+            print("float vs int8 on the validation data:")
+            print("  " + report["accuracy"]["table"].replace("\n", "\n  "))
+    if not args.verify:
+        return 0
+    return _verify_compiled(args, report)
+
+
+def _int16_line(info: dict) -> str:
+    layers = info["layers"]
+    line = (f"int16 activations ({info['mode']}): {len(layers)} layer"
+            f"{'' if len(layers) == 1 else 's'}" + (f" ({', '.join(layers)})" if layers else ""))
+    if info["mode"] == "auto":
+        line += (f"; output SNR int8 {info['int8_snr_db'] or 0:.1f} dB -> "
+                 f"{info['snr_db'] or 0:.1f} dB")
+    return line
+
+
+def _verify_compiled(args, report: dict) -> int:
+    """--verify: the compiled graph through host C, QEMU and TFLM, then its fit report."""
+    from .report_text import render_text
+    out = Path(args.output)
+    compiled = out if out.suffix == ".tflite" else out / (
+        f"{args.prefix}.tflite" if report["format"] == "c" else "model.tflite")
+    result = api.verify(compiled, args.target, None, args.random, partition=args.partition)
+    print()
+    _print_verify(compiled, result)
+    fit = api.check(compiled, args.target, partition=args.partition)
+    print()
+    sys.stdout.write(render_text(fit))
+    return 0 if result["ok"] and fit.fits else 1
+
+
+def cmd_verify(args) -> int:
+    inputs = api.read_inputs(args.input) if args.input else None
+    report = api.verify(args.model, args.target, inputs, args.random,
+                        partition=args.partition)
+    if args.json:
+        print_json(report)
+    else:
+        _print_verify(args.model, report)
+    return 0 if report["ok"] else 1
+
+
+def _print_verify(model, report: dict) -> None:
+    print(f"verify {model} on {report['target']} ({report['cases']} inputs)")
+    for name, r in report["executors"].items():
+        verdict = "bit-exact" if r["bit_exact"] else (
+            "within tolerance" if r["within_tolerance"] else "MISMATCH")
+        extra = f"  ({r['error']})" if "error" in r else ""
+        print(f"  reference vs {name:<6} {verdict:<17} max |diff| {r['max_abs_diff']:g}{extra}")
+    st = report["stats"]
+    if st.get("instructions"):
+        print(f"  {st['instructions']:,} instructions per inference, "
+              f"{st['instructions'] / max(st['macs'], 1):.2f} per MAC "
+              f"({st['macs']:,} MACs); stack {st['stack_bytes']:,} B")
+        print(f"  ELF: text {st['text']:,} B  rodata {st['rodata']:,} B  "
+              f"data {st['data']:,} B  bss {st['bss']:,} B")
+    if "partition" in report:
+        p = report["partition"]
+        print("  " + _partition_line(p) + ("; partitioned reference bit-exact to the "
+                                          "layer-by-layer one" if p["unpartitioned_bit_exact"]
+                                          else "; partitioned reference DIFFERS"))
+
+
+def _partition_line(p: dict) -> str:
+    stages = ", ".join(f"ops {s['ops'][0]}..{s['ops'][1]} in {s['grid'][0]}x{s['grid'][1]}"
+                       for s in p["stages"])
+    return (f"partitioned ({p['mode']}): {stages}; activations {p['peak_before_bytes']:,} -> "
+            f"{p['peak_after_bytes']:,} B, MACs +{100 * p['mac_overhead']:.2f}%")
+
+
+def add_verbs(sub) -> None:
+    """The `compile` and `verify` subparsers."""
+    s = sub.add_parser("compile", help="compile a model for a target (C project or .tflite)")
+    s.add_argument("model")
+    s.add_argument("--target", default="cortex-m4")
+    s.add_argument("-o", "--output", required=True, metavar="DIR")
+    s.add_argument("--format", default=None, choices=["c", "tflite"],
+                   help="default: the target's (c for cores and boards, tflite for mobile)")
+    s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")
+    s.add_argument("--calib", metavar="DATA", help="quantize a float model to int8 with this "
+                   "calibration data (.npy/.npz file or a directory of them)")
+    s.add_argument("--observer", default="minmax",
+                   help="activation range observer: minmax, percentile[:99.99], mse")
+    s.add_argument("--io", default="int8", choices=["int8", "float"],
+                   help="quantized model inputs/outputs: int8, or float with (de)quantize ops")
+    s.add_argument("--val", metavar="DATA.npz",
+                   help="held-out inputs (+ `labels`): report float vs int8 accuracy")
+    s.add_argument("--int16", metavar="auto|all|LAYER[,LAYER]",
+                   help="int16 activations (TFLite's 16x8) for these layers; auto: the noisiest "
+                   "layers while RAM holds and the measured SNR gain is worth it")
+    s.add_argument("--ram", metavar="SIZE", help="RAM budget for --int16 auto (default: the "
+                   "target's main RAM)")
+    s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
+    add_memory(s)
+    s.add_argument("--verify", action="store_true", help="then run the compiled model on host "
+                   "C, QEMU and TFLite Micro against the reference and print its fit report")
+    s.add_argument("--random", type=int, default=3, metavar="N",
+                   help="with --verify: seeded random inputs to compare on (default 3)")
+    s.add_argument("--json", action="store_true")
+    add_partition(s)
+    s.set_defaults(func=cmd_compile)
+    s = sub.add_parser("verify", help="reference vs host C vs QEMU (vs TFLite Micro)")
+    s.add_argument("model")
+    s.add_argument("--target", default="cortex-m4")
+    s.add_argument("-i", "--input", action="append", default=[], metavar="X.npy")
+    s.add_argument("--random", type=int, default=3, metavar="N")
+    s.add_argument("--json", action="store_true")
+    add_partition(s)
+    add_memory(s)
+    s.set_defaults(func=cmd_verify)

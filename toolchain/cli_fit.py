@@ -1,0 +1,127 @@
+"""The fit verbs: `check` and `report` (the fit report, exit 1 when it does not fit for check)
+and `fit` (search int4 / pruning candidates and write the least lossy one that fits)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import api
+from .cli_common import add_memory, add_partition, model_arg, print_json, size_arg
+from .util.atomic import atomic_path
+
+
+def _fit(args):
+    """The fit report for `check` and `report`, rendered as asked (and plotted if asked)."""
+    from .report import to_json
+    from .report_plot import write_plot
+    from .report_text import render_markdown, render_text
+    result = api.check(model_arg(args), args.target, size_arg(args.ram, "--ram"),
+                       size_arg(args.flash, "--flash"),
+                       size_arg(args.reserve_ram, "--reserve-ram") or 0,
+                       measure=not args.no_measure, partition=args.partition)
+    render = {"json": to_json, "md": render_markdown, "text": render_text}
+    sys.stdout.write(render[args.format](result))
+    if args.plot:
+        write_plot(result, args.plot)
+    return result
+
+
+def cmd_check(args) -> int:
+    result = _fit(args)
+    if not result.fits:
+        print(f"fitml: {result.verdict()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_report(args) -> int:
+    _fit(args)
+    return 0
+
+
+def _add_fit_verb(sub, name: str, func, help: str) -> None:
+    s = sub.add_parser(name, help=help)
+    s.add_argument("model")
+    s.add_argument("--target", required=True, metavar="BOARD", help="board/core name or .toml")
+    s.add_argument("--ram", metavar="SIZE", help="replace the main RAM region's capacity")
+    s.add_argument("--flash", metavar="SIZE", help="replace the main flash region's capacity")
+    s.add_argument("--reserve-ram", metavar="SIZE", help="keep SIZE bytes of RAM for the app")
+    s.add_argument("--format", default="text", choices=["text", "json", "md"])
+    s.add_argument("--plot", metavar="OUT.svg", help="memory timeline (.svg, or .png)")
+    s.add_argument("--no-measure", action="store_true",
+                   help="skip the ELF build and QEMU run (code and stack not measured)")
+    add_memory(s)
+    s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
+    add_partition(s)
+    s.set_defaults(func=func)
+
+
+def cmd_fit(args) -> int:
+    """Search int4 / pruning candidates; write the least lossy one that fits (exit 1: none)."""
+    from .compress import report as fit_rep
+    from .report_text import render_text
+    result = api.fit_model(model_arg(args), args.target, args.calib, args.val, args.output,
+                           args.max_drop, size_arg(args.ram, "--ram"),
+                           size_arg(args.flash, "--flash"),
+                           size_arg(args.reserve_ram, "--reserve-ram") or 0, args.criterion,
+                           args.observer, args.finetune_epochs, args.train,
+                           prefix=args.prefix, measure=not args.no_measure)
+    if args.plot:
+        with atomic_path(args.plot) as tmp:
+            Path(tmp).write_text(fit_rep.svg(result))
+    if args.json:
+        print_json(fit_rep.to_dict(result))
+    else:
+        acc = result.float_accuracy
+        print(f"fitml fit {args.model} -> {result.target}: {len(result.candidates)} candidates, "
+              f"loss on {result.samples} samples"
+              + (f" (float accuracy {100 * acc:.2f}%)" if acc is not None else ""))
+        print(fit_rep.table(result))
+        if result.ok:
+            c = result.chosen
+            print(f"\nchosen: {c.name} (drop {c.drop:.2f} points, output SNR "
+                  f"{c.snr_db:.1f} dB); written to {args.output}")
+            print(fit_rep.changes_text(fit_rep.layer_changes(result.float_graph, c)))
+            print()
+            sys.stdout.write(render_text(c.fit, ops=False))
+    if not result.ok:
+        print(f"fitml: {result.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_fit_search_verb(sub) -> None:
+    s = sub.add_parser("fit", help="make a float model fit a board: int4 weights, pruning")
+    s.add_argument("model")
+    s.add_argument("--target", required=True, metavar="BOARD", help="board/core name or .toml")
+    s.add_argument("--calib", required=True, metavar="DATA",
+                   help="calibration inputs (.npy/.npz file or a directory of them)")
+    s.add_argument("--val", metavar="DATA.npz", help="held-out inputs (+ `labels`) the loss is "
+                   "measured on (default: the calibration data, agreement with float)")
+    s.add_argument("--max-drop", type=float, metavar="PCT",
+                   help="most top-1 points the chosen candidate may lose")
+    s.add_argument("-o", "--output", required=True, metavar="DIR", help="C project to write")
+    s.add_argument("--ram", metavar="SIZE", help="replace the main RAM region's capacity")
+    s.add_argument("--flash", metavar="SIZE", help="replace the main flash region's capacity")
+    s.add_argument("--reserve-ram", metavar="SIZE", help="keep SIZE bytes of RAM for the app")
+    s.add_argument("--criterion", default="activation", choices=["activation", "l1", "l2"],
+                   help="channel importance for pruning (default: activation, data-driven)")
+    s.add_argument("--observer", default="minmax", help="activation range observer")
+    s.add_argument("--finetune-epochs", type=int, default=0, metavar="N",
+                   help="recovery fine-tuning epochs (PyTorch) on --train data")
+    s.add_argument("--train", metavar="DATA.npz", help="training inputs + `labels`")
+    s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")
+    s.add_argument("--plot", metavar="OUT.svg", help="also write the Pareto plot here")
+    s.add_argument("--no-measure", action="store_true",
+                   help="skip the ELF builds and QEMU runs (code and stack not measured)")
+    s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_fit)
+
+
+def add_verbs(sub) -> None:
+    """The `check`, `report` and `fit` subparsers."""
+    _add_fit_verb(sub, "check", cmd_check, "does it fit the board? exit 0 fits, 1 does not")
+    _add_fit_verb(sub, "report", cmd_report, "the fit report (memory per region and op)")
+    _add_fit_search_verb(sub)

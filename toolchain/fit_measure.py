@@ -1,0 +1,139 @@
+"""Measure what a prediction would get wrong: code and static data from the built ELF, stack
+from one QEMU run.
+
+Measurement method (docs/report-schema.md explains it at length):
+- the model is built with the QEMU harness for the target's emulation (the board's sizes on its
+  core's machine, so ld enforces them); if that link overflows, the model is rebuilt with the
+  machine's full memory to measure anyway and the linker's line is kept as `link`;
+- a harness-only ELF (same startup, main and I/O buffers, a stub entry) is built once per
+  target and I/O sizes: the symbols it defines are the harness's, not the model's;
+- code = sum of `arm-none-eabi-nm -S` sizes of the model ELF's symbols in the main flash region
+  that are neither the harness's nor the weight/parameter arrays; static RAM likewise for
+  symbols in RAM, minus the arena; initialised data also counts in flash (its load image);
+- stack = the harness's painted-stack high-water mark after one run on seeded random inputs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .errors import FitmlError, ToolchainMissing
+from .ir import Graph
+from .report import Measurement
+from .targets import Target, load_target
+
+METHOD = ("ELF symbol sizes (arm-none-eabi-nm -S) minus a harness-only ELF's symbols; "
+          "stack high-water mark of one QEMU run")
+_STUB = ("int fitml_model_entry(const void *const in[], void *const out[]);\n"
+         "int fitml_model_entry(const void *const in[], void *const out[])\n"
+         "{\n    (void)in;\n    (void)out;\n    return 0;\n}\n")
+
+
+def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
+                ) -> Measurement:
+    """Build the model for the target (with the report's `layout`), measure code/static data
+    by symbols and the stack by one QEMU run; anything that cannot be measured is None with
+    the reason in `note`."""
+    from .verify import cexec, qemu
+    from .verify.ladder import random_inputs
+    link = "ok"
+    try:
+        try:
+            elf, emu = cexec.build_qemu(graph, tgt, layout=layout)
+        except cexec.ExecutionError as exc:
+            first = str(exc).splitlines()[0]
+            if "overflowed" not in first and "models no memory" not in first:
+                return Measurement(method=METHOD, note=first)
+            link = first           # measure anyway: the machine's memory (and, for regions it
+            elf, emu = cexec.build_qemu(   # lacks, the activations and weights it can hold)
+                graph, roomy(tgt), layout=layout if "overflowed" in first else None)
+        harness = harness_elf(graph, emu)
+        code, static, data = symbol_sizes(elf, harness, emu, model_symbols | {"arena"})
+        base = Measurement(code, static, data, method=METHOD, link=link, elf=str(elf),
+                           harness_elf=str(harness))
+        blobs = [a.tobytes() for a in random_inputs(graph, 1, seed=0)[0]]
+        run = qemu.run_elf(elf, emu, blobs, len(graph.outputs), timeout=600)
+    except ToolchainMissing as exc:
+        return Measurement(method=METHOD, note=str(exc).splitlines()[0])
+    except (FitmlError, subprocess.CalledProcessError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return Measurement(method=METHOD, note=first, link=link)
+    if run.exit_code != 0 or run.stack_bytes is None:
+        why = run.fault() or f"exit {run.exit_code}"
+        return dataclasses.replace(base, note=f"QEMU run failed ({why})")
+    return dataclasses.replace(base, stack_bytes=run.stack_bytes,
+                               instructions=run.instructions)
+
+
+def roomy(tgt: Target) -> Target:
+    """The emulation of `tgt` with every region grown to the end of the QEMU machine region
+    it lies in (or to the next emulated region carved out of the same one)."""
+    from .verify.cexec import emulation_target
+    emu = emulation_target(tgt)
+    machine = load_target(tgt.core).regions
+    starts = sorted(r.base for r in emu.regions)
+
+    def end(r):
+        m = next((m for m in machine if m.base <= r.base < m.end), None)
+        if m is None:
+            return r.end
+        return min([m.end] + [b for b in starts if r.base < b < m.end])
+    return emu.with_regions([dataclasses.replace(r, size=end(r) - r.base) for r in emu.regions])
+
+
+def harness_elf(graph: Graph, emu: Target) -> Path:
+    """The QEMU harness alone (a stub model entry), built once per target and I/O sizes."""
+    from .resources import resource_dir
+    from .verify import cexec, qemu
+    io = [graph.tensors[n].nbytes for n in graph.inputs]
+    oo = [graph.tensors[n].nbytes for n in graph.outputs]
+    h = hashlib.sha256(repr((emu, io, oo)).encode())
+    for p in sorted((resource_dir("templates") / "harness").glob("*.j2")):
+        h.update(p.read_bytes())
+    out = cexec.cache_root() / f"harness-{h.hexdigest()[:24]}"
+    if (out / "DONE").exists():
+        return out / "harness.elf"
+    tmp = Path(tempfile.mkdtemp(prefix=".harness-", dir=cexec.cache_root()))
+    try:
+        qemu.render_main(tmp, io, oo, entry="fitml_model_entry")
+        (tmp / "stub.c").write_text(_STUB)
+        qemu.build_elf([tmp / "main.c", tmp / "stub.c"], [], emu, tmp,
+                       cflags=["-std=c99", "-pedantic"], name="harness")
+        (tmp / "DONE").write_text("ok\n")
+        try:
+            os.rename(tmp, out)
+        except OSError:                # another process finished the same build first
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out / "harness.elf"
+
+
+def nm_sizes(elf) -> list[tuple[str, str, int, int]]:
+    """(name, nm type letter, address, size) of every symbol that has a size."""
+    from .verify.qemu import tool
+    out = subprocess.run([tool("arm-none-eabi-nm"), "-S", str(elf)], capture_output=True,
+                         text=True, check=True).stdout
+    rows = [ln.split() for ln in out.splitlines()]
+    return [(p[3], p[2], int(p[0], 16), int(p[1], 16)) for p in rows if len(p) == 4]
+
+
+def symbol_sizes(elf, harness, emu: Target, exclude: set[str]) -> tuple[int, int, int]:
+    """(code, static RAM, initialised data) bytes of the model ELF's own symbols."""
+    ignore = exclude | {name for name, *_ in nm_sizes(harness)}
+    flash, rams = emu.code_region, [r for r in emu.regions if r.kind == "ram"]
+    code = static = data = 0
+    for name, kind, addr, size in nm_sizes(elf):
+        if name in ignore:
+            continue
+        if flash.base <= addr < flash.end:
+            code += size
+        elif any(r.base <= addr < r.end for r in rams):
+            static += size
+            data += size if kind in "dD" else 0
+    return code, static, data

@@ -1,0 +1,89 @@
+"""Keras layers that move, combine or pass tensors through: Flatten, Reshape, Permute,
+ZeroPadding2D; the merges (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate);
+the inference identities (Dropout and its kin) and Rescaling."""
+from __future__ import annotations
+
+import numpy as np
+
+from .keras_builder import KerasBuilder, Layer, layer
+from .keras_layers import chain, channels_last, pair, positive_axis, reshape
+
+
+# --- shape ---------------------------------------------------------------------------------------
+@layer("Flatten", needs=("RESHAPE",))
+def flatten(b: KerasBuilder, L: Layer, ins):
+    shape = b.shape(ins[0])
+    return [reshape(b, ins[0], (shape[0], int(np.prod(shape[1:], dtype=np.int64))))]
+
+
+@layer("Reshape", needs=("RESHAPE",))
+def reshape_layer(b: KerasBuilder, L: Layer, ins):
+    shape = b.shape(ins[0])
+    target = [int(d) for d in L.get("target_shape")]
+    if target.count(-1) == 1:
+        known = int(np.prod([d for d in target if d != -1], dtype=np.int64))
+        target[target.index(-1)] = int(np.prod(shape[1:], dtype=np.int64)) // max(known, 1)
+    return [reshape(b, ins[0], (shape[0], *target))]
+
+
+@layer("Permute", needs=("TRANSPOSE",))
+def permute(b: KerasBuilder, L: Layer, ins):
+    perm = b.const(np.array([0, *L.get("dims")], np.int32), f"{L.name}/perm", "int32")
+    return [b.emit("TRANSPOSE", [ins[0], perm])]
+
+
+@layer("ZeroPadding2D", needs=("PAD",))
+def zero_padding(b: KerasBuilder, L: Layer, ins):
+    channels_last(b, L)
+    pad = L.get("padding", ((1, 1), (1, 1)))
+    if isinstance(pad, int):
+        pad = ((pad, pad), (pad, pad))
+    pad = [pair(p) if not isinstance(p, int) else (p, p) for p in pad]
+    paddings = np.array([(0, 0), *pad, (0, 0)], np.int32)
+    return [b.emit("PAD", [ins[0], b.const(paddings, f"{L.name}/paddings", "int32")])]
+
+
+# --- merges --------------------------------------------------------------------------------------
+layer("Add", needs=("ADD",))(lambda b, L, ins: [chain(b, "ADD", list(ins))])
+layer("Multiply", needs=("MUL",))(lambda b, L, ins: [chain(b, "MUL", list(ins))])
+layer("Maximum", needs=("MAXIMUM",))(lambda b, L, ins: [chain(b, "MAXIMUM", list(ins))])
+layer("Minimum", needs=("MINIMUM",))(lambda b, L, ins: [chain(b, "MINIMUM", list(ins))])
+
+
+@layer("Subtract", needs=("SUB",))
+def subtract(b: KerasBuilder, L: Layer, ins):
+    if len(ins) != 2:
+        raise b.error(f"Subtract needs exactly two inputs, got {len(ins)}")
+    return [b.emit("SUB", list(ins), dict(activation="NONE"))]
+
+
+@layer("Average", needs=("ADD", "MUL"))
+def average(b: KerasBuilder, L: Layer, ins):
+    total = chain(b, "ADD", list(ins), "/sum")
+    k = b.const(np.float32(1.0 / len(ins)), f"{L.name}/reciprocal")
+    return [b.emit("MUL", [total, k], dict(activation="NONE"))]
+
+
+@layer("Concatenate", needs=("CONCATENATION",))
+def concatenate(b: KerasBuilder, L: Layer, ins):
+    axis = positive_axis(b, L.get("axis", -1), len(b.shape(ins[0])))
+    return [b.emit("CONCATENATION", list(ins), dict(axis=axis, activation="NONE"))]
+
+
+# --- identities and preprocessing ---------------------------------------------------------------
+layer("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout",
+      "GaussianDropout", "GaussianNoise", "ActivityRegularization",
+      "Identity")(lambda b, L, ins: list(ins))
+
+
+@layer("Rescaling", needs=("MUL", "ADD"))
+def rescaling(b: KerasBuilder, L: Layer, ins):
+    scale = np.asarray(L.get("scale", 1.0), np.float32)
+    offset = np.asarray(L.get("offset", 0.0), np.float32)
+    x = ins[0]
+    if np.any(scale != 1):
+        x = b.emit("MUL", [x, b.const(scale, f"{L.name}/scale")], dict(activation="NONE"),
+                   "/scaled" if np.any(offset != 0) else "")
+    if np.any(offset != 0):
+        x = b.emit("ADD", [x, b.const(offset, f"{L.name}/offset")], dict(activation="NONE"))
+    return [x]

@@ -1,0 +1,126 @@
+"""Activation quantization parameters: per-tensor asymmetric int8 from calibrated ranges.
+
+Tensors that int8 kernels require to share (scale, zp) are tied into groups (pooling, data
+movement, CONCATENATION where it can); SOFTMAX, LOGISTIC and TANH outputs get TFLite's fixed
+params. Each group's range is the union of its members' observed ranges; ADD/SUB outputs too
+narrow for TFLite Micro are widened. Edges that cannot share are requantized instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelError, UsageError
+from ..ir import Graph, Op
+from . import observers
+from .calibration import CalibrationStats
+from .weights import WEIGHT_AXIS
+
+# int8 kernels that read raw codes: the output (and PADV2's fill) shares the input's params
+SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "PAD", "PADV2",
+               "TRANSPOSE", "STRIDED_SLICE", "RELU6"}
+FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
+                "TANH": (1.0 / 128, 0)}
+
+
+def _is_weight(op: Op, k: int) -> bool:
+    return op.kind in WEIGHT_AXIS and k in (1, 2)
+
+
+class _Groups:
+    """Union-find over activations that must share (scale, zp); a group may be fixed."""
+
+    def __init__(self, names):
+        self.parent = {n: n for n in names}
+        self.fixed: dict[str, tuple[float, int]] = {}
+
+    def find(self, n: str) -> str:
+        while self.parent[n] != n:
+            self.parent[n] = n = self.parent[self.parent[n]]
+        return n
+
+    def tie(self, a: str, b: str) -> bool:
+        """Join the groups of a and b; False (nothing joined) if both are fixed differently."""
+        ra, rb = self.find(a), self.find(b)
+        fa, fb = self.fixed.get(ra), self.fixed.get(rb)
+        if fa and fb and fa != fb:
+            return False
+        self.parent[rb] = ra
+        if fb:
+            self.fixed[ra] = fb
+        return True
+
+
+def _tie_groups(graph: Graph, names: list[str]):
+    """Groups of tensors sharing params, and the (op, input k) edges requantized instead.
+
+    A CONCATENATION mixing fixed-param inputs (SOFTMAX, LOGISTIC, TANH outputs) with other
+    params requantizes its fixed inputs into one range covering every input.
+    """
+    groups = _Groups(names)
+    for op in graph.ops:
+        if op.kind in FIXED_OUTPUT:
+            groups.fixed[op.outputs[0]] = FIXED_OUTPUT[op.kind]
+    requant = set()
+    for i, op in enumerate(graph.ops):
+        if op.kind == "CONCATENATION":
+            fixed = [groups.fixed.get(groups.find(n)) for n in op.inputs]
+            mixed = len(set(fixed)) > 1
+            tied = [k for k, f in enumerate(fixed) if not (mixed and f)]
+            requant |= {(i, k) for k in range(len(op.inputs)) if k not in tied}
+        else:
+            tied = [0, 2] if op.kind == "PADV2" else [0] if op.kind in SAME_PARAMS else []
+        for k in tied:
+            if k < len(op.inputs) and op.inputs[k] and not groups.tie(op.outputs[0],
+                                                                       op.inputs[k]):
+                requant.add((i, k))
+    return groups, requant
+
+
+def activation_params(graph: Graph, stats: CalibrationStats, observe, ranges_out=None):
+    """({tensor: (scale, zp)} for every int8 activation, {(op, input k) needing requant});
+    `ranges_out` (a dict), if given, receives each tensor's group range [lo, hi]."""
+    names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
+    names += sorted({n for op in graph.ops for k, n in enumerate(op.inputs) if n
+                     and graph.tensors[n].is_const and graph.tensors[n].dtype == "float32"
+                     and not _is_weight(op, k)})
+    groups, requant = _tie_groups(graph, names)
+    observed = {}
+    for n in names:
+        t = graph.tensors[n]
+        if t.is_const:
+            observed[n] = float(np.min(t.data, initial=0.0)), float(np.max(t.data, initial=0.0))
+        elif n in stats.tensors:
+            observed[n] = observe(stats[n])
+        else:
+            raise UsageError(f"quantize: calibration statistics have no tensor {n!r} "
+                             "(gathered on another graph?)")
+    ranges: dict[str, list[float]] = {}
+    for n, (lo, hi) in [*observed.items(), *((graph.ops[i].outputs[0], observed[
+            graph.ops[i].inputs[k]]) for i, k in requant)]:
+        r = ranges.setdefault(groups.find(n), [lo, hi])
+        r[0], r[1] = min(r[0], lo), max(r[1], hi)
+    params = {}
+    for _ in range(8):                           # widen ADD/SUB outputs TFLM would reject
+        group_params = {g: groups.fixed.get(g) or observers.choose_params(*r)
+                        for g, r in ranges.items()}
+        params = {n: group_params[groups.find(n)] for n in names}
+        if not _widen_addsub(graph, params, groups, ranges):
+            if ranges_out is not None:
+                ranges_out.update({n: tuple(ranges[groups.find(n)]) for n in names})
+            return params, requant
+    raise ModelError("quantize: could not find ADD/SUB output scales TFLite Micro accepts")
+
+
+def _widen_addsub(graph, params, groups, ranges) -> bool:
+    """ADD/SUB need 2*max(s1, s2) / (2^20 * s_out) < 1: stretch too-narrow output ranges."""
+    changed = False
+    for op in graph.ops:
+        if op.kind not in ("ADD", "SUB"):
+            continue
+        need = 2.0 * max(params[op.inputs[0]][0], params[op.inputs[1]][0]) / (1 << 20)
+        g = groups.find(op.outputs[0])
+        if params[op.outputs[0]][0] <= need * 1.001 and g not in groups.fixed:
+            factor = need * 1.01 / params[op.outputs[0]][0]
+            ranges[g] = [ranges[g][0] * factor, ranges[g][1] * factor]
+            changed = True
+    return changed
