@@ -75,7 +75,7 @@ typedef struct {
     int32_t output_zp;
     int32_t act_min, act_max;   /**< fused activation clamp, within [-128, 127] */
     const int32_t *fast_requant; /**< DSP kernels: FITML_FAST_REQUANT records or NULL */
-    const int16_t *filter_dsp;  /**< DSP kernels: int16 4-channel blocks (see cparams), or NULL */
+    const int16_t *filter_dsp;  /**< DSP kernels: int16 4-channel blocks (see cdsp.py), or NULL */
 } fitml_conv_s8_params;
 
 /** @brief DEPTHWISE_CONV_2D int8: output channel ic*depth_multiplier+m reads input channel ic. */
@@ -88,7 +88,7 @@ typedef struct {
     int32_t input_zp;
     int32_t output_zp;
     int32_t act_min, act_max;
-    const int16_t *filter_dsp;  /**< DSP kernels: packed 4-channel blocks (see cparams), or NULL */
+    const int16_t *filter_dsp;  /**< DSP kernels: packed 4-channel blocks (see cdsp.py), or NULL */
 } fitml_depthwise_conv_s8_params;
 
 /** @brief CONV_2D float32. */
@@ -116,7 +116,7 @@ typedef struct {
     fitml_requant requant;
     int32_t output_zp;
     int32_t act_min, act_max;
-    const int16_t *filter_dsp;  /**< DSP kernels: packed 4-row blocks (see cparams), or NULL */
+    const int16_t *filter_dsp;  /**< DSP kernels: packed 4-row blocks (see cdsp.py), or NULL */
 } fitml_fully_connected_s8_params;
 
 /** @brief FULLY_CONNECTED float32. */

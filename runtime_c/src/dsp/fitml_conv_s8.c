@@ -123,7 +123,7 @@ __attribute__((noinline)) static void conv_pass8(const int8_t *w, const uint32_t
 }
 
 /*
- * int16 path (filter_dsp, see toolchain/backends/cparams.py conv_dsp_layout): one pixel, 4
+ * int16 path (filter_dsp, see toolchain/backends/cdsp.py conv_dsp_layout): one pixel, 4
  * channels per pass, both operands pre-widened, so a 4-deep block is one LDRD of the patch,
  * two LDMs of the filter and 8 SMLADs (0.69 instructions per MAC). Accumulators r0-r3 start
  * from the records' 4 inits (one LDM); the 4 results are packed into one word store.

@@ -7,7 +7,7 @@
  * one word (4 channels) per tap, widens it with SXTB16 and multiplies the lanes with
  * SMLABB/SMLATT by pre-widened taps; one LDM loads the 4 accumulator inits. Python packs, per
  * 4 channels, {inits, taps, requantization records} into filter_dsp so one pointer walks it
- * (toolchain/backends/cparams.py depthwise_dsp_layout). Other shapes, and layers without the
+ * (toolchain/backends/cdsp.py depthwise_dsp_layout). Other shapes, and layers without the
  * fast requantization, take the portable path.
  */
 #include <string.h>

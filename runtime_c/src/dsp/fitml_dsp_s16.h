@@ -4,7 +4,7 @@
  *        of the public API.
  *
  * DSP builds get conv / FC filters whose rows are split into units (a conv row span or tap, an
- * FC row; toolchain/backends/cparams.py s16_dsp_filter) and, inside each unit, blocks of 4
+ * FC row; toolchain/backends/cdsp.py s16_dsp_filter) and, inside each unit, blocks of 4
  * stored as (k0, k2, k1, k3); a unit's last len % 4 weights stay in order. So SXTB16 and
  * SXTB16 ROR 8 of a block's word give the int16 pairs (k0, k1), (k2, k3), which line up with
  * two int16 activations read as one word: a 4-deep block is 3 loads, 2 SXTB16, 2 SMLAD.

@@ -2,7 +2,7 @@
  * @file fitml_fully_connected_s8.c
  * @brief int8 FULLY_CONNECTED for the Cortex-M DSP extension: 4 output rows per pass.
  *
- * Python packs, per 4 rows, one int16 stream (cparams.fc_dsp_layout): the doubled
+ * Python packs, per 4 rows, one int16 stream (cdsp.fc_dsp_layout): the doubled
  * accumulator inits, the doubled weights pre-widened in SXTB16 lane order, and the fast
  * requantization records. Each 4 input bytes are widened once (LDR + 2 SXTB16) for 4 rows
  * (2 LDMs of weights, 8 SMLADs): 0.8 instructions per MAC on a batch-1 layer, where every
