@@ -216,3 +216,94 @@ def test_compile_and_check_with_caller_inputs(tmp_path):
     items = {c["item"]: c["bytes"] for c in ram["contents"]}
     assert items["inputs"] == VWW_INPUT and items["arena"] == d["activations_peak_bytes"]
     assert "caller-owned input" in fitml(*check, "--input-buffer", "caller").stdout
+
+
+CAM_BOARD = """name = "m4-cam"
+kind = "board"
+core = "cortex-m4"
+description = "test board: Cortex-M4, 48 KB SRAM + 32 KB camera SRAM"
+
+[[regions]]
+name = "flash"
+kind = "flash"
+base = 0x00000000
+size = "1M"
+
+[[regions]]
+name = "sram"
+kind = "ram"
+base = 0x20000000
+size = "48K"
+
+[[regions]]
+name = "camsram"
+kind = "ram"
+base = 0x30000000
+size = "32K"
+"""
+
+
+@pytest.fixture
+def cam_board(tmp_path):
+    path = tmp_path / "m4-cam.toml"
+    path.write_text(CAM_BOARD)
+    return path
+
+
+def _regions(d):
+    return {r["name"]: {c["item"]: c["bytes"] for c in r["contents"]} for r in d["regions"]}
+
+
+@needs_arm
+def test_two_bank_board_fits_in_every_input_placement(cam_board):
+    # VWW's arena (55 KB) fits neither bank; the partition must fit one bank whole, or the
+    # banks' split, beside where the input lives: the main RAM, the camera RAM, or the arena
+    model = shared_model(VWW)
+    for mode, home in (("arena", None), ("caller", "sram"), ("caller:camsram", "camsram")):
+        proc = fitml("check", model, "--target", cam_board, "--input-buffer", mode,
+                     "--format", "json")
+        assert proc.returncode == 0, (mode, proc.stdout[-2000:], proc.stderr)
+        d = json.loads(proc.stdout)
+        assert d["fits"] and d["partition"]["applied"], mode
+        regions = _regions(d)
+        if home:
+            assert regions[home]["inputs"] == VWW_INPUT, (mode, regions)
+        else:
+            assert all("inputs" not in r for r in regions.values())
+
+
+def test_unknown_input_region_is_a_clear_error(cam_board):
+    proc = fitml("check", shared_model(VWW), "--target", cam_board, "--no-measure",
+                 "--input-buffer", "caller:dtcm")
+    line = proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "no RAM region 'dtcm'" in line and "sram, camsram" in line
+    bad = fitml("check", shared_model(VWW), "--target", cam_board, "--no-measure",
+                "--input-buffer", "dma")
+    assert bad.returncode == 2 and "arena, caller or caller:REGION" in bad.stderr
+
+
+@needs_arm
+def test_partitioned_arena_moved_whole_into_the_bank_that_holds_it(cam_board):
+    from toolchain.passes.partition import for_target
+    from toolchain.plan.memory import plan_memory
+    graph = load_tflite(shared_model(VWW))
+    x = sample_inputs(next(m for m in INT8_MODELS if m.key == "vww"), graph)[0]
+    with caller_inputs("camsram"):
+        part_graph, part = for_target(graph, str(cam_board))
+        assert part is not None
+        got = get_executor("qemu")(part_graph, x, target=str(cam_board))
+    assert_exact(run_graph(graph, x)[0], got.outputs[0], "vww on the two-bank board")
+    # the planner: a split over banks that overflows falls back to the whole one-arena plan
+    # in the first bank that holds it (keeping the stages' output-over-input overlays)
+    with caller_inputs():
+        low = lower(part_graph)
+    one = low.plan.arena_size
+    from toolchain.backends.c import overlaid_outputs, shared_storage
+    g, calls, ext = low.graph, low.calls, tuple(low.graph.inputs)
+    plan = plan_memory(g, lambda i: calls[i].scratch_bytes, 16, shared_storage(g, calls, ext),
+                       [("fast", 4096), ("big", one)], overlays=overlaid_outputs(g, calls, ext),
+                       external=ext)
+    assert [b.size for b in plan.banks] == [0, one]
+    assert set(plan.tensor_banks.values()) == {1} and plan.arena_size == 0
+    plan.check()

@@ -82,9 +82,10 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .backends.cmemory import caller_inputs, scratch_free
+    from .cli_common import input_buffer_arg
     try:
         with scratch_free(getattr(args, "memory", "fast") == "small"), \
-                caller_inputs(getattr(args, "input_buffer", "arena") == "caller"):
+                caller_inputs(input_buffer_arg(getattr(args, "input_buffer", "arena"))):
             return args.func(args)
     except FitmlError as exc:
         print(f"fitml: error: {exc}", file=sys.stderr)

@@ -58,7 +58,21 @@ def add_memory(s) -> None:
                    help="fast: the fastest kernels; small: the smallest arena (residual ADDs "
                         "fused into their convs, scratch-free kernels at the peak; bit-exact, "
                         "more instructions)")
-    s.add_argument("--input-buffer", default="arena", choices=["arena", "caller"],
+    s.add_argument("--input-buffer", default="arena", metavar="arena|caller[:REGION]",
                    help="arena: inputs are copied into the arena; caller: the model reads "
                         "them in place from buffers the caller owns (e.g. a camera DMA "
-                        "frame): a smaller arena, the input bytes counted apart")
+                        "frame): a smaller arena, the input bytes counted apart, in the main "
+                        "RAM region or in RAM region REGION")
+
+
+def input_buffer_arg(value: str) -> bool | str:
+    """--input-buffer: False (inputs in the arena), True (caller-owned, in main RAM) or the
+    name of the RAM region holding the caller's buffers."""
+    from .errors import UsageError
+    kind, _, region = value.partition(":")
+    if kind == "arena" and not region:
+        return False
+    if kind == "caller":
+        return region or True
+    raise UsageError(f"--input-buffer {value!r}: expected arena, caller or caller:REGION "
+                     "(a RAM region of the target)")

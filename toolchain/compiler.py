@@ -66,7 +66,8 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
     from .targets import load_target
     tgt = load_target(target)
     target = tgt.name
-    layout = layout_for(tgt)
+    from .fit_place import caller_input_bytes
+    layout = layout_for(tgt, taken=caller_input_bytes(graph, tgt))
     files = emit_c(graph, prefix, target, layout=layout, variant=tgt.kernel_variant)
     low = lower(graph, prefix, layout=layout, variant=tgt.kernel_variant)
     arena = c_context(low, target, "")["arena_size"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from .backends.c import bank_symbol, c_context, lower
 from .errors import UsageError
 from .fit_measure import METHOD, measure_elf
-from .fit_place import emitted_arrays, op_uses, place
+from .fit_place import caller_input_bytes, emitted_arrays, op_uses, place
 from .ir import Graph
 from .plan.regions import layout_for
 from .report import FitReport, Measurement
@@ -42,7 +42,7 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
     if reserve_ram < 0:
         raise UsageError(f"--reserve-ram must not be negative, got {reserve_ram}")
     tgt = with_overrides(load_target(target), ram, flash)
-    layout = layout_for(tgt, reserve_ram)
+    layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
     low = lower(graph, PREFIX, layout=layout, variant=tgt.kernel_variant)
     c_context(low, tgt.name, "")       # names every emitted array and places it, as emit_c does
     arrays = emitted_arrays(low)
@@ -75,7 +75,7 @@ def fit_partitioned(graph: Graph, target, ram: int | None = None, flash: int | N
     "NxM" / (N, M) forced (the lowest peak with that grid). The report's `partition` says what
     was done, the peak before and after, and the MAC overhead."""
     from .passes.partition import parse_mode
-    from .passes.partition_search import search
+    from .passes.partition_search import arena_peak, search
     from .report import activation_budget
     mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
     if mode == "off":
@@ -85,8 +85,10 @@ def fit_partitioned(graph: Graph, target, ram: int | None = None, flash: int | N
     if mode == "auto" and ram_fits(base):
         return base
     budget = activation_budget(base) if mode == "auto" else None
+    if budget is not None:      # over several RAM banks a buffer cannot straddle two: the sum
+        budget = min(budget, arena_peak(graph) - 1)     # of the banks may hold no partition
     found = search(graph, budget, None if mode == "auto" else mode)
-    for _ in range(3):
+    for attempt in range(4):
         if found is None:
             low = search(graph) if budget is not None else None
             why = (f"no patch-based partition fits the {budget:,} B left for activations"
@@ -97,8 +99,21 @@ def fit_partitioned(graph: Graph, target, ram: int | None = None, flash: int | N
                                                         "reason": why})
         rep = fit(found.graph, target, ram, flash, reserve_ram, measure)
         info = dict(found.to_dict(), applied=True, mode=label)
-        if mode != "auto" or ram_fits(rep) or rep.activations_peak_bytes > budget:
+        if mode != "auto" or ram_fits(rep):
             return dataclasses.replace(rep, partition=info)
-        budget -= max(r.used - r.capacity for r in rep.regions if r.kind == "ram")
-        found = search(graph, budget)      # the stack or static data grew: a bit less room
+        # the banks split the arena (then: the whole arena in the roomiest bank), or the
+        # stack or static data grew (then: a bit less room)
+        over = max(r.used - r.capacity for r in rep.regions if r.kind == "ram")
+        roomy = roomiest_bank(graph, target, ram, flash, reserve_ram)
+        budget = roomy if roomy < min(budget, found.peak_after) else \
+            min(budget, found.peak_after) - over
+        found = search(graph, budget)
     return dataclasses.replace(rep, partition=info)
+
+
+def roomiest_bank(graph: Graph, target, ram, flash, reserve_ram: int) -> int:
+    """Bytes the roomiest RAM bank of the target's layout leaves for activations (stack, heap,
+    the reserve and caller-owned inputs taken out): an arena that size fits in one bank."""
+    tgt = with_overrides(load_target(target), ram, flash)
+    layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
+    return max(size for _, size in layout.banks)

@@ -12,6 +12,7 @@ import dataclasses
 from .backends.c import constant_arrays
 from .backends.clayouts import leaves
 from .backends.clower import CArray, TensorRef
+from .errors import UsageError
 from .ops import registry
 from .ops.registry import Node
 from .report import Item, Measurement, Moved, OpUse, RegionUse
@@ -55,6 +56,29 @@ def op_uses(low, arrays: list[Array]) -> list[OpUse]:
     return uses
 
 
+def input_region(tgt: Target) -> str:
+    """The RAM region holding caller-owned inputs: the one named (--input-buffer caller:NAME,
+    checked against the target's RAM regions), else the main RAM region."""
+    from .backends.cmemory import caller_input_region
+    name = caller_input_region()
+    rams = [r.name for r in tgt.regions if r.kind == "ram"]
+    if name is None:
+        return tgt.ram_region.name
+    if name not in rams:
+        raise UsageError(f"--input-buffer caller:{name}: {tgt.name} has no RAM region {name!r}; "
+                         f"its RAM regions: {', '.join(rams)}")
+    return name
+
+
+def caller_input_bytes(graph, tgt: Target) -> dict[str, int]:
+    """RAM region -> bytes of the caller-owned input buffers it holds (--input-buffer caller),
+    for layout_for's `taken`; empty when the inputs live in the arena."""
+    from .backends.cmemory import wants_caller_inputs
+    if not wants_caller_inputs():
+        return {}
+    return {input_region(tgt): sum(graph.tensors[n].nbytes for n in graph.inputs)}
+
+
 def place(tgt: Target, low, ops: list[OpUse], arrays: list[Array], meas: Measurement,
           reserve: int) -> tuple[list[RegionUse], list[Moved]]:
     """Region contents as the lowering placed them: activations over the RAM banks (stack,
@@ -65,9 +89,12 @@ def place(tgt: Target, low, ops: list[OpUse], arrays: list[Array], meas: Measure
     at = f" (peak at op {peak.index} {peak.kind})" if peak else ""
     contents = {r.name: [] for r in tgt.regions}
     caller = sum(low.graph.tensors[n].nbytes for n in low.graph.inputs if n in plan.external)
+    if caller:
+        home = input_region(tgt)
+        contents[home].append(Item("caller-owned input buffers (--input-buffer caller)",
+                                   caller, "inputs"))
     contents[ram.name] += [Item("activation arena" + at, plan.arena_size, "arena")] + [
         Item(what, v, key) for what, v, key in (
-            ("caller-owned input buffers (--input-buffer caller)", caller, "inputs"),
             ("static data", meas.static_ram_bytes, "static"),
             ("stack", meas.stack_bytes, "stack"),
             ("reserved for the application", reserve, "reserve")) if v]

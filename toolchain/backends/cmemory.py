@@ -39,9 +39,10 @@ _CALLER_INPUTS = contextvars.ContextVar("fitml_caller_inputs", default=False)
 
 
 @contextlib.contextmanager
-def caller_inputs(on: bool = True):
+def caller_inputs(on: bool | str = True):
     """Within: lower() leaves the model inputs out of the arena (`--input-buffer caller`);
-    the generated invoke() takes the caller's input pointers."""
+    the generated invoke() takes the caller's input pointers. A string names the RAM region
+    holding those buffers (the fit report counts them there; default the main RAM)."""
     token = _CALLER_INPUTS.set(on)
     try:
         yield
@@ -52,6 +53,12 @@ def caller_inputs(on: bool = True):
 def wants_caller_inputs(on: bool | None = None) -> bool:
     """`on`, else the caller_inputs() context (default: inputs live in the arena)."""
     return bool(_CALLER_INPUTS.get() if on is None else on)
+
+
+def caller_input_region() -> str | None:
+    """The RAM region named for the caller's input buffers (caller_inputs("sram2")), or None."""
+    value = _CALLER_INPUTS.get()
+    return value if isinstance(value, str) and value else None
 
 
 def wants_scratch_free(on: bool | None = None) -> bool | None:

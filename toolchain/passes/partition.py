@@ -159,10 +159,23 @@ def for_target(graph: Graph, target, partition="auto", reserve_ram: int = 0):
     if mode == "off":
         return graph, None
     if mode == "auto":
-        budget = sum(size for _, size in layout_for(load_target(target), reserve_ram).banks)
-        if arena_peak(graph) <= budget:
+        from ..backends.c import lower
+        from ..fit_place import caller_input_bytes
+        tgt = load_target(target)
+        layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
+        sizes = [size for _, size in layout.banks]
+
+        def fits(g: Graph) -> bool:
+            plan = lower(g, layout=layout, variant=tgt.kernel_variant).plan
+            return all(b.capacity is None or b.size <= b.capacity for b in plan.banks)
+        if arena_peak(graph) <= sum(sizes) and fits(graph):
             return graph, None
-        found = search(graph, budget)
+        found = None
+        # over several banks a buffer cannot straddle two: then the whole arena in the roomiest
+        for budget in dict.fromkeys([min(sum(sizes), arena_peak(graph) - 1), max(sizes)]):
+            found = search(graph, budget)
+            if found is not None and fits(found.graph):
+                break
     else:
         found = search(graph, None, mode)
     return (graph, None) if found is None else (found.graph, found)

@@ -136,6 +136,11 @@ def plan_memory(graph: Graph, scratch_bytes: Callable[[int], int] | None = None,
         uses = [touched.get(b.name, 1) for b in planner.buffers]
         where, offset, sizes = split_banks(planner.buffers, [c for _, c in banks], alignment,
                                            uses)
+        if any(c is not None and size > c for size, (_, c) in zip(sizes, banks)):
+            whole = _in_one_bank(plan_memory(graph, scratch_bytes, alignment, shares,
+                                             overlays=overlays, external=external), banks)
+            if whole is not None:
+                return whole
     spans = {n: v for n, v in spans.items() if n not in outside}
     plan = MemoryPlan(sizes[0], {n: offset[ids[rep[n]]] for n in spans},
                       {i: (offset[b], planner.buffers[b].size) for i, b in scratch_ids.items()},
@@ -143,6 +148,24 @@ def plan_memory(graph: Graph, scratch_bytes: Callable[[int], int] | None = None,
                       tuple(Bank(name, cap, size) for (name, cap), size in zip(banks, sizes)),
                       {n: where[ids[rep[n]]] for n in spans if where[ids[rep[n]]]},
                       {i: where[b] for i, b in scratch_ids.items() if where[b]}, outside)
+    plan.check()
+    return plan
+
+
+def _in_one_bank(single: MemoryPlan, banks) -> MemoryPlan | None:
+    """A one-arena plan moved whole into the first bank that holds it (the fastest), or None.
+    Used when splitting buffers over banks overflows one: a split cannot keep the overlays
+    of patch-based stages (an output over its dying input) nor pack as tightly."""
+    k = next((i for i, (_, cap) in enumerate(banks)
+              if cap is None or single.arena_size <= cap), None)
+    if k is None:
+        return None
+    sizes = [single.arena_size if i == k else 0 for i in range(len(banks))]
+    plan = MemoryPlan(sizes[0], dict(single.offsets), dict(single.scratch), single.buffers,
+                      single.alignment,
+                      tuple(Bank(name, cap, size) for (name, cap), size in zip(banks, sizes)),
+                      {n: k for n in single.offsets} if k else {},
+                      {i: k for i in single.scratch} if k else {}, dict(single.external))
     plan.check()
     return plan
 

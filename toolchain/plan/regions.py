@@ -48,15 +48,18 @@ def ram_reservation(target) -> int:
 
 
 def layout_for(target, reserve_ram: int = 0, ram_overhead: int | None = None,
-               flash_overhead: int | None = None) -> Layout:
+               flash_overhead: int | None = None, taken: dict | None = None) -> Layout:
     """The layout on `target` (a Target): `reserve_ram` bytes of main RAM kept for the
     application on top of `ram_overhead` (default: the stack and heap), `flash_overhead` bytes
-    of main flash kept for code (default CODE_RESERVE)."""
+    of main flash kept for code (default CODE_RESERVE), and `taken` bytes per RAM region
+    already spoken for (caller-owned input buffers)."""
+    taken = taken or {}
     ram_overhead = ram_reservation(target) if ram_overhead is None else ram_overhead
     flash_overhead = CODE_RESERVE if flash_overhead is None else flash_overhead
     rams = [r for r in target.regions if r.kind == "ram"]
     flashes = [r for r in target.regions if r.kind == "flash"]
-    banks = [(r.name, max(0, r.size - reserve_ram - ram_overhead) if i == 0 else r.size)
+    banks = [(r.name, max(0, r.size - taken.get(r.name, 0)
+                          - (reserve_ram + ram_overhead if i == 0 else 0)))
              for i, r in enumerate(rams)]
     return Layout(tuple(banks), tuple((r.name, max(0, r.size - flash_overhead) if i == 0
                                        else r.size) for i, r in enumerate(flashes)))
