@@ -93,7 +93,9 @@ def place(tgt: Target, low, ops: list[OpUse], arrays: list[Array], meas: Measure
         home = input_region(tgt)
         contents[home].append(Item("caller-owned input buffers (--input-buffer caller)",
                                    caller, "inputs"))
-    contents[ram.name] += [Item("activation arena" + at, plan.arena_size, "arena")] + [
+    moved_whole = not plan.arena_size and any(b.size for b in plan.banks[1:])
+    contents[ram.name] += ([] if moved_whole else    # the whole arena went to another bank
+                           [Item("activation arena" + at, plan.arena_size, "arena")]) + [
         Item(what, v, key) for what, v, key in (
             ("static data", meas.static_ram_bytes, "static"),
             ("stack", meas.stack_bytes, "stack"),
