@@ -328,3 +328,84 @@ def test_portable_builds_carry_no_dsp_arrays():
     params = registry.get("FULLY_CONNECTED").lower_c(Node.of(graph, graph.ops[0])).params
     assert params["filter_dsp"] == "NULL"
     assert path_of(graph) == "int16"
+
+
+# ---------------------------------------------------------------------- scratch-free conv
+
+@pytest.fixture
+def all_scratch_free(monkeypatch):
+    """`--memory small` with every conv on its scratch-free twin, not only those at the peak
+    (a batch of independent cases has one peak)."""
+    from toolchain.backends import c as cbackend
+    from toolchain.backends.cmemory import scratch_free, without_scratch
+
+    def switch_all(graph, calls, plan, shares, external=()):
+        calls = [without_scratch(c) or c for c in calls]
+        return calls, plan(calls)
+    monkeypatch.setattr(cbackend, "drop_peak_scratch", switch_all)
+    with scratch_free(True):
+        yield
+
+
+def noscratch_cases() -> list[Graph]:
+    """conv_cases plus shapes aimed at the DSP scratch-free paths: pixel pairs (VALID), padded
+    borders, C_in % 4 tails, odd C_out, row dilation (DSP) and column dilation (portable)."""
+    rng = np.random.default_rng(905)
+    return conv_cases() + [
+        conv(rng, (1, 12, 10, 1), 8, (5, 4), stride=(2, 2)),         # micro_speech-like stem
+        conv(rng, (1, 6, 9, 5), 3, (3, 3), pad="VALID", act="NONE"),
+        conv(rng, (1, 7, 8, 6), 5, (3, 2), dil=(2, 1), act="RELU6"),
+        conv(rng, (1, 7, 8, 4), 4, (3, 3), dil=(1, 2)),              # dilated columns: portable
+        conv(rng, (1, 9, 11, 7), 7, (2, 3), stride=(3, 3), pad="VALID"),
+        conv(rng, (2, 5, 7, 16), 9, (1, 1), pad="VALID", act="NONE"),
+    ]
+
+
+def noscratch_path(graph: Graph) -> str:
+    """Which way the DSP scratch-free conv takes a case (mirrors fitml_dsp_direct.h)."""
+    op, x, w = graph.ops[0], graph.tensors["x"], graph.tensors["w"]
+    if w.shape[3] != x.shape[3] or op.attrs["dilation"][1] != 1:
+        return "portable"
+    if op.attrs["padding"] == "VALID" and graph.tensors[op.outputs[0]].shape[2] >= 2:
+        return "pairs"
+    return "borders" if w.shape[2] > 1 and op.attrs["padding"] == "SAME" else "single"
+
+
+def test_noscratch_cases_reach_every_path():
+    cases = noscratch_cases()
+    paths = [noscratch_path(g) for g in cases]
+    assert {"portable", "pairs", "borders"} <= set(paths), paths
+    dsp = [g for g, p in zip(cases, paths) if p != "portable"]
+    assert any(g.tensors["w"].shape[0] % 2 for g in dsp)            # odd C_out
+    assert any(g.tensors["x"].shape[3] % 4 for g in dsp)            # C_in tail
+    assert any(g.ops[0].attrs["dilation"][0] > 1 for g in dsp)      # dilated rows
+
+
+def test_noscratch_conv_bit_exact_dsp_and_portable(all_scratch_free):
+    from toolchain.backends.c import lower
+    cases = noscratch_cases()
+    for start in range(0, len(cases), 24):
+        names = [c.kernel for c in lower(batch(cases[start:start + 24]), variant="dsp").calls]
+        assert names.count("fitml_conv_s8_noscratch") >= len(names) - 2, names
+    check_on_cores(cases, 15, "scratch-free conv")
+    graph = batch(cases[:24])
+    inputs = random_inputs(graph, np.random.default_rng(16))
+    got = get_executor("host")(graph, inputs).outputs
+    for i, (w, g) in enumerate(zip(run_graph(graph, inputs), got)):
+        assert_exact(w, g, f"scratch-free conv on host: case {i}")
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_fused_conv_add_bit_exact_dsp_and_portable(seed):
+    """Residual ADDs fused into their convs (written over the residual), `--memory small`."""
+    from test_memory_bounds import residual_net
+    from toolchain.backends.c import lower
+    from toolchain.backends.cmemory import scratch_free
+    graph = residual_net(np.random.default_rng([7, seed]))
+    assert "fitml_conv_add_s8" in {c.kernel for c in lower(graph, scratch_free=True).calls}
+    inputs = random_inputs(graph, np.random.default_rng(seed))
+    want = run_graph(graph, inputs)
+    with scratch_free(True):
+        for core in ("cortex-m4", "cortex-m3"):
+            got = get_executor("qemu")(graph, inputs, target=core).outputs
+            assert_exact(want[0], got[0], f"fused conv+ADD seed {seed} on {core}")
