@@ -11,10 +11,12 @@ SHARED_MODELS = (REPO / ".." / "shared" / "models").resolve()
 
 
 def shared_model(rel: str) -> Path:
-    """Path of a model under ../shared/models; the test is skipped (with the path) if absent."""
+    """Path of a model under ../shared/models. CI has them at that relative path, so an absent
+    one fails the test (a skip would turn a broken checkout green)."""
     path = SHARED_MODELS / rel
     if not path.exists():
-        pytest.skip(f"shared model missing: {path}")
+        pytest.fail(f"shared model missing: {path} (the tests read ../shared/models beside "
+                    "the checkout)")
     return path
 
 

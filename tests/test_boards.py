@@ -107,7 +107,8 @@ def _section(lines: list[str]) -> Section:
 @pytest.fixture(scope="module")
 def boards_md() -> dict[str, Section]:
     if not BOARDS_MD.exists():
-        pytest.skip(f"board fact sheet missing: {BOARDS_MD}")
+        pytest.fail(f"board fact sheet missing: {BOARDS_MD} (the board files cite it; it lives "
+                    "in ../shared beside the checkout)")
     return parse_boards_md(BOARDS_MD.read_text())
 
 

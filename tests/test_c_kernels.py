@@ -717,7 +717,8 @@ def test_hybrid_bit_exact_in_a_gnu_fma_build(tmp_path):
     """gcc contracts a * b + c into FMA in GNU C modes; the hybrid sources forbid it, so a
     -std=gnu99 -ffp-contract=fast -mfma build still matches the reference bit for bit."""
     if platform.machine() != "x86_64" or not _has_fma():
-        pytest.skip("needs an x86-64 host with FMA")
+        pytest.skip(f"needs an x86-64 host with FMA to build -mfma code (this host: "
+                    f"{platform.machine()}, FMA {'yes' if _has_fma() else 'no'})")
     kernels = ["fitml_conv_hybrid_f32", "fitml_depthwise_conv_hybrid_f32",
                "fitml_fully_connected_hybrid_f32"]
     fma_lib = ctypes.CDLL(str(cruntime.build_host_library(

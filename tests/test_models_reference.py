@@ -18,7 +18,8 @@ _GRAPHS: dict = {}
 def graph_of(model):
     if model.key not in _GRAPHS:
         if not model.path.exists():
-            pytest.skip(f"shared model missing: {model.path}")
+            pytest.fail(f"shared model missing: {model.path} (the tests read ../shared/models "
+                        "beside the checkout)")
         _GRAPHS[model.key] = (load_tflite(model.path), model.path.read_bytes())
     return _GRAPHS[model.key]
 
