@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fitml/fitml_conv.h"
+#include "fitml_dsp_macs.h"
 #include "fitml/fitml_support.h"
 
 #if !FITML_HAS_DSP
@@ -128,25 +129,10 @@ __attribute__((noinline)) static void conv_pass8(const int8_t *w, const uint32_t
  * two LDMs of the filter and 8 SMLADs (0.69 instructions per MAC). Accumulators r0-r3 start
  * from the records' 4 inits (one LDM); the 4 results are packed into one word store.
  */
-#define CONV16_BLOCK                                                                           \
-    "ldrd r4, r5, [%[x]], #32\n\t"                                                             \
-    "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                      \
-    "smlad r0, r4, r8, r0\n\t"                                                                 \
-    "smlad r0, r5, r9, r0\n\t"                                                                 \
-    "smlad r1, r4, r10, r1\n\t"                                                                \
-    "smlad r1, r5, r11, r1\n\t"                                                                \
-    "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                      \
-    "smlad r2, r4, r8, r2\n\t"                                                                 \
-    "smlad r2, r5, r9, r2\n\t"                                                                 \
-    "smlad r3, r4, r10, r3\n\t"                                                                \
-    "smlad r3, r5, r11, r3\n\t"
+#define CONV16_BLOCK "ldrd r4, r5, [%[x]], #32\n\t" FITML_DSP_MAC_4ROWS("r4", "r5")
 
 /* acc A (doubled) -> int8 in A, with {m, round, shift} in registers M, R, E. */
-#define CONV16_RQ(A, M, R, E)                                                                  \
-    "smmlar " M ", " A ", " M ", " R "\n\t"                                                    \
-    "add " M ", " M ", " A ", asr #31\n\t"                                                     \
-    "asr " M ", " M ", " E "\n\t"                                                              \
-    "ssat " A ", #8, " M "\n\t"
+#define CONV16_RQ(A, M, R, E) FITML_DSP_REQUANT(A, M, M, R, E, "8")
 
 /* All channel groups of one pixel whose widened patch starts at x0 (blocks 32 bytes apart). */
 static void conv16_pixel(const int16_t *w, const int16_t *wend, const uint32_t *x0,

@@ -13,6 +13,7 @@
 
 #include "fitml/fitml_fully_connected.h"
 #include "fitml/fitml_support.h"
+#include "fitml_dsp_macs.h"
 
 #if !FITML_HAS_DSP
 fitml_status fitml_fully_connected_s8_portable(const fitml_fully_connected_s8_params *p,
@@ -88,24 +89,10 @@ fitml_status fitml_fully_connected_s8_portable(const fitml_fully_connected_s8_pa
 #define FC_BLOCK(LOAD)                                                                         \
     LOAD                                                                                       \
     "sxtb16 r5, r4\n\t"                                                                        \
-    "sxtb16 r4, r4, ror #8\n\t"                                                                \
-    "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                      \
-    "smlad r0, r5, r8, r0\n\t"                                                                 \
-    "smlad r0, r4, r9, r0\n\t"                                                                 \
-    "smlad r1, r5, r10, r1\n\t"                                                                \
-    "smlad r1, r4, r11, r1\n\t"                                                                \
-    "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                      \
-    "smlad r2, r5, r8, r2\n\t"                                                                 \
-    "smlad r2, r4, r9, r2\n\t"                                                                 \
-    "smlad r3, r5, r10, r3\n\t"                                                                \
-    "smlad r3, r4, r11, r3\n\t"
+    "sxtb16 r4, r4, ror #8\n\t" FITML_DSP_MAC_4ROWS("r5", "r4")
 
 /* Doubled accumulator A -> int8 in A; M, R, E hold {m, round, shift}. */
-#define FC_RQ(A, M, R, E)                                                                      \
-    "smmlar " M ", " A ", " M ", " R "\n\t"                                                    \
-    "add " M ", " M ", " A ", asr #31\n\t"                                                     \
-    "asr " M ", " M ", " E "\n\t"                                                              \
-    "ssat " A ", #8, " M "\n\t"
+#define FC_RQ(A, M, R, E) FITML_DSP_REQUANT(A, M, M, R, E, "8")
 
 /*
  * `groups` passes of 4 rows over one input row x (full 4-byte blocks up to xend, then the

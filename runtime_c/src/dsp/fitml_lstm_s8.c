@@ -12,6 +12,7 @@
  */
 #include "fitml/fitml_config.h"
 #include "fitml/fitml_lstm.h"
+#include "fitml_dsp_macs.h"
 
 #if FITML_HAS_DSP
 #define FITML_LSTM_DSP 1
@@ -44,25 +45,10 @@ static void lstm_widen_all(const int8_t *v, int32_t n, uint32_t *w)
 }
 
 /* One 4-deep block of 4 units: operand lanes in r4, r5, doubled taps streamed from w. */
-#define LSTM_BLOCK                                                                             \
-    "ldmia %[x]!, {r4, r5}\n\t"                                                                \
-    "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                      \
-    "smlad r0, r4, r8, r0\n\t"                                                                 \
-    "smlad r0, r5, r9, r0\n\t"                                                                 \
-    "smlad r1, r4, r10, r1\n\t"                                                                \
-    "smlad r1, r5, r11, r1\n\t"                                                                \
-    "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                      \
-    "smlad r2, r4, r8, r2\n\t"                                                                 \
-    "smlad r2, r5, r9, r2\n\t"                                                                 \
-    "smlad r3, r4, r10, r3\n\t"                                                                \
-    "smlad r3, r5, r11, r3\n\t"
+#define LSTM_BLOCK "ldmia %[x]!, {r4, r5}\n\t" FITML_DSP_MAC_4ROWS("r4", "r5")
 
 /* Requantize the doubled accumulator A with {m, round, e} in r4, r5, r8 to int16 (SSAT). */
-#define LSTM_RQ(A)                                                                             \
-    "smmlar r9, " A ", r4, r5\n\t"                                                             \
-    "add r9, r9, " A ", asr #31\n\t"                                                           \
-    "asr r9, r9, r8\n\t"                                                                       \
-    "ssat " A ", #16, r9\n\t"
+#define LSTM_RQ(A) FITML_DSP_REQUANT(A, "r9", "r4", "r5", "r8", "16")
 
 /* One FC of 4 units: inits from the stream, then the blocks of operand words from [x, end):
  * an odd block first, then pairs. */
