@@ -41,6 +41,20 @@ static inline int32_t fitml_clamp(int32_t x, int32_t lo, int32_t hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/** @brief Output channels per group of a (grouped) CONV_2D, 0 if the shapes do not match. */
+static inline int32_t fitml_conv_per_group(const fitml_conv_geom *g)
+{
+    int32_t groups;
+    if (g->filter.c <= 0 || g->input.c % g->filter.c != 0 || g->filter.n != g->output.c) {
+        return 0;
+    }
+    groups = g->input.c / g->filter.c;
+    if (groups <= 0 || g->output.c % groups != 0) {
+        return 0;
+    }
+    return g->output.c / groups;
+}
+
 /**
  * @brief SaturatingRoundingDoublingHighMul: floor((a*b + 2^30) / 2^31); MIN*MIN saturates.
  */

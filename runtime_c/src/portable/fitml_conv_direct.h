@@ -128,14 +128,11 @@ static inline fitml_status fitml_conv_direct_s8(const fitml_conv_s8_params *p,
         return FITML_ERR_ARGUMENT;
     }
     g = &p->geom;
-    if (g->filter.c <= 0 || g->input.c % g->filter.c != 0 || g->filter.n != g->output.c) {
+    per_group = fitml_conv_per_group(g);
+    if (per_group == 0) {
         return FITML_ERR_ARGUMENT;
     }
     groups = g->input.c / g->filter.c;
-    if (groups <= 0 || g->output.c % groups != 0) {
-        return FITML_ERR_ARGUMENT;
-    }
-    per_group = g->output.c / groups;
 #if FITML_HAS_DSP
     blocked = per_group % 4 == 0 && g->filter.c % 4 == 0;
 #endif

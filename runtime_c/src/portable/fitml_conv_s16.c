@@ -43,14 +43,11 @@ fitml_status fitml_conv_s16(const fitml_conv_s16_params *p, const int16_t *input
         return FITML_ERR_ARGUMENT;
     }
     g = &p->geom;
-    if (g->filter.c <= 0 || g->input.c % g->filter.c != 0 || g->filter.n != g->output.c) {
+    per_group = fitml_conv_per_group(g);
+    if (per_group == 0) {
         return FITML_ERR_ARGUMENT;
     }
     groups = g->input.c / g->filter.c;
-    if (groups <= 0 || g->output.c % groups != 0) {
-        return FITML_ERR_ARGUMENT;
-    }
-    per_group = g->output.c / groups;
     depth = g->filter.h * g->filter.w * g->filter.c;
     for (b = 0; b < g->output.n; b++) {
         const int16_t *image = input + (size_t)b * g->input.h * g->input.w * g->input.c;

@@ -17,20 +17,6 @@
 
 #include "fitml/fitml_support.h"
 
-/** @brief Output channels per group of a (grouped) CONV_2D, 0 if the shapes do not match. */
-static inline int32_t fitml_conv_per_group(const fitml_conv_geom *g)
-{
-    int32_t groups;
-    if (g->filter.c <= 0 || g->input.c % g->filter.c != 0 || g->filter.n != g->output.c) {
-        return 0;
-    }
-    groups = g->input.c / g->filter.c;
-    if (groups <= 0 || g->output.c % groups != 0) {
-        return 0;
-    }
-    return g->output.c / groups;
-}
-
 /** @brief 1x1 filter, no padding: each patch is C_in/groups contiguous input bytes. */
 static inline int fitml_conv_reads_in_place(const fitml_conv_geom *g)
 {
