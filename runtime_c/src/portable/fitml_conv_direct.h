@@ -118,7 +118,7 @@ static inline fitml_status fitml_conv_direct_s8(const fitml_conv_s8_params *p,
                                                 const int8_t *residual, int32_t residual_first)
 {
     const fitml_conv_geom *g;
-    int32_t b, oy, ox, oc, groups, per_group;
+    int32_t b, oy, ox, oc, per_group;
 #if FITML_HAS_DSP
     int32_t blocked, acc4[4] = {0, 0, 0, 0};
 #endif
@@ -132,7 +132,6 @@ static inline fitml_status fitml_conv_direct_s8(const fitml_conv_s8_params *p,
     if (per_group == 0) {
         return FITML_ERR_ARGUMENT;
     }
-    groups = g->input.c / g->filter.c;
 #if FITML_HAS_DSP
     blocked = per_group % 4 == 0 && g->filter.c % 4 == 0;
 #endif

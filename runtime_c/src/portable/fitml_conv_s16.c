@@ -37,7 +37,7 @@ fitml_status fitml_conv_s16(const fitml_conv_s16_params *p, const int16_t *input
                             int16_t *output)
 {
     const fitml_conv_geom *g;
-    int32_t b, oy, ox, oc, groups, per_group, depth;
+    int32_t b, oy, ox, oc, per_group, depth;
     if (p == NULL || input == NULL || output == NULL || p->filter == NULL || p->bias == NULL
         || p->requant.multiplier == NULL || p->requant.shift == NULL) {
         return FITML_ERR_ARGUMENT;
@@ -47,7 +47,6 @@ fitml_status fitml_conv_s16(const fitml_conv_s16_params *p, const int16_t *input
     if (per_group == 0) {
         return FITML_ERR_ARGUMENT;
     }
-    groups = g->input.c / g->filter.c;
     depth = g->filter.h * g->filter.w * g->filter.c;
     for (b = 0; b < g->output.n; b++) {
         const int16_t *image = input + (size_t)b * g->input.h * g->input.w * g->input.c;
