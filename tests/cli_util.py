@@ -19,3 +19,17 @@ def one_clear_line(proc: subprocess.CompletedProcess) -> str:
     assert "Traceback" not in err, err
     assert len(err.splitlines()) == 1, err
     return err
+
+
+def write_board(path: Path, name: str, rams: dict[str, tuple[int, str]],
+                core: str = "cortex-m4", flash: str = "1M") -> Path:
+    """A test board file: `flash` at 0, then each RAM region name -> (base, size)."""
+    text = [f'name = "{name}"', 'kind = "board"', f'core = "{core}"',
+            f'description = "test board: {core}, RAM {", ".join(rams)}"', "",
+            "[[regions]]", 'name = "flash"', 'kind = "flash"', "base = 0x00000000",
+            f'size = "{flash}"']
+    for region, (base, size) in rams.items():
+        text += ["", "[[regions]]", f'name = "{region}"', 'kind = "ram"', f"base = {base:#010x}",
+                 f'size = "{size}"']
+    path.write_text("\n".join(text) + "\n")
+    return path

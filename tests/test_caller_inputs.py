@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from cli_util import fitml
+from cli_util import fitml, write_board
 from conftest import shared_model
 from models import INT8_MODELS, random_inputs as model_inputs, sample_inputs
 from oplab import assert_exact
@@ -218,36 +218,12 @@ def test_compile_and_check_with_caller_inputs(tmp_path):
     assert "caller-owned input" in fitml(*check, "--input-buffer", "caller").stdout
 
 
-CAM_BOARD = """name = "m4-cam"
-kind = "board"
-core = "cortex-m4"
-description = "test board: Cortex-M4, 48 KB SRAM + 32 KB camera SRAM"
-
-[[regions]]
-name = "flash"
-kind = "flash"
-base = 0x00000000
-size = "1M"
-
-[[regions]]
-name = "sram"
-kind = "ram"
-base = 0x20000000
-size = "48K"
-
-[[regions]]
-name = "camsram"
-kind = "ram"
-base = 0x30000000
-size = "32K"
-"""
 
 
 @pytest.fixture
 def cam_board(tmp_path):
-    path = tmp_path / "m4-cam.toml"
-    path.write_text(CAM_BOARD)
-    return path
+    return write_board(tmp_path / "m4-cam.toml", "m4-cam",      # 48 KB + 32 KB camera SRAM
+                       {"sram": (0x20000000, "48K"), "camsram": (0x30000000, "32K")})
 
 
 def _regions(d):

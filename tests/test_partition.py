@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
-from cli_util import fitml, one_clear_line
+from cli_util import fitml, one_clear_line, write_board
 from conftest import shared_model
 from models import INT8_MODELS, random_inputs as model_inputs, sample_inputs
 from oplab import assert_close, assert_exact
@@ -417,30 +417,11 @@ def test_real_models_partitioned_bit_exact_on_host_and_qemu(key):
 
 # ------------------------------------------------------------------ CLI
 
-BOARD_48K = """name = "m4-48k"
-kind = "board"
-core = "cortex-m4"
-description = "test board: Cortex-M4, 48 KB of SRAM"
-
-[[regions]]
-name = "flash"
-kind = "flash"
-base = 0x00000000
-size = "1M"
-
-[[regions]]
-name = "sram"
-kind = "ram"
-base = 0x20000000
-size = "48K"
-"""
 
 
 @pytest.fixture
 def board(tmp_path):
-    path = tmp_path / "m4-48k.toml"
-    path.write_text(BOARD_48K)
-    return path
+    return write_board(tmp_path / "m4-48k.toml", "m4-48k", {"sram": (0x20000000, "48K")})
 
 
 @needs_arm
