@@ -52,8 +52,14 @@ def used_kernels(files: dict[str, str]) -> list[str]:
     """Runtime kernels the generated sources call (read from the sources themselves, so the
     list always matches what was emitted, whichever memory plan chose the kernels)."""
     from ..backends import cruntime
-    text = "\n".join(files.values())
-    return [k for k in cruntime.kernel_files() if re.search(rf"\b{k}\s*\(", text)]
+    called = set()
+    for name, text in files.items():
+        if not name.endswith("_weights.c"):   # constant arrays only: megabytes, no calls
+            called.update(_CALL.findall(text))
+    return [k for k in cruntime.kernel_files() if k in called]
+
+
+_CALL = re.compile(r"\b(fitml_\w+)\s*\(")
 
 
 def variant_for(target) -> str:
