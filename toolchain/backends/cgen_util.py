@@ -44,12 +44,24 @@ def c_float(value: float) -> str:
 
 
 def c_array_body(arr: CArray, per_line: int = 16) -> str:
-    values = arr.values
+    """The initializer of a constant array, `per_line` values a line: one pass over the values
+    (weight arrays run to millions of elements), the same text as c_int / c_float per value."""
+    values = np.asarray(arr.values).ravel()
+    if values.size == 0:
+        return "0"
     if arr.ctype == "float":
-        items = [c_float(v) for v in values]
+        items = _c_floats(values)
+    elif values.size and -(1 << 31) < int(values.min()) and int(values.max()) < 1 << 31:
+        items = list(map(str, values.tolist()))
     else:
         items = [c_int(v) for v in values.tolist()]
-    if not items:
-        return "0"
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return ",\n    ".join(lines)
+
+
+def _c_floats(values: np.ndarray) -> list[str]:
+    v32 = values.astype(np.float32)
+    if not np.isfinite(v32).all():
+        return [c_float(v) for v in v32]
+    items = [f"{v:.9g}" for v in v32.astype(np.float64).tolist()]
+    return [t + "f" if ("e" in t or "." in t) else t + ".0f" for t in items]
