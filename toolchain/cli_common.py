@@ -38,12 +38,14 @@ SIZE_FORMS = "bytes (262144), hex (0x40000) or a number with K, M or G (256K, 1M
 def size_arg(value, flag: str):
     """A --ram/--flash/--reserve-ram value in bytes; a bad one names the flag and the forms."""
     from .errors import UsageError
-    from .targets import TargetError, parse_size
+    from .target_fields import SizeRangeError, size_bytes
     if value is None:
         return None
     try:
-        return parse_size(value)
-    except TargetError:
+        return size_bytes(value)
+    except SizeRangeError as exc:
+        raise UsageError(f"{flag} {exc}") from None
+    except ValueError:
         raise UsageError(f"{flag} {value!r}: not a size; use {SIZE_FORMS}") from None
 
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
+from .target_fields import SizeRangeError, check_cflags, check_word, size_bytes
 
 from toolchain.resources import resource_dir
 
 KINDS = ("flash", "ram")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$", re.IGNORECASE)
 
 
 class TargetError(UsageError):
@@ -94,18 +94,14 @@ class Target:
 
 
 def parse_size(value) -> int:
-    """Bytes from an int or a string such as "256K", "1M", "512KiB", "0x4000"."""
-    if isinstance(value, bool):
-        raise TargetError(f"bad size {value!r}")
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    if text.lower().startswith("0x"):
-        return int(text, 16)
-    m = _SIZE.match(text)
-    if not m:
-        raise TargetError(f"bad size {value!r} (want bytes, or a number with K, M or G)")
-    return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2).upper()]
+    """Bytes from an int or a string such as "256K", "1M", "512KiB", "0x4000" (at most the
+    4 GiB a 32-bit core addresses)."""
+    try:
+        return size_bytes(value)
+    except SizeRangeError as e:
+        raise TargetError(f"size {e}") from None
+    except ValueError as e:
+        raise TargetError(str(e)) from None
 
 
 def known_targets() -> dict[str, Path]:
@@ -135,12 +131,13 @@ def _load_file(path: Path, seen: tuple[Path, ...] = ()) -> Target:
     if not path.is_file():
         raise TargetError(f"target file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise TargetError(f"{path}: not a UTF-8 text file (byte {e.start}); a target file is "
+                          "TOML") from None
     except tomllib.TOMLDecodeError as e:
         raise TargetError(f"{path}: {_syntax_error(path, e)}") from None
-    name = data.get("name", path.stem)
-    if not isinstance(name, str) or not name:
-        raise TargetError(f"{path}: 'name' must be a non-empty string")
+    name = _keyed(path, "name", check_word, data.get("name", path.stem))
     core_name = data.get("core")
     base = None
     if core_name is not None:
@@ -166,15 +163,19 @@ def _build(path: Path, name: str, data: dict, base: Target | None) -> Target:
     if not machine or not cflags:
         raise TargetError(f"{path}: needs cflags and [qemu] machine (or a core that has them)")
     cpu = qemu.get("cpu", base.qemu_cpu if base else None) or None
+    machine = _keyed(path, "qemu.machine", check_word, machine)
+    cpu = cpu and _keyed(path, "qemu.cpu", check_word, cpu)
     raw = data.get("regions")
     regions = base.regions if raw is None and base is not None else tuple(
         _region(path, r) for r in (raw or []))
     clock = data.get("clock_hz", base.clock_hz if base else None)
     return Target(
         name=name, kind="board" if base is not None else data.get("kind", "core"),
-        core=base.core if base is not None else name, cflags=tuple(cflags),
+        core=base.core if base is not None else name,
+        cflags=_keyed(path, "cflags", check_cflags, cflags),
         qemu_machine=machine, qemu_cpu=cpu, regions=_check_regions(str(path), regions),
-        features=tuple(pick("features", ())), stack_size=parse_size(pick("stack_size", 16384)),
+        features=tuple(_keyed(path, "features", check_word, f) for f in pick("features", ())),
+        stack_size=parse_size(pick("stack_size", 16384)),
         heap_size=parse_size(pick("heap_size", 0)),
         clock_hz=None if clock is None else int(clock),
         description=str(data.get("description", "")), path=path)
@@ -216,11 +217,12 @@ def _check_regions(where: str, regions: tuple[Region, ...]) -> tuple[Region, ...
 
 
 def _keyed(path: Path, key: str, convert, value):
-    """convert(value), or a TargetError naming the file and the key."""
+    """convert(value), or a TargetError naming the file, the key and (from a ValueError or
+    TargetError) what is wrong."""
     try:
         return convert(value)
     except (TargetError, TypeError, ValueError) as e:
-        why = str(e).split(": ", 1)[-1] if isinstance(e, TargetError) else f"bad value {value!r}"
+        why = f"bad value {value!r}" if isinstance(e, TypeError) else str(e)
         raise TargetError(f"{path}: key {key!r}: {why}") from None
 
 
@@ -246,7 +248,7 @@ def _check_keys(path: Path, data: dict) -> None:
 def _syntax_error(path: Path, err: Exception) -> str:
     """tomllib's message, with the key on the offending line named when there is one."""
     m = re.search(r"at line (\d+)", str(err))
-    lines = path.read_text().splitlines()
+    lines = path.read_text(encoding="utf-8").splitlines()
     if not m or not 0 < int(m.group(1)) <= len(lines):
         return f"malformed TOML: {err}"
     line = lines[int(m.group(1)) - 1]

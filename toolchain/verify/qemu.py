@@ -21,7 +21,8 @@ from typing import Mapping, Sequence
 import jinja2
 
 from toolchain.resources import resource_dir
-from toolchain.targets import Target, load_target
+from toolchain.target_fields import check_cflags
+from toolchain.targets import Target, TargetError, load_target
 
 # Harness exit codes (QEMU exits with the semihosting exit code & 0xff).
 EXIT_IO = 240      # an input/output blob file could not be read or written (or has a bad size)
@@ -163,8 +164,8 @@ def build_elf(sources: Sequence[Path], include_dirs: Sequence[Path], target: Tar
     startup = render_startup(out_dir, target)
     script = render_linker_script(out_dir, target, stack_size, heap_size)
     elf = out_dir / f"{name}.elf"
-    cmd = [gcc, *target.cflags, opt, "-Wall", "-Wextra", *(["-Werror"] if werror else []),
-           *cflags]
+    cmd = [gcc, *_checked_cflags(target), opt, "-Wall", "-Wextra",
+           *(["-Werror"] if werror else []), *cflags]
     for key, value in (defines or {}).items():
         cmd.append(f"-D{key}" if value is None else f"-D{key}={value}")
     cmd += [f"-I{d}" for d in include_dirs]
@@ -174,6 +175,14 @@ def build_elf(sources: Sequence[Path], include_dirs: Sequence[Path], target: Tar
     if proc.returncode != 0:
         raise BuildError(_build_failure(proc.stderr) + "\n" + proc.stderr)
     return elf
+
+
+def _checked_cflags(target: Target) -> tuple[str, ...]:
+    """The target's cflags, checked again here: a Target built in code skips the file check."""
+    try:
+        return check_cflags(target.cflags)
+    except ValueError as exc:
+        raise TargetError(f"target {target.name!r}: cflags: {exc}") from None
 
 
 def _build_failure(stderr: str) -> str:
