@@ -12,7 +12,9 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..errors import ModelError
 from ..ir import Graph, GraphError, Op, QuantParams, Tensor
+from ..ir.ranges import quant_problem
 from ..ops import registry
+from .tflite_arity import check_arity
 
 TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -61,7 +63,7 @@ def _name(raw, index: int, taken: set[str]) -> str:
     return name
 
 
-def _quant(qp, shape, where: str) -> QuantParams | None:
+def _quant(qp, shape, dtype: str, where: str) -> QuantParams | None:
     if qp is None or qp.scale is None or len(qp.scale) == 0:
         return None
     scale = np.asarray(qp.scale, np.float32)
@@ -71,7 +73,11 @@ def _quant(qp, shape, where: str) -> QuantParams | None:
     axis = int(qp.quantizedDimension) if scale.size > 1 else None
     if axis is not None and not 0 <= axis < len(shape):
         raise ModelError(f"{where}: quantized dimension {axis} out of range for shape {shape}")
-    return QuantParams(scale, zero, axis)
+    quant = QuantParams(scale, zero, axis)
+    problem = quant_problem(quant, dtype)
+    if problem:
+        raise ModelError(f"{where}: bad quantization: {problem}")
+    return quant
 
 
 def _tensor(t, index: int, model, name: str, where: str) -> Tensor:
@@ -94,7 +100,7 @@ def _tensor(t, index: int, model, name: str, where: str) -> Tensor:
     data = None
     if raw is not None and len(raw):
         data = _decode(raw, dtype, shape, count, tname)
-    quant = _quant(t.quantization, shape, tname)
+    quant = _quant(t.quantization, shape, dtype, tname)
     if data is None and t.isVariable and dtype != "int4":
         # state (LSTM): what TFLM's ResetVariableTensors fills in (int8: the zero point)
         data = np.full(shape, quant.zp if dtype == "int8" and quant else 0, dtype)
@@ -189,6 +195,7 @@ def _op(o, index: int, codes, names, where: str, tensors) -> Op:
     except (GraphError, AttributeError, TypeError, ValueError) as exc:
         raise ModelError(f"{where}: operator {kind} (node {index}): bad options: {exc}") from None
     inputs = [tensor_name(i) for i in _seq(o.inputs)]
+    check_arity(kind, inputs, f"{where}: operator {kind} (node {index})")
     if len(_seq(o.intermediates)):   # kept for the writer (LiteRT's int8 LSTM reads them)
         attrs["intermediates"] = tuple(tensor_name(i) for i in _seq(o.intermediates))
     if not opdef.uint8_ok and any(n and tensors[n].dtype == "uint8" for n in inputs + outputs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import Graph, GraphError
+from .ranges import quant_problem
 from .tensor import Tensor
 
 
@@ -18,6 +19,9 @@ def _check_quant(t: Tensor) -> None:
                          f"{q.zero_point.size} zero points")
     if not np.all(np.isfinite(q.scale)) or np.any(q.scale <= 0):
         raise GraphError(f"tensor {t.name!r}: scales must be finite and > 0")
+    problem = quant_problem(q, t.dtype)
+    if problem:
+        raise GraphError(f"tensor {t.name!r}: {problem}")
     if q.axis is not None and q.scale.size > 1:
         if not -len(t.shape) <= q.axis < len(t.shape):
             raise GraphError(f"tensor {t.name!r}: quantized axis {q.axis} out of range")

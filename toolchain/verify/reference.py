@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ir import Graph, GraphError
+from ..ir.ranges import int_range, out_of_range
 from ..ops import registry
 from ..ops.registry import Node
 
@@ -30,6 +31,11 @@ def check_inputs(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]
             if not np.can_cast(value.dtype, want, "same_kind") or (
                     np.issubdtype(want, np.integer) and value.dtype.kind == "f"):
                 raise UsageError(f"input {name!r} expects {t.dtype}, got {value.dtype}")
+            span = out_of_range(value, t.dtype)
+            if span is not None:
+                low, high = int_range(t.dtype)
+                raise UsageError(f"input {name!r} expects {t.dtype} values in [{low}, {high}], "
+                                 f"got {value.dtype} values in [{span[0]}, {span[1]}]")
             value = value.astype(want)
         out.append(value.reshape(t.shape))
     return out

@@ -1,0 +1,36 @@
+"""How many inputs each TFLite builtin takes (what TFLite's and TFLM's kernels accept).
+
+A .tflite operator's input list comes from the file: a FULLY_CONNECTED with 9 inputs is
+malformed, and the op files read only the inputs they know, so the reader refuses it by name.
+Optional inputs count when present as -1 (absent) entries, as TFLite writes them.
+"""
+from __future__ import annotations
+
+from ..errors import ModelError
+
+# kind -> (fewest, most) inputs; most None: no upper bound.
+INPUTS: dict[str, tuple[int, int | None]] = {
+    "ADD": (2, 2), "SUB": (2, 2), "MUL": (2, 2),
+    "AVERAGE_POOL_2D": (1, 1), "MAX_POOL_2D": (1, 1),
+    "CONCATENATION": (1, None),
+    "CONV_2D": (2, 3), "DEPTHWISE_CONV_2D": (2, 3), "FULLY_CONNECTED": (2, 3),
+    "DEQUANTIZE": (1, 1), "QUANTIZE": (1, 1),
+    "HARD_SWISH": (1, 1), "LEAKY_RELU": (1, 1), "LOGISTIC": (1, 1), "RELU": (1, 1),
+    "RELU6": (1, 1), "TANH": (1, 1), "SOFTMAX": (1, 1),
+    "MEAN": (2, 2), "PAD": (2, 2), "PADV2": (2, 3), "RESHAPE": (1, 2), "SQUEEZE": (1, 1),
+    "STRIDED_SLICE": (4, 4), "TRANSPOSE": (2, 2),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": (20, 24),
+}
+
+
+def check_arity(kind: str, inputs: list[str], where: str) -> None:
+    """A ModelError naming the operator when its input count is not one TFLite accepts."""
+    span = INPUTS.get(kind)
+    if span is None:
+        return
+    low, high = span
+    if low <= len(inputs) and (high is None or len(inputs) <= high):
+        return
+    want = (f"{low}" if low == high else f"at least {low}" if high is None
+            else f"{low} to {high}")
+    raise ModelError(f"{where}: has {len(inputs)} inputs, {kind} takes {want}")
