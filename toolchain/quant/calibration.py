@@ -16,17 +16,14 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ir import Graph
+from .sample_checks import checked_values
 
 BINS = 4096          # histogram bins over [-R, R]; R grows by doubling (bins merge in pairs)
 
 
 def _expand(arr, t, where: str) -> list[np.ndarray]:
     """One array for input tensor `t` -> the samples it holds (itself, or a stack [N, ...])."""
-    arr = np.asarray(arr)
-    if arr.dtype.kind not in "biuf":
-        raise UsageError(f"{where}: input {t.name!r} expects {t.dtype} values, got dtype "
-                         f"{arr.dtype}")
-    arr = arr.astype(np.float32 if t.dtype == "float32" else t.dtype, copy=False)
+    arr = checked_values(np.asarray(arr), t, where)
     shape = t.shape
     if arr.shape == shape:
         return [arr]
