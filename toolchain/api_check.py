@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import UsageError
+from .errors import NoKernel, UsageError
 from .ir import Graph
 
 
@@ -61,8 +61,12 @@ def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool
     from .fit import fit_partitioned
     from .targets import parse_size
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
-    return fit_partitioned(load(model), target, size(ram), size(flash),
-                           size(reserve_ram) or 0, measure, partition_mode(partition))
+    graph = load(model)
+    try:
+        return fit_partitioned(graph, target, size(ram), size(flash), size(reserve_ram) or 0,
+                               measure, grid_within(graph, partition_mode(partition)))
+    except NoKernel as exc:          # name the model file too
+        raise NoKernel(f"{graph.metadata.get('path', model)}: {exc}") from None
 
 
 def report(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True,
@@ -82,10 +86,27 @@ def partition_mode(partition):
         raise UsageError(str(exc)) from None
 
 
+def grid_within(graph: Graph, mode):
+    """`mode`, or a UsageError when a grid "NxM" is finer than every feature map of the model
+    (a patch is at least one row and one column of a layer's output)."""
+    if mode in ("off", "auto"):
+        return mode
+    maps = [graph.tensors[n].shape for op in graph.ops for n in op.outputs[:1]
+            if n and len(graph.tensors[n].shape) == 4]
+    rows, cols = max((s[1] for s in maps), default=0), max((s[2] for s in maps), default=0)
+    if not maps:
+        raise UsageError(f"--partition {mode[0]}x{mode[1]}: the model has no NHWC feature map "
+                         "to run patch by patch; use --partition off")
+    if mode[0] > rows or mode[1] > cols:
+        raise UsageError(f"--partition {mode[0]}x{mode[1]}: finer than any layer's output "
+                         f"(at most {rows}x{cols} rows x columns in this model)")
+    return mode
+
+
 def partitioned(graph: Graph, tgt, partition) -> tuple[Graph, dict | None]:
     """(graph to run, partition summary or None) for compile and verify on `tgt`."""
     from .passes.partition import for_target
-    mode = partition_mode(partition)
+    mode = grid_within(graph, partition_mode(partition))
     graph, found = for_target(graph, tgt, mode)
     if found is None:
         return graph, None

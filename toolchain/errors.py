@@ -12,6 +12,11 @@ class ModelError(FitmlError):
     """The model file is unreadable, malformed, or uses something fitml does not support."""
 
 
+class NoKernel(ModelError, NotImplementedError):
+    """An op in a form the C runtime has no kernel for: a user error naming the op (exit 2),
+    still a NotImplementedError for callers that fall back to planning alone."""
+
+
 class UsageError(FitmlError):
     """Bad command-line arguments or API arguments (shapes, sizes, names)."""
 

@@ -61,13 +61,24 @@ def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
     except ToolchainMissing as exc:
         return Measurement(method=METHOD, note=str(exc).splitlines()[0])
     except (FitmlError, subprocess.CalledProcessError) as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        return Measurement(method=METHOD, note=first, link=link)
+        return Measurement(method=METHOD, note=_first_line(exc), link=link)
     if run.exit_code != 0 or run.stack_bytes is None:
         why = run.fault() or f"exit {run.exit_code}"
         return dataclasses.replace(base, note=f"QEMU run failed ({why})")
     return dataclasses.replace(base, stack_bytes=run.stack_bytes,
                                instructions=run.instructions)
+
+
+def _first_line(exc: Exception) -> str:
+    """Why a measuring step failed, in one line: a build's first error line, or the failing
+    tool and the first line it wrote to stderr."""
+    if isinstance(exc, subprocess.CalledProcessError):
+        tool = Path(str(exc.cmd[0])).name if exc.cmd else "a tool"
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) \
+            else exc.stderr or ""
+        lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
+        return f"{tool} failed (exit {exc.returncode})" + (f": {lines[0]}" if lines else "")
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def roomy(tgt: Target) -> Target:

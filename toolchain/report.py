@@ -141,7 +141,9 @@ class FitReport:
 
     def _unmeasured(self) -> str:
         missing = [k for k in ("code", "stack") if getattr(self, f"{k}_bytes") is None]
-        return f" [{' and '.join(missing)} not measured]" if missing else ""
+        note = self.measurement.note       # why (a build's first error line, QEMU's fault)
+        why = f": {note}" if note and note != "measurement switched off" else ""
+        return f" [{' and '.join(missing)} not measured{why}]" if missing else ""
 
     def to_dict(self) -> dict:
         m = self.measurement

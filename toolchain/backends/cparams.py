@@ -202,6 +202,8 @@ def alias(node: Node) -> CCall:
 
 def unsupported(node: Node, why: str = "") -> NotImplementedError:
     """The error a lowering raises when the runtime has no kernel for this node."""
-    dtypes = "/".join(t.dtype for t in node.ins if t is not None)
-    return NotImplementedError(f"{node.op.kind} ({dtypes}): no C runtime kernel"
-                               + (f": {why}" if why else ""))
+    from ..errors import NoKernel
+    dtypes = "/".join(dict.fromkeys(t.dtype for t in node.ins if t is not None))
+    out = f" output {node.outs[0].name!r}" if node.outs else ""
+    return NoKernel(f"operator {node.op.kind}{out} ({dtypes}): no C runtime kernel"
+                    + (f": {why}" if why else ""))
