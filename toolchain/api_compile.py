@@ -19,7 +19,7 @@ from .ir import Graph
 def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
             prefix: str = "model", calib=None, observer: str = "minmax", io: str = "int8",
             val=None, progress: bool | None = None, partition="auto", int16=None,
-            ram=None) -> dict:
+            ram=None, force: bool = False) -> dict:
     """Compile for a target into `out` (a directory, or a .tflite file); returns the report.
 
     A float model with `calib` data is quantized to int8 first; `val` (an .npz with the model
@@ -29,10 +29,13 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     `int16`: int16 activations (TFLite's 16x8) for "all" layers, for the named layers
     ("L1,L2" or a list), or "auto" (quant/promote.py: the noisiest layers while the RAM budget,
     `ram` or the target's main RAM, holds and the measured SNR gain is worth it); report key
-    `int16`."""
+    `int16`. An existing `out` folder is replaced only when it is fitml's previous output
+    (util/outdir.py), or with `force`; `prefix` must be a C identifier prefix."""
     from .api import load, quantize
     from .compiler import compile_c, compile_tflite
     from .targets import load_target
+    from .util import outdir
+    outdir.check_prefix(prefix)
     graph = load(model)
     tgt = load_target(target)
     if out is None:
@@ -42,6 +45,10 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
         raise UsageError(f"{tgt.name} is a mobile target: it takes --format tflite")
     if fmt not in ("c", "tflite"):
         raise UsageError(f"unknown format {fmt!r}; supported: c, tflite")
+    if fmt == "tflite" and Path(out).suffix == ".tflite":
+        outdir.check_file_target(out, "-o", "tflite")
+    else:
+        outdir.check_dir_target(out, force, "-o", inputs=(model, calib, val))
     accuracy = None
     if calib is not None:
         float_graph = graph
@@ -58,11 +65,13 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
         raise UsageError("--int16 chooses activation precision when quantizing: it needs "
                          "--calib (a float model)")
     if fmt == "tflite":
-        report = compile_tflite(graph, tgt.name, Path(out))
+        with outdir.replacing(out, force):
+            report = compile_tflite(graph, tgt.name, Path(out))
     else:
         graph, part = partitioned(graph, tgt, partition)
-        report = compile_c(graph, tgt, Path(out), prefix,
-                           {"partition": part} if part is not None else None)
+        with outdir.replacing(out, force):
+            report = compile_c(graph, tgt, Path(out), prefix,
+                               {"partition": part} if part is not None else None)
     if accuracy is not None:
         report["accuracy"] = accuracy
     if calib is not None and info is not None:

@@ -33,7 +33,7 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
               ram=None, flash=None, reserve_ram=0, criterion: str = "activation",
               observer: str = "minmax", finetune_epochs: int = 0, train=None,
               example_inputs=None, prefix: str = "model", measure: bool = True,
-              progress: bool | None = None):
+              progress: bool | None = None, force: bool = False):
     """Make a float model fit `target`: int4 weights and structured pruning, least lossy first.
 
     calib: calibration data (as `quantize`); val: held-out data (an .npz with the inputs and
@@ -41,13 +41,18 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
     max_drop: most top-1 points that may be lost; ram/flash: replace the main regions'
     capacities; finetune_epochs + train ((x, labels) or .npz): recovery fine-tuning of the
     best candidates with PyTorch (int4 layers fake-quantized). Writes the chosen model as a C
-    project into `out` (with fit.json, fit.txt, fit_report.json and pareto.svg) when one fits.
+    project into `out` (with fit.json, fit.txt, fit_report.json and pareto.svg) when one fits;
+    an existing `out` folder is replaced only when it is fitml's previous output, or `force`.
     Returns the `compress.search.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
     """
     from .api import load
     from .compress.search import search
     from .targets import load_target, parse_size
+    from .util import outdir
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
+    outdir.check_prefix(prefix)
+    if out is not None:             # before the search: it takes minutes
+        outdir.check_dir_target(out, force, "-o", inputs=(model, calib, val, train))
     graph = load(model, example_inputs)
     if load_target(target).kind == "mobile":
         raise UsageError(f"{target} is a mobile target: fit works on cores and boards")
@@ -61,7 +66,8 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
     result = search(graph, target, calib, val_data, labels, max_drop, size(ram), size(flash),
                     size(reserve_ram) or 0, criterion, observer, measure, tuner, progress)
     if result.ok and out is not None:
-        _write_fit(result, target, Path(out), prefix)
+        with outdir.replacing(out, force):
+            _write_fit(result, target, Path(out), prefix)
     return result
 
 
@@ -75,16 +81,19 @@ def _tuner(train, epochs: int, progress):
 
 
 def _write_fit(result, target: str, out: Path, prefix: str) -> None:
-    """The chosen model as a C project, plus the search's table, JSON and Pareto plot."""
+    """The chosen model as a C project, plus the search's table, JSON and Pareto plot, all
+    put in place at once (the project is compiled into the temporary folder)."""
     import json
     from . import report as rep
     from .compiler import compile_c
     from .compress import report as fit_rep
+    from .util.atomic import atomic_path
     chosen = result.chosen
-    compile_c(chosen.graph, target, out, prefix)
-    summary = fit_rep.to_dict(result)
-    (out / "fit.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "fit.txt").write_text(fit_rep.table(result) + "\n\n" + fit_rep.changes_text(
-        summary["changes"]) + "\n")
-    (out / "fit_report.json").write_text(rep.to_json(chosen.fit))
-    (out / "pareto.svg").write_text(fit_rep.svg(result))
+    with atomic_path(out, directory=True) as tmp:
+        compile_c(chosen.graph, target, tmp, prefix)
+        summary = fit_rep.to_dict(result)
+        (tmp / "fit.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (tmp / "fit.txt").write_text(fit_rep.table(result) + "\n\n" + fit_rep.changes_text(
+            summary["changes"]) + "\n")
+        (tmp / "fit_report.json").write_text(rep.to_json(chosen.fit))
+        (tmp / "pareto.svg").write_text(fit_rep.svg(result))

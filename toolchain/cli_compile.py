@@ -7,13 +7,14 @@ from pathlib import Path
 
 from . import api
 from .cli_common import add_memory, add_partition, model_arg, print_json, size_arg
+from .cli_fit import add_force
 
 
 def cmd_compile(args) -> int:
     report = api.compile(model_arg(args), args.target, args.output, args.format, args.prefix,
                          calib=args.calib, observer=args.observer, io=args.io, val=args.val,
                          partition=args.partition, int16=args.int16,
-                         ram=size_arg(args.ram, "--ram"))
+                         ram=size_arg(args.ram, "--ram"), force=args.force)
     if args.json:
         print_json(report)
     else:
@@ -103,7 +104,11 @@ def add_verbs(sub) -> None:
     s = sub.add_parser("compile", help="compile a model for a target (C project or .tflite)")
     s.add_argument("model")
     s.add_argument("--target", default="cortex-m4")
-    s.add_argument("-o", "--output", required=True, metavar="DIR")
+    s.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="the C project folder (or OUT.tflite with --format tflite), created "
+                   "with missing parents; an existing folder is replaced only if it is empty "
+                   "or a previous fitml output (see --force)")
+    add_force(s)
     s.add_argument("--format", default=None, choices=["c", "tflite"],
                    help="default: the target's (c for cores and boards, tflite for mobile)")
     s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")

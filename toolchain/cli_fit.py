@@ -8,6 +8,16 @@ from pathlib import Path
 from . import api
 from .cli_common import add_memory, add_partition, model_arg, print_json, size_arg
 from .util.atomic import atomic_path
+from .util.outdir import check_file_target
+
+OUTPUT_HELP = ("the C project folder, created with missing parents; an existing one is "
+               "replaced only if it is empty or a previous fitml output (see --force)")
+
+
+def add_force(s) -> None:
+    s.add_argument("--force", action="store_true",
+                   help="replace -o even when it holds files fitml did not write (they are "
+                   "deleted); never a file, a symlink, '.', or a folder holding an input")
 
 
 def _fit(args):
@@ -15,6 +25,8 @@ def _fit(args):
     from .report import to_json
     from .report_plot import write_plot
     from .report_text import render_markdown, render_text
+    if args.plot:
+        check_file_target(args.plot, "--plot")
     result = api.check(model_arg(args), args.target, size_arg(args.ram, "--ram"),
                        size_arg(args.flash, "--flash"),
                        size_arg(args.reserve_ram, "--reserve-ram") or 0,
@@ -47,7 +59,8 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
     s.add_argument("--flash", metavar="SIZE", help="replace the main flash region's capacity")
     s.add_argument("--reserve-ram", metavar="SIZE", help="keep SIZE bytes of RAM for the app")
     s.add_argument("--format", default="text", choices=["text", "json", "md"])
-    s.add_argument("--plot", metavar="OUT.svg", help="memory timeline (.svg, or .png)")
+    s.add_argument("--plot", metavar="OUT.svg", help="memory timeline (.svg, or .png) into an "
+                   "existing folder; an existing file is replaced only if of the same kind")
     s.add_argument("--no-measure", action="store_true",
                    help="skip the ELF build and QEMU run (code and stack not measured)")
     add_memory(s)
@@ -61,12 +74,14 @@ def cmd_fit(args) -> int:
     """Search int4 / pruning candidates; write the least lossy one that fits (exit 1: none)."""
     from .compress import report as fit_rep
     from .report_text import render_text
+    if args.plot:
+        check_file_target(args.plot, "--plot", "svg")
     result = api.fit_model(model_arg(args), args.target, args.calib, args.val, args.output,
                            args.max_drop, size_arg(args.ram, "--ram"),
                            size_arg(args.flash, "--flash"),
                            size_arg(args.reserve_ram, "--reserve-ram") or 0, args.criterion,
                            args.observer, args.finetune_epochs, args.train,
-                           prefix=args.prefix, measure=not args.no_measure)
+                           prefix=args.prefix, measure=not args.no_measure, force=args.force)
     if args.plot:
         with atomic_path(args.plot) as tmp:
             Path(tmp).write_text(fit_rep.svg(result))
@@ -101,7 +116,8 @@ def _add_fit_search_verb(sub) -> None:
                    "measured on (default: the calibration data, agreement with float)")
     s.add_argument("--max-drop", type=float, metavar="PCT",
                    help="most top-1 points the chosen candidate may lose")
-    s.add_argument("-o", "--output", required=True, metavar="DIR", help="C project to write")
+    s.add_argument("-o", "--output", required=True, metavar="DIR", help=OUTPUT_HELP)
+    add_force(s)
     s.add_argument("--ram", metavar="SIZE", help="replace the main RAM region's capacity")
     s.add_argument("--flash", metavar="SIZE", help="replace the main flash region's capacity")
     s.add_argument("--reserve-ram", metavar="SIZE", help="keep SIZE bytes of RAM for the app")
@@ -112,7 +128,8 @@ def _add_fit_search_verb(sub) -> None:
                    help="recovery fine-tuning epochs (PyTorch) on --train data")
     s.add_argument("--train", metavar="DATA.npz", help="training inputs + `labels`")
     s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")
-    s.add_argument("--plot", metavar="OUT.svg", help="also write the Pareto plot here")
+    s.add_argument("--plot", metavar="OUT.svg", help="also write the Pareto plot here (an "
+                   "existing folder; an existing file is replaced only if it is an SVG)")
     s.add_argument("--no-measure", action="store_true",
                    help="skip the ELF builds and QEMU runs (code and stack not measured)")
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
