@@ -28,9 +28,11 @@ import numpy as np
 from ..errors import ModelError
 from ..ir import Graph, GraphError, Op, Tensor
 from ..ops import registry
+from .pt2_archive import check_pt2, quiet_load
 
 NHWC = (0, 2, 3, 1)   # stored = torch.permute(NHWC) for a rank-4 activation
 KEEP_WHOLE = ("linear", "hardswish", "hardsigmoid")
+FOLD_LIMIT = 256 << 20   # bytes a constant-folded op may allocate (sizes come from the file)
 CONVERTERS: dict[str, Any] = {}   # "aten.<op>.<overload>" -> converter(builder, node, *args)
 
 
@@ -83,10 +85,12 @@ def _load(source, example_inputs) -> Graph:
 
     if isinstance(source, (str, Path)):
         where = str(source)
+        if not Path(where).is_file():
+            raise ModelError(f"{where}: no such file")
+        check_pt2(Path(where))   # nothing torch would unpickle, eval or dlopen
         try:
-            ep = torch.export.load(where)
-        except FileNotFoundError:
-            raise ModelError(f"{where}: no such file") from None
+            with quiet_load():
+                ep = torch.export.load(where)
         except Exception as exc:
             raise ModelError(f"{where}: not a readable torch.export archive "
                              f"({_first_line(exc)})") from None
@@ -320,6 +324,11 @@ class Builder:
             if isinstance(a, (list, tuple)):
                 return type(a)(to_torch(x) for x in a)
             return a
+        size = sum(v.numel() * v.element_size() for v in _flat(node.meta.get("val"))
+                   if hasattr(v, "element_size"))
+        if size > FOLD_LIMIT:
+            raise self.error(f"folding constants would allocate {size} bytes (at most "
+                             f"{FOLD_LIMIT})")
         try:
             with torch.no_grad():
                 result = node.target(*[to_torch(a) for a in args],
