@@ -1,8 +1,9 @@
 """Keras model file (.h5 Keras 2 HDF5, .keras zip) -> float32 fitml Graph, NHWC.
 
 Keras is an optional extra: TensorFlow is imported here, only when a Keras file is loaded.
-The layer classes in the file's config are checked against the converters before Keras
-deserializes anything, so a custom or Lambda layer is refused without running its code.
+The file's format and config are checked before Keras deserializes anything (keras_file.py),
+so a polyglot file, a custom or Lambda layer or a non-Keras object is refused without running
+its code.
 .h5 loads with tf_keras (Keras 2; Keras 3 refuses some Keras 2.4 files), .keras with Keras 3;
 each falls back to the other. Layers convert one by one (keras_layers.py); Sequential and
 Functional models nest. The batch dimension None becomes 1.
@@ -11,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -21,10 +20,8 @@ from ..errors import ModelError
 from ..ir import Graph, GraphError
 from . import (keras_activations, keras_layers,  # noqa: F401  (registers the converters)
                keras_pool_layers, keras_shape_layers)
-from .keras_builder import LAYERS, KerasBuilder, Layer, available
-
-HINT = "Keras models need TensorFlow: pip install fitml[keras]"
-CONTAINERS = ("Functional", "Model", "Sequential")
+from .keras_builder import LAYERS, KerasBuilder, Layer
+from .keras_file import CONTAINERS, HINT, check_layers, file_config
 
 
 def load_keras(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
@@ -56,45 +53,6 @@ def load_keras(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
 
 
 # --- reading the file ----------------------------------------------------------------------------
-def file_config(path: Path) -> dict:
-    """The model config JSON stored in the file, read without Keras."""
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as z:
-                return json.loads(z.read("config.json"))
-        try:
-            import h5py
-        except ImportError:
-            raise ModelError(f"{path}: {HINT}") from None
-        with h5py.File(path, "r") as f:
-            raw = f.attrs.get("model_config")
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path}: not a Keras model file ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-    if raw is None:
-        raise ModelError(f"{path}: no model config in the file (weights only?)")
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-
-
-def check_layers(cfg: dict, where: str) -> None:
-    """ModelError naming the first layer no converter handles (custom, Lambda, ...)."""
-    cls = cfg.get("class_name")
-    if cls not in CONTAINERS:
-        raise ModelError(f"{where}: model class {cls} is not supported (save a Sequential or "
-                         "Functional model)")
-    supported = available(LAYERS)
-    for entry in cfg.get("config", {}).get("layers", []):
-        cls, name = entry.get("class_name"), entry.get("config", {}).get("name")
-        module = str(entry.get("module") or "keras")
-        if cls in CONTAINERS:
-            check_layers(entry, where)
-        elif cls != "InputLayer" and (cls not in supported or not module.startswith(
-                ("keras", "tf_keras"))):
-            raise ModelError(f"{where}: layer {name!r} of class {cls} is not supported "
-                             f"(custom layers and Lambda cannot be converted); supported: "
-                             f"{', '.join(supported)}")
-
-
 @contextlib.contextmanager
 def _quiet():
     """Silence TensorFlow's C++ start-up logging on stderr (printed before its flags apply)."""
