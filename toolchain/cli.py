@@ -9,8 +9,9 @@ import numpy as np
 
 from . import api, cli_compile, cli_fit
 from .cli_common import model_arg, print_json
-from .errors import FitmlError
+from .errors import DoesNotFit, FitmlError, ModelError, NotEqual, UsageError
 from .util.atomic import atomic_path
+from .util.text import printable
 
 
 def cmd_inspect(args) -> int:
@@ -18,14 +19,15 @@ def cmd_inspect(args) -> int:
     if args.json:
         print_json(info)
         return 0
-    print(f"model: {args.model}")
+    print(f"model: {printable(args.model)}")   # names from the model file are escaped
     for key in ("inputs", "outputs"):
         for t in info[key]:
             q = f" scale={t['scale']:.6g} zp={t['zero_point']}" if "scale" in t else ""
-            print(f"  {key[:-1]:6s} {t['name']}: {t['dtype']}{t['shape']}{q}")
+            print(f"  {key[:-1]:6s} {printable(t['name'])}: {t['dtype']}{t['shape']}{q}")
     print(f"  {'#':>3} {'op':<20} {'MACs':>10}  output")
     for op in info["ops"]:
-        print(f"  {op['index']:>3} {op['kind']:<20} {op['macs']:>10,}  {op['outputs'][0][:60]}")
+        print(f"  {op['index']:>3} {op['kind']:<20} {op['macs']:>10,}  "
+              f"{printable(op['outputs'][0][:60])}")
     print(f"params: {info['params_bytes']:,} B   MACs: {info['macs']:,}   "
           f"activation peak (naive): {info['activation_peak_naive_bytes']:,} B")
     return 0
@@ -88,14 +90,17 @@ def main(argv=None) -> int:
                 caller_inputs(input_buffer_arg(getattr(args, "input_buffer", "arena"))):
             return args.func(args)
     except FitmlError as exc:
-        print(f"fitml: error: {exc}", file=sys.stderr)
+        # one line, control characters of model-provided names escaped; only errors that
+        # carry a tool's output (compiler, QEMU) keep their line breaks
+        multiline = not isinstance(exc, (ModelError, UsageError, DoesNotFit, NotEqual))
+        print(f"fitml: error: {printable(exc, keep_newlines=multiline)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug, not bad input: one line unless FITML_DEBUG is set
         if os.environ.get("FITML_DEBUG"):
             raise
-        print(f"fitml: internal error: {type(exc).__name__}: {exc} "
+        print(f"fitml: internal error: {type(exc).__name__}: {printable(exc)} "
               f"(set FITML_DEBUG=1 for a traceback)", file=sys.stderr)
         return 2
 

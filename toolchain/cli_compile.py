@@ -8,6 +8,7 @@ from pathlib import Path
 from . import api
 from .cli_common import add_memory, add_partition, model_arg, print_json, size_arg
 from .cli_fit import add_force
+from .util.text import printable
 
 
 def cmd_compile(args) -> int:
@@ -26,10 +27,10 @@ def cmd_compile(args) -> int:
         if "partition" in report:
             print("  " + _partition_line(report["partition"]))
         if "int16" in report:
-            print("  " + _int16_line(report["int16"]))
+            print("  " + printable(_int16_line(report["int16"])))
         if "accuracy" in report:
             print("float vs int8 on the validation data:")
-            print("  " + report["accuracy"]["table"].replace("\n", "\n  "))
+            print("  " + printable(report["accuracy"]["table"], True).replace("\n", "\n  "))
     if not args.verify:
         return 0
     return _verify_compiled(args, report)
@@ -72,11 +73,11 @@ def cmd_verify(args) -> int:
 
 
 def _print_verify(model, report: dict) -> None:
-    print(f"verify {model} on {report['target']} ({report['cases']} inputs)")
+    print(f"verify {printable(model)} on {report['target']} ({report['cases']} inputs)")
     for name, r in report["executors"].items():
         verdict = "bit-exact" if r["bit_exact"] else (
             "within tolerance" if r["within_tolerance"] else "MISMATCH")
-        extra = f"  ({r['error']})" if "error" in r else ""
+        extra = f"  ({printable(r['error'])})" if "error" in r else ""
         print(f"  reference vs {name:<6} {verdict:<17} max |diff| {r['max_abs_diff']:g}{extra}")
     st = report["stats"]
     if st.get("instructions"):

@@ -9,6 +9,7 @@ from . import api
 from .cli_common import add_memory, add_partition, model_arg, print_json, size_arg
 from .util.atomic import atomic_path
 from .util.outdir import check_file_target
+from .util.text import printable
 
 OUTPUT_HELP = ("the C project folder, created with missing parents; an existing one is "
                "replaced only if it is empty or a previous fitml output (see --force)")
@@ -89,19 +90,20 @@ def cmd_fit(args) -> int:
         print_json(fit_rep.to_dict(result))
     else:
         acc = result.float_accuracy
-        print(f"fitml fit {args.model} -> {result.target}: {len(result.candidates)} candidates, "
+        print(f"fitml fit {printable(args.model)} -> {result.target}: "
+              f"{len(result.candidates)} candidates, "
               f"loss on {result.samples} samples"
               + (f" (float accuracy {100 * acc:.2f}%)" if acc is not None else ""))
         print(fit_rep.table(result))
         if result.ok:
             c = result.chosen
-            print(f"\nchosen: {c.name} (drop {c.drop:.2f} points, output SNR "
+            print(f"\nchosen: {printable(c.name)} (drop {c.drop:.2f} points, output SNR "
                   f"{c.snr_db:.1f} dB); written to {args.output}")
             print(fit_rep.changes_text(fit_rep.layer_changes(result.float_graph, c)))
             print()
             sys.stdout.write(render_text(c.fit, ops=False))
     if not result.ok:
-        print(f"fitml: {result.reason}", file=sys.stderr)
+        print(f"fitml: {printable(result.reason)}", file=sys.stderr)
         return 1
     return 0
 

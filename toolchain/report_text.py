@@ -6,6 +6,7 @@ regions and the verdict line; the terminal table also lists every op (the peak o
 from __future__ import annotations
 
 from .report import FitReport
+from .util.text import printable
 
 
 def _b(v) -> str:
@@ -80,7 +81,8 @@ def _partition_lines(report: FitReport) -> list[str]:
 
 def render_text(report: FitReport, ops: bool = True) -> str:
     """Aligned terminal tables: regions, then ops; totals and a verdict line last."""
-    lines = [f"fitml fit report: {report.model or 'model'} on {report.target} ({report.core})", ""]
+    lines = [f"fitml fit report: {printable(report.model or 'model')} on {report.target} "
+             f"({report.core})", ""]
     lines += _table(["region", "kind", "capacity", "used", "headroom", "use", "contents"],
                     _region_rows(report), {2, 3, 4, 5})
     if ops:
@@ -103,7 +105,8 @@ def _md_escape(text: str) -> str:
 def render_markdown(report: FitReport) -> str:
     """GitHub-flavoured Markdown: a verdict heading, the region table, ops folded away."""
     mark = "✅" if report.fits else "❌"
-    out = [f"### {mark} fitml: {_md_escape(report.model or 'model')} on `{report.target}`", "",
+    out = [f"### {mark} fitml: {_md_escape(printable(report.model or 'model'))} on "
+           f"`{report.target}`", "",
            f"**{_md_escape(report.verdict())}**", "",
            "| region | kind | capacity (B) | used (B) | headroom (B) | use | contents |",
            "|---|---|---:|---:|---:|---:|---|"]

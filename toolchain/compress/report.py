@@ -6,6 +6,7 @@ import math
 from html import escape
 
 from ..ir import Graph
+from ..util.text import printable
 from .candidates import WEIGHTED
 from .search import Candidate, SearchResult
 
@@ -29,7 +30,7 @@ def table(result: SearchResult) -> str:
     for i, c in enumerate(result.candidates):
         mark = "*" if c is result.chosen else ""
         top1 = c.accuracy if c.accuracy is not None else c.agreement
-        lines.append(f"{mark:1} {i:>2}  {c.name[:44]:<44} {c.flash:>9,} {c.ram:>8,} "
+        lines.append(f"{mark:1} {i:>2}  {printable(c.name[:44]):<44} {c.flash:>9,} {c.ram:>8,} "
                      f"{c.macs:>11,} {_pct(top1):>9} {c.drop:>7.2f} {_db(c.snr_db):>6}  "
                      f"{'yes' if c.fits else 'no'}{' (measured)' if c.measured else ''}")
     return "\n".join(lines)
@@ -74,7 +75,7 @@ def changes_text(rows: list[dict]) -> str:
     for r in rows:
         ch, ic, (b0, b1) = r["channels"], r["inputs"], r["bytes"]
         a0, a1 = r.get("activations", ("int8", "int8"))
-        lines.append(f"{r['layer'][-40:]:<40} {r['kind']:<17} {ch[0]:>4}>{ch[1]:<4} "
+        lines.append(f"{printable(r['layer'][-40:]):<40} {r['kind']:<17} {ch[0]:>4}>{ch[1]:<4} "
                      f"{ic[0]:>4}>{ic[1]:<4} {r['precision']:>7} {b0:>9,} -> {b1:<9,}  "
                      + (a0 if a0 == a1 else f"act {a0} -> {a1}"))
     return "\n".join(lines)
