@@ -116,12 +116,12 @@ def _plain(value):
 
 
 def read_inputs(paths: Sequence[str]) -> list[np.ndarray]:
+    """One array per .npy file; an .npz file gives its arrays in file order."""
+    from .util.arrays import load_arrays
     arrays = []
     for p in paths:
-        try:
-            arrays.append(np.load(p, allow_pickle=False))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{p}: cannot read input array: {exc}") from None
+        data = load_arrays(p, "input array")
+        arrays.extend(data.values() if isinstance(data, dict) else [data])
     return arrays
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from .api_check import partitioned
 from .errors import UsageError
 from .ir import Graph
@@ -126,16 +124,13 @@ def _ram_check(tgt, ram):
 def _accuracy(float_graph: Graph, int8_graph: Graph, val, progress) -> dict:
     """float vs int8 on held-out data: agreement, accuracy (with labels), SNR, worst layer."""
     from .quant.accuracy import evaluate
+    from .util.arrays import load_arrays
     path = Path(val)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read validation data: {exc}") from None
+    data = load_arrays(path, "validation data")
     labels = None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            labels = data["labels"] if "labels" in data.files else None
-            arrays = [data[k] for k in data.files if k != "labels"]
+    if isinstance(data, dict):   # an .npz file
+        labels = data.get("labels")
+        arrays = [v for k, v in data.items() if k != "labels"]
         data = arrays[0] if len(arrays) == 1 else [list(s) for s in zip(*arrays)]
     rep = evaluate(float_graph, int8_graph, data, labels, progress=progress)
     worst = rep.worst

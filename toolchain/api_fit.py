@@ -18,13 +18,13 @@ def _labeled(source):
     if isinstance(source, tuple) and len(source) == 2:
         return source
     if isinstance(source, (str, Path)) and Path(source).suffix == ".npz":
-        try:
-            data = np.load(source, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{source}: cannot read data: {exc}") from None
-        with data:
-            labels = data["labels"] if "labels" in data.files else None
-            arrays = [data[k] for k in data.files if k != "labels"]
+        from .util.arrays import load_arrays
+        data = load_arrays(source, "data")
+        if not isinstance(data, dict):
+            raise UsageError(f"{source}: not an .npz archive (expected arrays and optional "
+                             "`labels`)")
+        labels = data.get("labels")
+        arrays = [v for k, v in data.items() if k != "labels"]
         return (arrays[0] if len(arrays) == 1 else [list(s) for s in zip(*arrays)]), labels
     return source, None
 

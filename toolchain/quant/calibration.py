@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ir import Graph
+from ..util.arrays import load_arrays
 from .sample_checks import checked_values
 
 BINS = 4096          # histogram bins over [-R, R]; R grows by doubling (bins merge in pairs)
@@ -50,16 +51,12 @@ def _split(arrays: list, graph: Graph, where: str) -> list[list[np.ndarray]]:
 
 
 def _read_file(path: Path, graph: Graph) -> list[list[np.ndarray]]:
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read calibration array: {exc}") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            keys = list(data.files)
-            if set(graph.inputs) <= set(keys):
-                keys = list(graph.inputs)            # keyed by input name
-            arrays = [data[k] for k in keys]
+    data = load_arrays(path, "calibration array")
+    if isinstance(data, dict):   # an .npz file
+        keys = list(data)
+        if set(graph.inputs) <= set(keys):
+            keys = list(graph.inputs)            # keyed by input name
+        arrays = [data[k] for k in keys]
     else:
         arrays = [data]
     return _split(arrays, graph, str(path))
