@@ -51,6 +51,10 @@ def load(source, example_inputs=None, input_shapes=None) -> Graph:
                          f"supported: {', '.join(sorted(LOADERS))}")
     if not path.is_file():
         raise ModelError(f"{path}: no such file")
+    if input_shapes and kind not in ("onnx", "keras"):
+        raise UsageError(f"{path}: --input-shape (input_shapes) applies to .onnx and "
+                         f".h5/.keras models only; a {path.suffix} model's input shapes are "
+                         "fixed in the file")
     if kind == "tflite":
         from .frontends.tflite import load_tflite
         return load_tflite(path)
