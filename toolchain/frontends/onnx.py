@@ -9,7 +9,9 @@ Dynamic dims need `input_shapes={name: shape}`; only a leading dim named like a 
 ("N", "batch_size", "unk__12", ...) defaults to 1.
 
 Constant subgraphs (Shape, Gather, Concat, Unsqueeze, ... on constants) are evaluated with
-onnx's reference evaluator at import, so they never reach the graph.
+onnx's reference evaluator at import, so they never reach the graph; their sizes are bounded
+from shapes before they run (onnx_fold.py). The file is untrusted: onnx_checks.py refuses
+broken structure and tensor sizes before anything is allocated.
 """
 from __future__ import annotations
 
@@ -21,15 +23,15 @@ import numpy as np
 
 from ..errors import ModelError
 from ..ir import Graph, GraphError, Tensor
-from . import onnx_ops, onnx_qdq, onnx_shape_ops  # noqa: F401  (register converters)
+from . import onnx_fold, onnx_ops, onnx_qdq, onnx_shape_ops  # noqa: F401  (converters)
 from .onnx_build import CONVERTERS, NCHW, NHWC, Builder, OnnxNode, identity, natural
+from .onnx_checks import check_elements, check_structure
 
 MIN_OPSET, MAX_OPSET = 6, 21
 DEFAULT_DOMAINS = ("", "ai.onnx")
 BATCH_NAME = re.compile(r"^(n|b|bs|none|\?|unk__\d+|.*batch.*)$", re.IGNORECASE)
 NO_FOLD = ("RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
            "Multinomial", "Bernoulli", "If", "Loop", "Scan")
-MAX_FOLD_ELEMENTS = 1 << 26
 
 
 def load_onnx(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
@@ -42,6 +44,7 @@ def load_onnx(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
     model, where = _read(source)
     opset = _opset(model, where)
     graph = model.graph
+    check_structure(graph, where)
     inits = {t.name: _array(t, where) for t in graph.initializer}
     activations = {n for node in graph.node for n in node.output if n}
     b = Builder(opset, activations | {i.name for i in graph.input if i.name not in inits})
@@ -160,6 +163,7 @@ def _add_input(b: Builder, vi, input_shapes: dict, keep_nchw: bool, where: str) 
                     f"[{', '.join(map(str, shown))}]; pass --input-shape {vi.name}={hint} "
                     f"(API: input_shapes={{{vi.name!r}: (...)}}), with the real sizes")
             onnx_shape.append(1 if isinstance(d, str) else d)
+    check_elements(onnx_shape, f"{where}: input {vi.name!r}")
     stored = tuple(onnx_shape[i] for i in perm)
     b.tensors[vi.name] = Tensor(vi.name, stored, "float32")
     b.define(vi.name, vi.name, perm)
@@ -182,7 +186,7 @@ def _convert(b: Builder, node: OnnxNode, proto, where: str) -> None:
         if not fold:
             fn(b, node)
             return
-        _fold(b, node, proto)
+        onnx_fold.fold(b, node, proto)
         if node.op_type == "DequantizeLinear":
             onnx_qdq.record_dequantized(b, node)
     except ModelError as exc:
@@ -191,49 +195,6 @@ def _convert(b: Builder, node: OnnxNode, proto, where: str) -> None:
         # model files are untrusted: a malformed node is a clear error, not a traceback
         raise ModelError(f"{where}: ONNX node {node.name!r} ({node.op_type}): malformed or "
                          f"unsupported ({type(exc).__name__}: {exc})") from None
-
-
-def _fold(b: Builder, node: OnnxNode, proto) -> None:
-    """Evaluate a node whose inputs are all constants with onnx's reference evaluator."""
-    from onnx import TensorProto, helper
-    from onnx.reference import ReferenceEvaluator
-
-    feeds = {i: b.consts[i] for i in node.inputs if i}
-    _check_fold_size(b, node, feeds)
-    try:   # a one-node model, so the evaluator uses the model's opset semantics
-        ins = [helper.make_tensor_value_info(i, helper.np_dtype_to_tensor_dtype(v.dtype), None)
-               for i, v in feeds.items()]
-        outs = [helper.make_tensor_value_info(o, TensorProto.UNDEFINED, None)
-                for o in node.outputs if o]
-        model = helper.make_model(helper.make_graph([proto], "fold", ins, outs),
-                                  opset_imports=[helper.make_opsetid("", b.opset)])
-        results = ReferenceEvaluator(model).run(None, feeds)
-    except Exception as exc:
-        raise b.error(f"cannot evaluate on constant inputs: {type(exc).__name__}: "
-                      f"{exc}") from None
-    for name, value in zip([o for o in node.outputs if o], results):
-        value = np.asarray(value)
-        if value.size > MAX_FOLD_ELEMENTS:
-            raise b.error(f"folded constant {name!r} has {value.size} elements")
-        b.consts[name] = value
-
-
-def _check_fold_size(b: Builder, node: OnnxNode, feeds: dict) -> None:
-    """Refuse to materialize huge constants from shape-generating ops before evaluating."""
-    vals = [feeds.get(i) for i in node.inputs]
-    if node.op_type in ("ConstantOfShape", "Expand") and vals[-1] is not None:
-        size = float(np.prod(np.maximum(np.asarray(vals[-1], np.float64), 1)))
-    elif node.op_type == "Tile" and len(vals) == 2:
-        size = float(np.prod(np.asarray(vals[1], np.float64))) * np.asarray(vals[0]).size
-    elif node.op_type == "Range" and len(vals) == 3:
-        start, limit, delta = (float(np.asarray(v).reshape(-1)[0]) for v in vals)
-        size = abs((limit - start) / delta) if delta else float("inf")
-    else:
-        return
-    if node.op_type == "Expand":
-        size *= max(1, np.asarray(vals[0]).size)
-    if size > MAX_FOLD_ELEMENTS:
-        raise b.error(f"folding would create {size:.3g} elements")
 
 
 def _output(b: Builder, name: str, keep_nchw: bool, taken: list, where: str) -> str:

@@ -15,10 +15,12 @@ import numpy as np
 from ..errors import ModelError
 from ..ir import Op, QuantParams, Tensor
 from ..ops import registry
+from .onnx_checks import check_elements
 
 NHWC = (0, 2, 3, 1)   # stored = onnx.transpose(NHWC) for a rank-4 activation
 NCHW = (0, 3, 1, 2)   # its inverse
 NWC = (0, 2, 1)       # stored = onnx.transpose(NWC) for a 1-D conv/pool activation [N, C, L]
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1   # int64 constants become int32
 FLOAT_TYPES = ("float16", "float32", "float64", "bfloat16")
 # ops whose int8 output reuses the input's quantization when no QuantizeLinear follows
 SAME_QUANT = ("RESHAPE", "TRANSPOSE", "SQUEEZE", "MAX_POOL_2D", "PAD", "PADV2",
@@ -95,6 +97,7 @@ class Builder:
         self.qconsts: dict[str, tuple[np.ndarray, QuantParams]] = {}   # QDQ: integer consts
         self.sequences: dict[str, list[str]] = {}   # SplitToSequence output -> its parts
         self.node: OnnxNode | None = None
+        self.folded = 0                             # elements folded so far (onnx_fold.py)
         self._reserved = set(reserved)
         self._layouts: dict[tuple[str, tuple[int, ...]], str] = {}
 
@@ -143,6 +146,9 @@ class Builder:
         if data.dtype.name in FLOAT_TYPES:
             data = data.astype(np.float32)
         elif data.dtype == np.int64:
+            if data.size and (data.min() < INT32_MIN or data.max() > INT32_MAX):
+                raise self.error(f"constant {base!r} holds values beyond int32 "
+                                 f"[{data.min()}, {data.max()}]")
             data = data.astype(np.int32)
         data = np.ascontiguousarray(data)
         free = base in self.consts and base not in self.tensors   # an ONNX constant's name
@@ -189,7 +195,7 @@ class Builder:
         return self.tensor_in(name, None)
 
     def ints(self, values, base: str) -> str:
-        return self.const_tensor(np.asarray(values, np.int32).reshape(-1), base)
+        return self.const_tensor(np.asarray(values, np.int64).reshape(-1), base)
 
     # --- ops ----------------------------------------------------------------------------------
     def emit(self, kind: str, inputs: Sequence[str], attrs: dict | None = None,
@@ -206,6 +212,10 @@ class Builder:
             ((shape, dtype),) = registry.get(kind).infer(op, ins)
         except Exception as exc:
             raise self.error(f"cannot build {kind}: {exc}") from None
+        try:   # a hostile Pad/Tile/Resize on an activation: refused before any allocation
+            check_elements(shape, f"output {out or name!r}")
+        except ModelError as exc:
+            raise self.error(str(exc)) from None
         if quant is None and dtype == "int8":
             quant = self.quant.get(out) if out is not None else None
             if quant is None and kind in SAME_QUANT:

@@ -58,7 +58,7 @@ def tflite_padding(hw, kernel, strides, dilations, pads) -> str | None:
 
 def explicit_pad(b: Builder, x: str, pads, lowest: bool = False) -> str:
     """PAD with zeros (PADV2 with the lowest value when `lowest`) of an NHWC tensor's H, W."""
-    paddings = np.array([[0, 0], *pads, [0, 0]], np.int32)
+    paddings = np.array([[0, 0], *pads, [0, 0]], np.int64)   # int32, range-checked
     ins = [x, b.const_tensor(paddings, "paddings")]
     if lowest:
         t = b.tensors[x]

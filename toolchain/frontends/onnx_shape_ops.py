@@ -134,7 +134,7 @@ def pad(b: Builder, n: OnnxNode):
     if (full < 0).any():
         raise b.error(f"negative pads {pads.tolist()} (cropping) are not supported")
     v = b.value(x)
-    ins = [v.tensor, b.const_tensor(full[list(v.perm)].astype(np.int32), "paddings")]
+    ins = [v.tensor, b.const_tensor(full[list(v.perm)], "paddings")]
     if value != 0.0:
         ins.append(b.const_tensor(np.array([value], np.float32), "pad_value"))
     b.emit("PADV2" if value != 0.0 else "PAD", ins, out=n.outputs[0], perm=v.perm)

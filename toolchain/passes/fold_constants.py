@@ -1,5 +1,7 @@
 """Constant folding: an op whose inputs are all constants is run once by its reference and
-its outputs become constants (graph outputs stay computed)."""
+its outputs become constants (graph outputs stay computed). Outputs larger than
+MAX_FOLD_ELEMENTS (from their shapes, before running) stay computed too: a hostile model's
+TILE or RESIZE of a constant must not be materialized at compile time."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +11,8 @@ from ..ops import registry
 from ..ops.registry import Node
 from .edit import prune
 
+MAX_FOLD_ELEMENTS = 1 << 24
+
 
 def fold_constants(graph: Graph) -> Graph:
     tensors = dict(graph.tensors)
@@ -17,7 +21,7 @@ def fold_constants(graph: Graph) -> Graph:
         ins = [tensors[n] if n else None for n in op.inputs]
         present = [t for t in ins if t is not None]
         if not present or not all(t.is_const for t in present) or any(
-                n in graph.outputs for n in op.outputs):
+                n in graph.outputs for n in op.outputs) or _too_large(tensors, op):
             kept.append(op)
             continue
         node = Node(op, tuple(ins), tuple(tensors[n] for n in op.outputs))
@@ -25,3 +29,13 @@ def fold_constants(graph: Graph) -> Graph:
         for t, value in zip(node.outs, results):
             tensors[t.name] = t.replace(data=np.ascontiguousarray(value))
     return prune(graph.replace(ops=tuple(kept), tensors=tensors))
+
+
+def _too_large(tensors, op) -> bool:
+    for name in op.outputs:
+        count = 1
+        for d in tensors[name].shape if name in tensors else ():   # Python ints: no overflow
+            count *= int(d)
+        if count > MAX_FOLD_ELEMENTS:
+            return True
+    return False
