@@ -49,6 +49,17 @@ def c_array_body(arr: CArray, per_line: int = 16) -> str:
     values = np.asarray(arr.values).ravel()
     if values.size == 0:
         return "0"
+    if arr.ctype != "float" and values.dtype.kind in "iu":
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1 << 16 and -(1 << 31) < lo and hi < 1 << 31:     # int8/int16 weights:
+            # each value's text with the separator after it, looked up in a table at once
+            table = [str(v) for v in range(lo, hi + 1)]
+            after = np.array([t + ", " for t in table] + [t + ",\n    " for t in table] + table,
+                             dtype=object)
+            which = np.zeros(values.size, np.int64)
+            which[per_line - 1::per_line] = len(table)
+            which[-1] = 2 * len(table)
+            return "".join(after[values.astype(np.int64) - lo + which].tolist())
     if arr.ctype == "float":
         items = _c_floats(values)
     elif values.size and -(1 << 31) < int(values.min()) and int(values.max()) < 1 << 31:
