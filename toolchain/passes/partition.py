@@ -76,6 +76,8 @@ def parse_mode(spec: str):
 def stage_op(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Op | None:
     """The PATCHED_STAGE replacing ops start..end, or None when they cannot form one."""
     ops = graph.ops[start:end + 1]
+    if any(len(op.outputs) != 1 or op.kind not in pg.SUPPORTED for op in ops):
+        return None
     made = [n for op in ops for n in op.outputs]
     inside = set(made)
     ext, consts = [], []
@@ -86,10 +88,10 @@ def stage_op(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Op | 
             target = consts if graph.tensors[n].is_const else ext
             if n not in target:
                 target.append(n)
-    later = {n for op in graph.ops[end + 1:] for n in op.inputs} | set(graph.outputs)
-    if len(ext) != 1 or [n for n in made if n in later] != [ops[-1].outputs[0]]:
+    if len(ext) != 1:            # the cheap test first: most runs of a residual net fail it
         return None
-    if any(len(op.outputs) != 1 or op.kind not in pg.SUPPORTED for op in ops):
+    later = {n for op in graph.ops[end + 1:] for n in op.inputs} | set(graph.outputs)
+    if [n for n in made if n in later] != [ops[-1].outputs[0]]:
         return None
     x, y = graph.tensors[ext[0]], graph.tensors[ops[-1].outputs[0]]
     readers = {i for i, op in enumerate(graph.ops) if ext[0] in op.inputs}

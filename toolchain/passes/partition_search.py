@@ -102,11 +102,13 @@ def estimate(graph: Graph, stage: Op) -> tuple[int, int]:
         macs += per_pixel * total(name, 0) * total(name, 1)
         reads = [t for t in pg.activation_inputs(sub, tensors) if t != x.name]
         writes = [name] if k < len(subs) - 1 else []
-        for i in range(rows):
-            for j in range(cols):
-                b = sum((spans[0][t][i][1] - spans[0][t][i][0]) *
-                        (spans[1][t][j][1] - spans[1][t][j][0]) * px[t] for t in reads + writes)
-                biggest = max(biggest, b)
+        live = reads + writes          # bytes of patch (i, j): sum of rows_t[i] cols_t[j] px_t
+        if live:
+            h = np.array([[hi - lo for lo, hi in spans[0][t][:rows]] for t in live], np.int64)
+            w = np.array([[hi - lo for lo, hi in spans[1][t][:cols]] for t in live], np.int64)
+            b = np.einsum("ti,tj->ij", h * np.array([px[t] for t in live], np.int64)[:, None],
+                          w)
+            biggest = max(biggest, int(b.max()))
     return macs, x.nbytes + (0 if stage.attr("in_place") else y.nbytes) + biggest
 
 
@@ -126,6 +128,8 @@ def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limi
     cur, stages = graph, []
     arena, profile, _ = step_live(graph, graph.ops[0].outputs[0])
     memo: dict = {}
+    formable: dict = {}           # (start, end) -> can form a stage; the grid does not matter
+                                  # (every grid of grids_for fits the output)
 
     def cost(st):                 # (extra MACs, live lower bound) of one stage, memoized
         if st not in memo:
@@ -143,8 +147,10 @@ def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limi
         for start, end in ranges(graph, first, last):
             keep = [st for st in stages if st[1] < start or st[0] > end]
             for g in grids_for(graph, end, grid):
-                if stage_op(graph, start, end, g) is None:
-                    continue
+                if (start, end) not in formable:
+                    formable[start, end] = stage_op(graph, start, end, g) is not None
+                if not formable[start, end]:
+                    break
                 extra, low = cost((start, end, g))
                 total = extra + sum(cost(st)[0] for st in keep)
                 if (max_overhead is not None and total > max_overhead * macs0) or \
