@@ -59,15 +59,16 @@ class Conv2D(OpDef):
         acc_dtype = np.int64 if node.quantized else np.float32
         pieces = []
         for g in range(groups):
-            p = patches[..., g * cin_g:(g + 1) * cin_g].astype(acc_dtype)
+            # one group takes the whole (contiguous) patches: no float copy of them
+            p = patches[..., g * cin_g:(g + 1) * cin_g].astype(acc_dtype, copy=groups > 1)
             wg = w[g * cpg:(g + 1) * cpg].astype(acc_dtype)
             if node.quantized:
                 p = p - zp_in
             pieces.append(np.einsum("nhwijc,oijc->nhwo", p, wg))
-        acc = np.concatenate(pieces, axis=-1)
+        acc = pieces[0] if groups == 1 else np.concatenate(pieces, axis=-1)
         if not node.quantized:
             if bias is not None:
-                acc = acc + bias.astype(np.float32)
+                acc += bias.astype(np.float32)
             return [common.float_clamp(acc, act)]
         acc = fp.wrap32(acc)
         if bias is not None:

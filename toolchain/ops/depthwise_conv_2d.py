@@ -82,13 +82,15 @@ class DepthwiseConv2D(OpDef):
         if int16.is_int16(node):            # 16x8: int64 accumulator, int16 output
             return [int16.depthwise_reference(node, args, patches)]
         acc_dtype = np.int64 if node.quantized else np.float32
-        p = patches.astype(acc_dtype) - acc_dtype(zp_in)
+        # float: the patches as they are (x - 0.0 == x, a copy changes no value)
+        p = patches.astype(acc_dtype) - acc_dtype(zp_in) if node.quantized else \
+            patches.astype(acc_dtype, copy=False)
         w = np.asarray(w) if node.quantized else common.float_weights(wt, w)
         wr = w.astype(acc_dtype).reshape(kh, kw, c, cout // c)
         acc = np.einsum("nhwijc,ijcm->nhwcm", p, wr).reshape(out.shape)
         if not node.quantized:
             if bias is not None:
-                acc = acc + bias.astype(np.float32)
+                acc += bias.astype(np.float32)
             return [common.float_clamp(acc, act)]
         acc = fp.wrap32(acc)
         if bias is not None:

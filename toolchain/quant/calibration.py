@@ -103,13 +103,19 @@ class TensorStats:
     zeros: int = 0                                   # zeros seen before the radius was known
 
     def update(self, values: np.ndarray) -> None:
-        x = np.asarray(values, np.float64).ravel()
-        x = x[np.isfinite(x)]
+        x = np.asarray(values).ravel()
         if x.size == 0:
             return
-        self.minimum = min(self.minimum, float(x.min()))
-        self.maximum = max(self.maximum, float(x.max()))
-        peak = float(np.abs(x).max())
+        lo, hi = float(x.min()), float(x.max())       # exact in the values' own dtype
+        if not (np.isfinite(lo) and np.isfinite(hi)):  # NaN or inf somewhere: drop them
+            x = np.asarray(x, np.float64)
+            x = x[np.isfinite(x)]
+            if x.size == 0:
+                return
+            lo, hi = float(x.min()), float(x.max())
+        self.minimum = min(self.minimum, lo)
+        self.maximum = max(self.maximum, hi)
+        peak = max(abs(lo), abs(hi))
         if peak == 0.0 and self.radius == 0.0:
             self.zeros += x.size
             return
@@ -121,8 +127,10 @@ class TensorStats:
             self.counts = np.zeros(BINS, np.int64)
             self.counts[BINS // 4:BINS // 4 + BINS // 2] = merged
             self.radius *= 2
-        idx = np.floor((x + self.radius) * (BINS / (2 * self.radius))).astype(np.int64)
-        self.counts += np.bincount(np.clip(idx, 0, BINS - 1), minlength=BINS)
+        pos = np.add(x, self.radius, dtype=np.float64)  # in float64, as the bins are defined
+        pos *= BINS / (2 * self.radius)
+        idx = np.floor(pos, out=pos).astype(np.int64)
+        self.counts += np.bincount(np.clip(idx, 0, BINS - 1, out=idx), minlength=BINS)
 
     @property
     def total(self) -> int:
