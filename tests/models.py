@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from conftest import SHARED_MODELS
-from toolchain.quant.fixedpoint import round_half_away
+from toolchain.arith.fixedpoint import round_half_away
 
 
 @dataclass(frozen=True)

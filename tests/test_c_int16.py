@@ -21,7 +21,7 @@ from toolchain.backends.clower import Scratch, TensorRef
 from toolchain.ir import Graph, Op
 from toolchain.ops import registry
 from toolchain.ops.registry import Node
-from toolchain.quant import fixedpoint as fp
+from toolchain.arith import fixedpoint as fp
 from toolchain.verify.executors import get_executor
 from toolchain.verify.reference import run_graph
 

@@ -24,8 +24,8 @@ from toolchain.backends import cruntime
 from toolchain.backends.clower import Scratch, TensorRef
 from toolchain.ops import hybrid, registry
 from toolchain.ops.registry import Node
-from toolchain.quant import fixedpoint as fp
-from toolchain.quant import gemmlowp as gl
+from toolchain.arith import fixedpoint as fp
+from toolchain.arith import gemmlowp as gl
 from toolchain.verify.reference import run_graph
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")

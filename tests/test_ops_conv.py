@@ -219,7 +219,7 @@ def test_fc_int4_filter_per_tensor_tflm_exact(index):
 def test_fc_per_tensor_multiplier_uses_float32_product():
     """TFLM forms s_in*s_w in float32 for per-tensor FC; the double product gives another M."""
     from toolchain.ops.fully_connected import per_tensor_multiplier
-    from toolchain.quant.fixedpoint import quantize_multiplier
+    from toolchain.arith.fixedpoint import quantize_multiplier
 
     rng = np.random.default_rng(11)
     differ = 0

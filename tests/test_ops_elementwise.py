@@ -16,7 +16,7 @@ from toolchain.ir import GraphError, Op
 from toolchain.ops import registry
 from toolchain.ops.addsub import addsub_int8, addsub_multipliers
 from toolchain.ops.broadcast import broadcast_shape
-from toolchain.quant import fixedpoint as fp
+from toolchain.arith import fixedpoint as fp
 from toolchain.verify.litert import run_litert
 from toolchain.verify.reference import run_graph
 

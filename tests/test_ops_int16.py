@@ -16,7 +16,7 @@ import pytest
 import oplab
 from toolchain.ir import GraphError
 from toolchain.ops import common
-from toolchain.quant import fixedpoint as fp
+from toolchain.arith import fixedpoint as fp
 
 S_IN = 1.0 / 4096
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")

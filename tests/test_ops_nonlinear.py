@@ -19,8 +19,8 @@ from toolchain.ir import GraphError
 from toolchain.ops import registry
 from toolchain.ops.mean import mean_multiplier
 from toolchain.ops.softmax import exps_and_sums, softmax_int8
-from toolchain.quant import gemmlowp as gl
-from toolchain.quant.fixedpoint import INT32_MAX, rdbpot, srdhm
+from toolchain.arith import gemmlowp as gl
+from toolchain.arith.fixedpoint import INT32_MAX, rdbpot, srdhm
 
 Q31 = 2.0 ** 31
 SUM_LIMIT = 1 << 28  # 512.0 in Q12.19

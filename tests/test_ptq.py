@@ -22,7 +22,7 @@ from toolchain.quant import calibration, observers
 from toolchain.quant.accuracy import evaluate
 from toolchain.quant.act_params import FIXED_OUTPUT, SAME_PARAMS
 from toolchain.quant.calibration import BINS, TensorStats, collect
-from toolchain.quant.fixedpoint import round_half_away
+from toolchain.arith.fixedpoint import round_half_away
 from toolchain.quant.ptq import quantize
 from toolchain.quant.weights import BIAS_MAX, WEIGHT_AXIS
 from toolchain.verify.reference import run_graph

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..ops import common
 from ..ops.registry import Node
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import cparams, cvariant
 from .clower import CArray
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..ops import common
 from ..ops.registry import Node
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from .clower import CArray, CCall, TensorRef
 from .cruntime import MAX_DIMS
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ir import QuantParams
 from ..ops import common
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from .onnx_build import NHWC, NWC, Builder, OnnxNode, converter, identity
 
 FLOAT_LOWEST = float(np.finfo(np.float32).min)

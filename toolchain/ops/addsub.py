@@ -14,7 +14,7 @@ import numpy as np
 from ..backends import cdsp, cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import broadcast, common, int16
 from .registry import Node, OpDef
 

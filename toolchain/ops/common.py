@@ -7,7 +7,7 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import GraphError, Tensor
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 
 ACTIVATIONS = {v: k for k, v in vars(schema.ActivationFunctionType).items()
                if not k.startswith("_")}

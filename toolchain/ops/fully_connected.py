@@ -10,7 +10,7 @@ from ai_edge_litert import schema_py_generated as schema
 from ..backends import cdsp, cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import common, hybrid, hybrid_lowering, int4_lowering, int16, int16_lowering
 from .registry import Node, OpDef, register
 

@@ -13,7 +13,7 @@ from ai_edge_litert import schema_py_generated as schema
 from ..backends import cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import common
 from .logistic import infer_same
 from .registry import Node, OpDef, register

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import GraphError
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import common
 from .registry import Node
 

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ..ir import GraphError
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 
 LUT_SIZE = 513
 

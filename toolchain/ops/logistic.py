@@ -14,8 +14,8 @@ import numpy as np
 from ..backends import cparams
 from ..backends.clower import CArray, CCall
 from ..ir import GraphError
-from ..quant import fixedpoint as fp
-from ..quant import gemmlowp as gl
+from ..arith import fixedpoint as fp
+from ..arith import gemmlowp as gl
 from . import common
 from . import int16_nonlinear as nl
 from .registry import Node, OpDef, register

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..backends import cdsp, cparams, cvariant
 from ..backends.clower import CArray, CCall, Scratch
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import int16_nonlinear as nl
 from . import lstm_math as lm
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import int16_nonlinear as nl
 from .fully_connected import per_tensor_multiplier
 

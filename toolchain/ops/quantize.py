@@ -15,7 +15,7 @@ import numpy as np
 from ..backends import cparams
 from ..backends.clower import CCall
 from ..ir import GraphError
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import broadcast, common
 from .registry import Node, OpDef, register
 

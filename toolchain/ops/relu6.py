@@ -10,7 +10,7 @@ import numpy as np
 
 from ..backends import cparams
 from ..backends.clower import CCall
-from ..quant import fixedpoint as fp
+from ..arith import fixedpoint as fp
 from . import common
 from .quantize import limits
 from .registry import Node, OpDef, register

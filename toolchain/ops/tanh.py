@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import fixedpoint as fp
-from ..quant import gemmlowp as gl
+from ..arith import fixedpoint as fp
+from ..arith import gemmlowp as gl
 from . import int16_nonlinear as nl
 from .logistic import (INPUT_INTEGER_BITS, check_int8_io, infer_same, lower_q4, rescale_q4,
                        saturate)

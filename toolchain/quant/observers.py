@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import UsageError
 from .calibration import TensorStats
-from .fixedpoint import round_half_away
+from ..arith.fixedpoint import round_half_away
 
 QMIN, QMAX = -128, 127
 MIN_SCALE = 1e-7     # a dead (constant-zero) tensor still needs a positive, usable scale

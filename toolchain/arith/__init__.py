@@ -1,0 +1,1 @@
+"""TFLite's integer arithmetic (fixed point, gemmlowp) that op references and lowerings share."""
