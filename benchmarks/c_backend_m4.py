@@ -80,7 +80,7 @@ def array_bytes(elf: Path, region, prefix: str = "model") -> int:
 
 def dsp_bytes(lowered) -> int:
     """Flash of the arrays only the DSP kernels read (the cost of their layouts)."""
-    from toolchain.backends.clower import CArray
+    from toolchain.lowering.ccall import CArray
     return sum(v.values.nbytes for call in lowered.calls for k, v in call.params.items()
                if k in DSP_FIELDS and isinstance(v, CArray))
 

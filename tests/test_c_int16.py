@@ -17,7 +17,7 @@ import oplab
 import test_ops_int16 as cases
 from toolchain.backends import cruntime
 from toolchain.backends.c import lower
-from toolchain.backends.clower import Scratch, TensorRef
+from toolchain.lowering.ccall import Scratch, TensorRef
 from toolchain.ir import Graph, Op
 from toolchain.ops import registry
 from toolchain.ops.registry import Node

@@ -26,8 +26,9 @@ import pytest
 
 import oplab
 import test_ops_int16 as cases
-from toolchain.backends import cdsp, cruntime, cvariant
-from toolchain.backends.clower import CArray, TensorRef
+from toolchain.lowering import cdsp, cvariant
+from toolchain.backends import cruntime
+from toolchain.lowering.ccall import CArray, TensorRef
 from toolchain.ir import Graph, Op
 from toolchain.ops import registry
 from toolchain.ops.int16_lowering import conv_dsp_unit, fast_records

@@ -21,7 +21,7 @@ import pytest
 import oplab
 from oplab import act, assert_close, assert_exact, const, one_op, out_like
 from toolchain.backends import cruntime
-from toolchain.backends.clower import Scratch, TensorRef
+from toolchain.lowering.ccall import Scratch, TensorRef
 from toolchain.ops import hybrid, registry
 from toolchain.ops.registry import Node
 from toolchain.arith import fixedpoint as fp

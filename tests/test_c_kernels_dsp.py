@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from oplab import act, assert_exact, const, one_op, out_like
-from toolchain.backends import cparams, cruntime
+from toolchain.lowering import cparams
+from toolchain.backends import cruntime
 from toolchain.ir import Graph
 from toolchain.ops import registry
 from toolchain.ops.registry import Node
@@ -106,7 +107,7 @@ def fully_connected(rng, batches, k, n, act="NONE", **kw):
 
 def lowered(graph: Graph):
     """The op's lowering for a DSP build (what a Cortex-M4 target links)."""
-    from toolchain.backends.cvariant import kernel_variant
+    from toolchain.lowering.cvariant import kernel_variant
     with kernel_variant("dsp"):
         return registry.get(graph.ops[0].kind).lower_c(Node.of(graph, graph.ops[0]))
 

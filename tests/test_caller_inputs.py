@@ -18,7 +18,7 @@ from models import INT8_MODELS, random_inputs as model_inputs, sample_inputs
 from oplab import assert_exact
 from toolchain.backends.c import emit_c, lower
 from toolchain.backends.cmemory import caller_inputs, scratch_free
-from toolchain.backends.cvariant import kernel_variant
+from toolchain.lowering.cvariant import kernel_variant
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, Op, QuantParams, Tensor
 from toolchain.ops import registry

@@ -16,8 +16,8 @@ from conftest import shared_model
 from oplab import assert_exact
 from toolchain.backends.c import emit_c, lower
 from toolchain.backends.clayouts import constant_arrays, flash_fits, layout_bytes
-from toolchain.backends.clower import CArray
-from toolchain.backends.cvariant import plain_layouts
+from toolchain.lowering.ccall import CArray
+from toolchain.lowering.cvariant import plain_layouts
 from toolchain.fit import fit
 from toolchain.frontends.tflite import load_tflite
 from toolchain.plan.regions import layout_for

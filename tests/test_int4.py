@@ -15,7 +15,7 @@ import pytest
 from oplab import assert_exact
 from toolchain import api
 from toolchain.backends.c import c_context, lower
-from toolchain.backends.clower import CArray, TensorRef
+from toolchain.lowering.ccall import CArray, TensorRef
 from toolchain.backends.tflite import write_tflite
 from toolchain.errors import UsageError
 from toolchain.fit import fit

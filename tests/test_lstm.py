@@ -12,9 +12,9 @@ import oplab
 from conftest import shared_model
 from oplab import assert_close, assert_exact
 from toolchain import api
-from toolchain.backends import cvariant
+from toolchain.lowering import cvariant
 from toolchain.backends.c import emit_c, lower
-from toolchain.backends.clower import CArray
+from toolchain.lowering.ccall import CArray
 from toolchain.backends.tflite import write_tflite
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, GraphError, QuantParams, Tensor

@@ -12,7 +12,7 @@ from conftest import SHARED_MODELS, shared_model
 from models import INT8_MODELS, random_inputs, sample_inputs
 from oplab import assert_exact
 from toolchain.backends.c import lower
-from toolchain.backends.clower import kernel_names
+from toolchain.lowering.ccall import kernel_names
 from toolchain.backends.cmemory import scratch_free
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, Op, QuantParams, Tensor

@@ -11,7 +11,7 @@ import dataclasses
 
 from .backends.c import constant_arrays
 from .backends.clayouts import leaves
-from .backends.clower import CArray, TensorRef
+from .lowering.ccall import CArray, TensorRef
 from .errors import UsageError
 from .ops import registry
 from .ops.registry import Node

@@ -24,7 +24,7 @@ from ..plan.regions import Layout, place_weights
 from ..resources import resource_dir
 from . import cgen_util as cu
 from .clayouts import fit_layouts
-from .clower import CArray, CCall, Scratch, TensorRef, kernel_names
+from ..lowering.ccall import CArray, CCall, Scratch, TensorRef, kernel_names
 from .cmemory import (drop_peak_scratch, fuse_residual_adds, wants_caller_inputs,
                       wants_scratch_free)
 
@@ -168,7 +168,7 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
     `caller_inputs` (or the `cmemory.caller_inputs()` context) the inputs stay in the caller's
     buffers, outside the arena.
     `Lowered.graph` is the scheduled (and fused) graph."""
-    from .cvariant import kernel_variant
+    from ..lowering.cvariant import kernel_variant
     graph = schedule_for_memory(graph)
     with kernel_variant(variant):
         calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]

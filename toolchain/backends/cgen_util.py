@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 
-from .clower import CArray
+from ..lowering.ccall import CArray
 
 
 def c_comment(text: str, limit: int = 80) -> str:

@@ -13,8 +13,8 @@ from ..ops import registry
 from ..ops.registry import Node
 from ..plan.arena import align_up
 from ..plan.regions import Layout, place_weights
-from .clower import CArray, CCall, TensorRef
-from .cvariant import plain_layouts
+from ..lowering.ccall import CArray, CCall, TensorRef
+from ..lowering.cvariant import plain_layouts
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4      # as model_weights.c.j2 aligns the arrays
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..ir import Graph
 from ..plan.memory import MemoryPlan, lifetimes, storage_groups
-from .clower import CCall, Scratch, TensorRef
+from ..lowering.ccall import CCall, Scratch, TensorRef
 
 NOSCRATCH = {"fitml_conv_s8": "fitml_conv_s8_noscratch",
              "fitml_depthwise_conv_s8": "fitml_depthwise_conv_s8_noscratch"}

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 
 from ..resources import resource_dir
-from .clower import CArray, TensorRef
+from ..lowering.ccall import CArray, TensorRef
 
 VARIANTS = ("portable", "dsp", "mve")
 C99_WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow",

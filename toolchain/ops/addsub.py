@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import cdsp, cparams
-from ..backends.clower import CCall
+from ..lowering import cdsp, cparams
+from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import broadcast, common, int16

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from ..backends import cparams
-from ..backends.clower import CCall
+from ..lowering import cparams
+from ..lowering.ccall import CCall
 from ..ir import GraphError
 from . import common, int16
 from .registry import Node, OpDef, register

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import cparams
-from ..backends.clower import CArray, CCall, Scratch
+from ..lowering import cparams
+from ..lowering.ccall import CArray, CCall, Scratch
 from . import hybrid
 from .registry import Node
 

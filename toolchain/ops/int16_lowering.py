@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import cdsp, cparams, cvariant
-from ..backends.clower import CArray, CCall
+from ..lowering import cdsp, cparams, cvariant
+from ..lowering.ccall import CArray, CCall
 from . import common, int16
 from .registry import Node
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import cdsp, cparams, cvariant
-from ..backends.clower import CArray, CCall, Scratch
+from ..lowering import cdsp, cparams, cvariant
+from ..lowering.ccall import CArray, CCall, Scratch
 from ..arith import fixedpoint as fp
 from . import int16_nonlinear as nl
 from . import lstm_math as lm

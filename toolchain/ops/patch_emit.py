@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends.clower import CCall, Scratch, TensorRef
+from ..lowering.ccall import CCall, Scratch, TensorRef
 from ..backends.cruntime import MAX_DIMS
 from . import patch_geometry as pg
 from .patch_lowering import StagePlan

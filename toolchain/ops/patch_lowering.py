@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..backends import cvariant
-from ..backends.clower import CCall, TensorRef
+from ..lowering import cvariant
+from ..lowering.ccall import CCall, TensorRef
 from ..plan.arena import ArenaPlanner
 from . import patch_geometry as pg
 from . import registry

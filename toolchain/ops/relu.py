@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import cparams
-from ..backends.clower import CCall
+from ..lowering import cparams
+from ..lowering.ccall import CCall
 from ..ir import GraphError
 from . import broadcast, common
 from .quantize import limits, requantize_codes, requantize_multiplier

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import cparams
-from ..backends.clower import CCall
+from ..lowering import cparams
+from ..lowering.ccall import CCall
 from ..arith import fixedpoint as fp
 from . import common
 from .quantize import limits

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from ..backends import cparams
+from ..lowering import cparams
 from ..ir import GraphError
 from . import common
 from .registry import Node, OpDef, register

@@ -13,8 +13,8 @@ import math
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from ..backends import cparams
-from ..backends.clower import CArray, CCall
+from ..lowering import cparams
+from ..lowering.ccall import CArray, CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from ..arith import gemmlowp as gl

@@ -11,7 +11,7 @@ import numpy as np
 from ..ops import common
 from ..ops.registry import Node
 from . import cdsp, cparams, cvariant
-from .clower import CCall, Scratch
+from .ccall import CCall, Scratch
 
 def conv_scratch_bytes(geom: dict) -> int:
     """fitml_conv_s8_scratch_bytes (fitml_support.h): what every variant of the kernel needs."""

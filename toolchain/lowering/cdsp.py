@@ -13,7 +13,7 @@ from ..ops import common
 from ..ops.registry import Node
 from ..arith import fixedpoint as fp
 from . import cparams, cvariant
-from .clower import CArray
+from .ccall import CArray
 
 def acc_bounds(w_rows: np.ndarray, bias: np.ndarray, zp_in: int) -> np.ndarray:
     """Per output channel, the largest |acc| any int8 input can give: sum|w| * max|x - zp_in|

@@ -22,8 +22,8 @@ import numpy as np
 from ..ops import common
 from ..ops.registry import Node
 from ..arith import fixedpoint as fp
-from .clower import CArray, CCall, TensorRef
-from .cruntime import MAX_DIMS
+from .ccall import CArray, CCall, TensorRef
+from ..backends.cruntime import MAX_DIMS
 
 FLT_MAX = float(np.finfo(np.float32).max)
 CLAMP_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
