@@ -118,7 +118,7 @@ def main() -> None:
     from toolchain.backends.cmemory import scratch_free
     from toolchain.verify.cexec import build_qemu, emulation_target, variant_for
     from toolchain.verify.executors import get_executor
-    from toolchain.verify.reference import run_graph
+    from toolchain.ops.interpreter import run_graph
     base = baseline()
     for core in args.cores.split(","):
         variant = variant_for(emulation_target(core))

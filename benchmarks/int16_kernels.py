@@ -57,7 +57,7 @@ def macs(graph) -> int:
 def run(graph, inputs, target):
     """(instructions, bit-exact) of one QEMU run."""
     from toolchain.verify.executors import get_executor
-    from toolchain.verify.reference import run_graph
+    from toolchain.ops.interpreter import run_graph
     res = get_executor("qemu")(graph, inputs, target=target)
     exact = all(np.array_equal(a, b) for a, b in zip(run_graph(graph, inputs), res.outputs))
     return res.stats["instructions"], exact

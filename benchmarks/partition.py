@@ -33,7 +33,7 @@ def row(key: str, caller: bool, budget: int | None) -> list[str]:
     from toolchain.frontends.tflite import load_tflite
     from toolchain.passes.partition_search import search
     from toolchain.verify.executors import get_executor
-    from toolchain.verify.reference import run_graph
+    from toolchain.ops.interpreter import run_graph
     rel, sample = MODELS[key]
     graph = load_tflite(SHARED / rel)
     x = graph.tensors[graph.inputs[0]]

@@ -139,7 +139,7 @@ def main() -> None:
     from toolchain.frontends.tflite import load_tflite
     from toolchain.quant.calibration import collect
     from toolchain.quant.ptq import quantize
-    from toolchain.verify.reference import run_graph
+    from toolchain.ops.interpreter import run_graph
 
     tf, model, (xtr, _), (xte, yte) = train(args.epochs)
     calib = calibration_images(xtr)

@@ -17,7 +17,7 @@ import numpy as np
 from toolchain.backends.tflite import write_tflite
 from toolchain.ir import Graph, Op, QuantParams, Tensor
 from toolchain.ops import registry
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 QUANTIZED = ("int8", "uint8", "int16", "int4")
 DEFAULT_SCALE = {"int8": 0.05, "uint8": 0.05, "int16": 1.0 / 4096, "int4": 0.5}

@@ -9,7 +9,7 @@ from models import FLOAT_MODELS, INT8_MODELS, random_inputs, sample_inputs
 from oplab import assert_exact
 from toolchain.frontends.tflite import load_tflite
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 RANDOM = range(10)
 EXTRA_CORES = ["cortex-m0", "cortex-m3", "cortex-m7", "cortex-m33"]

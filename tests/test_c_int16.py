@@ -23,7 +23,7 @@ from toolchain.ops import registry
 from toolchain.ops.registry import Node
 from toolchain.arith import fixedpoint as fp
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 KERNELS = ["fitml_conv_s16", "fitml_depthwise_conv_s16", "fitml_fully_connected_s16",
            "fitml_add_s16", "fitml_sub_s16", "fitml_maxpool_s16", "fitml_avgpool_s16",

@@ -35,7 +35,7 @@ from toolchain.ops.int16_lowering import conv_dsp_unit, fast_records
 from toolchain.ops.registry import Node
 from toolchain.arith import fixedpoint as fp
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 KERNELS = ("fitml_conv_s16", "fitml_depthwise_conv_s16", "fitml_fully_connected_s16")
 TARGETS = ("cortex-m4", "cortex-m7", "cortex-m55")

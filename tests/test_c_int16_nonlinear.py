@@ -17,7 +17,7 @@ from toolchain.backends import cruntime
 from toolchain.backends.c import lower
 from toolchain.ir import Graph, Op
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 KERNELS = ["fitml_logistic_s16", "fitml_tanh_s16", "fitml_softmax_s16", "fitml_requantize_s16",
            "fitml_relu6_s16", "fitml_dequantize_s16_f32"]

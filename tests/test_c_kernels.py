@@ -26,7 +26,7 @@ from toolchain.ops import hybrid, registry
 from toolchain.ops.registry import Node
 from toolchain.arith import fixedpoint as fp
 from toolchain.arith import gemmlowp as gl
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 ARM_FLAGS = {"cortex-m4": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",

@@ -25,7 +25,7 @@ from toolchain.ir import Graph
 from toolchain.ops import registry
 from toolchain.ops.registry import Node
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 CORES = ["cortex-m4", "cortex-m3", "cortex-m55"]   # DSP, portable, MVE build (DSP kernels)
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")

@@ -26,7 +26,7 @@ from toolchain.ops.patch_lowering import cached_lower
 from toolchain.ops.registry import Node
 from toolchain.passes.partition_search import search, total_macs
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),

@@ -11,7 +11,7 @@ from cli_util import fitml, one_clear_line
 from conftest import REPO
 from toolchain.backends.tflite import write_tflite
 from toolchain.ir import Graph, Op
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 from toolchain.verify.tflm import run_tflm
 
 EXAMPLE = REPO / "examples" / "mnist_cnn_int8.tflite"

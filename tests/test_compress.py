@@ -29,7 +29,7 @@ from toolchain.ops.quantize import quantize_float
 from toolchain.passes import CLEANUP, run_pipeline
 from toolchain.quant.ptq import quantize
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 
 # ------------------------------------------------------------------------------ pruning

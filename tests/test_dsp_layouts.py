@@ -23,7 +23,7 @@ from toolchain.frontends.tflite import load_tflite
 from toolchain.plan.regions import layout_for
 from toolchain.targets import load_target
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),

@@ -12,7 +12,7 @@ from toolchain import api
 from toolchain.compress import report as fit_rep
 from toolchain.ir import Graph, Op, Tensor
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 MAX_DROP = 10.0
 

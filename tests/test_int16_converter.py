@@ -18,7 +18,7 @@ from toolchain.backends.tflite import write_tflite
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ops.quantize import quantize_float
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HW = (12, 12, 3)

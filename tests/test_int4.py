@@ -23,7 +23,7 @@ from toolchain.fit_measure import nm_sizes
 from toolchain.ops.quantize import quantize_float
 from toolchain.quant.weights import mse_clip
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 

@@ -19,7 +19,7 @@ from toolchain.backends.tflite import write_tflite
 from toolchain.errors import ModelError
 from toolchain.frontends.keras import load_keras
 from toolchain.verify.litert import run_litert
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 TOL = dict(rtol=1e-4, atol=1e-4)

@@ -22,7 +22,7 @@ from toolchain.ops import lstm_lowering, lstm_math as lm
 from toolchain.ops.registry import Node
 from toolchain.verify.executors import get_executor
 from toolchain.verify.litert import run_litert
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 from toolchain.verify.tflm import run_tflm
 
 KIND = "UNIDIRECTIONAL_SEQUENCE_LSTM"

@@ -17,7 +17,7 @@ from toolchain.backends.cmemory import scratch_free
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, Op, QuantParams, Tensor
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 BOUNDS = {"kws": 16_000, "vww": 55_296, "ic": 32_768, "ad": 768}
 MODELS = {m.key: m for m in INT8_MODELS}

@@ -8,7 +8,7 @@ from conftest import REPO
 from toolchain.frontends.tflite import load_tflite
 from toolchain.targets import known_targets, load_target
 from toolchain.verify.litert import run_litert
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 EXAMPLE = REPO / "examples" / "mnist_cnn_int8.tflite"
 

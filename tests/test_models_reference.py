@@ -8,7 +8,7 @@ from models import FLOAT_MODELS, INT8_MODELS, random_inputs, sample_inputs
 from oplab import assert_exact
 from toolchain.frontends.tflite import load_tflite
 from toolchain.verify.litert import run_litert
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 from toolchain.verify.tflm import run_tflm
 
 RANDOM_SEEDS = range(25)

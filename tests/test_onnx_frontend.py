@@ -17,7 +17,7 @@ from toolchain.backends.tflite import write_tflite
 from toolchain.errors import ModelError
 from toolchain.frontends.onnx import load_onnx
 from toolchain.verify.litert import run_litert
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 RTOL = 1e-4   # relative to the output's largest magnitude (at least 1)
 

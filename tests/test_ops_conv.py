@@ -11,7 +11,7 @@ from ai_edge_litert import schema_py_generated as schema
 import oplab
 from toolchain.ir import GraphError, Op
 from toolchain.ops import registry
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1", "TANH")
 FAMILY_SEED = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 3,

@@ -16,7 +16,7 @@ from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, GraphError, Op
 from toolchain.ops import registry
 from toolchain.verify.litert import run_litert
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 from toolchain.verify.tflm import run_tflm
 
 SEEDS = range(10)

@@ -18,7 +18,7 @@ from toolchain.ops.addsub import addsub_int8, addsub_multipliers
 from toolchain.ops.broadcast import broadcast_shape
 from toolchain.arith import fixedpoint as fp
 from toolchain.verify.litert import run_litert
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 A = oplab.act
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")

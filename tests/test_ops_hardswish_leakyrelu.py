@@ -39,7 +39,7 @@ def test_float_matches_litert_and_formula(kind, attrs, rng):
 
 
 def test_float_values():
-    from toolchain.verify.reference import run_graph
+    from toolchain.ops.interpreter import run_graph
 
     v = np.array([[-4.0, -3.0, -1.5, 0.0, 1.5, 3.0, 4.0]], np.float32)
     x = oplab.act("x", v.shape, "float32")

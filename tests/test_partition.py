@@ -24,7 +24,7 @@ from toolchain.passes.partition import apply, apply_stages, parse_mode, unpartit
 from toolchain.passes.partition_search import arena_peak, estimate, search, total_macs
 from toolchain.plan.arena import ArenaPlanner, Buffer, check_no_overlap
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),

@@ -12,7 +12,7 @@ from toolchain.ir import Graph, GraphError, Op, QuantParams
 from toolchain.ops import patch_geometry as pg
 from toolchain.passes.partition import apply, apply_stages
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 
 def to_16x8(graph: Graph) -> Graph:

@@ -10,7 +10,7 @@ from toolchain.ir import Graph, Op, QuantParams, Tensor
 from toolchain.ops import registry
 from toolchain.passes import (CLEANUP, fold_batchnorm, fold_constants, format_graph,
                               fuse_activations, run_pipeline, simplify)
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 
 class Net:

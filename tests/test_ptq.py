@@ -25,7 +25,7 @@ from toolchain.quant.calibration import BINS, TensorStats, collect
 from toolchain.arith.fixedpoint import round_half_away
 from toolchain.quant.ptq import quantize
 from toolchain.quant.weights import BIAS_MAX, WEIGHT_AXIS
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 from toolchain.verify.tflm import run_tflm
 
 CALIB, HELD_OUT = 16, 4

@@ -20,7 +20,7 @@ from toolchain.quant import mixed
 from toolchain.quant.accuracy import evaluate
 from toolchain.quant.calibration import collect
 from toolchain.quant.ptq import quantize
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 from toolchain.verify.tflm import run_tflm
 
 EX = REPO / "examples"

@@ -13,7 +13,7 @@ from toolchain.ops.quantize import quantize_float
 from toolchain.quant import mixed
 from toolchain.quant.ptq import quantize
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 from toolchain.verify.tflm import run_tflm
 
 Q15 = (1.0 / 32768, 0)

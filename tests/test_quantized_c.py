@@ -24,7 +24,7 @@ from toolchain.backends.tflite import write_tflite
 from toolchain.ir import Graph
 from toolchain.ops.quantize import quantize_float
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 CASES = 6          # seeded inputs per model

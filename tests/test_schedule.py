@@ -11,7 +11,7 @@ from toolchain.backends.c import lower
 from toolchain.ir import Graph, Op
 from toolchain.passes.schedule import live_peak, schedule_for_memory
 from toolchain.verify.executors import get_executor
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 
 
 def conv(name, x, cout, rng):

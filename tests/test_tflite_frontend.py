@@ -8,7 +8,7 @@ from cli_util import fitml, one_clear_line
 from toolchain.backends.tflite import write_tflite
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, Op
-from toolchain.verify.reference import run_graph
+from toolchain.ops.interpreter import run_graph
 from toolchain.verify.tflm import run_tflm
 
 

@@ -321,5 +321,5 @@ def test_written_models_have_a_serving_signature():
         "serving_default": {"inputs": list(graph.inputs), "outputs": list(graph.outputs)}}
     runner = interp.get_signature_runner("serving_default")
     x = np.random.default_rng(0).standard_normal(graph.tensors["x"].shape).astype(np.float32)
-    from toolchain.verify.reference import run_graph
+    from toolchain.ops.interpreter import run_graph
     np.testing.assert_allclose(runner(x=x)["out"], run_graph(graph, [x])[0], atol=1e-5)

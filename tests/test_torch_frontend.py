@@ -18,7 +18,7 @@ from toolchain.errors import ModelError  # noqa: E402
 from toolchain.frontends.torch_export import load_torch, supported  # noqa: E402
 from toolchain.ops import registry  # noqa: E402
 from toolchain.verify.litert import run_litert  # noqa: E402
-from toolchain.verify.reference import run_graph  # noqa: E402
+from toolchain.ops.interpreter import run_graph  # noqa: E402
 
 TOL = 1e-4
 

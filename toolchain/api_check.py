@@ -33,7 +33,7 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
     report = _verify(graph, tgt, cases, executors)     # the Target: user .toml boards too
     report["target"] = tgt.name
     if part is not None:
-        from .verify.reference import run_graph
+        from .ops.interpreter import run_graph
         same = all(np.array_equal(a, b) for c in cases
                    for a, b in zip(run_graph(original, c), run_graph(graph, c)))
         report["partition"] = dict(part, unpartitioned_bit_exact=same)

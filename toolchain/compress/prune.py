@@ -55,7 +55,7 @@ def prunable_layers(graph: Graph) -> dict[str, int]:
 def channel_means(graph: Graph, samples) -> dict[str, np.ndarray]:
     """Mean |activation| per last-axis position of every float activation, over `samples`."""
     from ..quant.calibration import iter_samples
-    from ..verify.reference import run_graph
+    from ..ops.interpreter import run_graph
     sums: dict[str, np.ndarray] = {}
     count = 0
     for inputs in iter_samples(samples, graph):

@@ -14,7 +14,7 @@ import numpy as np
 from ..ir import Graph
 from ..ops.quantize import quantize_float
 from ..quant.accuracy import snr_db
-from ..verify.reference import run_graph
+from ..ops.interpreter import run_graph
 
 
 def score_tensor(graph: Graph) -> str:

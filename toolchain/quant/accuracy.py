@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ir import Graph
 from ..ops.quantize import quantize_float
-from ..verify.reference import run_graph
+from ..ops.interpreter import run_graph
 from .calibration import iter_samples, progress_bar
 
 

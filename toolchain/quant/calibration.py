@@ -157,7 +157,7 @@ class CalibrationStats:
 
 def collect(graph: Graph, source, progress: bool | None = None) -> CalibrationStats:
     """Run the float reference over every calibration sample and gather statistics once."""
-    from ..verify.reference import run_graph
+    from ..ops.interpreter import run_graph
 
     names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
     stats = {n: TensorStats() for n in names}

@@ -21,7 +21,7 @@ from ..errors import FitmlError, ToolchainMissing
 from ..ir import Graph
 from ..resources import resource_dir
 from .executors import RunResult, executor
-from .reference import NP_DTYPES, check_inputs
+from ..ops.interpreter import NP_DTYPES, check_inputs
 
 HOST_FLAGS = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic",
               "-fsanitize=address,undefined", "-fno-sanitize-recover=all",

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import FitmlError, ModelError
 from ..ir import Graph
-from . import reference
+from ..ops import interpreter as reference
 
 
 @dataclass

@@ -8,8 +8,8 @@ import numpy as np
 from ..errors import UsageError
 from ..ir import Graph, GraphError
 from ..ir.ranges import int_range, out_of_range
-from ..ops import registry
-from ..ops.registry import Node
+from . import registry
+from .registry import Node
 
 NP_DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16,
              "int32": np.int32, "int64": np.int64, "bool": np.bool_}
