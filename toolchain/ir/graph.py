@@ -65,6 +65,6 @@ class Graph:
         return users
 
     def validate(self) -> "Graph":
-        from .validate import validate_graph
+        from ..ops.validate import validate_graph
         validate_graph(self)
         return self

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import Graph, GraphError
-from .ranges import quant_problem
-from .tensor import Tensor
+from ..ir.graph import Graph, GraphError
+from ..ir.tensor import Tensor
+from ..ir.ranges import quant_problem
 
 
 def _check_quant(t: Tensor) -> None:
@@ -31,7 +31,7 @@ def _check_quant(t: Tensor) -> None:
 
 
 def validate_graph(graph: Graph) -> None:
-    from ..ops import registry
+    from . import registry
 
     defined = set(graph.inputs)
     for name, t in graph.tensors.items():
