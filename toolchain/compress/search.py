@@ -33,7 +33,7 @@ from ..targets import load_target
 from ..quant.promote import noise_order
 from .candidates import Config, configs, int16_layers, layer_weights
 from .prune import LayerChange, channel_means, float_weights, prune_channels
-from .score import Reference, loss, reference
+from ..quant.score import Reference, loss, reference
 
 Finetune = Callable[[Graph, dict], Graph]    # (pruned float graph, precision) -> tuned graph
 FINETUNE_TOP = 2     # fine-tune this many of the best fitting candidates

@@ -66,7 +66,7 @@ def auto(float_graph: Graph, stats, samples, fits: Callable[[Graph], tuple[bool,
 
     stats: its calibration statistics; samples: input lists the SNR is measured on;
     fits(graph) -> (fits the RAM budget, RAM bytes); quantize(stats, activations) -> graph."""
-    from ..compress.score import loss, reference
+    from .score import loss, reference
     ref = reference(float_graph, samples)
     int8 = quantize(stats, "int8")
     base = loss(ref, int8).snr_db

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ir import Graph
 from ..ops.quantize import quantize_float
-from ..quant.accuracy import snr_db
+from .accuracy import snr_db
 from ..ops.interpreter import run_graph
 
 
