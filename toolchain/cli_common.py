@@ -38,7 +38,7 @@ SIZE_FORMS = "bytes (262144), hex (0x40000) or a number with K, M or G (256K, 1M
 def size_arg(value, flag: str):
     """A --ram/--flash/--reserve-ram value in bytes; a bad one names the flag and the forms."""
     from .errors import UsageError
-    from .target_fields import SizeRangeError, size_bytes
+    from .targets.fields import SizeRangeError, size_bytes
     if value is None:
         return None
     try:

@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 import jinja2
 
 from toolchain.resources import resource_dir
-from toolchain.target_fields import check_cflags
+from ..targets.fields import check_cflags
 from toolchain.targets import Target, TargetError, load_target
 
 # Harness exit codes (QEMU exits with the semihosting exit code & 0xff).

@@ -16,10 +16,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
-from .target_fields import SizeRangeError, check_cflags, check_word, size_bytes
-
-from toolchain.resources import resource_dir
+from ..errors import UsageError
+from ..resources import resource_dir
+from .fields import SizeRangeError, check_cflags, check_word, size_bytes
 
 KINDS = ("flash", "ram")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
