@@ -24,12 +24,12 @@ from cli_util import fitml
 from conftest import shared_model
 from toolchain import api
 from toolchain.backends.c import c_context, constant_arrays, emit_c, lower, shared_storage
-from toolchain.fit import fit
+from toolchain.report.fit import fit
 from toolchain.plan.arena import ArenaPlanner, Buffer, align_up, check_no_overlap
 from toolchain.plan.banks import split_banks
 from toolchain.plan.memory import plan_memory
 from toolchain.plan.regions import CODE_RESERVE, Layout, layout_for, place_weights
-from toolchain.report_text import render_markdown, render_text
+from toolchain.report.text import render_markdown, render_text
 from toolchain.targets import load_target
 from toolchain.verify.cexec import build_qemu, emulation_target, harness_layout
 

@@ -24,7 +24,7 @@ from toolchain import api
 from toolchain.compress import finetune as ft
 from toolchain.compress.channels import analyze
 from toolchain.compress.prune import prunable_layers, prune_channels, select
-from toolchain.fit import fit
+from toolchain.report.fit import fit
 from toolchain.ops.quantize import quantize_float
 from toolchain.passes import CLEANUP, run_pipeline
 from toolchain.quant.ptq import quantize

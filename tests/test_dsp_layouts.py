@@ -18,7 +18,7 @@ from toolchain.backends.c import emit_c, lower
 from toolchain.backends.clayouts import constant_arrays, flash_fits, layout_bytes
 from toolchain.lowering.ccall import CArray
 from toolchain.lowering.cvariant import plain_layouts
-from toolchain.fit import fit
+from toolchain.report.fit import fit
 from toolchain.frontends.tflite import load_tflite
 from toolchain.plan.regions import layout_for
 from toolchain.targets import load_target

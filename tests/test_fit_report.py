@@ -18,10 +18,10 @@ import pytest
 from conftest import shared_model
 from models import INT8_MODELS
 from toolchain import api
-from toolchain.fit import fit
-from toolchain.report import SCHEMA, to_json
-from toolchain.report_plot import render_svg, write_plot
-from toolchain.report_text import render_markdown
+from toolchain.report.fit import fit
+from toolchain.report.fit_report import SCHEMA, to_json
+from toolchain.report.plot import render_svg, write_plot
+from toolchain.report.text import render_markdown
 from toolchain.targets import load_target
 from toolchain.verify import qemu
 from toolchain.verify.cexec import emulation_target

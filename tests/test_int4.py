@@ -18,8 +18,8 @@ from toolchain.backends.c import c_context, lower
 from toolchain.lowering.ccall import CArray, TensorRef
 from toolchain.backends.tflite import write_tflite
 from toolchain.errors import UsageError
-from toolchain.fit import fit
-from toolchain.fit_measure import nm_sizes
+from toolchain.report.fit import fit
+from toolchain.report.measure import nm_sizes
 from toolchain.ops.quantize import quantize_float
 from toolchain.quant.weights import mse_clip
 from toolchain.verify.executors import get_executor

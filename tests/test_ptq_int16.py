@@ -12,7 +12,7 @@ from oplab import assert_exact
 from toolchain import api
 from toolchain.backends.tflite import write_tflite
 from toolchain.errors import UsageError
-from toolchain.fit import fit
+from toolchain.report.fit import fit
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ops.quantize import quantize_float
 from toolchain.passes import CLEANUP, run_pipeline

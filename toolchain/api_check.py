@@ -58,7 +58,7 @@ def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool
     patch by patch when the layer-by-layer activations overflow RAM, "off", or a grid "NxM"
     (the report's `partition` gives the peak before and after and the MAC overhead)."""
     from .api import load
-    from .fit import fit_partitioned
+    from .report.fit import fit_partitioned
     from .targets import parse_size
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
     graph = load(model)

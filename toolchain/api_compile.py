@@ -104,7 +104,7 @@ def _int16(graph: Graph, calib, int16, observer, io, tgt, ram, progress):
 def _ram_check(tgt, ram):
     """graph -> (fits, RAM bytes): the planned activations (plus reserve) within the main RAM
     (`ram` or the target's); code, static data and stack are not measured here."""
-    from .fit import fit, ram_fits
+    from .report.fit import fit, ram_fits
     from .targets import parse_size
     if tgt.kind == "mobile":
         return lambda graph: (True, None)

@@ -84,7 +84,7 @@ def _write_fit(result, target: str, out: Path, prefix: str) -> None:
     """The chosen model as a C project, plus the search's table, JSON and Pareto plot, all
     put in place at once (the project is compiled into the temporary folder)."""
     import json
-    from . import report as rep
+    from .report import fit_report as rep
     from .compiler import compile_c
     from .compress import report as fit_rep
     from .util.atomic import atomic_path

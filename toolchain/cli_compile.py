@@ -48,7 +48,7 @@ def _int16_line(info: dict) -> str:
 
 def _verify_compiled(args, report: dict) -> int:
     """--verify: the compiled graph through host C, QEMU and TFLM, then its fit report."""
-    from .report_text import render_text
+    from .report.text import render_text
     out = Path(args.output)
     compiled = out if out.suffix == ".tflite" else out / (
         f"{args.prefix}.tflite" if report["format"] == "c" else "model.tflite")

@@ -23,9 +23,9 @@ def add_force(s) -> None:
 
 def _fit(args):
     """The fit report for `check` and `report`, rendered as asked (and plotted if asked)."""
-    from .report import to_json
-    from .report_plot import write_plot
-    from .report_text import render_markdown, render_text
+    from .report.fit_report import to_json
+    from .report.plot import write_plot
+    from .report.text import render_markdown, render_text
     if args.plot:
         check_file_target(args.plot, "--plot")
     result = api.check(model_arg(args), args.target, size_arg(args.ram, "--ram"),
@@ -74,7 +74,7 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
 def cmd_fit(args) -> int:
     """Search int4 / pruning candidates; write the least lossy one that fits (exit 1: none)."""
     from .compress import report as fit_rep
-    from .report_text import render_text
+    from .report.text import render_text
     if args.plot:
         check_file_target(args.plot, "--plot", "svg")
     result = api.fit_model(model_arg(args), args.target, args.calib, args.val, args.output,

@@ -50,7 +50,7 @@ def copy_runtime(dest: Path, variant: str, kernels) -> None:
 def memory_layout(low, target) -> dict:
     """Where the lowering put things on `target`: activation bytes per RAM bank (bank 0 is the
     caller's arena) and what left the main regions (as the fit report's `moved`)."""
-    from .fit_place import emitted_arrays, moved_activations, moved_weights
+    from .report.place import emitted_arrays, moved_activations, moved_weights
     moved = moved_activations(low, target.ram_region.name) + moved_weights(
         low, emitted_arrays(low), low.layout.main_flash)
     return {"arena_banks": [{"region": b.name, "bytes": b.size, "capacity": b.capacity}
@@ -66,7 +66,7 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
     from .targets import load_target
     tgt = load_target(target)
     target = tgt.name
-    from .fit_place import caller_input_bytes
+    from .report.place import caller_input_bytes
     layout = layout_for(tgt, taken=caller_input_bytes(graph, tgt))
     files = emit_c(graph, prefix, target, layout=layout, variant=tgt.kernel_variant)
     low = lower(graph, prefix, layout=layout, variant=tgt.kernel_variant)

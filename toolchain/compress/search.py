@@ -23,12 +23,12 @@ from typing import Callable
 import numpy as np
 
 from ..errors import UsageError
-from ..fit import fit, with_overrides
+from ..report.fit import fit, with_overrides
 from ..ir import Graph
 from ..passes import CLEANUP, run_pipeline
 from ..quant.calibration import collect, iter_samples, progress_bar
 from ..quant.ptq import quantize
-from ..report import FitReport, Item, Measurement
+from ..report.fit_report import FitReport, Item, Measurement
 from ..targets import load_target
 from ..quant.promote import noise_order
 from .candidates import Config, configs, int16_layers, layer_weights

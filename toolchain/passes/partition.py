@@ -162,7 +162,7 @@ def for_target(graph: Graph, target, partition="auto", reserve_ram: int = 0):
         return graph, None
     if mode == "auto":
         from ..backends.c import lower
-        from ..fit_place import caller_input_bytes
+        from ..report.place import caller_input_bytes
         tgt = load_target(target)
         layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
         sizes = [size for _, size in layout.banks]

@@ -5,8 +5,8 @@ regions and the verdict line; the terminal table also lists every op (the peak o
 """
 from __future__ import annotations
 
-from .report import FitReport
-from .util.text import printable
+from .fit_report import FitReport
+from ..util.text import printable
 
 
 def _b(v) -> str:
