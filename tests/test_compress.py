@@ -21,9 +21,9 @@ from cli_util import fitml, one_clear_line
 from conftest import REPO, shared_model
 from oplab import assert_close, assert_exact
 from toolchain import api
-from toolchain.compress import finetune as ft
-from toolchain.compress.channels import analyze
-from toolchain.compress.prune import prunable_layers, prune_channels, select
+from toolchain.fit import finetune as ft
+from toolchain.fit.channels import analyze
+from toolchain.fit.prune import prunable_layers, prune_channels, select
 from toolchain.report.fit import fit
 from toolchain.ops.quantize import quantize_float
 from toolchain.passes import CLEANUP, run_pipeline
@@ -168,7 +168,7 @@ def test_torch_interpreter_matches_the_reference():
     x = np.random.default_rng(8).uniform(-1, 1, (3, 8, 8, 3)).astype(np.float32)
     want = np.concatenate([run_graph(graph, [x[i:i + 1]])[0] for i in range(3)])
     assert_close(want, ft.run(graph, x), atol=1e-4)
-    from toolchain.compress.prune import float_weights
+    from toolchain.fit.prune import float_weights
     kws = float_weights(run_pipeline(api.load(shared_model(
         "mlperf_tiny/kws/kws_ref_model_float32.tflite")), CLEANUP))   # SAME 10x4 stride 2
     x = np.random.default_rng(9).normal(0, 1, (2, 49, 10, 1)).astype(np.float32)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from toolchain import api
-from toolchain.compress import report as fit_rep
+from toolchain.fit import search_report as fit_rep
 from toolchain.ir import Graph, Op, Tensor
 from toolchain.verify.executors import get_executor
 from toolchain.ops.interpreter import run_graph

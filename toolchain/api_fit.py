@@ -46,7 +46,7 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
     Returns the `compress.search.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
     """
     from .api import load
-    from .compress.search import search
+    from .fit.search import search
     from .targets import load_target, parse_size
     from .util import outdir
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
@@ -72,7 +72,7 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
 
 
 def _tuner(train, epochs: int, progress):
-    from .compress.finetune import finetune
+    from .fit.finetune import finetune
     x, labels = _labeled(train)
     if labels is None:
         raise UsageError("fine-tuning needs labels (an .npz with `labels`, or (x, labels))")
@@ -86,7 +86,7 @@ def _write_fit(result, target: str, out: Path, prefix: str) -> None:
     import json
     from .report import fit_report as rep
     from .compiler import compile_c
-    from .compress import report as fit_rep
+    from .fit import search_report as fit_rep
     from .util.atomic import atomic_path
     chosen = result.chosen
     with atomic_path(out, directory=True) as tmp:

@@ -73,7 +73,7 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
 
 def cmd_fit(args) -> int:
     """Search int4 / pruning candidates; write the least lossy one that fits (exit 1: none)."""
-    from .compress import report as fit_rep
+    from .fit import search_report as fit_rep
     from .report.text import render_text
     if args.plot:
         check_file_target(args.plot, "--plot", "svg")
