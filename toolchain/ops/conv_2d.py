@@ -8,8 +8,8 @@ from ..lowering import cconv, cparams
 from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering, int4_lowering, int16, int16_lowering
-from .registry import Node, OpDef, register
+from . import common, int16
+from .registry import Node, OpDef, input_filter_dtypes, register
 from .windows import conv_patches, output_hw
 
 
@@ -17,6 +17,7 @@ from .windows import conv_patches, output_hw
 class Conv2D(OpDef):
     kind = "CONV_2D"
     tflite_options = "Conv2DOptions"
+    signature = staticmethod(input_filter_dtypes)     # int16, int4, hybrid: @variant kernels
 
     @staticmethod
     def infer(op, ins):
@@ -41,20 +42,17 @@ class Conv2D(OpDef):
 
     @staticmethod
     def reference(node: Node, args):
+        """float32, or int8 activations with int8 / int4 filters."""
         x, w = args[0], args[1]
         bias = args[2] if len(args) > 2 else None
         xt, wt, out = node.ins[0], node.ins[1], node.outs[0]
         cout, kh, kw, cin_g = wt.shape
         groups = xt.shape[3] // cin_g
         act = node.attr("activation", "NONE")
-        if hybrid.is_hybrid(node):          # float activations, int8 weights (LiteRT's kernel)
-            return hybrid.hybrid_conv_reference(node, args)
         zp_in = common.qparams(xt)[1] if node.quantized else 0
         patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
                                node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)
         # patches: [N, OH, OW, KH, KW, C]; padded taps hold zp_in so they contribute zero
-        if int16.is_int16(node):            # 16x8: int64 accumulator, int16 output
-            return [int16.conv_reference(node, args, patches)]
         cpg = cout // groups
         acc_dtype = np.int64 if node.quantized else np.float32
         pieces = []
@@ -102,12 +100,7 @@ class Conv2D(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
-        if hybrid.is_hybrid(node):
-            return hybrid_lowering.conv(node)
-        if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
-            return int4_lowering.conv(node)
-        if int16.is_int16(node):                # 16x8: fitml_conv_s16
-            return int16_lowering.conv(node)
+        """fitml_conv_f32, or the int8 conv call (cconv picks its kernel)."""
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         geom = cparams.conv_geom(node, w.shape)

@@ -11,8 +11,8 @@ from ..lowering import cconv, cdsp, cparams
 from ..lowering.ccall import CArray, CCall, Scratch
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering, int4_lowering, int16, int16_lowering
-from .registry import Node, OpDef, register
+from . import common, int16
+from .registry import Node, OpDef, input_filter_dtypes, register
 from .windows import conv_patches, output_hw
 
 KIND = "DEPTHWISE_CONV_2D"
@@ -37,6 +37,7 @@ def _multiplier(op, x, w) -> int:
 class DepthwiseConv2D(OpDef):
     kind = KIND
     tflite_options = "DepthwiseConv2DOptions"
+    signature = staticmethod(input_filter_dtypes)     # int16, int4, hybrid: @variant kernels
 
     @staticmethod
     def infer(op, ins):
@@ -67,20 +68,17 @@ class DepthwiseConv2D(OpDef):
 
     @staticmethod
     def reference(node: Node, args):
+        """float32, or int8 activations with int8 / int4 filters."""
         x, w = args[0], args[1]
         bias = args[2] if len(args) > 2 else None
         xt, wt, out = node.ins[0], node.ins[1], node.outs[0]
         _, kh, kw, cout = wt.shape
         c = xt.shape[3]
         act = node.attr("activation", "NONE")
-        if hybrid.is_hybrid(node):          # float activations, int8 weights (LiteRT's kernel)
-            return hybrid.hybrid_depthwise_reference(node, args)
         zp_in = common.qparams(xt)[1] if node.quantized else 0
         patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
                                node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)
         # patches: [N, OH, OW, KH, KW, C]; padded taps hold zp_in so they contribute zero
-        if int16.is_int16(node):            # 16x8: int64 accumulator, int16 output
-            return [int16.depthwise_reference(node, args, patches)]
         acc_dtype = np.int64 if node.quantized else np.float32
         # float: the patches as they are (x - 0.0 == x, a copy changes no value)
         p = patches.astype(acc_dtype) - acc_dtype(zp_in) if node.quantized else \
@@ -124,12 +122,8 @@ class DepthwiseConv2D(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
-        if hybrid.is_hybrid(node):
-            return hybrid_lowering.depthwise(node)
-        if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
-            return int4_lowering.depthwise(node)
-        if int16.is_int16(node):                # 16x8: fitml_depthwise_conv_s16
-            return int16_lowering.depthwise(node)
+        """fitml_depthwise_conv_f32 or _s8 (DSP layout where it fits; one input channel: a
+        CONV_2D call)."""
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         cout = w.shape[3]

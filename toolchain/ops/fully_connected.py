@@ -11,31 +11,20 @@ from ..lowering import cdsp, cparams
 from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
-from . import common, hybrid, hybrid_lowering, int4_lowering, int16, int16_lowering
-from .registry import Node, OpDef, register
+from . import common, int16
+from .fc_multipliers import multipliers, per_tensor_multiplier  # noqa: F401 (re-exported)
+from .registry import Node, OpDef, input_filter_dtypes, register
 
 KIND = "FULLY_CONNECTED"
 WEIGHT_FORMATS = {v: k for k, v in vars(schema.FullyConnectedOptionsWeightsFormat).items()
                   if not k.startswith("_")}
 
 
-def per_tensor_multiplier(s_in: float, s_w: float, s_out: float) -> tuple[int, int]:
-    """TFLM per-tensor FC: (double)(float32(s_in * s_w)) / (double)s_out, then quantized."""
-    product = np.float32(s_in) * np.float32(s_w)
-    return fp.quantize_multiplier(float(np.float64(product) / np.float64(np.float32(s_out))))
-
-
-def multipliers(s_in: float, wt, s_out: float):
-    """(M, shift) per output channel (per-channel filter) or one pair (per-tensor filter)."""
-    if wt.quant.scale.size > 1:
-        return common.conv_multipliers(s_in, wt.quant.scale, s_out, wt.shape[0])
-    return per_tensor_multiplier(s_in, wt.quant.s, s_out)
-
-
 @register
 class FullyConnected(OpDef):
     kind = KIND
     tflite_options = "FullyConnectedOptions"
+    signature = staticmethod(input_filter_dtypes)     # int16, int4, hybrid: @variant kernels
 
     @staticmethod
     def infer(op, ins):
@@ -83,20 +72,17 @@ class FullyConnected(OpDef):
 
     @staticmethod
     def reference(node: Node, args):
+        """float32, or int8 activations with int8 / int4 filters."""
         x, w = args[0], args[1]
         bias = args[2] if len(args) > 2 else None
         xt, wt, out = node.ins[0], node.ins[1], node.outs[0]
         n, k = wt.shape
         act = node.attr("activation", "NONE")
-        if hybrid.is_hybrid(node):          # float activations, int8 weights (LiteRT's kernel)
-            return hybrid.hybrid_fc_reference(node, args)
         if not node.quantized:
             acc = x.reshape(-1, k).astype(np.float32) @ common.float_weights(wt, w).T
             if bias is not None:
                 acc = acc + bias.astype(np.float32)
             return [common.float_clamp(acc, act).reshape(out.shape)]
-        if int16.is_int16(node):            # 16x8: int64 accumulator, int16 output
-            return [int16.fc_reference(node, args, *multipliers(xt.quant.s, wt, out.quant.s))]
         s_in, zp_in = common.qparams(xt)
         s_out, zp_out = common.qparams(out)
         wq = np.asarray(w).astype(np.int64)
@@ -137,12 +123,7 @@ class FullyConnected(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
-        if hybrid.is_hybrid(node):
-            return hybrid_lowering.fully_connected(node)
-        if int4_lowering.is_int4(node):        # packed int4 filter: s8s4 kernel
-            return int4_lowering.fully_connected(node)
-        if int16.is_int16(node):                # 16x8: fitml_fully_connected_s16
-            return int16_lowering.fully_connected(node)
+        """fitml_fully_connected_f32 or _s8 (DSP layout where it fits)."""
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         n, k = w.shape

@@ -1,5 +1,6 @@
 """C lowering of the hybrid CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (float32
-activations, int8/int4 weights): the runtime's `fitml_*_hybrid_f32` kernels.
+activations, int8/int4 weights): the runtime's `fitml_*_hybrid_f32` kernels, the ops' HYBRID
+variants.
 
 The kernels quantize each batch (FC: each row) of the float input on the fly into caller-owned
 scratch with LiteRT's quantizers, as `hybrid.py` does, so the scratch holds one batch's int8
@@ -12,7 +13,7 @@ import numpy as np
 from ..lowering import cparams
 from ..lowering.ccall import CArray, CCall, Scratch
 from . import hybrid
-from .registry import Node
+from .registry import HYBRID, Node, variant
 
 
 def _scales(w, count: int | None = None) -> CArray:
@@ -20,6 +21,7 @@ def _scales(w, count: int | None = None) -> CArray:
     return CArray(scales[:count], "float")
 
 
+@variant("CONV_2D", HYBRID, "lower_c")
 def conv(node: Node) -> CCall:
     """fitml_conv_hybrid_f32: symmetric inputs and scale[0], or (per_channel) asymmetric."""
     x, w = node.ins[0], node.ins[1]
@@ -31,6 +33,7 @@ def conv(node: Node) -> CCall:
                  cparams.io(node, Scratch()), scratch_bytes=int(np.prod(x.shape[1:])))
 
 
+@variant("DEPTHWISE_CONV_2D", HYBRID, "lower_c")
 def depthwise(node: Node) -> CCall:
     """fitml_depthwise_conv_hybrid_f32: asymmetric inputs, one filter scale per channel."""
     x, w = node.ins[0], node.ins[1]
@@ -44,6 +47,7 @@ def depthwise(node: Node) -> CCall:
                  params, cparams.io(node, Scratch()), scratch_bytes=int(np.prod(x.shape[1:])))
 
 
+@variant("FULLY_CONNECTED", HYBRID, "lower_c")
 def fully_connected(node: Node) -> CCall:
     """fitml_fully_connected_hybrid_f32: per-row symmetric (or asymmetric) inputs."""
     x, w = node.ins[0], node.ins[1]

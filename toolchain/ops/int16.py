@@ -10,6 +10,7 @@ int16 overloads) differ from int8 in four ways:
 - the fused activation clamps on the int16 range;
 - the filter must be int8 (no int4, no hybrid).
 The multipliers are derived exactly as for int8 (common.conv_multipliers, FC per-tensor float).
+The references below are the ops' INT16x8 variants (registry.variant).
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import numpy as np
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common
-from .registry import Node
+from .fc_multipliers import multipliers
+from .registry import INT16x8, Node, variant
+from .windows import conv_patches
 
 INT16_MIN, INT16_MAX = -32768, 32767
 # the installed TFLM reads an int32 bias for 16x8 CONV_2D and FULLY_CONNECTED (int32
@@ -60,7 +63,6 @@ def check_weighted(kind: str, ins, outs, channels: int, axis: int) -> None:
                          f"{' or '.join(BIAS_DTYPES[kind])}, got {b.dtype}{list(b.shape)}")
     if b is None or b.dtype == "int64":      # the int64 MBQM shifts right by 15 - shift
         if kind == "FULLY_CONNECTED":
-            from .fully_connected import multipliers
             shift = multipliers(x.quant.s, w, out.quant.s)[1]
         else:
             shift = common.conv_multipliers(x.quant.s, q.scale, out.quant.s, channels)[1]
@@ -95,10 +97,18 @@ def finish(node: Node, acc: np.ndarray, bias, mult, shift) -> np.ndarray:
     return np.clip(scaled, lo, hi).astype(np.int16)
 
 
-def conv_reference(node: Node, args, patches: np.ndarray) -> np.ndarray:
-    """CONV_2D 16x8 from [N, OH, OW, KH, KW, C] patches (padded taps hold 0)."""
+def _patches(node: Node, x) -> np.ndarray:
+    """[N, OH, OW, KH, KW, C] windows of x; padded taps hold the zero point (0)."""
+    return conv_patches(x, node.ins[1].shape[1:3], node.attr("stride", (1, 1)),
+                        node.attr("dilation", (1, 1)), node.outs[0].shape[1:3],
+                        common.qparams(node.ins[0])[1])
+
+
+@variant("CONV_2D", INT16x8, "reference")
+def conv_reference(node: Node, args) -> list[np.ndarray]:
+    """CONV_2D 16x8: int64 accumulator, int16 output."""
     wt, out = node.ins[1], node.outs[0]
-    w = fp.i64(args[1])
+    w, patches = fp.i64(args[1]), _patches(node, args[0])
     cout, _, _, cin_g = wt.shape
     groups = node.ins[0].shape[3] // cin_g
     cpg = cout // groups
@@ -107,24 +117,29 @@ def conv_reference(node: Node, args, patches: np.ndarray) -> np.ndarray:
                                     w[g * cpg:(g + 1) * cpg]) for g in range(groups)], axis=-1)
     mult, shift = common.conv_multipliers(node.ins[0].quant.s, wt.quant.scale, out.quant.s,
                                           cout)
-    return finish(node, acc, args[2] if len(args) > 2 else None, mult, shift)
+    return [finish(node, acc, args[2] if len(args) > 2 else None, mult, shift)]
 
 
-def depthwise_reference(node: Node, args, patches: np.ndarray) -> np.ndarray:
+@variant("DEPTHWISE_CONV_2D", INT16x8, "reference")
+def depthwise_reference(node: Node, args) -> list[np.ndarray]:
     """DEPTHWISE_CONV_2D 16x8: output channel ic*dm+m reads input channel ic."""
     wt, out = node.ins[1], node.outs[0]
+    patches = _patches(node, args[0])
     _, kh, kw, cout = wt.shape
     c = node.ins[0].shape[3]
     wr = fp.i64(args[1]).reshape(kh, kw, c, cout // c)
     acc = np.einsum("nhwijc,ijcm->nhwcm", fp.i64(patches), wr).reshape(out.shape)
     mult, shift = common.conv_multipliers(node.ins[0].quant.s, wt.quant.scale, out.quant.s,
                                           cout)
-    return finish(node, acc, args[2] if len(args) > 2 else None, mult, shift)
+    return [finish(node, acc, args[2] if len(args) > 2 else None, mult, shift)]
 
 
-def fc_reference(node: Node, args, mult, shift) -> np.ndarray:
+@variant("FULLY_CONNECTED", INT16x8, "reference")
+def fc_reference(node: Node, args) -> list[np.ndarray]:
     """FULLY_CONNECTED 16x8: input read as [batches, K]."""
-    n, k = node.ins[1].shape
+    xt, wt, out = node.ins[0], node.ins[1], node.outs[0]
+    n, k = wt.shape
     acc = fp.i64(args[0]).reshape(-1, k) @ fp.i64(args[1]).T
     bias = args[2] if len(args) > 2 else None
-    return finish(node, acc, bias, mult, shift).reshape(node.outs[0].shape)
+    mult, shift = multipliers(xt.quant.s, wt, out.quant.s)
+    return [finish(node, acc, bias, mult, shift).reshape(out.shape)]

@@ -1,5 +1,5 @@
 """C lowering of 16x8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: the runtime's
-`fitml_*_s16` kernels (runtime_c/include/fitml/fitml_int16.h).
+`fitml_*_s16` kernels (runtime_c/include/fitml/fitml_int16.h), the ops' INT16x8 variants.
 
 No folded bias (zero points are 0): the bias goes to C as int64 values (zeros when the model
 has none), and `acc32` picks TFLM's int32-accumulator path for an int32 model bias. The
@@ -18,7 +18,8 @@ import numpy as np
 from ..lowering import cdsp, cparams, cvariant
 from ..lowering.ccall import CArray, CCall
 from . import common, int16
-from .registry import Node
+from .fc_multipliers import multipliers
+from .registry import INT16x8, Node, variant
 
 
 def fast_records(rows: np.ndarray, bias: np.ndarray, mult, shift, wide: bool) -> np.ndarray:
@@ -96,6 +97,7 @@ def _filter(node: Node, unit: int):
     return cdsp.s16_dsp_filter(np.asarray(w.data).reshape(w.shape[0], -1), unit)
 
 
+@variant("CONV_2D", INT16x8, "lower_c")
 def conv(node: Node) -> CCall:
     x, w, out = node.ins[0], node.ins[1], node.outs[0]
     cout = w.shape[0]
@@ -105,6 +107,7 @@ def conv(node: Node) -> CCall:
     return CCall("fitml_conv_s16", "fitml_conv_s16_params", params, cparams.io(node))
 
 
+@variant("DEPTHWISE_CONV_2D", INT16x8, "lower_c")
 def depthwise(node: Node) -> CCall:
     x, w, out = node.ins[0], node.ins[1], node.outs[0]
     cout = w.shape[3]
@@ -115,8 +118,8 @@ def depthwise(node: Node) -> CCall:
                  cparams.io(node))
 
 
+@variant("FULLY_CONNECTED", INT16x8, "lower_c")
 def fully_connected(node: Node) -> CCall:
-    from .fully_connected import multipliers
     x, w, out = node.ins[0], node.ins[1], node.outs[0]
     n, k = w.shape
     mult, shift = multipliers(x.quant.s, w, out.quant.s)

@@ -1,5 +1,6 @@
 """C lowering of int8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with int4 filters: the
-runtime's `fitml_*_s8s4` kernels (runtime_c/include/fitml/fitml_int4.h).
+runtime's `fitml_*_s8s4` kernels (runtime_c/include/fitml/fitml_int4.h), the ops' INT8x4
+variants (their reference is the int8 one: the filter's values are unpacked).
 
 The filter goes to C packed as TFLite stores it (two values per byte, low nibble first), as a
 weights-role array, so an int4 layer's filter takes half the flash of an int8 one; the kernels
@@ -13,13 +14,8 @@ import numpy as np
 from ..lowering import cparams
 from ..lowering.ccall import CArray, CCall, Scratch
 from . import common
-from .registry import Node
-
-
-def is_int4(node: Node) -> bool:
-    """An int8-activation node whose filter is int4 (lowered here)."""
-    w = node.ins[1] if len(node.ins) > 1 else None
-    return node.quantized and w is not None and w.dtype == "int4"
+from .fc_multipliers import multipliers
+from .registry import INT8x4, Node, variant
 
 
 def packed(w) -> CArray:
@@ -39,6 +35,7 @@ def _fields(node: Node, sums: np.ndarray, mult, shift) -> dict:
                 act_min=lo, act_max=hi)
 
 
+@variant("CONV_2D", INT8x4, "lower_c")
 def conv(node: Node) -> CCall:
     x, w, out = node.ins[0], node.ins[1], node.outs[0]
     cout = w.shape[0]
@@ -53,6 +50,7 @@ def conv(node: Node) -> CCall:
                  scratch_bytes=0 if in_place else int(np.prod(w.shape[1:])))
 
 
+@variant("DEPTHWISE_CONV_2D", INT8x4, "lower_c")
 def depthwise(node: Node) -> CCall:
     x, w, out = node.ins[0], node.ins[1], node.outs[0]
     cout = w.shape[3]
@@ -65,8 +63,8 @@ def depthwise(node: Node) -> CCall:
                  _ordered(params, DEPTHWISE), cparams.io(node, Scratch()), scratch_bytes=4 * cout)
 
 
+@variant("FULLY_CONNECTED", INT8x4, "lower_c")
 def fully_connected(node: Node) -> CCall:
-    from .fully_connected import multipliers
     x, w, out = node.ins[0], node.ins[1], node.outs[0]
     n, k = w.shape
     if w.quant.scale.size == 1 and w.quant.zp != 0:

@@ -1,18 +1,29 @@
 """The op registry: every op kind is one class in one file, registered with `@register`.
 
+An op whose kernels differ per dtype (CONV_2D's int16, int4 and hybrid ones...) declares a
+`signature`; each such kernel is a function registered with `@variant` for the dtype pairs it
+serves, and the registry picks it when the op's `reference` or `lower_c` is called.
+
 Readers, writers, the reference executor, codegen and reports look ops up here; nothing else
 keeps a table of ops.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..ir import Graph, GraphError, Op, Tensor
 
 Shape = tuple[int, ...]
+Signature = tuple[tuple[str, str], ...]     # the (input, filter) dtype pairs a kernel serves
+
+# dtype signatures of the weighted ops' kernel variants
+INT16x8: Signature = (("int16", "int8"),)      # TFLite's 16x8: int16 activations, int8 filter
+INT8x4: Signature = (("int8", "int4"),)        # int8 activations, packed int4 filter
+HYBRID: Signature = (("float32", "int8"), ("float32", "int4"))  # float activations, int filter
+VARIANT_METHODS = ("reference", "lower_c")
 
 
 @dataclass(frozen=True)
@@ -42,11 +53,15 @@ class OpDef:
     kind            registry key; the TFLite builtin operator name for TFLite ops
     tflite_options  name of the TFLite BuiltinOptions table (None: the op has none)
     uint8_ok        True for the few ops that take legacy uint8 activations
+    signature       node -> its dtype pair, for ops whose kernels differ per dtype: `register`
+                    then makes `reference` and `lower_c` run the `@variant` kernel registered
+                    for that pair, and the op's own methods serve the pairs no variant claims
     """
 
     kind: str = ""
     tflite_options: str | None = None
     uint8_ok: bool = False          # accepts legacy uint8 activations (QUANTIZE, DEQUANTIZE)
+    signature: Callable[[Node], tuple[str, str]] | None = None
 
     @staticmethod
     def infer(op: Op, ins: Sequence[Tensor | None]) -> list[tuple[Shape, str]]:
@@ -85,6 +100,7 @@ class OpDef:
 
 
 _REGISTRY: dict[str, type[OpDef]] = {}
+_VARIANTS: dict[tuple[str, str, tuple[str, str]], Callable] = {}
 
 
 def register(cls: type[OpDef]) -> type[OpDef]:
@@ -93,8 +109,48 @@ def register(cls: type[OpDef]) -> type[OpDef]:
         raise TypeError(f"{cls.__name__} has no kind")
     if cls.kind in _REGISTRY:
         raise TypeError(f"op kind {cls.kind} registered twice")
+    if cls.signature is not None:
+        for method in VARIANT_METHODS:
+            setattr(cls, method, staticmethod(_dispatcher(cls, method)))
     _REGISTRY[cls.kind] = cls
     return cls
+
+
+def input_filter_dtypes(node: Node) -> tuple[str, str]:
+    """The dtype pair of a weighted op (CONV_2D, FULLY_CONNECTED, ...): (input, filter)."""
+    x, w = (node.ins + (None, None))[:2]
+    return (x.dtype if x is not None else "none", w.dtype if w is not None else "none")
+
+
+def variant(kind: str, signature: Signature, method: str):
+    """Function decorator: the `method` ("reference" or "lower_c") of op `kind` for nodes
+    whose dtype pair is in `signature`, e.g. `@variant("CONV_2D", INT16x8, "lower_c")`."""
+    if method not in VARIANT_METHODS:
+        raise TypeError(f"variant method {method!r}: not one of {VARIANT_METHODS}")
+
+    def add(kernel: Callable) -> Callable:
+        taken = [d for d in signature if (kind, method, d) in _VARIANTS]
+        if taken:
+            raise TypeError(f"{kind} {method} for {taken[0]} registered twice")
+        _VARIANTS.update({(kind, method, d): kernel for d in signature})
+        return kernel
+    return add
+
+
+def variants(kind: str) -> dict[tuple[str, tuple[str, str]], Callable]:
+    """{(method, dtype pair): kernel} registered for op `kind`."""
+    return {(m, d): f for (k, m, d), f in _VARIANTS.items() if k == kind}
+
+
+def _dispatcher(cls: type[OpDef], method: str) -> Callable:
+    """`cls.<method>` that runs the variant registered for the node's dtype pair, if any."""
+    own = getattr(cls, method)
+
+    def dispatch(node: Node, *args):
+        kernel = _VARIANTS.get((cls.kind, method, cls.signature(node)), own)
+        return kernel(node, *args)
+    dispatch.__doc__ = own.__doc__
+    return dispatch
 
 
 def get(kind: str) -> type[OpDef]:
