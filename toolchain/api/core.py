@@ -12,13 +12,13 @@ from typing import Sequence
 
 import numpy as np
 
-from .api_check import check, report, verify
-from .api_compile import compile
-from .api_fit import fit_model
-from .errors import ModelError, UsageError
-from .ir import Graph
-from .ops import registry
-from .ops.registry import Node
+from .checking import check, report, verify
+from .compiling import compile
+from .fitting import fit_model
+from ..errors import ModelError, UsageError
+from ..ir import Graph
+from ..ops import registry
+from ..ops.registry import Node
 
 __all__ = ["LOADERS", "activation_peak_naive", "check", "compile", "fit_model", "inspect",
            "load", "quantize", "read_inputs", "report", "run", "verify"]
@@ -42,7 +42,7 @@ def load(source, example_inputs=None, input_shapes=None) -> Graph:
     if isinstance(source, Graph):
         return source
     if _is_torch_object(source):  # torch: see frontends/torch_export.py (rank-4 I/O is NHWC)
-        from .frontends.torch_export import load_torch
+        from ..frontends.torch_export import load_torch
         return load_torch(source, example_inputs)
     path = Path(source)
     kind = LOADERS.get(path.suffix.lower())
@@ -56,23 +56,23 @@ def load(source, example_inputs=None, input_shapes=None) -> Graph:
                          f".h5/.keras models only; a {path.suffix} model's input shapes are "
                          "fixed in the file")
     if kind == "tflite":
-        from .frontends.tflite import load_tflite
+        from ..frontends.tflite import load_tflite
         return load_tflite(path)
     if kind == "onnx":
-        from .frontends.onnx import load_onnx
+        from ..frontends.onnx import load_onnx
         return load_onnx(path, input_shapes=input_shapes)
     if kind == "torch":
-        from .frontends.torch_export import load_torch
+        from ..frontends.torch_export import load_torch
         return load_torch(path)
     if kind == "keras":
-        from .frontends.keras import load_keras
+        from ..frontends.keras import load_keras
         return load_keras(path, input_shapes=input_shapes)
     raise AssertionError(kind)
 
 
 def run(model, inputs: Sequence[np.ndarray], executor: str = "reference", **options):
     """Run one inference with the named executor; returns the RunResult (outputs, stats)."""
-    from .verify.executors import get_executor
+    from ..verify.executors import get_executor
     graph = load(model)
     return get_executor(executor)(graph, list(inputs), **options)
 
@@ -87,7 +87,7 @@ def _tensor_info(t) -> dict:
 def activation_peak_naive(graph: Graph) -> int:
     """Max over schedule steps of the bytes of all activations live at that step (no reuse
     across overlapping lifetimes, no in-place): what a lifetime-aware planner must reach."""
-    from .passes.schedule import live_peak
+    from ..passes.schedule import live_peak
     return live_peak(graph)
 
 
@@ -121,7 +121,7 @@ def _plain(value):
 
 def read_inputs(paths: Sequence[str]) -> list[np.ndarray]:
     """One array per .npy file; an .npz file gives its arrays in file order."""
-    from .util.arrays import load_arrays
+    from ..util.arrays import load_arrays
     arrays = []
     for p in paths:
         data = load_arrays(p, "input array")
@@ -135,7 +135,7 @@ def quantize(model, calib, observer: str = "minmax", io: str = "int8",
     """Post-training int8 quantization of a float model on calibration data `calib`
     (a directory or .npy/.npz file, an iterable of input lists, or collected statistics).
     activations: "int8", "int16" (16x8 everywhere) or {layer: "int16"} (quant/mixed.py)."""
-    from .quant.ptq import quantize as _quantize
+    from ..quant.ptq import quantize as _quantize
     return _quantize(load(model), calib, observer=observer, io=io, per_channel=per_channel,
                      progress=progress, activations=activations)
 

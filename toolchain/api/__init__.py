@@ -1,0 +1,11 @@
+"""The Python API; every CLI verb is a thin layer over a function here.
+
+core.py loads, runs, inspects and quantizes models; checking.py verifies, checks and reports,
+compiling.py compiles (compiler.py writes the C project or .tflite), fitting.py searches for
+a compressed model that fits (`fitml fit`). `toolchain.api.<name>` is the one place to call.
+"""
+from .core import (LOADERS, activation_peak_naive, check, compile, fit_model, inspect, load,
+                   quantize, read_inputs, report, run, verify)
+
+__all__ = ["LOADERS", "activation_peak_naive", "check", "compile", "fit_model", "inspect",
+           "load", "quantize", "read_inputs", "report", "run", "verify"]
