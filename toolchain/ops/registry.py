@@ -9,12 +9,11 @@ keeps a table of ops.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..ir import Graph, GraphError, Op, Tensor
+from ..ir import GraphError, Node, Op, Tensor
 
 Shape = tuple[int, ...]
 Signature = tuple[tuple[str, str], ...]     # the (input, filter) dtype pairs a kernel serves
@@ -24,27 +23,6 @@ INT16x8: Signature = (("int16", "int8"),)      # TFLite's 16x8: int16 activation
 INT8x4: Signature = (("int8", "int4"),)        # int8 activations, packed int4 filter
 HYBRID: Signature = (("float32", "int8"), ("float32", "int4"))  # float activations, int filter
 VARIANT_METHODS = ("reference", "lower_c")
-
-
-@dataclass(frozen=True)
-class Node:
-    """An op together with its input and output tensors (inputs may be None when absent)."""
-
-    op: Op
-    ins: tuple[Tensor | None, ...]
-    outs: tuple[Tensor, ...]
-
-    @staticmethod
-    def of(graph: Graph, op: Op) -> "Node":
-        return Node(op, graph.op_inputs(op), graph.op_outputs(op))
-
-    def attr(self, key: str, default: Any = None) -> Any:
-        return self.op.attrs.get(key, default)
-
-    @property
-    def quantized(self) -> bool:
-        """True when the op runs integer arithmetic (its first input is not float)."""
-        return self.ins[0] is not None and self.ins[0].dtype != "float32"
 
 
 class OpDef:
