@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.graph import Graph, GraphError
-from ..ir.tensor import Tensor
+from ..ir import Graph, GraphError, Tensor
+from ..ir.graph import add_validator
+from . import registry
 from ..ir.ranges import quant_problem
 
 
@@ -30,9 +31,8 @@ def _check_quant(t: Tensor) -> None:
                              f"{t.shape[q.axis]} channels on axis {q.axis}")
 
 
+@add_validator
 def validate_graph(graph: Graph) -> None:
-    from . import registry
-
     defined = set(graph.inputs)
     for name, t in graph.tensors.items():
         if name != t.name:
