@@ -13,8 +13,9 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from .. import __version__
 from ..ir import Graph
+from ..lowering.ccall import C_TYPES, CArray, CCall, Scratch, TensorRef, kernel_names
+from ..lowering.cvariant import kernel_variant
 from ..ops import registry
 from ..ops.registry import Node
 from ..passes.schedule import schedule_for_memory
@@ -22,15 +23,12 @@ from ..plan.arena import align_up
 from ..plan.memory import MemoryPlan, plan_memory
 from ..plan.regions import Layout, place_weights
 from ..resources import resource_dir
+from ..version import __version__
 from . import cgen_util as cu
 from .clayouts import fit_layouts
-from ..lowering.ccall import CArray, CCall, Scratch, TensorRef, kernel_names
-from .cmemory import (drop_peak_scratch, fuse_residual_adds, wants_caller_inputs,
-                      wants_scratch_free)
+from .cmemory import drop_peak_scratch, fuse_residual_adds, wants_caller_inputs, wants_scratch_free
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns the arrays
-C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
-           "float32": "float", "int64": "int64_t", "bool": "uint8_t", "int4": "int8_t"}
 
 
 @dataclass
@@ -46,6 +44,11 @@ class Lowered:
     layout: Layout | None = None
     weight_regions: dict[str, str] = field(default_factory=dict)  # weight symbol -> flash region
     plain_layouts: tuple[str, ...] = ()   # layers that gave up their DSP layout to fit flash
+
+    def render(self, template: str, **params) -> str:
+        """A C template (templates/) rendered with the backend's filters: what composite ops'
+        `CCall.emit` writes its own C with (ops/patch_emit.py)."""
+        return _env().get_template(template).render(**params)
 
     def array_name(self, arr: CArray) -> str:
         if id(arr) not in self.arrays:
@@ -168,7 +171,6 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
     `caller_inputs` (or the `cmemory.caller_inputs()` context) the inputs stay in the caller's
     buffers, outside the arena.
     `Lowered.graph` is the scheduled (and fused) graph."""
-    from ..lowering.cvariant import kernel_variant
     graph = schedule_for_memory(graph)
     with kernel_variant(variant):
         calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]

@@ -16,12 +16,11 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 
 from ..resources import resource_dir
-from ..lowering.ccall import CArray, TensorRef
+from ..lowering.ccall import MAX_DIMS, CArray, TensorRef
 
 VARIANTS = ("portable", "dsp", "mve")
 C99_WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wshadow",
                 "-Wstrict-prototypes", "-Wmissing-prototypes", "-Wdouble-promotion")
-MAX_DIMS = 6
 
 _DIMS = [("n", "int32_t"), ("h", "int32_t"), ("w", "int32_t"), ("c", "int32_t")]
 _I32 = "int32_t"

@@ -11,6 +11,10 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
+MAX_DIMS = 6        # FITML_MAX_DIMS: the rank of the runtime's strided walks
+# the C element type of each IR dtype (int4 tensors are stored packed, two values a byte)
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
+           "float32": "float", "int64": "int64_t", "bool": "uint8_t", "int4": "int8_t"}
 CTYPES = {"int8_t": np.int8, "uint8_t": np.uint8, "int16_t": np.int16, "int32_t": np.int32,
           "uint32_t": np.uint32, "float": np.float32, "int64_t": np.int64}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops import common
-from ..ops.registry import Node
+from ..arith import kernel_math as km
+from ..ir import Node
 from . import cdsp, cparams, cvariant
 from .ccall import CCall, Scratch
 
@@ -52,7 +52,7 @@ def conv_s8_call(node: Node, filt: np.ndarray, filter_value, mult, shift) -> CCa
     fast = ("NULL" if grouped or not cvariant.fast_kernels()
             else cdsp.fast_requant(node, rows, mult, shift, False))
     filter_dsp, fast = cdsp.conv_dsp_layout(node, rows, fast, grouped)
-    params = dict(geom=geom, filter=filter_value, input_zp=common.qparams(x)[1],
+    params = dict(geom=geom, filter=filter_value, input_zp=km.qparams(x)[1],
                   **cparams.int8_fields(node, rows.sum(axis=1), mult, shift),
                   fast_requant=fast, filter_dsp=filter_dsp)
     return CCall("fitml_conv_s8", "fitml_conv_s8_params", params, cparams.io(node, Scratch()),

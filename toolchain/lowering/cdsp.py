@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops import common
-from ..ops.registry import Node
 from ..arith import fixedpoint as fp
+from ..arith import kernel_math as km
+from ..ir import Node
 from . import cparams, cvariant
 from .ccall import CArray
 
@@ -30,7 +30,7 @@ def fast_requant(node: Node, w_rows: np.ndarray, mult, shift, pre_doubled: bool)
     cout = w_rows.shape[0]
     mult = np.broadcast_to(np.asarray(mult, np.int64), (cout,))
     shift = np.broadcast_to(np.asarray(shift, np.int64), (cout,))
-    zp_in, zp_out = common.qparams(node.ins[0])[1], common.qparams(node.outs[0])[1]
+    zp_in, zp_out = km.qparams(node.ins[0])[1], km.qparams(node.outs[0])[1]
     bias_t = cparams.bias_of(node)
     bias = np.zeros(cout, np.int64) if bias_t is None else bias_t.data.astype(np.int64)
     bound = acc_bounds(w_rows, bias, zp_in)
@@ -42,8 +42,8 @@ def fast_requant(node: Node, w_rows: np.ndarray, mult, shift, pre_doubled: bool)
     dead = ~np.any(w_rows != 0, axis=1)
     small = (shift < 0) & (bound + 1 < (np.int64(1) << np.maximum(e - 1, 0)))
     const = dead | small
-    lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
-    value = np.where(dead, common.requantize(fp.wrap32(bias), mult, shift, zp_out, lo, hi), zp_out)
+    lo, hi = km.output_bounds(node.attr("activation", "NONE"), node.outs[0])
+    value = np.where(dead, km.requantize(fp.wrap32(bias), mult, shift, zp_out, lo, hi), zp_out)
     mult, e = np.where(const, 0, mult), np.where(const, 1, e)
     init, bound = np.where(const, 0, init), np.where(const, 0, bound)
     if np.any(shift[~const] > -1) or np.any(bound >= 1 << 30):
@@ -70,7 +70,7 @@ def depthwise_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
     if not cvariant.wants_layout(node):
         return "NULL"
     cout = rows.shape[0]
-    lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
+    lo, hi = km.output_bounds(node.attr("activation", "NONE"), node.outs[0])
     fast = fast_requant(node, rows, mult, shift, pre_doubled=True)
     if isinstance(fast, str) or (lo, hi) != (-128, 127) or cout % 4:
         return "NULL"
@@ -100,7 +100,7 @@ def conv_dsp_layout(node: Node, rows: np.ndarray, fast, grouped: bool) -> tuple:
     if not cvariant.wants_layout(node):
         return "NULL", fast
     cout, depth = rows.shape
-    lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
+    lo, hi = km.output_bounds(node.attr("activation", "NONE"), node.outs[0])
     if (isinstance(fast, str) or grouped or cout % 4 or (lo, hi) != (-128, 127)
             or (depth > CONV_DSP_I16_MAX_DEPTH and rows.size > CONV_DSP_I16_MAX_WEIGHTS)):
         return "NULL", fast
@@ -150,7 +150,7 @@ def fc_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
     if not cvariant.wants_layout(node):
         return "NULL"
     n = rows.shape[0]
-    lo, hi = common.output_bounds(node.attr("activation", "NONE"), node.outs[0])
+    lo, hi = km.output_bounds(node.attr("activation", "NONE"), node.outs[0])
     fast = fast_requant(node, rows, mult, shift, pre_doubled=True)
     if isinstance(fast, str) or (lo, hi) != (-128, 127):
         return "NULL"

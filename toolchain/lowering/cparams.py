@@ -19,11 +19,10 @@ import dataclasses
 
 import numpy as np
 
-from ..ops import common
-from ..ops.registry import Node
 from ..arith import fixedpoint as fp
-from .ccall import CArray, CCall, TensorRef
-from ..backends.cruntime import MAX_DIMS
+from ..arith import kernel_math as km
+from ..ir import Node
+from .ccall import MAX_DIMS, CArray, CCall, TensorRef
 
 FLT_MAX = float(np.finfo(np.float32).max)
 CLAMP_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
@@ -53,7 +52,7 @@ def strides(shape) -> list[int]:
 
 def float_bounds(act: str) -> tuple[float, float]:
     """Clamp of a float op's fused activation, from the reference's own clamp."""
-    lo, hi = common.float_clamp(np.array([-FLT_MAX, FLT_MAX], np.float32), act)
+    lo, hi = km.float_clamp(np.array([-FLT_MAX, FLT_MAX], np.float32), act)
     return float(lo), float(hi)
 
 
@@ -87,8 +86,8 @@ def float_fields(node: Node) -> dict:
 def int8_fields(node: Node, sums: np.ndarray, mult, shift) -> dict:
     """Folded bias, requantization, output zero point and clamp of an int8 weighted op."""
     out = node.outs[0]
-    lo, hi = common.output_bounds(node.attr("activation", "NONE"), out)
-    return dict(bias=folded_bias(node, sums, common.qparams(node.ins[0])[1]),
+    lo, hi = km.output_bounds(node.attr("activation", "NONE"), out)
+    return dict(bias=folded_bias(node, sums, km.qparams(node.ins[0])[1]),
                 requant=requant(mult, shift), output_zp=out.quant.zp, act_min=lo, act_max=hi)
 
 
@@ -160,8 +159,8 @@ def conv_geom(node: Node, filter_dims) -> dict:
     (sh, sw), (dh, dw) = node.attr("stride", (1, 1)), node.attr("dilation", (1, 1))
     return dict(input=dims(x.shape), filter=dims(filter_dims), output=dims(out.shape),
                 stride_h=sh, stride_w=sw, dilation_h=dh, dilation_w=dw,
-                pad_h=common.pad_before(x.shape[1], kh, sh, dh, out.shape[1]),
-                pad_w=common.pad_before(x.shape[2], kw, sw, dw, out.shape[2]))
+                pad_h=km.pad_before(x.shape[1], kh, sh, dh, out.shape[1]),
+                pad_w=km.pad_before(x.shape[2], kw, sw, dw, out.shape[2]))
 
 
 def io(node: Node, *extra) -> tuple:
@@ -180,7 +179,7 @@ def check_filter(node: Node) -> None:
 
 def requantize_call(node: Node, kernel: str, mult: int, shift: int, lo: int, hi: int) -> CCall:
     """int8 -> int8 elementwise requantization (QUANTIZE int8->int8, RELU int8)."""
-    zp_in, zp_out = common.qparams(node.ins[0])[1], common.qparams(node.outs[0])[1]
+    zp_in, zp_out = km.qparams(node.ins[0])[1], km.qparams(node.outs[0])[1]
     return in_place(CCall(kernel, "fitml_requantize_s8_params",
                           dict(size=node.ins[0].size, input_zp=zp_in, output_zp=zp_out,
                                multiplier=mult, shift=shift, act_min=lo, act_max=hi), io(node)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-from ..ops.registry import Node
+from ..ir import Node
 
 _VARIANT = contextvars.ContextVar("fitml_kernel_variant", default="portable")
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lowering.ccall import CCall, Scratch, TensorRef
-from ..backends.cruntime import MAX_DIMS
+from ..lowering.ccall import C_TYPES, MAX_DIMS, CCall, Scratch, TensorRef
 from . import patch_geometry as pg
 from .patch_lowering import StagePlan
 
@@ -40,7 +39,6 @@ class Emitter:
     """Builds the per-patch slot table and the straight-line body of one patch."""
 
     def __init__(self, sp: StagePlan, low, index: int):
-        from ..backends.c import C_TYPES
         self.sp, self.low, self.ctypes = sp, low, C_TYPES
         self.name = f"{low.prefix}_s{index}"
         plan = low.plan
@@ -139,15 +137,14 @@ class Emitter:
 
 
 def emit_stage(sp: StagePlan, low, index: int) -> dict:
-    from ..backends.c import _env
     em = Emitter(sp, low, index)
     for k in range(len(sp.ops)):
         em.op(k)
     op = sp.node.op
     ops = [{"index": k, "params_type": c.params_type, "classes": em.classes[k],
             "kind": sub.kind} for k, (sub, c) in enumerate(zip(sp.ops, sp.calls))]
-    defs = _env().get_template("patched_stage.c.j2").render(
-        name=em.name, index=index, ops=ops, rows=em.rows, body=em.body,
-        grid=tuple(op.attr("grid")), scratch=sp.size, caller_inputs=low.caller_inputs)
+    defs = low.render("patched_stage.c.j2", name=em.name, index=index, ops=ops, rows=em.rows,
+                      body=em.body, grid=tuple(op.attr("grid")), scratch=sp.size,
+                      caller_inputs=low.caller_inputs)
     args = "arena, inputs" if low.caller_inputs else "arena"
     return {"defs": defs.rstrip("\n"), "call": f"{em.name}({args})"}
