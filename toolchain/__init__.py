@@ -3,22 +3,11 @@
     import toolchain
     graph = toolchain.load("model.tflite")
     outputs = toolchain.run(graph, [x], executor="reference").outputs
+
+The package root only re-exports: load, run and inspect from `toolchain.api` (the whole Python
+API), `__version__` from toolchain/version.py.
 """
-__version__ = "0.1.0"
+from .api import inspect, load, run
+from .version import __version__
 
-
-def load(source, example_inputs=None):
-    """Load a model file (or torch module with example inputs) into a fitml Graph."""
-    from .api import load as _load
-    return _load(source, example_inputs)
-
-
-def run(model, inputs, executor: str = "reference", **options):
-    """Run one inference with an executor: reference, tflm, litert, host, qemu."""
-    from .api import run as _run
-    return _run(model, inputs, executor=executor, **options)
-
-
-def inspect(model):
-    from .api import inspect as _inspect
-    return _inspect(model)
+__all__ = ["__version__", "inspect", "load", "run"]
