@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends.c import lower
 from ..errors import NoKernel, UsageError
 from ..ir import Graph
+from ..ops.interpreter import run_graph
+from ..passes.partition import for_target, parse_mode
+from ..report.fit import fit_partitioned
+from ..targets import load_target, parse_size
+from ..verify.ladder import random_inputs, verify as _verify
+from .core import inspect, load
 
 
 def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
@@ -18,9 +25,6 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
     With patch-based partitioning (`partition`, as `compile`), the partitioned graph runs
     everywhere but TFLite Micro, which runs the model as given; `unpartitioned` then says
     whether the partitioned reference equals the layer-by-layer one on every case."""
-    from .core import inspect, load
-    from ..targets import load_target
-    from ..verify.ladder import random_inputs, verify as _verify
     graph = load(model)
     tgt = load_target(target)
     if tgt.kind == "mobile":
@@ -33,7 +37,6 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
     report = _verify(graph, tgt, cases, executors)     # the Target: user .toml boards too
     report["target"] = tgt.name
     if part is not None:
-        from ..ops.interpreter import run_graph
         same = all(np.array_equal(a, b) for c in cases
                    for a, b in zip(run_graph(original, c), run_graph(graph, c)))
         report["partition"] = dict(part, unpartitioned_bit_exact=same)
@@ -42,7 +45,6 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
             np.dtype(original.tensors[original.outputs[0]].dtype), np.integer))
     stats = report["stats"]
     stats["macs"] = inspect(graph)["macs"]
-    from ..backends.c import lower
     stats["arena_bytes"] = lower(graph).plan.arena_size
     if "text" in stats:     # whole harness ELF: flash = load image, RAM = static + stack
         stats["flash_bytes"] = stats["text"] + stats["rodata"] + stats["data"]
@@ -57,9 +59,6 @@ def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool
     (each an int or a size string such as "256K"). `partition`: "auto" runs the first layers
     patch by patch when the layer-by-layer activations overflow RAM, "off", or a grid "NxM"
     (the report's `partition` gives the peak before and after and the MAC overhead)."""
-    from .core import load
-    from ..report.fit import fit_partitioned
-    from ..targets import parse_size
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
     graph = load(model)
     try:
@@ -77,7 +76,6 @@ def report(model, target: str, ram=None, flash=None, reserve_ram=0, measure: boo
 
 def partition_mode(partition):
     """A --partition value checked: "off", "auto" or (rows, cols); UsageError otherwise."""
-    from ..passes.partition import parse_mode
     if not isinstance(partition, str):
         return tuple(partition)
     try:
@@ -105,7 +103,6 @@ def grid_within(graph: Graph, mode):
 
 def partitioned(graph: Graph, tgt, partition) -> tuple[Graph, dict | None]:
     """(graph to run, partition summary or None) for compile and verify on `tgt`."""
-    from ..passes.partition import for_target
     mode = grid_within(graph, partition_mode(partition))
     graph, found = for_target(graph, tgt, mode)
     if found is None:

@@ -9,12 +9,18 @@ import json
 import shutil
 from pathlib import Path
 
+from ..backends import cruntime
 from ..backends.c import c_context, emit_c, lower
+from ..backends.tflite import write_tflite
 from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
+from ..passes.partition import unpartition
 from ..plan.regions import layout_for
+from ..report.place import caller_input_bytes, emitted_arrays, moved_activations, moved_weights
+from ..targets import load_target
 from ..util.atomic import atomic_path
+from ..verify.cexec import used_kernels, variant_for
 
 REPORT_SCHEMA = "fitml.report/1"
 
@@ -35,7 +41,6 @@ def basic_report(graph: Graph, target: str, fmt: str, arena: int | None = None) 
 
 def copy_runtime(dest: Path, variant: str, kernels) -> None:
     """The runtime for one build: include/ and src/ with one source per kernel the model calls."""
-    from ..backends import cruntime
     shutil.copytree(cruntime.include_dir(), dest / "include")
     (dest / "src").mkdir(parents=True)
     sources = cruntime.runtime_sources(kernels, variant=variant)
@@ -50,7 +55,6 @@ def copy_runtime(dest: Path, variant: str, kernels) -> None:
 def memory_layout(low, target) -> dict:
     """Where the lowering put things on `target`: activation bytes per RAM bank (bank 0 is the
     caller's arena) and what left the main regions (as the fit report's `moved`)."""
-    from ..report.place import emitted_arrays, moved_activations, moved_weights
     moved = moved_activations(low, target.ram_region.name) + moved_weights(
         low, emitted_arrays(low), low.layout.main_flash)
     return {"arena_banks": [{"region": b.name, "bytes": b.size, "capacity": b.capacity}
@@ -63,10 +67,8 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
               extra: dict | None = None) -> dict:
     """Write the C project: model sources, build snippets, the runtime, report.json. Activations
     and weights are spread over the target's memory regions (plan/regions.py)."""
-    from ..targets import load_target
     tgt = load_target(target)
     target = tgt.name
-    from ..report.place import caller_input_bytes
     layout = layout_for(tgt, taken=caller_input_bytes(graph, tgt))
     files = emit_c(graph, prefix, target, layout=layout, variant=tgt.kernel_variant)
     low = lower(graph, prefix, layout=layout, variant=tgt.kernel_variant)
@@ -75,15 +77,12 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
     report.update(memory_layout(low, tgt))
     report["files"] = sorted(files) + ["runtime_c/"]
     report.update(extra or {})                       # e.g. the partition api.compile chose
-    from ..backends.tflite import write_tflite
-    from ..passes.partition import unpartition  # patch-based stages are a C schedule only
     model_blob = write_tflite(unpartition(graph), metadata={"target": target})
     report["files"].append(f"{prefix}.tflite")
     with atomic_path(out_dir, directory=True) as tmp:
         for name, text in files.items():
             (tmp / name).write_text(text)
         (tmp / f"{prefix}.tflite").write_bytes(model_blob)   # the exact graph compiled
-        from ..verify.cexec import used_kernels, variant_for
         copy_runtime(tmp / "runtime_c", variant_for(tgt), used_kernels(files))
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
@@ -91,7 +90,6 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
 
 def compile_tflite(graph: Graph, target: str, out: Path) -> dict:
     """Write a .tflite (OUT.tflite, or DIR/model.tflite + DIR/report.json)."""
-    from ..backends.tflite import write_tflite
     blob = write_tflite(graph, metadata={"target": target, "source": graph.metadata.get(
         "source", "")})
     report = basic_report(graph, target, "tflite")

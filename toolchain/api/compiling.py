@@ -9,9 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checking import partitioned
+
 from ..errors import UsageError
 from ..ir import Graph
+from ..passes import CLEANUP, run_pipeline
+from ..plan.memory import plan_memory
+from ..quant import mixed
+from ..quant.accuracy import evaluate
+from ..quant.calibration import collect, iter_samples
+from ..quant.promote import auto
+from ..quant.ptq import quantize as _quantize
+from ..report.fit import fit, ram_fits
+from ..targets import load_target, parse_size
+from ..util import outdir
+from ..util.arrays import load_arrays
+from .checking import partitioned
+from .compiler import compile_c, compile_tflite
+from .core import load, quantize
 
 
 def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
@@ -29,10 +43,6 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     `ram` or the target's main RAM, holds and the measured SNR gain is worth it); report key
     `int16`. An existing `out` folder is replaced only when it is fitml's previous output
     (util/outdir.py), or with `force`; `prefix` must be a C identifier prefix."""
-    from .core import load, quantize
-    from .compiler import compile_c, compile_tflite
-    from ..targets import load_target
-    from ..util import outdir
     outdir.check_prefix(prefix)
     graph = load(model)
     tgt = load_target(target)
@@ -81,8 +91,6 @@ def _int16(graph: Graph, calib, int16, observer, io, tgt, ram, progress):
     """(activations for quantize, calibration to use, report entry or None) for --int16."""
     if not int16:
         return "int8", calib, None
-    from ..passes import CLEANUP, run_pipeline
-    from ..quant import mixed
     cleaned = run_pipeline(graph.validate(), CLEANUP)
     if int16 == "all":
         return "int16", calib, {"mode": "all", "layers": mixed.layers(cleaned)}
@@ -91,9 +99,6 @@ def _int16(graph: Graph, calib, int16, observer, io, tgt, ram, progress):
         acts = {n.strip(): "int16" for n in names if n.strip()}
         mixed.chosen(cleaned, acts)             # UsageError naming a bad layer
         return acts, calib, {"mode": "layers", "layers": list(acts)}
-    from ..quant.calibration import collect, iter_samples
-    from ..quant.promote import auto
-    from ..quant.ptq import quantize as _quantize
     samples = list(iter_samples(calib, cleaned))
     stats = collect(cleaned, samples, progress)
     choice = auto(cleaned, stats, samples, _ram_check(tgt, ram),
@@ -104,8 +109,6 @@ def _int16(graph: Graph, calib, int16, observer, io, tgt, ram, progress):
 def _ram_check(tgt, ram):
     """graph -> (fits, RAM bytes): the planned activations (plus reserve) within the main RAM
     (`ram` or the target's); code, static data and stack are not measured here."""
-    from ..report.fit import fit, ram_fits
-    from ..targets import parse_size
     if tgt.kind == "mobile":
         return lambda graph: (True, None)
     ram = None if ram is None else parse_size(ram)
@@ -114,7 +117,6 @@ def _ram_check(tgt, ram):
         try:
             rep = fit(graph, tgt, ram=ram, measure=False)
         except NotImplementedError:     # no C kernel for some op: the planned arena alone
-            from ..plan.memory import plan_memory
             need = plan_memory(graph).arena_size
             return need <= (ram or tgt.ram_region.size), need
         return ram_fits(rep), sum(r.used for r in rep.regions if r.kind == "ram")
@@ -123,8 +125,6 @@ def _ram_check(tgt, ram):
 
 def _accuracy(float_graph: Graph, int8_graph: Graph, val, progress) -> dict:
     """float vs int8 on held-out data: agreement, accuracy (with labels), SNR, worst layer."""
-    from ..quant.accuracy import evaluate
-    from ..util.arrays import load_arrays
     path = Path(val)
     data = load_arrays(path, "validation data")
     labels = None

@@ -1,9 +1,5 @@
-"""The Python API; every CLI verb is a thin layer over a function here.
-
-This module loads, runs, inspects and quantizes models; compile (api_compile.py), verify,
-check and report (api_check.py) and fit_model (api_fit.py) live apart and are re-exported
-here, so `toolchain.api.<name>` stays the one place to call.
-"""
+"""The API's core: load, run, inspect and quantize models (toolchain/api/__init__.py
+re-exports these with compile, verify, check, report and fit_model)."""
 from __future__ import annotations
 
 import sys
@@ -12,16 +8,20 @@ from typing import Sequence
 
 import numpy as np
 
-from .checking import check, report, verify
-from .compiling import compile
-from .fitting import fit_model
 from ..errors import ModelError, UsageError
+from ..frontends.keras import load_keras
+from ..frontends.onnx import load_onnx
+from ..frontends.tflite import load_tflite
+from ..frontends.torch_export import load_torch
 from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
+from ..passes.schedule import live_peak
+from ..quant.ptq import quantize as _quantize
+from ..verify.executors import get_executor
 
-__all__ = ["LOADERS", "activation_peak_naive", "check", "compile", "fit_model", "inspect",
-           "load", "quantize", "read_inputs", "report", "run", "verify"]
+__all__ = ["LOADERS", "activation_peak_naive", "inspect", "load", "quantize", "read_inputs",
+           "run"]
 
 LOADERS = {".tflite": "tflite", ".onnx": "onnx", ".pt2": "torch", ".h5": "keras",
            ".keras": "keras"}
@@ -42,7 +42,6 @@ def load(source, example_inputs=None, input_shapes=None) -> Graph:
     if isinstance(source, Graph):
         return source
     if _is_torch_object(source):  # torch: see frontends/torch_export.py (rank-4 I/O is NHWC)
-        from ..frontends.torch_export import load_torch
         return load_torch(source, example_inputs)
     path = Path(source)
     kind = LOADERS.get(path.suffix.lower())
@@ -56,23 +55,18 @@ def load(source, example_inputs=None, input_shapes=None) -> Graph:
                          f".h5/.keras models only; a {path.suffix} model's input shapes are "
                          "fixed in the file")
     if kind == "tflite":
-        from ..frontends.tflite import load_tflite
         return load_tflite(path)
     if kind == "onnx":
-        from ..frontends.onnx import load_onnx
         return load_onnx(path, input_shapes=input_shapes)
     if kind == "torch":
-        from ..frontends.torch_export import load_torch
         return load_torch(path)
     if kind == "keras":
-        from ..frontends.keras import load_keras
         return load_keras(path, input_shapes=input_shapes)
     raise AssertionError(kind)
 
 
 def run(model, inputs: Sequence[np.ndarray], executor: str = "reference", **options):
     """Run one inference with the named executor; returns the RunResult (outputs, stats)."""
-    from ..verify.executors import get_executor
     graph = load(model)
     return get_executor(executor)(graph, list(inputs), **options)
 
@@ -87,7 +81,6 @@ def _tensor_info(t) -> dict:
 def activation_peak_naive(graph: Graph) -> int:
     """Max over schedule steps of the bytes of all activations live at that step (no reuse
     across overlapping lifetimes, no in-place): what a lifetime-aware planner must reach."""
-    from ..passes.schedule import live_peak
     return live_peak(graph)
 
 
@@ -135,7 +128,6 @@ def quantize(model, calib, observer: str = "minmax", io: str = "int8",
     """Post-training int8 quantization of a float model on calibration data `calib`
     (a directory or .npy/.npz file, an iterable of input lists, or collected statistics).
     activations: "int8", "int16" (16x8 everywhere) or {layer: "int16"} (quant/mixed.py)."""
-    from ..quant.ptq import quantize as _quantize
     return _quantize(load(model), calib, observer=observer, io=io, per_channel=per_channel,
                      progress=progress, activations=activations)
 

@@ -10,6 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
+from ..fit import search_report as fit_rep
+from ..fit.finetune import finetune
+from ..fit.search import search
+from ..report import fit_report as rep
+from ..targets import load_target, parse_size
+from ..util import outdir
+from ..util.arrays import load_arrays
+from ..util.atomic import atomic_path
+from .compiler import compile_c
+from .core import load
 
 
 def _labeled(source):
@@ -18,7 +28,6 @@ def _labeled(source):
     if isinstance(source, tuple) and len(source) == 2:
         return source
     if isinstance(source, (str, Path)) and Path(source).suffix == ".npz":
-        from .util.arrays import load_arrays
         data = load_arrays(source, "data")
         if not isinstance(data, dict):
             raise UsageError(f"{source}: not an .npz archive (expected arrays and optional "
@@ -45,10 +54,6 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
     an existing `out` folder is replaced only when it is fitml's previous output, or `force`.
     Returns the `compress.search.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
     """
-    from .core import load
-    from ..fit.search import search
-    from ..targets import load_target, parse_size
-    from ..util import outdir
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
     outdir.check_prefix(prefix)
     if out is not None:             # before the search: it takes minutes
@@ -72,7 +77,6 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
 
 
 def _tuner(train, epochs: int, progress):
-    from ..fit.finetune import finetune
     x, labels = _labeled(train)
     if labels is None:
         raise UsageError("fine-tuning needs labels (an .npz with `labels`, or (x, labels))")
@@ -84,10 +88,6 @@ def _write_fit(result, target: str, out: Path, prefix: str) -> None:
     """The chosen model as a C project, plus the search's table, JSON and Pareto plot, all
     put in place at once (the project is compiled into the temporary folder)."""
     import json
-    from ..report import fit_report as rep
-    from .compiler import compile_c
-    from ..fit import search_report as fit_rep
-    from ..util.atomic import atomic_path
     chosen = result.chosen
     with atomic_path(out, directory=True) as tmp:
         compile_c(chosen.graph, target, tmp, prefix)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from .. import api
+from ..errors import UsageError
+from ..targets.fields import SizeRangeError, size_bytes
 
 
 def print_json(obj) -> None:
@@ -13,7 +15,6 @@ def print_json(obj) -> None:
 
 def input_shapes(specs) -> dict:
     """--input-shape NAME=1,28,28,1 (repeatable) -> {NAME: (1, 28, 28, 1)}."""
-    from ..errors import UsageError
     shapes = {}
     for spec in specs or ():
         name, _, dims = spec.rpartition("=")
@@ -37,8 +38,6 @@ SIZE_FORMS = "bytes (262144), hex (0x40000) or a number with K, M or G (256K, 1M
 
 def size_arg(value, flag: str):
     """A --ram/--flash/--reserve-ram value in bytes; a bad one names the flag and the forms."""
-    from ..errors import UsageError
-    from ..targets.fields import SizeRangeError, size_bytes
     if value is None:
         return None
     try:
@@ -70,7 +69,6 @@ def add_memory(s) -> None:
 def input_buffer_arg(value: str) -> bool | str:
     """--input-buffer: False (inputs in the arena), True (caller-owned, in main RAM) or the
     name of the RAM region holding the caller's buffers."""
-    from ..errors import UsageError
     kind, _, region = value.partition(":")
     if kind == "arena" and not region:
         return False

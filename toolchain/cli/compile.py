@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from .. import api
+from ..report.text import render_text
 from .common import add_memory, add_partition, model_arg, print_json, size_arg
 from .fit import add_force
 from ..util.text import printable
@@ -48,7 +49,6 @@ def _int16_line(info: dict) -> str:
 
 def _verify_compiled(args, report: dict) -> int:
     """--verify: the compiled graph through host C, QEMU and TFLM, then its fit report."""
-    from ..report.text import render_text
     out = Path(args.output)
     compiled = out if out.suffix == ".tflite" else out / (
         f"{args.prefix}.tflite" if report["format"] == "c" else "model.tflite")

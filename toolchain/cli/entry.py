@@ -8,11 +8,13 @@ import sys
 import numpy as np
 
 from .. import api
-from . import compile as cli_compile, fit as cli_fit
-from .common import model_arg, print_json
+from ..backends.cmemory import caller_inputs, scratch_free
 from ..errors import DoesNotFit, FitmlError, ModelError, NotEqual, UsageError
 from ..util.atomic import atomic_path
 from ..util.text import printable
+from ..verify.executors import names
+from . import compile as cli_compile, fit as cli_fit
+from .common import input_buffer_arg, model_arg, print_json
 
 
 def cmd_inspect(args) -> int:
@@ -57,7 +59,6 @@ def cmd_run(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..verify.executors import names
     p = argparse.ArgumentParser(prog="fitml", description=__doc__)
     sub = p.add_subparsers(dest="verb", required=True)
     s = sub.add_parser("inspect", help="ops, tensors, params, MACs of a model")
@@ -84,8 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ..backends.cmemory import caller_inputs, scratch_free
-    from .common import input_buffer_arg
     try:
         with scratch_free(getattr(args, "memory", "fast") == "small"), \
                 caller_inputs(input_buffer_arg(getattr(args, "input_buffer", "arena"))):

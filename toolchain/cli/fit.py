@@ -6,10 +6,14 @@ import sys
 from pathlib import Path
 
 from .. import api
-from .common import add_memory, add_partition, model_arg, print_json, size_arg
+from ..fit import search_report as fit_rep
+from ..report.fit_report import to_json
+from ..report.plot import write_plot
+from ..report.text import render_markdown, render_text
 from ..util.atomic import atomic_path
 from ..util.outdir import check_file_target
 from ..util.text import printable
+from .common import add_memory, add_partition, model_arg, print_json, size_arg
 
 OUTPUT_HELP = ("the C project folder, created with missing parents; an existing one is "
                "replaced only if it is empty or a previous fitml output (see --force)")
@@ -23,9 +27,6 @@ def add_force(s) -> None:
 
 def _fit(args):
     """The fit report for `check` and `report`, rendered as asked (and plotted if asked)."""
-    from ..report.fit_report import to_json
-    from ..report.plot import write_plot
-    from ..report.text import render_markdown, render_text
     if args.plot:
         check_file_target(args.plot, "--plot")
     result = api.check(model_arg(args), args.target, size_arg(args.ram, "--ram"),
@@ -73,8 +74,6 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
 
 def cmd_fit(args) -> int:
     """Search int4 / pruning candidates; write the least lossy one that fits (exit 1: none)."""
-    from ..fit import search_report as fit_rep
-    from ..report.text import render_text
     if args.plot:
         check_file_target(args.plot, "--plot", "svg")
     result = api.fit_model(model_arg(args), args.target, args.calib, args.val, args.output,
