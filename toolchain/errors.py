@@ -25,6 +25,10 @@ class ToolchainMissing(FitmlError):
     """A required external tool (cross compiler, QEMU) is not installed."""
 
 
+class BuildError(FitmlError):
+    """Compiling or linking failed; the first line says why (e.g. a region overflow)."""
+
+
 class DoesNotFit(FitmlError):
     """The model does not fit the target's memory budget."""
 

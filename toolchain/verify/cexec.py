@@ -16,12 +16,16 @@ from typing import Sequence
 
 import numpy as np
 
+from ..backends import cruntime
 from ..backends.c import emit_c
 from ..errors import FitmlError, ToolchainMissing
 from ..ir import Graph
-from ..resources import resource_dir
-from .executors import RunResult, executor
 from ..ops.interpreter import NP_DTYPES, check_inputs
+from ..plan.regions import layout_for, ram_reservation
+from ..resources import resource_dir
+from ..targets import KINDS, Region, TargetError, load_target
+from . import qemu
+from .executors import RunResult, executor
 
 HOST_FLAGS = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic",
               "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
@@ -43,7 +47,6 @@ def runtime_files(variant: str = "portable", files: dict[str, str] | None = None
                   ) -> tuple[Path, list[Path]]:
     """The runtime's include dir and the C sources of the given variant: one per kernel, only
     the kernels the generated `files` call when given."""
-    from ..backends import cruntime
     kernels = None if files is None else used_kernels(files)
     return cruntime.include_dir(), cruntime.runtime_sources(kernels, variant=variant)
 
@@ -51,7 +54,6 @@ def runtime_files(variant: str = "portable", files: dict[str, str] | None = None
 def used_kernels(files: dict[str, str]) -> list[str]:
     """Runtime kernels the generated sources call (read from the sources themselves, so the
     list always matches what was emitted, whichever memory plan chose the kernels)."""
-    from ..backends import cruntime
     called = set()
     for name, text in files.items():
         if not name.endswith("_weights.c"):   # constant arrays only: megabytes, no calls
@@ -149,7 +151,6 @@ def emulation_target(target):
     fit_measure.roomy), so activations spread over RAM banks run on QEMU too; those that find no room
     are dropped. Cores (and files without a loadable core) come back unchanged."""
     import dataclasses
-    from ..targets import KINDS, Region, TargetError, load_target
     target = load_target(target)
     try:
         machine = load_target(target.core)
@@ -180,7 +181,6 @@ HARNESS_RAM_SLACK = 512   # harness statics (semihosting, newlib) and section al
 def harness_layout(target, graph: Graph):
     """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the main
     RAM bank also holds the harness's stack (and its guard band), heap and I/O buffers."""
-    from ..plan.regions import layout_for, ram_reservation
     io = sum(-(-graph.tensors[n].nbytes // 16) * 16 for n in (*graph.inputs, *graph.outputs))
     return layout_for(target, ram_overhead=ram_reservation(target) + 128 + io + HARNESS_RAM_SLACK)
 
@@ -189,7 +189,6 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
     """Cross-compile model + runtime + harness for the target (a board on its core's QEMU
     machine, see `emulation_target`); returns (elf, emulated target). Activations and weights
     are spread over the target's regions by `layout` (default: `harness_layout`)."""
-    from . import qemu
     target = emulation_target(target)
     if layout is None:
         layout = harness_layout(target, graph)
@@ -222,7 +221,6 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
 
 @executor("qemu")
 def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, **_) -> RunResult:
-    from . import qemu
     args = check_inputs(graph, inputs)
     elf, tgt = build_qemu(graph, target or "cortex-m4")
     result = qemu.run_elf(elf, tgt, [np.ascontiguousarray(a).tobytes() for a in args],

@@ -13,9 +13,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..backends.tflite import write_tflite
 from ..errors import FitmlError, ModelError
 from ..ir import Graph
 from ..ops import interpreter as reference
+from ..passes.partition import unpartition
+from .litert import run_litert
+from .tflm import run_tflm
 
 
 @dataclass
@@ -50,9 +54,7 @@ def tflite_bytes(graph: Graph) -> bytes:
     src = graph.metadata.get("path")
     if graph.metadata.get("format") == "tflite" and src and Path(src).is_file():
         return Path(src).read_bytes()
-    from ..backends.tflite import write_tflite
-    from ..passes.partition import unpartition    # patch-based stages: the ops they run
-    return write_tflite(unpartition(graph))
+    return write_tflite(unpartition(graph))    # patch-based stages: the ops they run
 
 
 @executor("reference")
@@ -79,7 +81,6 @@ def _cast_inputs(graph: Graph, inputs):
 
 @executor("tflm")
 def run_tflm_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunResult:
-    from .tflm import run_tflm
     model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
     outs = _isolated(run_tflm, model, args) if isolate else run_tflm(model, args)
     return RunResult(outs)
@@ -87,7 +88,6 @@ def run_tflm_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunRes
 
 @executor("litert")
 def run_litert_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunResult:
-    from .litert import run_litert
     model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
     outs = _isolated(run_litert, model, args) if isolate else run_litert(model, args)
     return RunResult(outs)

@@ -20,9 +20,11 @@ from typing import Mapping, Sequence
 
 import jinja2
 
-from toolchain.resources import resource_dir
+from ..errors import BuildError, FitmlError, ToolchainMissing
+from ..resources import resource_dir
+from ..targets import Target, TargetError, load_target
 from ..targets.fields import check_cflags
-from toolchain.targets import Target, TargetError, load_target
+from .qemu_plugin import insn_count_plugin
 
 # Harness exit codes (QEMU exits with the semihosting exit code & 0xff).
 EXIT_IO = 240      # an input/output blob file could not be read or written (or has a bad size)
@@ -34,13 +36,6 @@ _LINK_FLAGS = ["--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles",
                "-Wl,--gc-sections", "-ffunction-sections", "-fdata-sections",
                "-lm"]  # float kernels (softmax, logistic, tanh) call expf/tanhf
 _STATS = re.compile(r"^@fitml status=(\d+) stack_bytes=(\d+) stack_size=(\d+)", re.M)
-
-
-from toolchain.errors import FitmlError, ToolchainMissing  # noqa: E402
-
-
-class BuildError(FitmlError):
-    """Compiling or linking failed; the first line says why (e.g. a region overflow)."""
 
 
 class QemuError(FitmlError):
@@ -249,7 +244,6 @@ def run_elf(elf: Path, target: Target | str, inputs: Sequence[bytes], n_outputs:
                "-semihosting-config", "enable=on,target=native,chardev=c0", "-kernel", str(elf)]
         counter = work / "insns.txt"
         if count:
-            from toolchain.verify.qemu_plugin import insn_count_plugin
             syms = elf_symbols(elf)
             if MARK_BEGIN not in syms or MARK_END not in syms:
                 raise QemuError(f"{elf} has no {MARK_BEGIN}/{MARK_END}: not a harness ELF")

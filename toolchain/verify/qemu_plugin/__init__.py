@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ...errors import BuildError, ToolchainMissing
+
 SOURCE = Path(__file__).with_name("insn_count.c")
 
 
@@ -26,8 +28,6 @@ def cache_dir() -> Path:
 
 def insn_count_plugin() -> Path:
     """Path of the built plugin (.so), building it first if this source is not cached yet."""
-    from toolchain.verify.qemu import BuildError, ToolchainMissing
-
     src = SOURCE.read_bytes()
     out = cache_dir() / f"insn_count-{hashlib.sha256(src).hexdigest()[:16]}.so"
     if out.is_file():
