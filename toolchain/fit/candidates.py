@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Graph
+from ..quant import mixed
 from .prune import prunable_layers
 
 WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
@@ -136,7 +137,6 @@ INT16_STEPS = (1, 2, 4, 8, 0)   # int16 prefix lengths of the noise order (0: al
 def int16_layers(graph: Graph, order: list[str], config: Config) -> list[list[str]]:
     """Growing sets of layers (prefixes of `order`, noisiest first) to make int16, skipping
     layers that would put an int4-weight layer in 16x8 (TFLite Micro has no such kernel)."""
-    from ..quant import mixed
     valid, int4 = set(mixed.layers(graph)), set(config.precision)
     usable: list[str] = []
     for name in order:

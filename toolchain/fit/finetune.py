@@ -13,7 +13,9 @@ import numpy as np
 
 from ..errors import ModelError, UsageError
 from ..ir import Graph
+from ..ops.registry import Node
 from ..quant.calibration import progress_bar
+from ..quant.weights import mse_clip
 
 WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
@@ -44,7 +46,6 @@ class GraphModule:
 
     def __init__(self, graph: Graph, int4: set[str], logits: bool = True):
         import torch
-        from ..ops.registry import Node
         self.torch, self.graph, self.int4 = torch, graph, int4
         self.nodes = [Node.of(graph, op) for op in graph.ops]
         self.params = {}
@@ -69,7 +70,6 @@ class GraphModule:
     def weight(self, op, values, axis: int | None):
         """The layer's weights; int4 layers fake-quantized with PTQ's scales (straight-through
         gradient)."""
-        from ..quant.weights import mse_clip
         w = self.value(op.inputs[1], values)
         if op.outputs[0] not in self.int4:
             return w

@@ -20,7 +20,10 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ir import Graph, Tensor
-from .channels import SOURCES, ChannelGroups, analyze
+from ..ops.common import float_weights as dequantized
+from ..ops.interpreter import run_graph
+from ..quant.calibration import iter_samples
+from .channels import ChannelGroups, SOURCES, analyze
 from .rewrite import LayerChange, apply
 
 CRITERIA = ("l1", "l2", "activation")
@@ -29,7 +32,6 @@ CRITERIA = ("l1", "l2", "activation")
 def float_weights(graph: Graph) -> Graph:
     """The graph with int8/int4 weights of float ops (hybrid models) dequantized to float32,
     so pruning, fine-tuning and PTQ see one kind of weights."""
-    from ..ops.common import float_weights as dequantized
     tensors = dict(graph.tensors)
     for op in graph.ops:
         x = graph.tensors[op.inputs[0]] if op.inputs and op.inputs[0] else None
@@ -54,8 +56,6 @@ def prunable_layers(graph: Graph) -> dict[str, int]:
 
 def channel_means(graph: Graph, samples) -> dict[str, np.ndarray]:
     """Mean |activation| per last-axis position of every float activation, over `samples`."""
-    from ..quant.calibration import iter_samples
-    from ..ops.interpreter import run_graph
     sums: dict[str, np.ndarray] = {}
     count = 0
     for inputs in iter_samples(samples, graph):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ir import Graph
+from ..ops.interpreter import run_graph
 from ..util.arrays import load_arrays
 from .sample_checks import checked_values
 
@@ -157,7 +158,6 @@ class CalibrationStats:
 
 def collect(graph: Graph, source, progress: bool | None = None) -> CalibrationStats:
     """Run the float reference over every calibration sample and gather statistics once."""
-    from ..ops.interpreter import run_graph
 
     names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
     stats = {n: TensorStats() for n in names}

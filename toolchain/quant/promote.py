@@ -19,6 +19,7 @@ from typing import Callable
 from ..ir import Graph
 from . import mixed
 from .accuracy import evaluate
+from .score import loss, reference
 
 MIN_GAIN_DB = 1.0        # below this, int16 activations are not worth their RAM
 NEAR_DB = 0.5            # a prefix this close to the best one is as good
@@ -66,7 +67,6 @@ def auto(float_graph: Graph, stats, samples, fits: Callable[[Graph], tuple[bool,
 
     stats: its calibration statistics; samples: input lists the SNR is measured on;
     fits(graph) -> (fits the RAM budget, RAM bytes); quantize(stats, activations) -> graph."""
-    from .score import loss, reference
     ref = reference(float_graph, samples)
     int8 = quantize(stats, "int8")
     base = loss(ref, int8).snr_db

@@ -15,12 +15,14 @@ from pathlib import Path
 
 from ..backends.c import bank_symbol, c_context, lower
 from ..errors import UsageError
+from ..ir import Graph
+from ..passes.partition import parse_mode
+from ..passes.partition_search import arena_peak, search
+from ..plan.regions import layout_for
+from ..targets import Target, load_target
+from .fit_report import FitReport, Measurement, activation_budget
 from .measure import METHOD, measure_elf
 from .place import caller_input_bytes, emitted_arrays, op_uses, place
-from ..ir import Graph
-from ..plan.regions import layout_for
-from .fit_report import FitReport, Measurement
-from ..targets import Target, load_target
 
 PREFIX = "model"               # the prefix cexec builds with: weight symbols are model_w<i>...
 
@@ -74,9 +76,6 @@ def fit_partitioned(graph: Graph, target, ram: int | None = None, flash: int | N
     activation budget left once stack, static data and the reserve are counted), or a grid
     "NxM" / (N, M) forced (the lowest peak with that grid). The report's `partition` says what
     was done, the peak before and after, and the MAC overhead."""
-    from ..passes.partition import parse_mode
-    from ..passes.partition_search import arena_peak, search
-    from .fit_report import activation_budget
     mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
     if mode == "off":
         return fit(graph, target, ram, flash, reserve_ram, measure)

@@ -24,8 +24,13 @@ from pathlib import Path
 
 from ..errors import FitmlError, ToolchainMissing
 from ..ir import Graph
-from .fit_report import Measurement
+from ..resources import resource_dir
 from ..targets import Target, load_target
+from ..verify import cexec, qemu
+from ..verify.cexec import emulation_target
+from ..verify.ladder import random_inputs
+from ..verify.qemu import tool
+from .fit_report import Measurement
 
 METHOD = ("ELF symbol sizes (arm-none-eabi-nm -S) minus a harness-only ELF's symbols; "
           "stack high-water mark of one QEMU run")
@@ -39,8 +44,6 @@ def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
     """Build the model for the target (with the report's `layout`), measure code/static data
     by symbols and the stack by one QEMU run; anything that cannot be measured is None with
     the reason in `note`."""
-    from ..verify import cexec, qemu
-    from ..verify.ladder import random_inputs
     link = "ok"
     try:
         try:
@@ -84,7 +87,6 @@ def _first_line(exc: Exception) -> str:
 def roomy(tgt: Target) -> Target:
     """The emulation of `tgt` with every region grown to the end of the QEMU machine region
     it lies in (or to the next emulated region carved out of the same one)."""
-    from ..verify.cexec import emulation_target
     emu = emulation_target(tgt)
     machine = load_target(tgt.core).regions
     starts = sorted(r.base for r in emu.regions)
@@ -99,8 +101,6 @@ def roomy(tgt: Target) -> Target:
 
 def harness_elf(graph: Graph, emu: Target) -> Path:
     """The QEMU harness alone (a stub model entry), built once per target and I/O sizes."""
-    from ..resources import resource_dir
-    from ..verify import cexec, qemu
     io = [graph.tensors[n].nbytes for n in graph.inputs]
     oo = [graph.tensors[n].nbytes for n in graph.outputs]
     h = hashlib.sha256(repr((emu, io, oo)).encode())
@@ -127,7 +127,6 @@ def harness_elf(graph: Graph, emu: Target) -> Path:
 
 def nm_sizes(elf) -> list[tuple[str, str, int, int]]:
     """(name, nm type letter, address, size) of every symbol that has a size."""
-    from ..verify.qemu import tool
     out = subprocess.run([tool("arm-none-eabi-nm"), "-S", str(elf)], capture_output=True,
                          text=True, check=True).stdout
     rows = [ln.split() for ln in out.splitlines()]

@@ -11,12 +11,13 @@ import dataclasses
 
 from ..backends.c import constant_arrays
 from ..backends.clayouts import leaves
-from ..lowering.ccall import CArray, TensorRef
+from ..backends.cmemory import caller_input_region, wants_caller_inputs
 from ..errors import UsageError
+from ..lowering.ccall import CArray, TensorRef
 from ..ops import registry
 from ..ops.registry import Node
-from .fit_report import Item, Measurement, Moved, OpUse, RegionUse
 from ..targets import Target
+from .fit_report import Item, Measurement, Moved, OpUse, RegionUse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +60,6 @@ def op_uses(low, arrays: list[Array]) -> list[OpUse]:
 def input_region(tgt: Target) -> str:
     """The RAM region holding caller-owned inputs: the one named (--input-buffer caller:NAME,
     checked against the target's RAM regions), else the main RAM region."""
-    from ..backends.cmemory import caller_input_region
     name = caller_input_region()
     rams = [r.name for r in tgt.regions if r.kind == "ram"]
     if name is None:
@@ -73,7 +73,6 @@ def input_region(tgt: Target) -> str:
 def caller_input_bytes(graph, tgt: Target) -> dict[str, int]:
     """RAM region -> bytes of the caller-owned input buffers it holds (--input-buffer caller),
     for layout_for's `taken`; empty when the inputs live in the arena."""
-    from ..backends.cmemory import wants_caller_inputs
     if not wants_caller_inputs():
         return {}
     return {input_region(tgt): sum(graph.tensors[n].nbytes for n in graph.inputs)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from html import escape
 
+from ..util.atomic import atomic_path
 from .fit_report import FitReport, activation_budget
 
 
@@ -84,7 +85,6 @@ def render_png(report: FitReport, path) -> None:
 def write_plot(report: FitReport, path) -> None:
     """`.png` through matplotlib, anything else as SVG written by hand."""
     from pathlib import Path
-    from ..util.atomic import atomic_path
     path = Path(path)
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".png":
