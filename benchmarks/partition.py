@@ -31,7 +31,7 @@ def row(key: str, caller: bool, budget: int | None) -> list[str]:
     from toolchain.backends.c import lower
     from toolchain.backends.cmemory import caller_inputs
     from toolchain.frontends.tflite import load_tflite
-    from toolchain.passes.partition_search import search
+    from toolchain.backends.cpartition import search
     from toolchain.verify.executors import get_executor
     from toolchain.ops.interpreter import run_graph
     rel, sample = MODELS[key]

@@ -24,7 +24,8 @@ from toolchain.ir import Graph, Op, QuantParams, Tensor
 from toolchain.ops import registry
 from toolchain.ops.patch_lowering import cached_lower
 from toolchain.ops.registry import Node
-from toolchain.passes.partition_search import search, total_macs
+from toolchain.backends.cpartition import search
+from toolchain.passes.partition_search import total_macs
 from toolchain.verify.executors import get_executor
 from toolchain.ops.interpreter import run_graph
 
@@ -261,7 +262,7 @@ def test_unknown_input_region_is_a_clear_error(cam_board):
 
 @needs_arm
 def test_partitioned_arena_moved_whole_into_the_bank_that_holds_it(cam_board):
-    from toolchain.passes.partition import for_target
+    from toolchain.backends.cpartition import for_target
     from toolchain.plan.memory import plan_memory
     graph = load_tflite(shared_model(VWW))
     x = sample_inputs(next(m for m in INT8_MODELS if m.key == "vww"), graph)[0]

@@ -21,7 +21,8 @@ from toolchain.ops import patch_geometry as pg
 from toolchain.ops.patched_stage import KIND
 from toolchain.ops.windows import output_hw
 from toolchain.passes.partition import apply, apply_stages, parse_mode, unpartition
-from toolchain.passes.partition_search import arena_peak, estimate, search, total_macs
+from toolchain.backends.cpartition import arena_peak, search
+from toolchain.passes.partition_search import estimate, total_macs
 from toolchain.plan.arena import ArenaPlanner, Buffer, check_no_overlap
 from toolchain.verify.executors import get_executor
 from toolchain.ops.interpreter import run_graph

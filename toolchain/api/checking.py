@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..backends.c import lower
+from ..backends.cpartition import for_target
 from ..errors import NoKernel, UsageError
 from ..ir import Graph
 from ..ops.interpreter import run_graph
-from ..passes.partition import for_target, parse_mode
+from ..passes.partition import parse_mode
 from ..report.fit import fit_partitioned
 from ..targets import load_target, parse_size
 from ..verify.ladder import random_inputs, verify as _verify

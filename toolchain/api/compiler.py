@@ -11,13 +11,14 @@ from pathlib import Path
 
 from ..backends import cruntime
 from ..backends.c import c_context, emit_c, lower
+from ..backends.cmemory import caller_input_bytes
 from ..backends.tflite import write_tflite
 from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
 from ..passes.partition import unpartition
 from ..plan.regions import layout_for
-from ..report.place import caller_input_bytes, emitted_arrays, moved_activations, moved_weights
+from ..report.place import emitted_arrays, moved_activations, moved_weights
 from ..targets import load_target
 from ..util.atomic import atomic_path
 from ..verify.cexec import used_kernels, variant_for

@@ -5,6 +5,7 @@
   output is never materialized (ResNet blocks: residual + conv input + conv output live -> 2).
 - `drop_peak_scratch`: ops whose kernel scratch raises the arena above what the activations
   alone need switch to their scratch-free kernels (bit-exact, more instructions).
+- `caller_input_bytes`: the RAM caller-owned inputs take (--input-buffer caller), for layouts.
 """
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import contextvars
 import dataclasses
 from typing import Callable
 
+from ..errors import UsageError
 from ..ir import Graph
-from ..plan.memory import MemoryPlan, lifetimes, storage_groups
 from ..lowering.ccall import CCall, Scratch, TensorRef
+from ..plan.memory import MemoryPlan, lifetimes, storage_groups
+from ..targets import Target
 
 NOSCRATCH = {"fitml_conv_s8": "fitml_conv_s8_noscratch",
              "fitml_depthwise_conv_s8": "fitml_depthwise_conv_s8_noscratch"}
@@ -59,6 +62,27 @@ def caller_input_region() -> str | None:
     """The RAM region named for the caller's input buffers (caller_inputs("sram2")), or None."""
     value = _CALLER_INPUTS.get()
     return value if isinstance(value, str) and value else None
+
+
+def input_region(tgt: Target) -> str:
+    """The RAM region holding caller-owned inputs: the one named (--input-buffer caller:NAME,
+    checked against the target's RAM regions), else the main RAM region."""
+    name = caller_input_region()
+    rams = [r.name for r in tgt.regions if r.kind == "ram"]
+    if name is None:
+        return tgt.ram_region.name
+    if name not in rams:
+        raise UsageError(f"--input-buffer caller:{name}: {tgt.name} has no RAM region {name!r}; "
+                         f"its RAM regions: {', '.join(rams)}")
+    return name
+
+
+def caller_input_bytes(graph, tgt: Target) -> dict[str, int]:
+    """RAM region -> bytes of the caller-owned input buffers it holds (--input-buffer caller),
+    for layout_for's `taken`; empty when the inputs live in the arena."""
+    if not wants_caller_inputs():
+        return {}
+    return {input_region(tgt): sum(graph.tensors[n].nbytes for n in graph.inputs)}
 
 
 def wants_scratch_free(on: bool | None = None) -> bool | None:

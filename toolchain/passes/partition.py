@@ -4,8 +4,9 @@ feature maps never exist whole, and the activation peak fits a small SRAM.
 A stage replaces a run of spatial ops (one activation in, one out) by a PATCHED_STAGE over a
 rows x cols grid of its output (ops/patched_stage.py); when its input dies there, its output is
 laid over the input's bytes. `search` (partition_search.py) picks the stages and grids;
-`partition` is the Graph -> Graph pass, `unpartition` its inverse (for .tflite writers and
-oracles), `for_target` the choice `fitml compile`/`verify` make.
+`partition` (partition_search.py) is the Graph -> Graph pass, `unpartition` its inverse (for
+.tflite writers and oracles); backends/cpartition.py prices candidates with the C backend's
+plan and makes the choice `fitml compile`/`verify` make (`for_target`).
 """
 from __future__ import annotations
 
@@ -140,44 +141,3 @@ def unpartition(graph: Graph) -> Graph:
         ops.extend(op.attr("ops"))
         tensors.update({t.name: t for t in op.attr("tensors")})
     return graph.replace(ops=tuple(ops), tensors=tensors)
-
-
-def partition(graph: Graph, ram_budget: int | None = None, grid=None) -> Graph:
-    """Graph -> Graph: the cheapest partition in MACs whose arena fits `ram_budget` (without
-    one: the lowest peak found), or the graph unchanged."""
-    from .partition_search import search
-    found = search(graph, ram_budget, grid)
-    return graph if found is None else found.graph
-
-
-def for_target(graph: Graph, target, partition="auto", reserve_ram: int = 0):
-    """(graph to compile, Partition or None) on a target: "off"; "auto" partitions only when
-    the layer-by-layer arena exceeds the RAM its layout leaves for activations (stack and heap
-    counted as the target declares them); "NxM" or (N, M) forces that grid."""
-    from ..plan.regions import layout_for
-    from ..targets import load_target
-    from .partition_search import arena_peak, search
-    mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
-    if mode == "off":
-        return graph, None
-    if mode == "auto":
-        from ..backends.c import lower
-        from ..report.place import caller_input_bytes
-        tgt = load_target(target)
-        layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
-        sizes = [size for _, size in layout.banks]
-
-        def fits(g: Graph) -> bool:
-            plan = lower(g, layout=layout, variant=tgt.kernel_variant).plan
-            return all(b.capacity is None or b.size <= b.capacity for b in plan.banks)
-        if arena_peak(graph) <= sum(sizes) and fits(graph):
-            return graph, None
-        found = None
-        # over several banks a buffer cannot straddle two: then the whole arena in the roomiest
-        for budget in dict.fromkeys([min(sum(sizes), arena_peak(graph) - 1), max(sizes)]):
-            found = search(graph, budget)
-            if found is not None and fits(found.graph):
-                break
-    else:
-        found = search(graph, None, mode)
-    return (graph, None) if found is None else (found.graph, found)

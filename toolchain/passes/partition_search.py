@@ -1,5 +1,7 @@
 """Choosing patch-based stages and grids: candidates are weighed by their geometry first
-(MACs, a lower bound of their live bytes), then planned with the real lowering and planner.
+(MACs, a lower bound of their live bytes), then planned with the real lowering and planner:
+`costs`, which the backend provides (backends/cpartition.py: the C backend's plan), so that
+this pass emits nothing itself.
 
 Rounds are greedy: each adds a stage covering the op where the plan reaches its top, possibly
 replacing stages it overlaps, until the arena fits the budget. Stages of one op (split along
@@ -7,40 +9,31 @@ rows or columns) cost no extra MACs; longer stages recompute their halos.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-from ..ir import Graph, Op
+from ..ir import Graph, Node, Op
 from ..ops import patch_geometry as pg
 from ..ops import registry
-from ..ops.registry import Node
+from ..ops.patch_plan import stage_tensors
+from ..plan.memory import MemoryPlan
 from .partition import GRIDS, KIND, Partition, Stage, apply, apply_stages, stage_op
 
-
-def _lower_c(graph: Graph, op: Op):
-    """registry lower_c, cached per (op, tensors) identity: the search lowers the ops outside
-    a stage once, not once per candidate."""
-    from ..ops.patch_lowering import cached_lower
-    return cached_lower(op, Node.of(graph, op))
+# What a candidate costs: the graph as the backend would schedule it and the memory plan of its
+# activation arena (one RAM bank). backends/cpartition.plan_arena is the C backend's.
+Costs = Callable[[Graph], tuple[Graph, MemoryPlan]]
 
 
-def arena_peak(graph: Graph) -> int:
-    """The activation arena the C backend plans for `graph` (one RAM bank), as `lower` does."""
-    return _plan(graph)[1].arena_size
+def arena_peak(graph: Graph, costs: Costs) -> int:
+    """The activation arena `costs` plans for `graph`."""
+    return costs(graph)[1].arena_size
 
 
-def _plan(graph: Graph):
-    from ..backends.c import plan_calls
-    from .schedule import schedule_for_memory
-    graph = schedule_for_memory(graph)
-    calls = [_lower_c(graph, op) for op in graph.ops]
-    graph, _, plan = plan_calls(graph, calls)     # fusion + scratch-free choices, as lower()
-    return graph, plan
-
-
-def peak_op(graph: Graph) -> str:
+def peak_op(graph: Graph, costs: Costs) -> str:
     """The output name of the op at which the plan reaches its top (the highest byte in use;
     among equals, the most bytes live)."""
-    scheduled, plan = _plan(graph)
+    scheduled, plan = costs(graph)
     offset = {b.name: plan.offsets[b.name] if b.name in plan.offsets
               else plan.scratch[int(b.name[8:])][0] for b in plan.buffers}
 
@@ -84,7 +77,6 @@ def grids_for(graph: Graph, end: int, grid=None):
 def estimate(graph: Graph, stage: Op) -> tuple[int, int]:
     """(MACs, lower bound of the bytes live while it runs) of a stage, from its geometry: the
     input, the output unless laid over it, and the largest patch input + output of one op."""
-    from ..ops.patched_stage import stage_tensors
     tensors = stage_tensors(stage, graph.op_inputs(stage))
     subs, (rows, cols) = stage.attr("ops"), stage.attr("grid")
     x, y = tensors[stage.inputs[0]], tensors[stage.outputs[0]]
@@ -112,21 +104,22 @@ def estimate(graph: Graph, stage: Op) -> tuple[int, int]:
     return macs, x.nbytes + (0 if stage.attr("in_place") else y.nbytes) + biggest
 
 
-def step_live(graph: Graph, stage_out: str) -> tuple[int, tuple[int, ...], int]:
+def step_live(graph: Graph, stage_out: str, costs: Costs) -> tuple[int, tuple[int, ...], int]:
     """(arena, live bytes per step sorted from the largest, bytes live at the op writing
     `stage_out`). Comparing the sorted profiles tells a plan with fewer steps at the peak."""
-    scheduled, plan = _plan(graph)
+    scheduled, plan = costs(graph)
     live = [sum(b.size for b in plan.buffers if b.first <= i <= b.last)
             for i in range(len(scheduled.ops))]
     i = next(k for k, op in enumerate(scheduled.ops) if stage_out in op.outputs)
     return plan.arena_size, tuple(sorted(live, reverse=True)), live[i]
 
 
-def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limit: int):
+def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limit: int,
+            costs: Costs):
     """(stages, arena, graph) after greedy rounds towards `budget` (best effort)."""
     macs0 = total_macs(graph)
     cur, stages = graph, []
-    arena, profile, _ = step_live(graph, graph.ops[0].outputs[0])
+    arena, profile, _ = step_live(graph, graph.ops[0].outputs[0], costs)
     memo: dict = {}
     formable: dict = {}           # (start, end) -> can form a stage; the grid does not matter
                                   # (every grid of grids_for fits the output)
@@ -142,7 +135,7 @@ def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limi
     for _ in range(max_rounds):
         if arena <= budget:
             break
-        first, last = _top_ops(graph, cur, stages)
+        first, last = _top_ops(graph, cur, stages, costs)
         found = []
         for start, end in ranges(graph, first, last):
             keep = [st for st in stages if st[1] < start or st[0] > end]
@@ -163,7 +156,7 @@ def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limi
         for *_, start, end, g, keep in found[:limit]:
             plan = sorted(keep + [(start, end, g)])
             new = apply_stages(graph, plan)
-            a, m, own = step_live(new, graph.ops[end].outputs[0])
+            a, m, own = step_live(new, graph.ops[end].outputs[0], costs)
             if m >= profile:
                 continue
             cand = (a, m, sum(cost(st)[0] for st in plan), plan, new)
@@ -185,15 +178,15 @@ def _patches(cand) -> int:
     return sum(g[0] * g[1] for _, _, g in cand[3])
 
 
-def _top_ops(graph: Graph, cur: Graph, stages) -> tuple[int, int]:
+def _top_ops(graph: Graph, cur: Graph, stages, costs: Costs) -> tuple[int, int]:
     """First and last original op of what runs where the current plan tops out."""
-    top = peak_op(cur)
+    top = peak_op(cur, costs)
     at = next((i for i, op in enumerate(graph.ops) if top in op.outputs), None)
     st = next((st for st in stages if top == graph.ops[st[1]].outputs[0]), None)
     return (st[0], st[1]) if st is not None else (at, at)
 
 
-def search(graph: Graph, ram_budget: int | None = None, grid=None,
+def search(graph: Graph, costs: Costs, ram_budget: int | None = None, grid=None,
            max_overhead: float | None = None, max_rounds: int = 16,
            limit: int = 80) -> Partition | None:
     """The partition: with `ram_budget`, the cheapest found in MACs whose arena fits it (None
@@ -204,9 +197,9 @@ def search(graph: Graph, ram_budget: int | None = None, grid=None,
     takes the cheapest candidate whose arena fits the budget, else the cheapest whose own step
     fits it (the peak moves on to other layers, covered by later rounds), else the lowest
     profile. `grid` fixes every stage's grid; `max_overhead` bounds the extra MACs over the
-    model's; `limit` the candidates planned per round."""
-    before = arena_peak(graph)
-    args = (grid, max_overhead, max_rounds, limit)
+    model's; `limit` the candidates planned per round. `costs` plans each candidate."""
+    before = arena_peak(graph, costs)
+    args = (grid, max_overhead, max_rounds, limit, costs)
     if ram_budget is not None:
         stages, arena, cur = _rounds(graph, ram_budget, *args)
         return _result(graph, stages, arena, cur, before) if arena <= ram_budget else None
@@ -228,3 +221,10 @@ def _result(graph, stages, arena, cur, before) -> Partition | None:
                                          op.outputs == graph.ops[b].outputs).attr("in_place")))
                 for a, b, g in stages)
     return Partition(cur.validate(), out, before, arena, total_macs(graph), total_macs(cur))
+
+
+def partition(graph: Graph, costs: Costs, ram_budget: int | None = None, grid=None) -> Graph:
+    """Graph -> Graph: the cheapest partition in MACs whose arena fits `ram_budget` (without
+    one: the lowest peak found), or the graph unchanged."""
+    found = search(graph, costs, ram_budget, grid)
+    return graph if found is None else found.graph

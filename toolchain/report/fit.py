@@ -14,15 +14,16 @@ import dataclasses
 from pathlib import Path
 
 from ..backends.c import bank_symbol, c_context, lower
+from ..backends.cmemory import caller_input_bytes
+from ..backends.cpartition import arena_peak, search
 from ..errors import UsageError
 from ..ir import Graph
 from ..passes.partition import parse_mode
-from ..passes.partition_search import arena_peak, search
 from ..plan.regions import layout_for
 from ..targets import Target, load_target
 from .fit_report import FitReport, Measurement, activation_budget
 from .measure import METHOD, measure_elf
-from .place import caller_input_bytes, emitted_arrays, op_uses, place
+from .place import emitted_arrays, op_uses, place
 
 PREFIX = "model"               # the prefix cexec builds with: weight symbols are model_w<i>...
 

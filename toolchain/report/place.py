@@ -11,8 +11,7 @@ import dataclasses
 
 from ..backends.c import constant_arrays
 from ..backends.clayouts import leaves
-from ..backends.cmemory import caller_input_region, wants_caller_inputs
-from ..errors import UsageError
+from ..backends.cmemory import input_region
 from ..lowering.ccall import CArray, TensorRef
 from ..ops import registry
 from ..ops.registry import Node
@@ -55,27 +54,6 @@ def op_uses(low, arrays: list[Array]) -> list[OpUse]:
                           sum(a.bytes for a in arrays if a.op == i),
                           int(registry.get(op.kind).macs(Node.of(graph, op)))))
     return uses
-
-
-def input_region(tgt: Target) -> str:
-    """The RAM region holding caller-owned inputs: the one named (--input-buffer caller:NAME,
-    checked against the target's RAM regions), else the main RAM region."""
-    name = caller_input_region()
-    rams = [r.name for r in tgt.regions if r.kind == "ram"]
-    if name is None:
-        return tgt.ram_region.name
-    if name not in rams:
-        raise UsageError(f"--input-buffer caller:{name}: {tgt.name} has no RAM region {name!r}; "
-                         f"its RAM regions: {', '.join(rams)}")
-    return name
-
-
-def caller_input_bytes(graph, tgt: Target) -> dict[str, int]:
-    """RAM region -> bytes of the caller-owned input buffers it holds (--input-buffer caller),
-    for layout_for's `taken`; empty when the inputs live in the arena."""
-    if not wants_caller_inputs():
-        return {}
-    return {input_region(tgt): sum(graph.tensors[n].nbytes for n in graph.inputs)}
 
 
 def place(tgt: Target, low, ops: list[OpUse], arrays: list[Array], meas: Measurement,
