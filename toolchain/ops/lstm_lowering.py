@@ -101,9 +101,7 @@ def lerp_exact(p: lm.Int8Lstm, tanh_m: int, tanh_s: int) -> bool:
 
 
 def _shape(node) -> dict:
-    from .unidirectional_sequence_lstm import sizes
-
-    batch, time, n_in, units = sizes(node.op, node.ins)
+    batch, time, n_in, units = lm.sizes(node.op, node.ins)
     return dict(batches=batch, time_steps=time, input_size=n_in, units=units,
                 time_major=int(bool(node.attr("time_major", False))))
 

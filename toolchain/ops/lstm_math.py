@@ -21,9 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arith import fixedpoint as fp
+from ..ir import GraphError
+from . import common
 from . import int16_nonlinear as nl
 from .fully_connected import per_tensor_multiplier
 
+KIND = "UNIDIRECTIONAL_SEQUENCE_LSTM"
 GATES = ("input", "forget", "cell", "output")
 INPUT_W = (1, 2, 3, 4)              # input_to_{input,forget,cell,output}_weights
 RECURRENT_W = (5, 6, 7, 8)
@@ -52,6 +55,17 @@ class Int8Lstm:
     hidden_zp: int
     cell_clip: int              # quantized; 0: no clip
     cell_tanh: tuple            # (multiplier, left shift) of tanh(cell)'s int16 input rescale
+
+
+def sizes(op, ins) -> tuple[int, int, int, int]:
+    """(batch, time, input size, units)."""
+    x = common.need(ins[0], "input", KIND)
+    w = common.need(ins[2] if len(ins) > 2 else None, "input_to_forget_weights", KIND)
+    if len(x.shape) != 3 or len(w.shape) != 2 or w.shape[1] != x.shape[2]:
+        raise GraphError(f"{KIND}: input must be 3-D with its last dim equal to the weights' "
+                         f"columns, got input {list(x.shape)}, weights {list(w.shape)}")
+    a, b, n = x.shape
+    return (b, a, n, w.shape[0]) if op.attr("time_major", False) else (a, b, n, w.shape[0])
 
 
 def zero_state(ins) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..lowering.ccall import C_TYPES, MAX_DIMS, CCall, Scratch, TensorRef
 from . import patch_geometry as pg
-from .patch_lowering import StagePlan
+from .patch_plan import StagePlan
 
 
 def patch_params(call: CCall, step: pg.Step, tensors, sub) -> dict:

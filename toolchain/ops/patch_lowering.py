@@ -8,8 +8,6 @@ runs; the stage's output may be laid over its input (CCall.overlay_input).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..lowering import cvariant
@@ -17,7 +15,8 @@ from ..lowering.ccall import CCall, TensorRef
 from ..plan.arena import ArenaPlanner
 from . import patch_geometry as pg
 from . import registry
-from .patched_stage import patches, stage_tensors, sub_node
+from .patch_emit import emit_stage
+from .patch_plan import StagePlan, patches, stage_tensors, sub_node
 from .registry import Node
 
 ALIGN = 16
@@ -26,31 +25,6 @@ COPY = "fitml_patch_copy"
 
 def nbytes(t, box: pg.Box) -> int:
     return box.h * box.w * t.shape[3] * np.dtype(t.dtype).itemsize
-
-
-@dataclass
-class StagePlan:
-    """Patch geometry, the full-size lowering of each op and the stage's scratch layout.
-
-    The last op writes each patch's output box straight into the stage output (full-width
-    patches whose bytes no later read needs) or into an output slot of the scratch, copied into
-    place after that patch (`flush[p]`: the slots copied after patch p). With `in_place`, the
-    output shares the dying input's bytes: a patch's box is flushed only once no patch still to
-    run reads those bytes of the input (MCUNetV2's output buffer laid over the input image).
-    """
-    node: Node
-    tensors: dict
-    steps: list[list[pg.Step]]              # per patch, per op
-    calls: list[CCall]                      # full-size lowering of each op
-    in_place: bool = False
-    size: int = 0                           # scratch bytes of the whole stage
-    offsets: dict = field(default_factory=dict)   # ("t", name) / ("scratch", k) / ("out",)
-    slots: dict = field(default_factory=dict)     # patch -> offset of its output slot in "out"
-    flush: list = field(default_factory=list)     # patch -> patches whose slots are copied after
-
-    @property
-    def ops(self):
-        return self.node.op.attr("ops")
 
 
 def patch_node(sub, tensors, step: pg.Step) -> Node:
@@ -181,8 +155,3 @@ def lower_stage(node: Node) -> CCall:
                  (TensorRef(op.inputs[0]), TensorRef(op.outputs[0])), scratch_bytes=sp.size,
                  overlay_input=0 if sp.in_place else None,
                  emit=lambda low, index: emit_stage(sp, low, index), kernels=tuple(sorted(kernels)))
-
-
-def emit_stage(sp: StagePlan, low, index: int) -> dict:
-    from .patch_emit import emit_stage as emit
-    return emit(sp, low, index)

@@ -17,6 +17,8 @@ import numpy as np
 from ..ir import GraphError, Op, Tensor
 from . import patch_geometry as pg
 from . import registry
+from .patch_lowering import lower_stage
+from .patch_plan import patches, stage_tensors, sub_node
 from .registry import Node, OpDef, register
 
 KIND = "PATCHED_STAGE"
@@ -24,25 +26,6 @@ DTYPES = ("int8", "int16", "float32")
 # 16x8 sub-ops (int16 activations): zero points 0, so padded conv taps add nothing; their C
 # kernels take the same geometry structs, on 2-byte elements (patch_emit uses itemsize)
 INT16_SUBS = ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "ADD", "SUB")
-
-
-def stage_tensors(op: Op, ins) -> dict[str, Tensor]:
-    """Name -> Tensor of everything the stage's ops read or write."""
-    tensors = {t.name: t for t in ins if t is not None}
-    tensors.update({t.name: t for t in op.attr("tensors", ())})
-    return tensors
-
-
-def sub_node(sub: Op, tensors: dict[str, Tensor]) -> Node:
-    return Node(sub, tuple(tensors[n] if n else None for n in sub.inputs),
-                tuple(tensors[n] for n in sub.outputs))
-
-
-def patches(op: Op, tensors: dict[str, Tensor]) -> list[list[pg.Step]]:
-    """Per patch (row-major), the geometry of every op."""
-    out = tensors[op.outputs[0]]
-    return [pg.patch_steps(op.attr("ops"), tensors, op.inputs[:1], out.name, box)
-            for box in pg.grid_boxes(out, tuple(op.attr("grid")))]
 
 
 def _check_stage(op: Op, ins) -> None:
@@ -181,7 +164,6 @@ class PatchedStage(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
-        from .patch_lowering import lower_stage
         return lower_stage(node)
 
 

@@ -16,6 +16,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import GraphError
 from . import common, lstm_lowering, lstm_math as lm
+from .lstm_math import sizes
 from .registry import Node, OpDef, register
 
 KIND = "UNIDIRECTIONAL_SEQUENCE_LSTM"
@@ -26,17 +27,6 @@ VARIANTS = ((lm.PEEPHOLE, "peephole weights (inputs 9-11)"),
 
 def _input(ins, i):
     return ins[i] if i < len(ins) else None
-
-
-def sizes(op, ins) -> tuple[int, int, int, int]:
-    """(batch, time, input size, units)."""
-    x = common.need(ins[0], "input", KIND)
-    w = common.need(_input(ins, 2), "input_to_forget_weights", KIND)
-    if len(x.shape) != 3 or len(w.shape) != 2 or w.shape[1] != x.shape[2]:
-        raise GraphError(f"{KIND}: input must be 3-D with its last dim equal to the weights' "
-                         f"columns, got input {list(x.shape)}, weights {list(w.shape)}")
-    a, b, n = x.shape
-    return (b, a, n, w.shape[0]) if op.attr("time_major", False) else (a, b, n, w.shape[0])
 
 
 @register
