@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 from ..errors import ModelError
 from ..ir import Graph, GraphError
+from ..passes.pipeline import CLEANUP, run_pipeline
 from . import (keras_activations, keras_layers,  # noqa: F401  (registers the converters)
                keras_pool_layers, keras_shape_layers)
 from .keras_builder import LAYERS, KerasBuilder, Layer
@@ -45,7 +46,6 @@ def load_keras(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
     try:
         graph = graph.validate()
         if cleanup:
-            from ..passes.pipeline import CLEANUP, run_pipeline
             graph = run_pipeline(graph, CLEANUP)
         return graph
     except GraphError as exc:

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..ir import Graph, GraphError, Tensor
+from ..passes.pipeline import CLEANUP, run_pipeline
 from . import onnx_fold, onnx_ops, onnx_qdq, onnx_shape_ops  # noqa: F401  (converters)
 from .onnx_build import CONVERTERS, NCHW, NHWC, Builder, OnnxNode, identity, natural
 from .onnx_checks import check_elements, check_structure
@@ -69,7 +70,6 @@ def load_onnx(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
     try:
         result = result.validate()
         if cleanup:
-            from ..passes.pipeline import CLEANUP, run_pipeline
             result = run_pipeline(result, CLEANUP)
     except GraphError as exc:
         raise ModelError(f"{where}: {exc}") from None

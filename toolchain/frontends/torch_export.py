@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import ModelError
 from ..ir import Graph, GraphError, Op, Tensor
 from ..ops import registry
+from ..passes.pipeline import CLEANUP, run_pipeline
 from .pt2_archive import check_pt2, quiet_load
 
 NHWC = (0, 2, 3, 1)   # stored = torch.permute(NHWC) for a rank-4 activation
@@ -185,7 +186,6 @@ def convert_program(ep, where: str, frontend: str, cleanup: bool = True) -> Grap
     try:
         graph = _used_only(graph).validate()
         if cleanup:
-            from ..passes.pipeline import CLEANUP, run_pipeline
             graph = run_pipeline(graph, CLEANUP)
         return graph
     except GraphError as exc:
