@@ -64,3 +64,11 @@ def test_a_kernel_is_registered_once_per_dtype_pair():
     with pytest.raises(TypeError, match="not one of"):
         registry.variant("CONV_2D", INT16x8, "infer")
     assert ("lower_c", INT16x8[0]) in registry.variants("CONV_2D")
+
+
+@pytest.mark.parametrize("kind", WEIGHTED)
+def test_supported_dtype_pairs_are_the_registered_kernels(kind):
+    """DEPTHWISE_CONV_2D and FULLY_CONNECTED accept exactly these pairs (their `infer`)."""
+    assert registry.dtype_pairs(kind) == {
+        ("float32", "float32"), ("int8", "int8"), ("int16", "int8"), ("int8", "int4"),
+        ("float32", "int8"), ("float32", "int4")}

@@ -9,7 +9,7 @@ from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common, int16
-from .registry import Node, OpDef, input_filter_dtypes, register
+from .registry import FLOAT, INT8, Node, OpDef, input_filter_dtypes, register
 from .windows import conv_patches, output_hw
 
 
@@ -18,6 +18,7 @@ class Conv2D(OpDef):
     kind = "CONV_2D"
     tflite_options = "Conv2DOptions"
     signature = staticmethod(input_filter_dtypes)     # int16, int4, hybrid: @variant kernels
+    own_dtypes = FLOAT + INT8
 
     @staticmethod
     def infer(op, ins):

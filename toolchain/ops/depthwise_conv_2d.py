@@ -12,7 +12,8 @@ from ..lowering.ccall import CArray, CCall, Scratch
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common, int16
-from .registry import Node, OpDef, input_filter_dtypes, register
+from .registry import (FLOAT, INT8, Node, OpDef, dtype_pairs, input_filter_dtypes,
+                       register)
 from .windows import conv_patches, output_hw
 
 KIND = "DEPTHWISE_CONV_2D"
@@ -38,6 +39,7 @@ class DepthwiseConv2D(OpDef):
     kind = KIND
     tflite_options = "DepthwiseConv2DOptions"
     signature = staticmethod(input_filter_dtypes)     # int16, int4, hybrid: @variant kernels
+    own_dtypes = FLOAT + INT8
 
     @staticmethod
     def infer(op, ins):
@@ -49,9 +51,7 @@ class DepthwiseConv2D(OpDef):
         if x.dtype not in ("float32", "int8", "int16"):
             raise GraphError(f"{KIND}: input dtype {x.dtype} not supported (float32, int8, "
                              "int16)")
-        want = {"float32": ("float32", "int8", "int4"), "int8": ("int8", "int4"),
-                "int16": ("int8",)}[x.dtype]
-        if w.dtype not in want:
+        if (x.dtype, w.dtype) not in dtype_pairs(KIND):
             raise GraphError(f"{KIND}: {w.dtype} filter with {x.dtype} input is not supported")
         _multiplier(op, x, w)
         n, h, wd, _ = x.shape

@@ -13,7 +13,8 @@ from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common, int16
 from .fc_multipliers import multipliers, per_tensor_multiplier  # noqa: F401 (re-exported)
-from .registry import Node, OpDef, input_filter_dtypes, register
+from .registry import (FLOAT, INT8, Node, OpDef, dtype_pairs, input_filter_dtypes,
+                       register)
 
 KIND = "FULLY_CONNECTED"
 WEIGHT_FORMATS = {v: k for k, v in vars(schema.FullyConnectedOptionsWeightsFormat).items()
@@ -25,6 +26,7 @@ class FullyConnected(OpDef):
     kind = KIND
     tflite_options = "FullyConnectedOptions"
     signature = staticmethod(input_filter_dtypes)     # int16, int4, hybrid: @variant kernels
+    own_dtypes = FLOAT + INT8
 
     @staticmethod
     def infer(op, ins):
@@ -35,9 +37,7 @@ class FullyConnected(OpDef):
         if x.dtype not in ("float32", "int8", "int16"):
             raise GraphError(f"{KIND}: input dtype {x.dtype} not supported (float32, int8, "
                              "int16)")
-        want = {"float32": ("float32", "int8", "int4"), "int8": ("int8", "int4"),
-                "int16": ("int8",)}[x.dtype]
-        if w.dtype not in want:
+        if (x.dtype, w.dtype) not in dtype_pairs(KIND):
             raise GraphError(f"{KIND}: {w.dtype} filter with {x.dtype} input is not supported")
         n, k = w.shape
         if x.size % k:

@@ -18,7 +18,9 @@ from ..ir import GraphError, Node, Op, Tensor
 Shape = tuple[int, ...]
 Signature = tuple[tuple[str, str], ...]     # the (input, filter) dtype pairs a kernel serves
 
-# dtype signatures of the weighted ops' kernel variants
+# dtype signatures of the weighted ops' kernels
+FLOAT: Signature = (("float32", "float32"),)
+INT8: Signature = (("int8", "int8"),)
 INT16x8: Signature = (("int16", "int8"),)      # TFLite's 16x8: int16 activations, int8 filter
 INT8x4: Signature = (("int8", "int4"),)        # int8 activations, packed int4 filter
 HYBRID: Signature = (("float32", "int8"), ("float32", "int4"))  # float activations, int filter
@@ -34,12 +36,14 @@ class OpDef:
     signature       node -> its dtype pair, for ops whose kernels differ per dtype: `register`
                     then makes `reference` and `lower_c` run the `@variant` kernel registered
                     for that pair, and the op's own methods serve the pairs no variant claims
+    own_dtypes      the dtype pairs the op's own reference / lower_c are written for
     """
 
     kind: str = ""
     tflite_options: str | None = None
     uint8_ok: bool = False          # accepts legacy uint8 activations (QUANTIZE, DEQUANTIZE)
     signature: Callable[[Node], tuple[str, str]] | None = None
+    own_dtypes: Signature = ()
 
     @staticmethod
     def infer(op: Op, ins: Sequence[Tensor | None]) -> list[tuple[Shape, str]]:
@@ -118,6 +122,11 @@ def variant(kind: str, signature: Signature, method: str):
 def variants(kind: str) -> dict[tuple[str, tuple[str, str]], Callable]:
     """{(method, dtype pair): kernel} registered for op `kind`."""
     return {(m, d): f for (k, m, d), f in _VARIANTS.items() if k == kind}
+
+
+def dtype_pairs(kind: str) -> set[tuple[str, str]]:
+    """The dtype pairs op `kind` supports: its own kernels' and its registered variants'."""
+    return set(get(kind).own_dtypes) | {d for (k, _, d) in _VARIANTS if k == kind}
 
 
 def _dispatcher(cls: type[OpDef], method: str) -> Callable:
