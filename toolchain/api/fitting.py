@@ -5,6 +5,7 @@ PyTorch fine-tuning hook, and writing the chosen C project with the search's tab
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +88,6 @@ def _tuner(train, epochs: int, progress):
 def _write_fit(result, target: str, out: Path, prefix: str) -> None:
     """The chosen model as a C project, plus the search's table, JSON and Pareto plot, all
     put in place at once (the project is compiled into the temporary folder)."""
-    import json
     chosen = result.chosen
     with atomic_path(out, directory=True) as tmp:
         compile_c(chosen.graph, target, tmp, prefix)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
+from tqdm import tqdm
 
 from ..errors import UsageError
 from ..ir import Graph
@@ -88,7 +89,6 @@ def iter_samples(source, graph: Graph) -> Iterator[list[np.ndarray]]:
 
 def progress_bar(items: Iterable, progress: bool | None, desc: str, total: int | None = None):
     """A tqdm bar on stderr; silent when stderr is not a TTY or when progress is False."""
-    from tqdm import tqdm
     quiet = progress is False or not sys.stderr.isatty()
     return tqdm(items, desc=desc, total=total, file=sys.stderr, disable=quiet, leave=False)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from html import escape
+from pathlib import Path
 
 from ..util.atomic import atomic_path
 from .fit_report import FitReport, activation_budget
@@ -65,9 +66,9 @@ def render_svg(report: FitReport, width: int = 900, height: int = 380) -> str:
 
 def render_png(report: FitReport, path) -> None:
     """The same timeline as a PNG through matplotlib (an optional extra: `fitml[plot]`)."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib is optional (fitml[plot])
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib is optional (fitml[plot])
     fig, ax = plt.subplots(figsize=(9, 3.8), dpi=100)
     xs = [o.index for o in report.ops]
     ax.bar(xs, [o.live_bytes for o in report.ops],
@@ -84,7 +85,6 @@ def render_png(report: FitReport, path) -> None:
 
 def write_plot(report: FitReport, path) -> None:
     """`.png` through matplotlib, anything else as SVG written by hand."""
-    from pathlib import Path
     path = Path(path)
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".png":

@@ -5,6 +5,7 @@ is compiled once per machine however many inputs run through it.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -25,7 +26,7 @@ from ..plan.regions import layout_for, ram_reservation
 from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from . import qemu
-from .executors import RunResult, executor
+from .registry import RunResult, executor
 
 HOST_FLAGS = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic",
               "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
@@ -150,7 +151,6 @@ def emulation_target(target):
     tails of the machine's regions of their kind (the main region can then still grow, see
     fit_measure.roomy), so activations spread over RAM banks run on QEMU too; those that find no room
     are dropped. Cores (and files without a loadable core) come back unchanged."""
-    import dataclasses
     target = load_target(target)
     try:
         machine = load_target(target.core)

@@ -1,4 +1,5 @@
-"""One calling convention for every executor: (graph, inputs, **options) -> RunResult.
+"""Every executor by name (`get_executor`): the reference, TFLM and LiteRT ones here, host
+and qemu in cexec.py, all with registry.py's calling convention.
 
 Tests are parametrized over these names; the CLI's `--executor` picks one.
 """
@@ -7,46 +8,20 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from ..backends.tflite import write_tflite
-from ..errors import FitmlError, ModelError
+from ..errors import ModelError
 from ..ir import Graph
 from ..ops import interpreter as reference
 from ..passes.partition import unpartition
+from . import cexec  # noqa: F401  (registers the host and qemu executors)
 from .litert import run_litert
+from .registry import RunResult, executor, get_executor, names  # noqa: F401  (the API)
 from .tflm import run_tflm
-
-
-@dataclass
-class RunResult:
-    outputs: list[np.ndarray]
-    stats: dict = field(default_factory=dict)
-
-
-Executor = Callable[..., RunResult]
-_EXECUTORS: dict[str, Executor] = {}
-
-
-def executor(name: str):
-    def wrap(fn: Executor) -> Executor:
-        _EXECUTORS[name] = fn
-        return fn
-    return wrap
-
-
-def get_executor(name: str) -> Executor:
-    if name not in _EXECUTORS:
-        raise FitmlError(f"unknown executor {name!r}; available: {', '.join(sorted(_EXECUTORS))}")
-    return _EXECUTORS[name]
-
-
-def names() -> list[str]:
-    return sorted(_EXECUTORS)
 
 
 def tflite_bytes(graph: Graph) -> bytes:
@@ -91,5 +66,3 @@ def run_litert_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunR
     model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
     outs = _isolated(run_litert, model, args) if isolate else run_litert(model, args)
     return RunResult(outs)
-
-from . import cexec  # noqa: E402,F401  (registers the host and qemu executors)

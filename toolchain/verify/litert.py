@@ -7,7 +7,7 @@ import numpy as np
 
 
 def run_litert(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    from ai_edge_litert import interpreter as litert
+    from ai_edge_litert import interpreter as litert  # lazy: loads the LiteRT runtime
 
     interp = litert.Interpreter(model_content=bytes(model),
                                 experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)

@@ -12,7 +12,7 @@ DEFAULT_ARENA = 4 * 1024 * 1024
 def run_tflm(model: bytes, inputs: Sequence[np.ndarray], arena_size: int = DEFAULT_ARENA,
              preserve_all: bool = False):
     """Run one inference. With preserve_all, returns (outputs, interpreter) for GetTensor."""
-    from tflite_micro import runtime
+    from tflite_micro import runtime  # lazy: tflite-micro is optional (fitml[tflm])
 
     config = (runtime.InterpreterConfig.kPreserveAllTensors if preserve_all
               else runtime.InterpreterConfig.kAllocationRecording)
