@@ -45,7 +45,7 @@ class GraphModule:
     """A torch callable over the graph; `params` maps weight/bias tensor names to Parameters."""
 
     def __init__(self, graph: Graph, int4: set[str], logits: bool = True):
-        import torch
+        import torch  # lazy: torch is optional (fitml[torch])
         self.torch, self.graph, self.int4 = torch, graph, int4
         self.nodes = [Node.of(graph, op) for op in graph.ops]
         self.params = {}
@@ -164,7 +164,7 @@ def finetune(graph: Graph, x: np.ndarray, labels: np.ndarray, epochs: int,
              int4: set[str] | dict | None = None, lr: float = 1e-3, batch: int = 64,
              seed: int = 0, progress: bool | None = None) -> Graph:
     """`graph` with its conv/FC weights trained `epochs` times over (x, labels)."""
-    import torch
+    import torch  # lazy: torch is optional (fitml[torch])
     x = np.asarray(x, np.float32)
     labels = np.asarray(labels).reshape(-1).astype(np.int64)
     shape = graph.tensors[graph.inputs[0]].shape
@@ -194,7 +194,7 @@ def finetune(graph: Graph, x: np.ndarray, labels: np.ndarray, epochs: int,
 
 def run(graph: Graph, x: np.ndarray) -> np.ndarray:
     """The torch interpreter's output for a stack of inputs (to check it against the reference)."""
-    import torch
+    import torch  # lazy: torch is optional (fitml[torch])
     with torch.no_grad():
         module = GraphModule(graph, set(), logits=False)
         return module(torch.from_numpy(np.asarray(x, np.float32))).numpy()

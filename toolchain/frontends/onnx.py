@@ -77,7 +77,7 @@ def load_onnx(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
 
 
 def _read(source):
-    import onnx
+    import onnx  # lazy: onnx is optional (fitml[onnx])
 
     try:
         if isinstance(source, (bytes, bytearray, memoryview)):
@@ -104,7 +104,7 @@ def _opset(model, where: str) -> int:
 
 
 def _array(t, where: str) -> np.ndarray:
-    from onnx import numpy_helper
+    from onnx import numpy_helper  # lazy: onnx is optional (fitml[onnx])
 
     try:
         return numpy_helper.to_array(t)
@@ -113,7 +113,7 @@ def _array(t, where: str) -> np.ndarray:
 
 
 def _node(proto) -> OnnxNode:
-    from onnx import helper
+    from onnx import helper  # lazy: onnx is optional (fitml[onnx])
 
     attrs = {}
     for a in proto.attribute:
@@ -130,7 +130,7 @@ def _node(proto) -> OnnxNode:
 
 
 def _add_input(b: Builder, vi, input_shapes: dict, keep_nchw: bool, where: str) -> str:
-    import onnx
+    import onnx  # lazy: onnx is optional (fitml[onnx])
 
     tt = vi.type.tensor_type
     elem = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type) if tt.elem_type else None

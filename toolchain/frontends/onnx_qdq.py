@@ -50,7 +50,7 @@ def activation_params(scale, zp) -> QuantParams:
 
 def prescan(b: Builder, graph, consts: dict) -> None:
     """Give every activation quantized by a QuantizeLinear that node's parameters."""
-    from onnx import numpy_helper
+    from onnx import numpy_helper  # lazy: onnx is optional (fitml[onnx])
 
     known = dict(consts)
     for node in graph.node:

@@ -297,7 +297,7 @@ def shape_of(b: Builder, n: OnnxNode):
 def cast(b: Builder, n: OnnxNode):
     """Casts to float32 of float32 activations are no-ops; CastLike(constant, activation)
     casts the constant (activations are float32)."""
-    import onnx
+    import onnx  # lazy: onnx is optional (fitml[onnx])
 
     if n.op_type == "CastLike":
         like = n.input(1)

@@ -82,7 +82,7 @@ def load_torch(source, example_inputs=None) -> Graph:
 
 
 def _load(source, example_inputs) -> Graph:
-    import torch
+    import torch  # lazy: torch is optional (fitml[torch])
 
     if isinstance(source, (str, Path)):
         where = str(source)
@@ -113,7 +113,7 @@ def _load(source, example_inputs) -> Graph:
 
 
 def _example_inputs(example_inputs, where: str) -> tuple:
-    import torch
+    import torch  # lazy: torch is optional (fitml[torch])
 
     if example_inputs is None:
         raise ModelError(f"{where}: a torch module needs example_inputs (a tuple of tensors)")
@@ -129,7 +129,7 @@ def _example_inputs(example_inputs, where: str) -> tuple:
 
 def _onnx_fallback(module, inputs: tuple, where: str, cause: Exception) -> Graph:
     """torch.export failed: export to ONNX (TorchScript tracing) and use the ONNX frontend."""
-    import torch
+    import torch  # lazy: torch is optional (fitml[torch])
 
     reason = _first_line(cause)
     try:
@@ -156,7 +156,7 @@ def _onnx_fallback(module, inputs: tuple, where: str, cause: Exception) -> Graph
 
 def decompose(ep):
     """Core ATen, keeping conv/batch_norm (already core) and KEEP_WHOLE ops whole."""
-    import torch
+    import torch  # lazy: torch is optional (fitml[torch])
 
     table = torch.export.default_decompositions()
     for name in KEEP_WHOLE:
@@ -316,7 +316,7 @@ class Builder:
 
     def _fold(self, node, args, kwargs):
         """Evaluate an op whose tensor inputs are all constants with torch itself."""
-        import torch
+        import torch  # lazy: torch is optional (fitml[torch])
 
         def to_torch(a):
             if isinstance(a, np.ndarray):
@@ -446,7 +446,7 @@ def _flat(a) -> list:
 
 
 def _to_numpy(x):
-    import torch
+    import torch  # lazy: torch is optional (fitml[torch])
 
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu()
