@@ -7,14 +7,10 @@ Identical graphs give byte-identical files (no paths, no timestamps).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-import jinja2
-import numpy as np
-
 from ..ir import Graph
-from ..lowering.ccall import C_TYPES, CArray, CCall, Scratch, TensorRef, kernel_names
+from ..lowering.ccall import C_TYPES, CArray, CCall, TensorRef, kernel_names
 from ..lowering.cvariant import kernel_variant
 from ..ops import registry
 from ..ops.registry import Node
@@ -22,99 +18,13 @@ from ..passes.schedule import schedule_for_memory
 from ..plan.arena import align_up
 from ..plan.memory import MemoryPlan, plan_memory
 from ..plan.regions import Layout, place_weights
-from ..resources import resource_dir
 from ..version import __version__
 from . import cgen_util as cu
 from .clayouts import fit_layouts
+from .clowered import Lowered, bank_symbol, template_env
 from .cmemory import drop_peak_scratch, fuse_residual_adds, wants_caller_inputs, wants_scratch_free
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns the arrays
-
-
-@dataclass
-class Lowered:
-    """A graph lowered to kernel calls, with its plan: the input of every C template."""
-
-    graph: Graph
-    calls: list[CCall]
-    plan: MemoryPlan
-    prefix: str
-    arrays: dict[int, tuple[str, CArray]] = field(default_factory=dict)   # id(CArray) -> name
-    weights: dict[str, str] = field(default_factory=dict)                # const tensor -> name
-    layout: Layout | None = None
-    weight_regions: dict[str, str] = field(default_factory=dict)  # weight symbol -> flash region
-    plain_layouts: tuple[str, ...] = ()   # layers that gave up their DSP layout to fit flash
-
-    def render(self, template: str, **params) -> str:
-        """A C template (templates/) rendered with the backend's filters: what composite ops'
-        `CCall.emit` writes its own C with (ops/patch_emit.py)."""
-        return _env().get_template(template).render(**params)
-
-    def array_name(self, arr: CArray) -> str:
-        if id(arr) not in self.arrays:
-            self.arrays[id(arr)] = (f"{self.prefix}_c{len(self.arrays)}", arr)
-        return self.arrays[id(arr)][0]
-
-    def weight_name(self, tensor: str) -> str:
-        if tensor not in self.weights:
-            self.weights[tensor] = f"{self.prefix}_w{len(self.weights)}"
-        return self.weights[tensor]
-
-    def value(self, v: Any) -> str:
-        """A parameter-struct field value as C text."""
-        if isinstance(v, CArray):
-            return self.array_name(v)
-        if isinstance(v, TensorRef):
-            return self.pointer(v)
-        if isinstance(v, dict):
-            return "{" + ", ".join(f".{k} = {self.value(x)}" for k, x in v.items()) + "}"
-        if isinstance(v, (list, tuple)):
-            return "{" + ", ".join(self.value(x) for x in v) + "}"
-        if isinstance(v, (bool, np.bool_)):
-            return "1" if v else "0"
-        if isinstance(v, (int, np.integer)):
-            return cu.c_int(v)
-        if isinstance(v, (float, np.floating)):
-            return cu.c_float(v)
-        if isinstance(v, str):          # C expressions written by fitml's own lowering code
-            return v
-        raise TypeError(f"cannot render {type(v).__name__} as C")
-
-    def pointer(self, ref: TensorRef) -> str:
-        t = self.graph.tensors[ref.name]
-        ctype = C_TYPES[t.dtype]
-        if t.is_const:
-            return self.weight_name(ref.name)
-        if ref.name in self.plan.external:
-            return f"({ctype} *){self.input_base(ref.name)}"
-        return f"({ctype} *)({self.base(self.plan.bank_of(ref.name))} + " \
-               f"{self.plan.offsets[ref.name]})"
-
-    @property
-    def caller_inputs(self) -> bool:
-        """The inputs live in caller-owned buffers: invoke() takes their pointers."""
-        return any(n in self.plan.external for n in self.graph.inputs)
-
-    def input_base(self, name: str) -> str:
-        """The caller-owned buffer holding `name` (invoke()'s `inputs[k]`) as a byte pointer."""
-        return f"((uint8_t *)inputs[{self.graph.inputs.index(self.plan.external[name])}])"
-
-    def base(self, bank: int) -> str:
-        """The C array of RAM bank `bank`: the caller's arena, or a static array of model.c."""
-        return "arena" if bank == 0 else bank_symbol(self.prefix, self.plan.banks[bank].name)
-
-    def arg(self, a, index: int) -> str:
-        if isinstance(a, tuple):        # several tensors (CONCATENATION): a compound literal
-            items = ", ".join(f"(const void *){self.arg(x, index)}" for x in a)
-            return f"(const void *const[]){{{items}}}"
-        if isinstance(a, Scratch):
-            offset = self.plan.scratch.get(index, (0, 0))[0]
-            return f"(void *)({self.base(self.plan.scratch_banks.get(index, 0))} + {offset})"
-        if isinstance(a, CArray):
-            return self.array_name(a)
-        if isinstance(a, TensorRef):
-            return self.pointer(a)
-        return str(a)
 
 
 def shared_storage(graph: Graph, calls: list[CCall], external=()) -> dict[str, str]:
@@ -153,10 +63,6 @@ def overlaid_outputs(graph: Graph, calls: list[CCall], external=()) -> dict[str,
             if last_use.get(src) == i and src not in graph.outputs and src not in external:
                 out[op.outputs[0]] = src
     return out
-
-
-def bank_symbol(prefix: str, region: str) -> str:
-    return f"{prefix}_arena_{region}"
 
 
 def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
@@ -208,15 +114,6 @@ def plan_calls(graph: Graph, calls: list[CCall], alignment: int = 16, banks=None
     return build(bool(wants_scratch_free(scratch_free)))
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(comment=cu.c_comment, cint=cu.c_int, cfloat=cu.c_float,
-                       body=cu.c_array_body)
-    return env
-
-
 def _io(low: Lowered, names) -> list[dict]:
     out = []
     for i, name in enumerate(names):
@@ -246,7 +143,7 @@ def emit_c(graph: Graph, prefix: str = "model", target: str = "",
     `layout` (plan/regions.py) spreads activations over RAM banks and weights over flash."""
     ctx = c_context(lower(graph, prefix, layout=layout, variant=variant), target,
                     weights_section)
-    env = _env()
+    env = template_env()
     names = {tpl: out.format(p=ctx["prefix"]) for tpl, out in MODEL_TEMPLATES.items()}
     names.update(extra or {})
     return {out: env.get_template(tpl).render(**ctx) for tpl, out in names.items()}

@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ..backends.c import bank_symbol, c_context, lower
+from ..backends.c import c_context, lower
+from ..backends.clowered import bank_symbol
 from ..backends.cmemory import caller_input_bytes
 from ..backends.cpartition import arena_peak, search
 from ..errors import UsageError
