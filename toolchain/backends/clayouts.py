@@ -9,12 +9,12 @@ weights may spill to: plan/regions.py), layouts are given up, largest first, unt
 from __future__ import annotations
 
 from ..ir import Graph
+from ..lowering.ccall import CArray, CCall, TensorRef
+from ..lowering.cvariant import plain_layouts
 from ..ops import registry
 from ..ops.registry import Node
 from ..plan.arena import align_up
 from ..plan.regions import Layout, place_weights
-from ..lowering.ccall import CArray, CCall, TensorRef
-from ..lowering.cvariant import plain_layouts
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4      # as model_weights.c.j2 aligns the arrays
 

@@ -15,8 +15,8 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..resources import resource_dir
 from ..lowering.ccall import CArray, TensorRef
+from ..resources import resource_dir
 from .cstructs import ALIASES, STRUCTS
 
 VARIANTS = ("portable", "dsp", "mve")

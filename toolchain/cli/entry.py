@@ -13,7 +13,8 @@ from ..errors import DoesNotFit, FitmlError, ModelError, NotEqual, UsageError
 from ..util.atomic import atomic_path
 from ..util.text import printable
 from ..verify.executors import names
-from . import compile as cli_compile, fit as cli_fit
+from . import compile as cli_compile
+from . import fit as cli_fit
 from .common import input_buffer_arg, model_arg, print_json
 
 

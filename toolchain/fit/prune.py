@@ -23,7 +23,7 @@ from ..ir import Graph, Tensor
 from ..ops.common import float_weights as dequantized
 from ..ops.interpreter import run_graph
 from ..quant.calibration import iter_samples
-from .channels import ChannelGroups, SOURCES, analyze
+from .channels import SOURCES, ChannelGroups, analyze
 from .rewrite import LayerChange, apply
 
 CRITERIA = ("l1", "l2", "activation")

@@ -23,17 +23,17 @@ from typing import Callable
 import numpy as np
 
 from ..errors import UsageError
-from ..report.fit import fit, with_overrides
 from ..ir import Graph
 from ..passes import CLEANUP, run_pipeline
 from ..quant.calibration import collect, iter_samples, progress_bar
+from ..quant.promote import noise_order
 from ..quant.ptq import quantize
+from ..quant.score import Reference, loss, reference
+from ..report.fit import fit, with_overrides
 from ..report.fit_report import FitReport, Item, Measurement
 from ..targets import load_target
-from ..quant.promote import noise_order
 from .candidates import Config, configs, int16_layers, layer_weights
 from .prune import LayerChange, channel_means, float_weights, prune_channels
-from ..quant.score import Reference, loss, reference
 
 Finetune = Callable[[Graph, dict], Graph]    # (pruned float graph, precision) -> tuned graph
 FINETUNE_TOP = 2     # fine-tune this many of the best fitting candidates

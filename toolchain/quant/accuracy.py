@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ir import Graph
-from ..ops.quantize import quantize_float
 from ..ops.interpreter import run_graph
+from ..ops.quantize import quantize_float
 from .calibration import iter_samples, progress_bar
 
 

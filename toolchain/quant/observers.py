@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arith.fixedpoint import round_half_away
 from ..errors import UsageError
 from .calibration import TensorStats
-from ..arith.fixedpoint import round_half_away
 
 QMIN, QMAX = -128, 127
 MIN_SCALE = 1e-7     # a dead (constant-zero) tensor still needs a positive, usable scale

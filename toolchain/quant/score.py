@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import Graph
+from ..ops.interpreter import run_graph
 from ..ops.quantize import quantize_float
 from .accuracy import snr_db
-from ..ops.interpreter import run_graph
 
 
 def score_tensor(graph: Graph) -> str:

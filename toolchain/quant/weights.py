@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arith.fixedpoint import round_half_away
 from ..ir import QuantParams, Tensor
 from ..ops import common
-from ..arith.fixedpoint import round_half_away
 
 WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 BIAS_MAX = float(1 << 30)    # |int32 bias| cap, leaving headroom for the accumulated products
