@@ -1,7 +1,7 @@
 """`verify`, `check` and `report`: does the compiled model run exactly, and does it fit?
 
 verify runs the reference, host C, QEMU and TFLite Micro on given and random inputs; check
-and report give the FitReport (fit.py). All three, and compile, take the same --partition
+and report give the FitReport (report/fit.py). All three, and compile, take the same --partition
 values (partition_mode, partitioned): patch-based execution of the first layers.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 With calibration data a float model is quantized (int8, or int16 activations where --int16
 asks: all layers, named ones, or the noisiest while the RAM budget holds), optionally measured
 against float on held-out data; then it is partitioned if its activations overflow RAM
-(api_check.partitioned) and emitted by toolchain.compiler.
+(checking.partitioned) and emitted by compiler.py.
 """
 from __future__ import annotations
 

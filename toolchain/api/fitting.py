@@ -1,6 +1,6 @@
 """`fit_model`: make a float model fit a target with int4 weights and structured pruning.
 
-The search is compress/search.py; here are the data loading (.npz with `labels`), the optional
+The search is fit/search.py; here are the data loading (.npz with `labels`), the optional
 PyTorch fine-tuning hook, and writing the chosen C project with the search's table and plot.
 """
 from __future__ import annotations
@@ -53,7 +53,7 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
     best candidates with PyTorch (int4 layers fake-quantized). Writes the chosen model as a C
     project into `out` (with fit.json, fit.txt, fit_report.json and pareto.svg) when one fits;
     an existing `out` folder is replaced only when it is fitml's previous output, or `force`.
-    Returns the `compress.search.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
+    Returns the `fit.search.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
     """
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
     outdir.check_prefix(prefix)

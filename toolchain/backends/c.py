@@ -71,9 +71,10 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
     """Schedule for memory, lower every op through the registry for the runtime `variant`
     ("portable", "dsp", "mve": what the target links) and plan the arena (activations +
     scratch), over the layout's RAM banks if given; with a layout, DSP weight layouts that
-    would overflow its flash are left out (backends/clayouts.py). For the smallest arena (`scratch_free=True`
-    or the `cmemory.scratch_free()` context) residual ADDs fuse into their convs and ops whose
-    scratch raises the peak take scratch-free kernels (backends/cmemory.py). With
+    would overflow its flash are left out (backends/clayouts.py). For the smallest arena
+    (`scratch_free=True` or the `cmemory.scratch_free()` context) residual ADDs fuse into
+    their convs and ops whose scratch raises the peak take scratch-free kernels
+    (backends/cmemory.py). With
     `caller_inputs` (or the `cmemory.caller_inputs()` context) the inputs stay in the caller's
     buffers, outside the arena.
     `Lowered.graph` is the scheduled (and fused) graph."""

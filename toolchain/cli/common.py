@@ -1,5 +1,5 @@
 """Argument helpers every `fitml` verb shares: JSON output, --input-shape, sizes, and the
---memory / --input-buffer / --partition options (cli.py builds the parser)."""
+--memory / --input-buffer / --partition options (entry.py builds the parser)."""
 from __future__ import annotations
 
 import json

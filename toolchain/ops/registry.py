@@ -71,7 +71,7 @@ class OpDef:
 
     @staticmethod
     def lower_c(node: Node):
-        """The C kernel call for this node (a backends.clower.CCall); op files override it."""
+        """The C kernel call for this node (a lowering.ccall.CCall); op files override it."""
         raise NotImplementedError(f"{node.op.kind}: no C runtime kernel (its op file has no "
                                   "lower_c)")
 

@@ -2,8 +2,8 @@
 
 Predicted from the lowering: the activation arena from the memory plan, and the weight and
 per-channel parameter arrays exactly as the C backend emits them (aligned as emitted; see
-fit_place.py). Measured where a guess would be wrong: runtime code and static data from the
-built ELF, stack from one QEMU run (fit_measure.py). Where things go is the target's layout
+place.py). Measured where a guess would be wrong: runtime code and static data from the
+built ELF, stack from one QEMU run (measure.py). Where things go is the target's layout
 (plan/regions.py), the one the C backend emits: activations over the RAM banks (main RAM minus
 stack, heap and --reserve-ram first), weights over the flash regions; `moved` lists what left
 the main regions.

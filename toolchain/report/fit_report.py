@@ -1,8 +1,8 @@
 """The fit report: what a model needs from a target, region by region, as plain data.
 
-`FitReport` is computed by `toolchain.fit.fit`; `to_dict` / `to_json` give its JSON (schema
+`FitReport` is computed by `toolchain.report.fit.fit`; `to_dict` / `to_json` give its JSON (schema
 "fitml.fit/1", documented in docs/report-schema.md). The terminal table and Markdown for CI
-job summaries are in report_text.py, the SVG / PNG memory timeline in report_plot.py.
+job summaries are in text.py, the SVG / PNG memory timeline in plot.py.
 """
 from __future__ import annotations
 

@@ -149,8 +149,8 @@ def emulation_target(target):
     A size larger than the machine's region is capped to it. Board regions left over (more
     banks than the machine has regions) are carved, 1 KiB aligned, from the top of the unused
     tails of the machine's regions of their kind (the main region can then still grow, see
-    fit_measure.roomy), so activations spread over RAM banks run on QEMU too; those that find no room
-    are dropped. Cores (and files without a loadable core) come back unchanged."""
+    report/measure.roomy), so activations spread over RAM banks run on QEMU too; those that
+    find no room are dropped. Cores (and files without a loadable core) come back unchanged."""
     target = load_target(target)
     try:
         machine = load_target(target.core)
