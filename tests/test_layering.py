@@ -17,7 +17,8 @@ PACKAGE = ROOT / "toolchain"
 
 # bottom to top; "toolchain" is the package root (toolchain/__init__.py: re-exports the API)
 LAYERS = [
-    ("errors", "resources", "util", "version"),
+    ("errors", "resources", "version"),
+    ("util",),
     ("targets",),
     ("ir",),
     ("arith",),

@@ -19,6 +19,7 @@ from ..ops.registry import Node
 from ..passes.schedule import live_peak
 from ..quant.ptq import quantize as _quantize
 from ..verify.executors import get_executor
+from ..util.arrays import load_arrays
 
 __all__ = ["LOADERS", "activation_peak_naive", "inspect", "load", "quantize", "read_inputs",
            "run"]
@@ -114,7 +115,6 @@ def _plain(value):
 
 def read_inputs(paths: Sequence[str]) -> list[np.ndarray]:
     """One array per .npy file; an .npz file gives its arrays in file order."""
-    from ..util.arrays import load_arrays
     arrays = []
     for p in paths:
         data = load_arrays(p, "input array")

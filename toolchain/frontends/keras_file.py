@@ -90,7 +90,7 @@ def file_config(path: Path) -> dict:
 
 def _hdf5_config(path: Path):
     try:
-        import h5py
+        import h5py  # lazy: h5py comes with the optional Keras extra
     except ImportError:
         raise ModelError(f"{path}: {HINT}") from None
     try:

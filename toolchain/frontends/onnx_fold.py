@@ -53,8 +53,8 @@ DATA_DEPENDENT = frozenset({"NonZero", "Unique", "Compress", "NonMaxSuppression"
 
 def fold(b: Builder, node: OnnxNode, proto) -> None:
     """Evaluate a node whose inputs are all constants, its output sizes checked first."""
-    from onnx import TensorProto, helper
-    from onnx.reference import ReferenceEvaluator
+    from onnx import TensorProto, helper  # lazy: onnx is optional (fitml[onnx])
+    from onnx.reference import ReferenceEvaluator  # lazy: onnx is optional (fitml[onnx])
 
     feeds = {i: b.consts[i] for i in node.inputs if i}
     outputs = [o for o in node.outputs if o]
@@ -124,7 +124,7 @@ def _reduced(op: str, feeds: dict, node: OnnxNode) -> int:
 
 def inferred_types(b: Builder, proto, feeds: dict) -> dict:
     """{value name: TypeProto} by onnx shape inference of the one-node model."""
-    from onnx import TensorProto, helper, numpy_helper, shape_inference
+    from onnx import TensorProto, helper, numpy_helper, shape_inference  # lazy: optional
 
     try:
         inits, ins = [], []

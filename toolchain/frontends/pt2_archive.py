@@ -154,7 +154,7 @@ class _Pt2Check:
 
     def _sample_inputs(self, entry: str) -> str:
         """torch.load reads them; they must load with weights_only=True (no fallback)."""
-        import torch
+        import torch  # lazy: torch is heavy and optional (fitml[torch])
 
         blob = self.read(entry)
         if not blob:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..arith import fixedpoint as fp
 from ..arith import kernel_math as km
+from ..errors import NoKernel
 from ..ir import Node
 from .ccall import MAX_DIMS, CArray, CCall, TensorRef
 
@@ -201,7 +202,6 @@ def alias(node: Node) -> CCall:
 
 def unsupported(node: Node, why: str = "") -> NotImplementedError:
     """The error a lowering raises when the runtime has no kernel for this node."""
-    from ..errors import NoKernel
     dtypes = "/".join(dict.fromkeys(t.dtype for t in node.ins if t is not None))
     out = f" output {node.outs[0].name!r}" if node.outs else ""
     return NoKernel(f"operator {node.op.kind}{out} ({dtypes}): no C runtime kernel"

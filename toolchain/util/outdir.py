@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from ..errors import UsageError
+from ..version import __version__
 
 MARKER = ".fitml-output"
 MARKER_SCHEMA = "fitml.output/1"
@@ -162,7 +163,6 @@ def refusal(folder: Path) -> str | None:
 
 def write_marker(folder: Path) -> None:
     """List every entry of a finished output folder in its marker (fitml's own files)."""
-    from .. import __version__
     entries = [e for e in _entries(folder) if e != MARKER]
     (folder / MARKER).write_text(json.dumps({"schema": MARKER_SCHEMA, "fitml": __version__,
                                              "entries": entries}, indent=1) + "\n")
