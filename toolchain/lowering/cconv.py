@@ -47,13 +47,13 @@ def conv_s8_call(node: Node, filt: np.ndarray, filter_value, mult, shift) -> CCa
     patches (the DSP kernel widens 4 at a time, see fitml_support.h)."""
     x = node.ins[0]
     geom = cparams.conv_geom(node, filt.shape)
-    rows = np.asarray(filt, np.int64).reshape(filt.shape[0], -1)
+    rows = np.asarray(filt).reshape(filt.shape[0], -1)     # int8: helpers widen per use
     grouped = filt.shape[3] != x.shape[3]         # the DSP kernel runs the portable code
     fast = ("NULL" if grouped or not cvariant.fast_kernels()
             else cdsp.fast_requant(node, rows, mult, shift, False))
     filter_dsp, fast = cdsp.conv_dsp_layout(node, rows, fast, grouped)
     params = dict(geom=geom, filter=filter_value, input_zp=km.qparams(x)[1],
-                  **cparams.int8_fields(node, rows.sum(axis=1), mult, shift),
+                  **cparams.int8_fields(node, rows.sum(axis=1, dtype=np.int64), mult, shift),
                   fast_requant=fast, filter_dsp=filter_dsp)
     return CCall("fitml_conv_s8", "fitml_conv_s8_params", params, cparams.io(node, Scratch()),
                  scratch_bytes=conv_scratch_bytes(geom))

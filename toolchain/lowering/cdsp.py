@@ -19,7 +19,9 @@ def acc_bounds(w_rows: np.ndarray, bias: np.ndarray, zp_in: int) -> np.ndarray:
     """Per output channel, the largest |acc| any int8 input can give: sum|w| * max|x - zp_in|
     + |bias| (padded taps read zp_in and add nothing)."""
     span = max(127 - int(zp_in), int(zp_in) + 128)
-    return np.abs(w_rows.astype(np.int64)).sum(axis=1) * span + np.abs(bias.astype(np.int64))
+    wide = np.int16 if w_rows.dtype.itemsize == 1 else np.int64   # |-128| needs 16 bits
+    return (np.abs(w_rows.astype(wide)).sum(axis=1, dtype=np.int64) * span
+            + np.abs(bias.astype(np.int64)))
 
 
 def fast_requant(node: Node, w_rows: np.ndarray, mult, shift, pre_doubled: bool):
@@ -34,7 +36,7 @@ def fast_requant(node: Node, w_rows: np.ndarray, mult, shift, pre_doubled: bool)
     bias_t = cparams.bias_of(node)
     bias = np.zeros(cout, np.int64) if bias_t is None else bias_t.data.astype(np.int64)
     bound = acc_bounds(w_rows, bias, zp_in)
-    init = (bias - zp_in * w_rows.astype(np.int64).sum(axis=1)) * (2 if pre_doubled else 1)
+    init = (bias - zp_in * w_rows.sum(axis=1, dtype=np.int64)) * (2 if pre_doubled else 1)
     # Channels whose output cannot depend on the input get {0, m = 0, 2 * out + 1, 1}, which
     # yields `out` without large constants: all-zero filters (acc == bias) and channels whose
     # |SRDHM(acc, m)| <= bound + 1 stays below 2^(e-1) (the output is always zp).
@@ -137,7 +139,7 @@ def dual_mac_taps(rows: np.ndarray, groups: int) -> np.ndarray:
     n, depth = rows.shape
     d4 = (depth + 3) // 4 * 4
     taps = np.pad(rows, ((0, 4 * groups - n), (0, d4 - depth))).reshape(groups, 4, d4 // 4, 4)
-    return (2 * taps.transpose(0, 2, 1, 3)[..., [0, 2, 1, 3]]).astype(np.int16)
+    return taps.transpose(0, 2, 1, 3)[..., [0, 2, 1, 3]].astype(np.int16) * np.int16(2)
 
 
 def fc_dsp_layout(node: Node, rows: np.ndarray, mult, shift):

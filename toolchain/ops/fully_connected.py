@@ -134,8 +134,8 @@ class FullyConnected(OpDef):
         if w.quant.scale.size == 1 and w.quant.zp != 0:
             raise cparams.unsupported(node, "filter zero point must be 0 (as TFLM)")
         mult, shift = multipliers(x.quant.s, w, out.quant.s)
-        sums = np.asarray(w.data, np.int64).sum(axis=1)
-        layout = cdsp.fc_dsp_layout(node, np.asarray(w.data, np.int64), mult, shift)
+        sums = np.asarray(w.data).sum(axis=1, dtype=np.int64)   # no int64 copy of the filter
+        layout = cdsp.fc_dsp_layout(node, np.asarray(w.data), mult, shift)
         if not isinstance(layout, str):    # the DSP kernel reads only the layout: no int8 copy
             shape["filter"] = "NULL"
         return CCall("fitml_fully_connected_s8", "fitml_fully_connected_s8_params",
