@@ -114,7 +114,8 @@ def search(graph: Graph, target, calib, val=None, labels=None, max_drop: float |
                           budget={k: sum(r.size for r in tgt.regions if r.kind == k)
                                   for k in ("flash", "ram")})
     means = channel_means(float0, calib_samples) if criterion == "activation" else None
-    pruned = {(): (float0, [], collect(float0, calib_samples))}     # by pruning config
+    hist = observer != "minmax"                     # the minmax observer needs no histograms
+    pruned = {(): (float0, [], collect(float0, calib_samples, histograms=hist))}
     int8 = quantize(float0, pruned[()][2], observer)
     meas = fit(int8, tgt, measure=measure, reserve_ram=reserve_ram).measurement
     order = int4_order(float0, pruned[()][2], observer, ref, int8)
@@ -122,7 +123,7 @@ def search(graph: Graph, target, calib, val=None, labels=None, max_drop: float |
         key = tuple(sorted(cfg.prune.items()))
         if key not in pruned:
             g, changes = prune_channels(float0, cfg.prune, criterion, means=means)
-            pruned[key] = (g, changes, collect(g, calib_samples))
+            pruned[key] = (g, changes, collect(g, calib_samples, histograms=hist))
         g, changes, st = pruned[key]
         q = quantize(g, st, observer, precision=cfg.precision)
         cand = Candidate(cfg, q, g, estimate(q, tgt, meas, reserve_ram), changes)
@@ -215,7 +216,8 @@ def _finite(x: float) -> float:
 def tune(cand: Candidate, finetune: Finetune, calib, observer, tgt, meas, reserve) -> Candidate:
     """The candidate rebuilt from fine-tuned float weights (int4 layers fake-quantized)."""
     tuned = finetune(cand.float_graph, dict(cand.config.precision))
-    q = quantize(tuned, collect(tuned, calib), observer, precision=cand.config.precision,
+    q = quantize(tuned, collect(tuned, calib, histograms=observer != "minmax"), observer,
+                 precision=cand.config.precision,
                  activations=cand.config.activations)
     return Candidate(cand.config, q, tuned, estimate(q, tgt, meas, reserve), cand.changes,
                      finetuned=True)

@@ -102,6 +102,7 @@ class TensorStats:
     radius: float = 0.0                              # histogram spans [-radius, radius]
     counts: np.ndarray = field(default_factory=lambda: np.zeros(BINS, np.int64))
     zeros: int = 0                                   # zeros seen before the radius was known
+    histogram: bool = True                           # False: min/max only (the minmax observer)
 
     def update(self, values: np.ndarray) -> None:
         x = np.asarray(values).ravel()
@@ -116,6 +117,8 @@ class TensorStats:
             lo, hi = float(x.min()), float(x.max())
         self.minimum = min(self.minimum, lo)
         self.maximum = max(self.maximum, hi)
+        if not self.histogram:
+            return
         peak = max(abs(lo), abs(hi))
         if peak == 0.0 and self.radius == 0.0:
             self.zeros += x.size
@@ -128,10 +131,15 @@ class TensorStats:
             self.counts = np.zeros(BINS, np.int64)
             self.counts[BINS // 4:BINS // 4 + BINS // 2] = merged
             self.radius *= 2
-        pos = np.add(x, self.radius, dtype=np.float64)  # in float64, as the bins are defined
-        pos *= BINS / (2 * self.radius)
-        idx = np.floor(pos, out=pos).astype(np.int64)
-        self.counts += np.bincount(np.clip(idx, 0, BINS - 1, out=idx), minlength=BINS)
+        # bin floor((x + R) * BINS / 2R) in float64, in cache-sized chunks; x + R >= 0, so the
+        # integer cast is the floor, and only x == R reaches BINS (counted in the last bin)
+        counts, scale = np.zeros(BINS + 1, np.int64), BINS / (2 * self.radius)
+        for i in range(0, x.size, 1 << 16):
+            pos = np.add(x[i:i + (1 << 16)], self.radius, dtype=np.float64)
+            pos *= scale
+            counts += np.bincount(pos.astype(np.int64), minlength=BINS + 1)
+        counts[BINS - 1] += counts[BINS]
+        self.counts += counts[:BINS]
 
     @property
     def total(self) -> int:
@@ -156,11 +164,14 @@ class CalibrationStats:
         return self.tensors[name]
 
 
-def collect(graph: Graph, source, progress: bool | None = None) -> CalibrationStats:
-    """Run the float reference over every calibration sample and gather statistics once."""
+def collect(graph: Graph, source, progress: bool | None = None,
+            histograms: bool = True) -> CalibrationStats:
+    """Run the float reference over every calibration sample and gather statistics once.
+    histograms=False keeps min/max only: enough for the minmax observer, and a third of the
+    time of a large model's calibration saved."""
 
     names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
-    stats = {n: TensorStats() for n in names}
+    stats = {n: TensorStats(histogram=histograms) for n in names}
     count = 0
     total = len(source) if hasattr(source, "__len__") and not isinstance(source, str) else None
     for inputs in progress_bar(iter_samples(source, graph), progress, "calibrating", total):

@@ -73,7 +73,7 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
     precision = _check_precision(graph, precision or {})
     prec = mixed.plan(graph, activations, io)
     stats = (calibration if isinstance(calibration, CalibrationStats)
-             else collect(graph, calibration, progress))
+             else collect(graph, calibration, progress, histograms=observer != "minmax"))
     ranges: dict = {}
     params, requant = activation_params(graph, stats, observe, ranges)
     params16 = {n: mixed.int16_params(*r) for n, r in ranges.items()}
