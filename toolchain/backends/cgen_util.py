@@ -51,8 +51,9 @@ def c_array_body(arr: CArray, per_line: int = 16) -> str:
         return "0"
     if arr.ctype != "float" and values.dtype.kind in "iu":
         lo, hi = int(values.min()), int(values.max())
-        if hi - lo < 1 << 16 and -(1 << 31) < lo and hi < 1 << 31:     # int8/int16 weights:
-            # each value's text with the separator after it, looked up in a table at once
+        if hi - lo < min(1 << 16, values.size) and -(1 << 31) < lo and hi < 1 << 31:
+            # large int8/int16 arrays: each value's text and the separator after it, from a
+            # table of the range's texts (smaller than the array), looked up all at once
             table = [str(v) for v in range(lo, hi + 1)]
             after = np.array([t + ", " for t in table] + [t + ",\n    " for t in table] + table,
                              dtype=object)
