@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import re
 import sys
 import tempfile
 import time
@@ -78,12 +79,15 @@ def failure_classes(fuzzer: Fuzzer, all_cases) -> str:
         fresh, why = fuzzer.confirm(case, verb)
         text += f"\n    a fresh fitml process: {fresh} ({why})"
         if outcome == "internal" and "internal error" in case.runs[verb][2].stderr:
-            tb = fuzzer.debug_traceback(case, verb).strip().splitlines()
-            frames = [ln.strip() for ln in tb if ln.strip().startswith("File ")]
-            text += "\n    debug: " + " <- ".join(f.split(", in ")[0].split("/")[-1] + ":" +
-                                                 f.split(", in ")[-1] for f in frames[-3:][::-1])
+            text += "\n    FITML_DEBUG=1: " + traceback_tail(fuzzer.debug_traceback(case, verb))
         out.append(text)
     return "\n".join(out) if out else "(none)"
+
+
+def traceback_tail(stderr: str) -> str:
+    """The innermost three frames, as file:line function, innermost first."""
+    frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', stderr)
+    return " <- ".join(f"{Path(f).name}:{n} {fn}" for f, n, fn in frames[-3:][::-1])
 
 
 def repro(fuzzer: Fuzzer, spec: str, out: str | None) -> None:

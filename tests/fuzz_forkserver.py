@@ -222,8 +222,12 @@ def _child(target: Callable[[], int], workdir: Path, vm_limit: int) -> None:
             os.close(new)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        sys.stdin, sys.stdout = open(0, closefd=False), open(1, "w", closefd=False)
-        sys.stderr = open(2, "w", buffering=1, closefd=False)   # line-buffered, as usual
+        sys.stdin = open(0, closefd=False)
+        # as the interpreter sets them up: stderr line-buffered and backslashreplace
+        sys.stdout, sys.stderr = (
+            open(fd, "w", buffering=1 if fd == 2 else -1, encoding=orig.encoding,
+                 errors=orig.errors, closefd=False)
+            for fd, orig in ((1, sys.__stdout__), (2, sys.__stderr__)))
         os.chdir(workdir)
         faulthandler.disable()
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -26,8 +26,11 @@ def _h5_edit(data: bytes, fn):
         f = h5py.File(bio, "r+")
     except Exception:
         raise Skip from None
-    with f:
-        what = fn(f)
+    try:
+        with f:
+            what = fn(f)
+    except (OSError, ValueError, TypeError):   # e.g. an attribute over HDF5's 64 KiB limit
+        raise Skip from None
     return bio.getvalue(), what
 
 

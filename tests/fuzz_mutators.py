@@ -139,6 +139,8 @@ def mutate(fmt: str, data: bytes, case_seed: int, ranges=None) -> Mutation:
                 out = fn(result.data, rng, ranges) if not structural else fn(result.data, rng)
             except Skip:
                 continue
+            except Exception:   # a mutator's own limit (a library refusing the edit)
+                continue
             new, what, inside = out[:3]
             if len(out) > 3:
                 result.marker = out[3]
