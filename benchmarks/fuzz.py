@@ -8,7 +8,7 @@ server's), then what inspect accepted although the model was corrupted (in weigh
 does the reference executor run it to finite outputs?), then each failure class once with a
 case that reproduces it, its mutation, the last stderr lines and the FITML_DEBUG traceback.
 
-    .venv/bin/python benchmarks/fuzz.py N [--formats tflite,onnx,h5,keras,pt2] [--seed S]
+    .venv/bin/python benchmarks/fuzz.py [N] [--formats tflite,onnx,h5,keras,pt2] [--seed S]
         [--jobs J] [--check K] [--repro FMT:SEED [--out FILE]]
 
 Case k of a run with --seed S is seed S+k; `--repro h5:17` writes that case's model and
@@ -103,7 +103,7 @@ def repro(fuzzer: Fuzzer, spec: str, out: str | None) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("n", type=int, help="cases per format")
+    p.add_argument("n", type=int, nargs="?", default=100, help="cases per format (100)")
     p.add_argument("--formats", default="tflite,onnx,h5,keras,pt2")
     p.add_argument("--seed", type=int, default=0, help="first case seed")
     p.add_argument("--jobs", type=int, default=2)
