@@ -194,7 +194,8 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
         layout = harness_layout(target, graph)
     files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"},
                    layout=layout, variant=target.kernel_variant)
-    used = set(re.findall(r'section\("\.fitml\.(\w+)"\)', "".join(files.values()), re.I))
+    used = {m for text in files.values()          # file by file: no copy of megabytes of text
+            for m in re.findall(r'section\("\.fitml\.(\w+)"\)', text, re.I)}
     missing = sorted(used - {r.name for r in target.regions})
     if missing:
         raise ExecutionError(f"QEMU machine {target.qemu_machine} models no memory for "

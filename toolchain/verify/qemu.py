@@ -164,12 +164,48 @@ def build_elf(sources: Sequence[Path], include_dirs: Sequence[Path], target: Tar
     for key, value in (defines or {}).items():
         cmd.append(f"-D{key}" if value is None else f"-D{key}={value}")
     cmd += [f"-I{d}" for d in include_dirs]
-    cmd += [str(s) for s in sources] + [str(startup), f"-T{script}", *_LINK_FLAGS,
-                                        f"-Wl,-Map={out_dir / (name + '.map')}", "-o", str(elf)]
+    # megabytes of weight arrays take gcc seconds to parse: such a source is compiled once
+    # per content, flags and headers, and linked from there (same object, same link order)
+    cmd += [str(_big_object(cmd, Path(s), include_dirs) or s) for s in sources]
+    cmd += [str(startup), f"-T{script}", *_LINK_FLAGS,
+            f"-Wl,-Map={out_dir / (name + '.map')}", "-o", str(elf)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise BuildError(_build_failure(proc.stderr) + "\n" + proc.stderr)
     return elf
+
+
+BIG_SOURCE = 1 << 20
+
+
+def _big_object(cmd: list[str], source: Path, include_dirs) -> Path | None:
+    """The object of a source over BIG_SOURCE bytes, compiled with `cmd`'s flags (plus the
+    compile-time ones of _LINK_FLAGS) into the build cache, keyed by the compiler, the flags,
+    the source and every header of its include directories; None for smaller sources."""
+    import hashlib
+    import os
+    from .cexec import cache_root
+    if source.suffix != ".c" or source.stat().st_size <= BIG_SOURCE:
+        return None
+    flags = cmd[1:] + [f for f in _LINK_FLAGS if f.startswith(("--specs=", "-f"))]
+    gcc = Path(cmd[0]).resolve()
+    h = hashlib.sha256(repr((str(gcc), gcc.stat().st_mtime_ns, flags)).encode())
+    h.update(source.read_bytes())
+    for d in [source.parent, *map(Path, include_dirs)]:
+        for header in sorted(Path(d).rglob("*.h")):
+            h.update(str(header.relative_to(d)).encode() + b"\0" + header.read_bytes())
+    out = cache_root() / "objects" / f"{h.hexdigest()[:32]}.o"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".{os.getpid()}.tmp.o")
+    proc = subprocess.run([cmd[0], *flags, "-c", str(source), "-o", str(tmp)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise BuildError(_build_failure(proc.stderr) + "\n" + proc.stderr)
+    os.replace(tmp, out)
+    return out
 
 
 def _checked_cflags(target: Target) -> tuple[str, ...]:
