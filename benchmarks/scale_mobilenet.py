@@ -23,7 +23,7 @@ def fitml(steps, target: str) -> None:
 
     from toolchain import api
     from toolchain.verify.ladder import random_inputs
-    from toolchain.verify.reference import run_graph
+    from toolchain.ops.interpreter import run_graph
     model, example = tm.mobilenet_v2(), tm.example_input()
     calib = tm.calibration_nhwc(CALIBRATION)
     steps.restart()

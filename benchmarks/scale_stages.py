@@ -78,7 +78,8 @@ def _imports() -> None:
     import toolchain.api  # noqa: F401
     import toolchain.backends.c  # noqa: F401
     import toolchain.backends.tflite  # noqa: F401
-    import toolchain.compiler  # noqa: F401
+    import toolchain.api.compiler  # noqa: F401
+    import toolchain.report.fit  # noqa: F401
     import toolchain.fit  # noqa: F401
     import toolchain.frontends.tflite  # noqa: F401
     import toolchain.passes.partition_search  # noqa: F401
@@ -112,7 +113,7 @@ def verify(a):
     from toolchain.verify import cexec, qemu
     from toolchain.verify.executors import get_executor
     from toolchain.verify.ladder import compare, random_inputs
-    from toolchain.verify.reference import run_graph
+    from toolchain.ops.interpreter import run_graph
     s = Steps()
     graph = load_tflite(a["model"])
     exact = graph.tensors[graph.inputs[0]].dtype != "float32"    # floats: within tolerance

@@ -16,7 +16,7 @@ import torch_mobilenet as tm  # noqa: E402
 
 from toolchain import api  # noqa: E402
 from toolchain.verify.ladder import random_inputs  # noqa: E402
-from toolchain.verify.reference import run_graph  # noqa: E402
+from toolchain.ops.interpreter import run_graph  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Buffer:
@@ -144,7 +146,6 @@ class ArenaPlanner:
 
 def check_no_overlap(buffers: list[Buffer], offsets: list[int], alignment: int) -> None:
     """Planner invariant: aligned offsets, and no two time-overlapping buffers share bytes."""
-    import numpy as np
     if len(buffers) > 1:         # all pairs at once; the loop below only to name a violation
         b = np.array([(x.size, x.first, x.last) for x in buffers], np.int64)
         off = np.array(offsets, np.int64)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from ..plan.regions import layout_for, ram_reservation
 from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from . import qemu
+from .cache import cache_root
 from .registry import RunResult, executor
 
 HOST_FLAGS = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic",
@@ -36,12 +36,6 @@ PREFIX = "model"
 
 class ExecutionError(FitmlError):
     """Generated code failed to build or run."""
-
-
-def cache_root() -> Path:
-    root = Path(os.environ.get("FITML_CACHE", Path.home() / ".cache" / "fitml")) / "builds"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def runtime_files(variant: str = "portable", files: dict[str, str] | None = None

@@ -10,6 +10,8 @@ the stack high-water mark the harness prints.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +26,7 @@ from ..errors import BuildError, FitmlError, ToolchainMissing
 from ..resources import resource_dir
 from ..targets import Target, TargetError, load_target
 from ..targets.fields import check_cflags
+from .cache import cache_root
 from .qemu_plugin import insn_count_plugin
 
 # Harness exit codes (QEMU exits with the semihosting exit code & 0xff).
@@ -182,9 +185,6 @@ def _big_object(cmd: list[str], source: Path, include_dirs) -> Path | None:
     """The object of a source over BIG_SOURCE bytes, compiled with `cmd`'s flags (plus the
     compile-time ones of _LINK_FLAGS) into the build cache, keyed by the compiler, the flags,
     the source and every header of its include directories; None for smaller sources."""
-    import hashlib
-    import os
-    from .cexec import cache_root
     if source.suffix != ".c" or source.stat().st_size <= BIG_SOURCE:
         return None
     flags = cmd[1:] + [f for f in _LINK_FLAGS if f.startswith(("--specs=", "-f"))]
