@@ -98,6 +98,10 @@ def main(argv=None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:     # `fitml inspect m.tflite | head -1`: the reader left, as in cat
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())   # no second error when Python flushes at exit
+        return 141
     except Exception as exc:  # a bug, not bad input: one line unless FITML_DEBUG is set
         if os.environ.get("FITML_DEBUG"):
             raise
