@@ -15,6 +15,7 @@ from ..ir import Graph, GraphError, Op, QuantParams, Tensor
 from ..ir.ranges import quant_problem
 from ..ops import registry
 from .tflite_arity import check_arity
+from .tflite_checks import check_options_type, check_unique
 
 TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -163,6 +164,8 @@ def load_tflite(source) -> Graph:
     inputs = [names[_required(i, len(names), f"{where}: graph input")] for i in _seq(sub.inputs)]
     outputs = [names[_required(i, len(names), f"{where}: graph output")]
                for i in _seq(sub.outputs)]
+    check_unique(_seq(sub.inputs), names, "input", where)
+    check_unique(_seq(sub.outputs), names, "output", where)
     graph = Graph.build(tensors, ops, inputs, outputs,
                         {"source": Path(where).name, "path": where, "format": "tflite"})
     try:
@@ -190,6 +193,7 @@ def _op(o, index: int, codes, names, where: str, tensors) -> Op:
         raise ModelError(f"{where}: operator {kind} (node {index}, output tensor {out}) is not "
                          f"supported; supported operators: {', '.join(registry.supported())}")
     opdef = registry.get(kind)
+    check_options_type(kind, opdef.tflite_options, o, f"{where}: operator {kind} (node {index})")
     try:
         attrs = opdef.attrs_from_tflite(o.builtinOptions)
     except (GraphError, AttributeError, TypeError, ValueError) as exc:

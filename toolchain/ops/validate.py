@@ -78,5 +78,8 @@ def validate_graph(graph: Graph) -> None:
         except Exception as exc:
             raise GraphError(f"{where}: invalid operands ({type(exc).__name__}: {exc})") from None
     for name in graph.outputs:
+        if graph.tensors[name].is_const:
+            raise GraphError(f"graph output {name!r} is a constant, not computed from the "
+                             "inputs; fitml compiles outputs that operators compute")
         if name not in defined:
             raise GraphError(f"graph output {name!r} is never computed")
