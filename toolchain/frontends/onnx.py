@@ -26,7 +26,7 @@ from ..ir import Graph, GraphError, Tensor
 from ..passes.pipeline import CLEANUP, run_pipeline
 from . import onnx_fold, onnx_ops, onnx_qdq, onnx_shape_ops  # noqa: F401  (converters)
 from .onnx_build import CONVERTERS, NCHW, NHWC, Builder, OnnxNode, identity, natural
-from .onnx_checks import check_elements, check_structure
+from .onnx_checks import check_elements, check_structure, node_problem
 
 MIN_OPSET, MAX_OPSET = 6, 21
 DEFAULT_DOMAINS = ("", "ai.onnx")
@@ -106,6 +106,9 @@ def _opset(model, where: str) -> int:
 def _array(t, where: str) -> np.ndarray:
     from onnx import numpy_helper  # lazy: onnx is optional (fitml[onnx])
 
+    if any(d < 0 for d in t.dims):
+        raise ModelError(f"{where}: initializer {t.name!r} has a negative dimension in "
+                         f"{list(t.dims)}")
     try:
         return numpy_helper.to_array(t)
     except Exception as exc:
@@ -183,6 +186,9 @@ def _convert(b: Builder, node: OnnxNode, proto, where: str) -> None:
                          f"not supported; supported ONNX ops: {', '.join(sorted(CONVERTERS))}"
                          " (plus any op on constant inputs)")
     try:
+        problem = None if domain else node_problem(proto, b.opset, b.consts)
+        if problem:
+            raise b.error(problem)
         if not fold:
             fn(b, node)
             return
@@ -202,6 +208,9 @@ def _output(b: Builder, name: str, keep_nchw: bool, taken: list, where: str) -> 
     if b.is_const(name):
         raise ModelError(f"{where}: graph output {name!r} is a constant (does not depend on "
                          "any input); nothing to compile")
+    if name not in b.values:
+        raise ModelError(f"{where}: graph output {name!r} is not computed by any supported "
+                         "node output")
     rank = len(b.shape(name))
     tensor = b.tensor_in(name, identity(rank) if keep_nchw else natural(rank))
     if b.tensors[tensor].dtype != "float32":   # QDQ: ONNX outputs are dequantized floats
