@@ -10,11 +10,13 @@ or a suffix that disagrees with the magic is refused.
 """
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
 
 from ..errors import ModelError
+from .h5_check import check_hdf5
 from .keras_builder import LAYERS, available
 from .zip_check import ZIP_MAGIC, open_zip, read_member
 
@@ -86,6 +88,28 @@ def file_config(path: Path) -> dict:
     if not isinstance(cfg, dict):
         raise ModelError(f"{path}: the model config is not a JSON object")
     return cfg
+
+
+def check_weights(path: Path) -> None:
+    """The HDF5 weights Keras will read (the .h5 itself, a .keras zip's model.weights.h5)
+    declare no more than the file stores and read no other file (h5_check.py)."""
+    if keras_format(path) == "hdf5":
+        _need_h5py(path)
+        check_hdf5(path, path.stat().st_size, str(path))
+        return
+    with open_zip(path, str(path)) as z:
+        if "model.weights.h5" not in z.namelist():
+            return
+        data = read_member(z, "model.weights.h5", str(path))
+    _need_h5py(path)
+    check_hdf5(io.BytesIO(data), len(data), f"{path} (model.weights.h5)")
+
+
+def _need_h5py(path: Path) -> None:
+    try:
+        import h5py  # noqa: F401  lazy: h5py comes with the optional Keras extra
+    except ImportError:
+        raise ModelError(f"{path}: {HINT}") from None
 
 
 def _hdf5_config(path: Path):
