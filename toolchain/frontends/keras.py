@@ -22,7 +22,8 @@ from ..passes.pipeline import CLEANUP, run_pipeline
 from . import (keras_activations, keras_layers,  # noqa: F401  (registers the converters)
                keras_pool_layers, keras_shape_layers)
 from .keras_builder import LAYERS, KerasBuilder, Layer
-from .keras_file import CONTAINERS, HINT, check_layers, file_config
+from .keras_file import CONTAINERS, HINT, check_layers, check_weights, file_config
+from .keras_wiring import check_wiring, first_call
 
 
 def load_keras(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
@@ -36,7 +37,10 @@ def load_keras(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
     path = Path(source)
     if not path.is_file():
         raise ModelError(f"{path}: no such file")
-    check_layers(file_config(path), str(path))
+    cfg = file_config(path)
+    check_layers(cfg, str(path))
+    check_wiring(cfg, str(path))
+    check_weights(path)
     model, keras2 = load_model(path)
     b = KerasBuilder(str(path), keras2)
     inputs, outputs = convert_model(b, model.get_config(), model, None,
@@ -134,16 +138,8 @@ def convert_model(b: KerasBuilder, cfg: dict, obj, bound, shapes: dict, scope: s
 
 
 def _first_call(b: KerasBuilder, entry: dict, io: bool) -> int:
-    """The config's index of a layer's first call. A nested model built on an Input owns a
-    node 0 (input to output) that the config leaves out but counts: Keras 2 counts it for
-    Functional and Sequential everywhere, Keras 3 for Functional in input/output lists only."""
-    if entry.get("class_name") not in CONTAINERS:
-        return 0
-    cfg = entry["config"]
-    if "input_layers" in cfg:
-        return int(b.keras2 or io)
-    layers = cfg.get("layers") or [{}]
-    return int(b.keras2 and layers[0].get("class_name") == "InputLayer")
+    """The config's index of a layer's first call (keras_wiring.first_call)."""
+    return first_call(entry, b.keras2, io)
 
 
 def _sequential(b: KerasBuilder, cfg: dict, obj, bound, shapes: dict, scope: str):
