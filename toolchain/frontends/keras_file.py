@@ -107,7 +107,7 @@ def check_weights(path: Path) -> None:
 
 def _need_h5py(path: Path) -> None:
     try:
-        import h5py  # noqa: F401  lazy: h5py comes with the optional Keras extra
+        import h5py  # noqa: F401  # lazy: h5py comes with the optional Keras extra
     except ImportError:
         raise ModelError(f"{path}: {HINT}") from None
 
