@@ -42,10 +42,7 @@ OPTIONAL = {"torch", "tensorflow", "tf_keras", "keras", "h5py", "onnx", "onnxrun
             "onnxscript", "tflite_micro", "ai_edge_litert", "matplotlib"}
 
 # files still importing toolchain modules inside functions, with the reason
-PENDING = {
-    "frontends/torch_export.py": "its converter modules import its Builder (a circle within "
-                                 "frontends/): split torch_export.py once frontends/ settle",
-}
+PENDING: dict[str, str] = {}
 
 
 def modules() -> dict[str, tuple[Path, bool]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import registry
-from .torch_export import Builder, Value, converter
+from .torch_builder import Builder
+from .torch_common import Value, converter
 from .torch_ops import binary
 
 CLAMPS = {(0.0, None): "RELU", (0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1"}

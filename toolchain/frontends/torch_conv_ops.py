@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .torch_export import NHWC, Builder, Value, converter, identity
+from .torch_builder import Builder
+from .torch_common import NHWC, Value, converter, identity
 from .torch_ops import binary, const, pair, window_padding
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import common
-from .torch_export import Builder, Value, converter, identity
+from .torch_builder import Builder
+from .torch_common import Value, converter, identity
 
 
 def pair(v) -> tuple[int, int]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .torch_export import NHWC, Builder, Value, converter
+from .torch_builder import Builder
+from .torch_common import NHWC, Value, converter
 from .torch_ops import pad, pair, window_padding
 
 LOWEST = float(np.finfo(np.float32).min)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .torch_export import Builder, Value, compose, converter, identity, inverse
+from .torch_builder import Builder
+from .torch_common import Value, compose, converter, identity, inverse
 from .torch_ops import pad
 
 
