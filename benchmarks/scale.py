@@ -36,7 +36,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks")]
-from scale_report import exponents_table, ladder_table, mobilenet_table  # noqa: E402
+import scale_report as tables  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "models"
 MB = 1_000_000
@@ -200,6 +200,7 @@ def main() -> int:
                     help="MobileNetV2 runs per side (median; default 1 quick, 3 full)")
     ap.add_argument("--json", type=Path, help="write every measurement here")
     ap.add_argument("--from-json", type=Path, help="print the tables of an earlier run")
+    ap.add_argument("--readme", action="store_true", help="print the README's Scale section")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.from_json:
@@ -208,7 +209,7 @@ def main() -> int:
         data = collect(args)
         if args.json:
             args.json.write_text(json.dumps(data, indent=1))
-    print(report(data))
+    print(tables.readme_section(data) if args.readme else report(data))
     return 0
 
 
@@ -248,10 +249,10 @@ def report(data: dict) -> str:
             f"had load {data['load']:.1f} when the run began, so wall times are inflated")]
     for key in ("weights", "ops", "float", "samples", "fit", "shared"):
         if key in data:
-            out.append(ladder_table(key, data[key]))
-    out.append(exponents_table(data))
+            out.append(tables.ladder_table(key, data[key]))
+    out.append(tables.exponents_table(data))
     if "mobilenet" in data:
-        out.append(mobilenet_table(data["mobilenet"]))
+        out.append(tables.mobilenet_table(data["mobilenet"]))
     return "\n\n".join(out)
 
 

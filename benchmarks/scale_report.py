@@ -129,3 +129,52 @@ def mobilenet_table(runs: dict) -> str:
             extra = " (bit-exact)" if ok[0]["steps"][step].get("ok") else ""
             lines.append(f"| {label} | {step}{extra} | {cpu:.2f} | {wall:.2f} | {len(ok)} |")
     return "\n".join(lines)
+
+
+def readme_section(data: dict) -> str:
+    """The README's "Scale" section: MobileNetV2's stages, the growth exponents, PyTorch to
+    verified C beside TFLite's converter."""
+    mnv2 = next((r for r in data.get("shared", []) if r["size"] == "mobilenet_v2"), None)
+    out = ["### Scale", "",
+           (f"`benchmarks/scale.py` (`--quick` for a short run) times every stage in a fresh "
+           f"process with an empty build cache on generated MobileNetV2-like models (conv, "
+           f"depthwise, FC, residual ADDs; int8 weights 0.1-16 MB at 44 ops, 10-500 ops at "
+           f"0.5 MB, float weights) and the shared models, target {data['target']}. Figures "
+           f"are CPU seconds (user + sys, gcc and QEMU included) measured on a shared 2-core "
+           f"machine (load {data['load']:.0f} at the start), and peak resident memory above "
+           f"the process's size after its imports.")]
+    if mnv2:
+        steps = steps_of(mnv2["results"])
+        names = [n for n in ORDER if n in steps]
+        out += ["", (f"MobileNetV2 int8 (the shared PyTorch-converted model, "
+                    f"{mnv2['file_bytes'] / 1e6:.1f} MB .tflite, 300 M MACs):"), "",
+                "| " + " | ".join(names) + " |", "|" + "---:|" * len(names),
+                "| " + " | ".join(f"{steps[n]['cpu']:.1f} s" for n in names) + " |"]
+        peaks = {stage: r.get("peak_over_base", 0) / 1e6 for stage, r in
+                 mnv2["results"].items() if "steps" in r}
+        out += ["", "Peak memory above the interpreter: " + ", ".join(
+            f"{stage} {mb:.0f} MB" for stage, mb in peaks.items())
+            + f" ({mnv2['file_bytes'] / 1e6:.1f} MB file)."]
+    rows = {}
+    for key, col in (("weights", 0), ("ops", 1), ("samples", 2), ("fit", 0), ("float", 3)):
+        for name, (all_, upper, _) in exponents(data.get(key, [])).items():
+            if key == "fit" and name != "fit":
+                continue
+            rows.setdefault(name, ["-"] * 4)[col] = f"{_exp(all_)} ({_exp(upper)})"
+    out += ["", ("Growth exponents of CPU time (log-log slope over the ladder; upper half in "
+                "parentheses; 1.0 = linear):"), "",
+            ("| stage | vs int8 weight bytes | vs op count | vs calibration samples | "
+            "vs float weight bytes |"), "|---|---:|---:|---:|---:|"]
+    out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows.items()]
+    runs = data.get("mobilenet", {})
+    ok = {how: [r for r in runs.get(how, []) if "steps" in r] for how in ("fitml", "tflite")}
+    if ok.get("fitml") and ok.get("tflite"):
+        med = lambda how, k: statistics.median(  # noqa: E731
+            r["steps"]["total"][k] for r in ok[how])
+        out += ["", (f"Float MobileNetV2-1.0 224 (PyTorch, random weights) to verified int8 C "
+                    f"(torch.export, PTQ on 32 images, C for {data['target']}, host C bit-exact "
+                    f"to the reference): {med('fitml', 'cpu'):.1f} s CPU "
+                    f"({med('fitml', 'wall'):.1f} s wall); TFLite's converter alone on the same "
+                    f"network in Keras (int8, 32 images): {med('tflite', 'cpu'):.1f} s CPU "
+                    f"({med('tflite', 'wall'):.1f} s wall); median of {len(ok['fitml'])}.")]
+    return "\n".join(out)
