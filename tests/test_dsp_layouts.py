@@ -1,8 +1,8 @@
 """DSP weight layouts within the flash budget (backends/clayouts.py): a fast build never fails to
 fit because of its pre-widened int16 weight copies. The FC kernel reads only its layout, so the
-int8 copy is not emitted beside it; when a board's flash cannot hold the constants, layouts are
-given up largest first (those layers run their int8 path, still bit-exact) and the report says
-which."""
+int8 copy is not emitted beside it; when a board's flash cannot hold the constants, the layouts
+saving the fewest instructions per byte are given up (those layers run their int8 path, still
+bit-exact) and the report says which."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,6 @@ from oplab import assert_exact
 from toolchain.backends.c import emit_c, lower
 from toolchain.backends.clayouts import constant_arrays, flash_fits, layout_bytes
 from toolchain.lowering.ccall import CArray
-from toolchain.lowering.cvariant import plain_layouts
 from toolchain.report.fit import fit
 from toolchain.frontends.tflite import load_tflite
 from toolchain.plan.regions import layout_for
@@ -65,20 +64,19 @@ def test_layouts_kept_where_they_fit_and_spill(ad):
         assert all(layout_bytes(c) for _, c in fc_calls(low))
 
 
-def test_layouts_given_up_largest_first_until_the_board_fits(ad):
+def test_layouts_given_up_by_value_until_the_board_fits(ad):
     tgt = load_target(BOARD)
     layout = layout_for(tgt)
     full = lower(ad, variant="dsp")
     assert not flash_fits(layout, full.graph, full.calls)
-    low = lower(ad, layout=layout, variant=tgt.kernel_variant)
+    low = lower(ad, layout=layout, variant=tgt.kernel_variant, core=tgt.core)
     assert low.plain_layouts and flash_fits(layout, low.graph, low.calls)
-    sizes = {op.outputs[0]: layout_bytes(c) for op, c in fc_calls(full)}
-    dropped = [sizes[n] for n in low.plain_layouts]
-    kept = [s for n, s in sizes.items() if n not in low.plain_layouts]
-    assert min(dropped) >= max(kept, default=0)            # the largest went first
-    with plain_layouts(low.plain_layouts[:-1]):              # one fewer would not fit
-        fewer = lower(ad, variant="dsp")
-    assert not flash_fits(layout, fewer.graph, fewer.calls)
+    kept = [c.op for c in low.layout_choices if c.kept]
+    for c in low.layout_choices:        # each one left out would not fit beside those kept
+        if not c.kept:
+            calls = [f if i in kept or i == c.op else p
+                     for i, (f, p) in enumerate(zip(full.calls, low.calls))]
+            assert not flash_fits(layout, low.graph, calls), c
 
 
 def test_check_says_it_fits_and_which_layers_run_plain(ad):

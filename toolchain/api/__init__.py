@@ -4,10 +4,10 @@ core.py loads, runs, inspects and quantizes models; checking.py verifies, checks
 compiling.py compiles (compiler.py writes the C project or .tflite), fitting.py searches for
 a compressed model that fits (`fitml fit`). `toolchain.api.<name>` is the one place to call.
 """
-from .checking import check, report, verify
+from .checking import check, report, target_with, verify
 from .compiling import compile
 from .core import LOADERS, activation_peak_naive, inspect, load, quantize, read_inputs, run
 from .fitting import fit_model
 
 __all__ = ["LOADERS", "activation_peak_naive", "check", "compile", "fit_model", "inspect",
-           "load", "quantize", "read_inputs", "report", "run", "verify"]
+           "load", "quantize", "read_inputs", "report", "run", "target_with", "verify"]

@@ -6,28 +6,37 @@ values (partition_mode, partitioned): patch-based execution of the first layers.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..backends.c import lower
 from ..backends.cpartition import for_target
-from ..errors import NoKernel, UsageError
+from ..errors import DoesNotFit, FitmlError, NoKernel, UsageError
 from ..ir import Graph
 from ..ops.interpreter import run_graph
 from ..passes.partition import parse_mode
-from ..report.fit import fit_partitioned
+from ..report.fit import fit_partitioned, with_overrides
 from ..targets import load_target, parse_size
+from ..verify.cexec import build_qemu, run_qemu
 from ..verify.ladder import random_inputs, verify as _verify
 from .core import inspect, load
 
 
 def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
-           executors=None, partition="auto") -> dict:
+           executors=None, partition="auto", ram=None, flash=None,
+           profile: bool = False) -> dict:
     """Reference vs host C vs QEMU (and TFLite Micro for int8) on given and random inputs.
     With patch-based partitioning (`partition`, as `compile`), the partitioned graph runs
     everywhere but TFLite Micro, which runs the model as given; `unpartitioned` then says
-    whether the partitioned reference equals the layer-by-layer one on every case."""
+    whether the partitioned reference equals the layer-by-layer one on every case.
+    `ram` / `flash` replace the target's main RAM / flash capacity (e.g. a Cortex-M4 core with
+    "66K" of flash): the DSP layouts that fit are chosen for it and the QEMU build links in it,
+    so a program that does not fit fails like on a board (DoesNotFit, naming the region).
+    `profile`: report key `profile`, the first case's instructions per op and estimated
+    cycles (verify/profile.py)."""
     graph = load(model)
-    tgt = load_target(target)
+    tgt = target_with(target, ram, flash)
     if tgt.kind == "mobile":
         raise UsageError(f"{tgt.name} is a mobile target (.tflite for LiteRT); verify runs C "
                          "on Cortex-M cores (e.g. --target cortex-m4), or use `fitml run "
@@ -35,8 +44,17 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
     cases = ([list(inputs)] if inputs else []) + random_inputs(graph, random)
     original = graph
     graph, part = partitioned(graph, tgt, partition)
+    if executors is None or "qemu" in executors:
+        links(graph, tgt, model)
     report = _verify(graph, tgt, cases, executors)     # the Target: user .toml boards too
     report["target"] = tgt.name
+    if ram is not None or flash is not None:
+        report["overrides"] = {"ram": tgt.ram_region.size if ram is not None else None,
+                               "flash": tgt.code_region.size if flash is not None else None}
+    if profile:
+        prof = run_qemu(graph, cases[0], target=tgt, profile=True).stats["profile"]
+        prof.normal_instructions = report["stats"].get("instructions")
+        report["profile"] = prof.to_dict()
     if part is not None:
         same = all(np.array_equal(a, b) for c in cases
                    for a, b in zip(run_graph(original, c), run_graph(graph, c)))
@@ -51,6 +69,30 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
         stats["flash_bytes"] = stats["text"] + stats["rodata"] + stats["data"]
         stats["ram_bytes"] = stats["data"] + stats["bss"] + (stats["stack_bytes"] or 0)
     return report
+
+
+def target_with(target, ram=None, flash=None):
+    """The target (name, .toml or Target) with its main RAM / flash capacity replaced (sizes
+    as ints or strings such as "66K"); UsageError for a size that is not positive."""
+    tgt = load_target(target)
+    if ram is None and flash is None or tgt.kind == "mobile":
+        return tgt
+    size = lambda v: None if v is None else parse_size(v)  # noqa: E731
+    return with_overrides(tgt, size(ram), size(flash))
+
+
+def links(graph: Graph, tgt, model) -> None:
+    """Build the QEMU harness first (cached for the runs): a link that overflows a region
+    raises DoesNotFit naming the region and the bytes, as on the board."""
+    try:
+        build_qemu(graph, tgt)
+    except FitmlError as exc:       # other failures: the ladder reports them per executor
+        first = str(exc).splitlines()[0]
+        if first.startswith("link failed"):
+            name = model if isinstance(model, (str, Path)) else graph.metadata.get("source")
+            sizes = ", ".join(f"{r.name} {r.size:,} B" for r in tgt.regions)
+            raise DoesNotFit(f"{name or 'the model'} does not fit {tgt.name} ({sizes}): "
+                             f"{first}") from None
 
 
 def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool = True,

@@ -71,11 +71,13 @@ def compile_c(graph: Graph, target, out_dir: Path, prefix: str = "model",
     tgt = load_target(target)
     target = tgt.name
     layout = layout_for(tgt, taken=caller_input_bytes(graph, tgt))
-    files = emit_c(graph, prefix, target, layout=layout, variant=tgt.kernel_variant)
-    low = lower(graph, prefix, layout=layout, variant=tgt.kernel_variant)
+    files = emit_c(graph, prefix, target, layout=layout, variant=tgt.kernel_variant,
+                   core=tgt.core)
+    low = lower(graph, prefix, layout=layout, variant=tgt.kernel_variant, core=tgt.core)
     arena = c_context(low, target, "")["arena_size"]
     report = basic_report(graph, target, "c", arena)
     report.update(memory_layout(low, tgt))
+    report["dsp_layouts"] = [c.to_dict() for c in low.layout_choices]
     report["files"] = sorted(files) + ["runtime_c/"]
     report.update(extra or {})                       # e.g. the partition api.compile chose
     model_blob = write_tflite(unpartition(graph), metadata={"target": target})

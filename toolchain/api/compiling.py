@@ -19,7 +19,7 @@ from ..quant.accuracy import evaluate
 from ..quant.calibration import collect, iter_samples
 from ..quant.promote import auto
 from ..quant.ptq import quantize as _quantize
-from ..report.fit import fit, ram_fits
+from ..report.fit import fit, ram_fits, with_overrides
 from ..targets import load_target, parse_size
 from ..util import outdir
 from ..util.arrays import load_arrays
@@ -31,7 +31,7 @@ from .core import load, quantize
 def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
             prefix: str = "model", calib=None, observer: str = "minmax", io: str = "int8",
             val=None, progress: bool | None = None, partition="auto", int16=None,
-            ram=None, force: bool = False) -> dict:
+            ram=None, force: bool = False, flash=None) -> dict:
     """Compile for a target into `out` (a directory, or a .tflite file); returns the report.
 
     A float model with `calib` data is quantized to int8 first; `val` (an .npz with the model
@@ -42,7 +42,10 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     ("L1,L2" or a list), or "auto" (quant/promote.py: the noisiest layers while the RAM budget,
     `ram` or the target's main RAM, holds and the measured SNR gain is worth it); report key
     `int16`. An existing `out` folder is replaced only when it is fitml's previous output
-    (util/outdir.py), or with `force`; `prefix` must be a C identifier prefix."""
+    (util/outdir.py), or with `force`; `prefix` must be a C identifier prefix. `flash` replaces
+    the target's main flash capacity (e.g. "66K" on a cortex-m4 core): the DSP weight layouts
+    kept are those saving the most instructions per byte that fit (report keys `dsp_layouts`,
+    `flash_budget`)."""
     outdir.check_prefix(prefix)
     graph = load(model)
     tgt = load_target(target)
@@ -51,6 +54,8 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     fmt = fmt or tgt.default_format
     if tgt.kind == "mobile" and fmt != "tflite":
         raise UsageError(f"{tgt.name} is a mobile target: it takes --format tflite")
+    if flash is not None and tgt.kind != "mobile":
+        tgt = with_overrides(tgt, None, parse_size(flash))
     if fmt not in ("c", "tflite"):
         raise UsageError(f"unknown format {fmt!r}; supported: c, tflite")
     if fmt == "tflite" and Path(out).suffix == ".tflite":
@@ -77,9 +82,11 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
             report = compile_tflite(graph, tgt.name, Path(out))
     else:
         graph, part = partitioned(graph, tgt, partition)
+        extra = {"partition": part} if part is not None else {}
+        if flash is not None:
+            extra["flash_budget"] = tgt.code_region.size
         with outdir.replacing(out, force):
-            report = compile_c(graph, tgt, Path(out), prefix,
-                               {"partition": part} if part is not None else None)
+            report = compile_c(graph, tgt, Path(out), prefix, extra or None)
     if accuracy is not None:
         report["accuracy"] = accuracy
     if calib is not None and info is not None:

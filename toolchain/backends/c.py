@@ -67,11 +67,13 @@ def overlaid_outputs(graph: Graph, calls: list[CCall], external=()) -> dict[str,
 
 def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
           layout: Layout | None = None, variant: str = "portable",
-          scratch_free: bool | None = None, caller_inputs: bool | None = None) -> Lowered:
+          scratch_free: bool | None = None, caller_inputs: bool | None = None,
+          core: str | None = None) -> Lowered:
     """Schedule for memory, lower every op through the registry for the runtime `variant`
     ("portable", "dsp", "mve": what the target links) and plan the arena (activations +
     scratch), over the layout's RAM banks if given; with a layout, DSP weight layouts that
-    would overflow its flash are left out (backends/clayouts.py). For the smallest arena
+    would overflow its flash are left out, those saving the fewest instructions per byte on
+    `core` first (backends/clayouts.py; `Lowered.layout_choices`). For the smallest arena
     (`scratch_free=True` or the `cmemory.scratch_free()` context) residual ADDs fuse into
     their convs and ops whose scratch raises the peak take scratch-free kernels
     (backends/cmemory.py). With
@@ -82,12 +84,13 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
     with kernel_variant(variant):
         calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
         plain: tuple[str, ...] = ()
+        choices: tuple = ()
         if layout is not None and variant != "portable":   # DSP layouts within main flash
-            calls, plain = fit_layouts(graph, calls, layout)
+            calls, plain, choices = fit_layouts(graph, calls, layout, core, variant)
     graph, calls, best = plan_calls(graph, calls, alignment, layout.banks if layout else None,
                                     variant, scratch_free, caller_inputs)
     return Lowered(graph, calls, best, cu.c_identifier(prefix), layout=layout,
-                   plain_layouts=plain)
+                   plain_layouts=plain, layout_choices=choices)
 
 
 def plan_calls(graph: Graph, calls: list[CCall], alignment: int = 16, banks=None,
@@ -139,11 +142,15 @@ MODEL_TEMPLATES = {"model.h.j2": "{p}.h", "model.c.j2": "{p}.c",
 def emit_c(graph: Graph, prefix: str = "model", target: str = "",
            weights_section: str = ".rodata.fitml_weights",
            extra: dict[str, str] | None = None, layout: Layout | None = None,
-           variant: str = "portable") -> dict[str, str]:
+           variant: str = "portable", core: str | None = None,
+           profile: bool = False) -> dict[str, str]:
     """All generated files by name; `extra` maps more templates (e.g. a harness) to file names.
-    `layout` (plan/regions.py) spreads activations over RAM banks and weights over flash."""
-    ctx = c_context(lower(graph, prefix, layout=layout, variant=variant), target,
+    `layout` (plan/regions.py) spreads activations over RAM banks and weights over flash (the
+    DSP layouts that fit chosen for `core`). `profile`: a marker call before every op and
+    after the last (verify/profile.py); without it the files do not mention profiling."""
+    ctx = c_context(lower(graph, prefix, layout=layout, variant=variant, core=core), target,
                     weights_section)
+    ctx["profile"] = profile
     env = template_env()
     names = {tpl: out.format(p=ctx["prefix"]) for tpl, out in MODEL_TEMPLATES.items()}
     names.update(extra or {})
@@ -196,6 +203,7 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
            "target": cu.c_comment(target),
            "source": cu.c_comment(graph.metadata.get("source", "")),
            "kernels": sorted({k for c in low.calls for k in kernel_names(c)}),
+           "profile": False,
            "macs": sum(registry.get(op.kind).macs(Node.of(graph, op)) for op in graph.ops)}
     return ctx
 

@@ -1,22 +1,44 @@
-"""DSP weight layouts within the flash budget.
+"""DSP weight layouts within the flash budget, chosen by value.
 
 The DSP/MVE kernels read pre-widened int16 copies of some weights (`filter_dsp`: about twice the
 int8 bytes, plus per-group records). They buy speed with flash, so they must never cost the
 fit: when a target's constants cannot be placed in its flash regions (the main one, then those
-weights may spill to: plan/regions.py), layouts are given up, largest first, until they can
-(those layers run their int8 path, bit-exact, slower).
+weights may spill to: plan/regions.py), only the layouts that save the most instructions per
+byte of flash are kept (greedy by gain / bytes, each kept while the constants still fit; the
+best single layout instead when it alone gains more). A layer's gain is estimated from the
+measured cost table (lowering/layout_costs.py): its MACs times the insn/MAC its layout saves on
+the core. The other layers run their int8 path, bit-exact, slower.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ..ir import Graph
 from ..lowering.ccall import CArray, CCall, TensorRef
 from ..lowering.cvariant import plain_layouts
+from ..lowering.layout_costs import insns_saved
 from ..ops import registry
 from ..ops.registry import Node
 from ..plan.arena import align_up
 from ..plan.regions import Layout, place_weights
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4      # as model_weights.c.j2 aligns the arrays
+
+
+@dataclass(frozen=True)
+class LayoutChoice:
+    """One layer that can carry a layout: the flash it costs over its int8 path, the
+    instructions it saves (estimated), and whether it was kept."""
+    op: int
+    kind: str
+    output: str
+    bytes: int
+    insns_saved: int
+    kept: bool
+
+    def to_dict(self) -> dict:
+        return {"op": self.op, "kind": self.kind, "output": self.output, "bytes": self.bytes,
+                "insns_saved_est": self.insns_saved, "kept": self.kept}
 
 
 def leaves(value):
@@ -31,23 +53,27 @@ def leaves(value):
             yield from leaves(v)
 
 
+def _arrays(graph: Graph, call: CCall):
+    """(key, footprint aligned as emitted, is_param) of a call's constant arrays."""
+    for leaf in [*leaves(call.params), *leaves(call.args)]:
+        if isinstance(leaf, CArray):
+            param = leaf.role != "weights"
+            yield (str(id(leaf)), align_up(leaf.values.nbytes, PARAM_ALIGN if param
+                                           else WEIGHT_ALIGN), param)
+        elif graph.tensors[leaf.name].is_const:
+            yield leaf.name, align_up(graph.tensors[leaf.name].nbytes, WEIGHT_ALIGN), False
+
+
 def constant_arrays(graph: Graph, calls: list[CCall]) -> list[tuple[str, int, bool]]:
     """(key, footprint aligned as emitted, is_param) of every constant array the calls
     reference, each once, weights before parameter arrays (as the C backend emits them)."""
     seen: set = set()
     weights, params = [], []
     for call in calls:
-        for leaf in [*leaves(call.params), *leaves(call.args)]:
-            if isinstance(leaf, CArray):
-                key, size, param = str(id(leaf)), leaf.values.nbytes, leaf.role != "weights"
-            elif graph.tensors[leaf.name].is_const:
-                key, size, param = leaf.name, graph.tensors[leaf.name].nbytes, False
-            else:
-                continue
+        for key, size, param in _arrays(graph, call):
             if key not in seen:
                 seen.add(key)
-                (params if param else weights).append(
-                    (key, align_up(size, PARAM_ALIGN if param else WEIGHT_ALIGN), param))
+                (params if param else weights).append((key, size, param))
     return weights + params
 
 
@@ -65,20 +91,51 @@ def layout_bytes(call: CCall) -> int:
     return layout.values.nbytes if isinstance(layout, CArray) else 0
 
 
-def fit_layouts(graph: Graph, calls: list[CCall], layout: Layout
-                ) -> tuple[list[CCall], tuple[str, ...]]:
-    """(calls, layers whose layout was given up) so the constants can be placed in the
-    layout's flash regions, dropping the largest layouts first; unchanged when they fit."""
-    if flash_fits(layout, graph, calls):
-        return calls, ()
-    order = sorted((i for i, c in enumerate(calls) if layout_bytes(c)),
-                   key=lambda i: -layout_bytes(calls[i]))
-    calls, plain = list(calls), []
+def footprint(graph: Graph, call: CCall) -> int:
+    """Flash bytes of a call's constant arrays, aligned as emitted."""
+    return sum(size for _, size, _ in _arrays(graph, call))
+
+
+def choose(gains: dict[int, int], costs: dict[int, int], fits) -> set[int]:
+    """The candidates to keep: greedy by gain per byte (each kept while `fits(kept)` holds),
+    or the single best candidate that fits when it alone gains more (the knapsack's 1/2
+    guarantee). `gains` and `costs` map candidate -> instructions saved / bytes spent."""
+    order = sorted(gains, key=lambda i: (-gains[i] / max(costs[i], 1), -gains[i], i))
+    kept: set[int] = set()
     for i in order:
-        op = graph.ops[i]
-        plain.append(op.outputs[0])
-        with plain_layouts(plain):
-            calls[i] = registry.get(op.kind).lower_c(Node.of(graph, op))
-        if flash_fits(layout, graph, calls):
-            break
-    return calls, tuple(plain)
+        if fits(kept | {i}):
+            kept.add(i)
+    single = max((i for i in order if gains[i] > sum(gains[k] for k in kept)
+                  and fits({i})), key=lambda i: gains[i], default=None)
+    return {single} if single is not None else kept
+
+
+def fit_layouts(graph: Graph, calls: list[CCall], layout: Layout | None, core: str | None = None,
+                variant: str = "dsp") -> tuple[list[CCall], tuple[str, ...],
+                                               tuple[LayoutChoice, ...]]:
+    """(calls, layers whose layout was given up, the choice per layer) so the constants can be
+    placed in the layout's flash regions (every layout kept when they fit, or without a
+    layout), keeping the layouts with the most estimated instructions saved per byte."""
+    cands = [i for i, c in enumerate(calls) if layout_bytes(c)]
+    if not cands:
+        return calls, (), ()
+    ops = [graph.ops[i] for i in cands]
+    with plain_layouts([op.outputs[0] for op in ops]):
+        plain = {i: registry.get(op.kind).lower_c(Node.of(graph, op)) for i, op in zip(cands, ops)}
+    costs = {i: max(0, footprint(graph, calls[i]) - footprint(graph, plain[i])) for i in cands}
+    gains = {i: insns_saved(graph.ops[i].kind, calls[i].params,
+                            registry.get(graph.ops[i].kind).macs(Node.of(graph, graph.ops[i])),
+                            core, variant) for i in cands}
+
+    def mix(kept) -> list[CCall]:
+        return [plain[i] if i in plain and i not in kept else c for i, c in enumerate(calls)]
+
+    if layout is None or flash_fits(layout, graph, calls):
+        kept = set(cands)
+    elif not flash_fits(layout, graph, mix(set())):
+        kept = set()                    # too big even without layouts: the report says so
+    else:
+        kept = choose(gains, costs, lambda ks: flash_fits(layout, graph, mix(ks)))
+    choices = tuple(LayoutChoice(i, graph.ops[i].kind, graph.ops[i].outputs[0], costs[i],
+                                 gains[i], i in kept) for i in cands)
+    return mix(kept), tuple(graph.ops[i].outputs[0] for i in cands if i not in kept), choices

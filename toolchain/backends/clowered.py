@@ -29,6 +29,7 @@ class Lowered:
     layout: Layout | None = None
     weight_regions: dict[str, str] = field(default_factory=dict)  # weight symbol -> flash region
     plain_layouts: tuple[str, ...] = ()   # layers that gave up their DSP layout to fit flash
+    layout_choices: tuple = ()            # clayouts.LayoutChoice per layer that could carry one
 
     def render(self, template: str, **params) -> str:
         """A C template (templates/) rendered with the backend's filters: what composite ops'

@@ -146,7 +146,8 @@ STRUCTS["fitml_lstm_s8_params"] = _LSTM + [
     ("forget_multiplier", _I32), ("forget_shift", _I32), ("update_multiplier", _I32),
     ("update_shift", _I32), ("hidden_multiplier", _I32), ("hidden_shift", _I32),
     ("hidden_zp", _I32), ("cell_clip", _I32), ("cell_tanh_multiplier", _I32),
-    ("cell_tanh_shift", _I32), ("dsp_fast", _I32), ("sigmoid_table", "const int16_t *")] + _DSP_W
+    ("cell_tanh_shift", _I32), ("dsp_fast", _I32), ("sigmoid_table", "const int16_t *")] + _DSP_W \
+    + [("weights_dsp", "const int8_t *")]
 STRUCTS["fitml_lstm_f32_params"] = _LSTM + [
     ("input_weights", "const float *"), ("recurrent_weights", "const float *"),
     ("bias", "const float *"), ("cell_clip", "float")]

@@ -7,16 +7,18 @@ from pathlib import Path
 
 from .. import api
 from ..report.text import render_text
+from ..util.text import printable
+from ..verify.profile import render_text as render_profile
 from .common import add_memory, add_partition, model_arg, print_json, size_arg
 from .fit import add_force
-from ..util.text import printable
 
 
 def cmd_compile(args) -> int:
     report = api.compile(model_arg(args), args.target, args.output, args.format, args.prefix,
                          calib=args.calib, observer=args.observer, io=args.io, val=args.val,
                          partition=args.partition, int16=args.int16,
-                         ram=size_arg(args.ram, "--ram"), force=args.force)
+                         ram=size_arg(args.ram, "--ram"), force=args.force,
+                         flash=size_arg(args.flash, "--flash"))
     if args.json:
         print_json(report)
     else:
@@ -29,6 +31,9 @@ def cmd_compile(args) -> int:
             print("  " + _partition_line(report["partition"]))
         if "int16" in report:
             print("  " + printable(_int16_line(report["int16"])))
+        layouts = report.get("dsp_layouts") or []
+        if layouts and ("flash_budget" in report or not all(c["kept"] for c in layouts)):
+            print("  " + layouts_line(layouts, report.get("flash_budget")))
         if "accuracy" in report:
             print("float vs int8 on the validation data:")
             print("  " + printable(report["accuracy"]["table"], True).replace("\n", "\n  "))
@@ -52,10 +57,12 @@ def _verify_compiled(args, report: dict) -> int:
     out = Path(args.output)
     compiled = out if out.suffix == ".tflite" else out / (
         f"{args.prefix}.tflite" if report["format"] == "c" else "model.tflite")
-    result = api.verify(compiled, args.target, None, args.random, partition=args.partition)
+    flash = size_arg(args.flash, "--flash")
+    result = api.verify(compiled, args.target, None, args.random, partition=args.partition,
+                        flash=flash)
     print()
     _print_verify(compiled, result)
-    fit = api.check(compiled, args.target, partition=args.partition)
+    fit = api.check(compiled, args.target, flash=flash, partition=args.partition)
     print()
     sys.stdout.write(render_text(fit))
     return 0 if result["ok"] and fit.fits else 1
@@ -64,16 +71,37 @@ def _verify_compiled(args, report: dict) -> int:
 def cmd_verify(args) -> int:
     inputs = api.read_inputs(args.input) if args.input else None
     report = api.verify(args.model, args.target, inputs, args.random,
-                        partition=args.partition)
+                        partition=args.partition, ram=size_arg(args.ram, "--ram"),
+                        flash=size_arg(args.flash, "--flash"), profile=args.profile)
     if args.json:
         print_json(report)
     else:
         _print_verify(args.model, report)
+        if "profile" in report:
+            print(f"\nprofile on {report['target']} (first input; instructions exact, cycles "
+                  "and ms ESTIMATED):")
+            sys.stdout.write(render_profile(report["profile"]))
     return 0 if report["ok"] else 1
 
 
+def layouts_line(choices: list[dict], budget: int | None) -> str:
+    """One line: the DSP layouts kept and left out, their flash and estimated gain."""
+    kept = [c for c in choices if c["kept"]]
+    plain = [c for c in choices if not c["kept"]]
+    line = (f"DSP layouts: {len(kept)} of {len(choices)} kept ({sum(c['bytes'] for c in kept):,}"
+            f" B flash, ~{sum(c['insns_saved_est'] for c in kept):,} instructions saved, est.)")
+    if plain:
+        line += (f"; {len(plain)} on the int8 path to fit"
+                 + (f" {budget:,} B of flash" if budget else " the flash")
+                 + f": op {', '.join(str(c['op']) for c in plain)}")
+    return line
+
+
 def _print_verify(model, report: dict) -> None:
-    print(f"verify {printable(model)} on {report['target']} ({report['cases']} inputs)")
+    over = report.get("overrides") or {}
+    sizes = ", ".join(f"{k} {v:,} B" for k, v in over.items() if v is not None)
+    print(f"verify {printable(model)} on {report['target']}" + (f" ({sizes})" if sizes else "")
+          + f" ({report['cases']} inputs)")
     for name, r in report["executors"].items():
         verdict = "bit-exact" if r["bit_exact"] else (
             "within tolerance" if r["within_tolerance"] else "MISMATCH")
@@ -126,6 +154,7 @@ def add_verbs(sub) -> None:
                    "layers while RAM holds and the measured SNR gain is worth it")
     s.add_argument("--ram", metavar="SIZE", help="RAM budget for --int16 auto (default: the "
                    "target's main RAM)")
+    add_flash(s)
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
     add_memory(s)
     s.add_argument("--verify", action="store_true", help="then run the compiled model on host "
@@ -141,6 +170,18 @@ def add_verbs(sub) -> None:
     s.add_argument("-i", "--input", action="append", default=[], metavar="X.npy")
     s.add_argument("--random", type=int, default=3, metavar="N")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--ram", metavar="SIZE", help="replace the target's main RAM capacity")
+    add_flash(s)
+    s.add_argument("--profile", action="store_true",
+                   help="also print instructions per op (exact, a profile build under QEMU) "
+                   "and ESTIMATED cycles and milliseconds at the board's clock")
     add_partition(s)
     add_memory(s)
     s.set_defaults(func=cmd_verify)
+
+
+def add_flash(s) -> None:
+    s.add_argument("--flash", metavar="SIZE",
+                   help="replace the target's main flash capacity (e.g. --target cortex-m4 "
+                   "--flash 66K): the DSP weight layouts that fit are kept, most instructions "
+                   "saved per byte first, and the QEMU build links in that flash")

@@ -15,7 +15,7 @@ from ..util.text import printable
 from ..verify.executors import names
 from . import compile as cli_compile
 from . import fit as cli_fit
-from .common import input_buffer_arg, model_arg, print_json
+from .common import input_buffer_arg, model_arg, print_json, size_arg
 
 
 def cmd_inspect(args) -> int:
@@ -39,7 +39,11 @@ def cmd_inspect(args) -> int:
 
 def cmd_run(args) -> int:
     inputs = api.read_inputs(args.input)
-    result = api.run(model_arg(args), inputs, executor=args.executor, target=args.target)
+    target = args.target
+    if args.ram or args.flash:
+        target = api.target_with(target or "cortex-m4", size_arg(args.ram, "--ram"),
+                                 size_arg(args.flash, "--flash"))
+    result = api.run(model_arg(args), inputs, executor=args.executor, target=target)
     if args.output:
         with atomic_path(args.output) as tmp:
             with open(tmp, "wb") as f:
@@ -73,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-i", "--input", action="append", default=[], metavar="X.npy")
     s.add_argument("--executor", default="reference", choices=names())
     s.add_argument("--target", default=None)
+    s.add_argument("--ram", metavar="SIZE", help="--executor qemu: replace the target's main "
+                   "RAM capacity")
+    s.add_argument("--flash", metavar="SIZE", help="--executor qemu: replace the target's main "
+                   "flash capacity (the build links in it; DSP layouts chosen to fit)")
     s.add_argument("-o", "--output", metavar="OUT.npz")
     s.add_argument("--json", action="store_true")
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",

@@ -4,7 +4,9 @@ The four gates' weights are packed into one [4][units][...] array per kind (the 
 separate tensors are then not emitted); every integer comes from lstm_math, the reference's
 own derivation. The states live in the kernel's scratch, zeroed at each call. DSP builds get
 instead one int16 layout (filter_dsp: pre-widened doubled weights per 4 units, then the
-sigmoid/tanh interpolation tables), when the SMMLAR path is proven and flash allows.
+sigmoid/tanh interpolation tables), when the SMMLAR path is proven and flash allows; without
+it (flash) the int8 weights and biases reordered for the DSP kernel (weights_dsp,
+lstm_s8_stream), the same bytes.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from ..lowering.ccall import CArray, CCall, Scratch
 from ..arith import fixedpoint as fp
 from . import int16_nonlinear as nl
 from . import lstm_math as lm
+from . import lstm_s8_stream
 
 
 def _words(n: int) -> int:
@@ -133,15 +136,18 @@ def lower(node) -> CCall:
         return CArray(fp.wrap32(v).astype(np.int32), "int32_t", role="weights")
     fast = dsp_fast(p)
     # The DSP kernel's int16 layout replaces the int8 weights (only src/dsp reads it: MVE builds
-    # link the portable kernel), unless clayouts gave it up for flash.
-    layout = (fast and cvariant.current_variant() == "dsp" and cvariant.wants_layout(node)
-              and lerp_exact(p, tanh_m, tanh_s))
-    w_in, w_rec = ("NULL", "NULL") if layout else (
+    # link the portable kernel), unless clayouts gave it up for flash; then the int8 weights and
+    # biases in the DSP kernel's order (no more flash than the plain ones).
+    dsp = fast and cvariant.current_variant() == "dsp"
+    layout = dsp and cvariant.wants_layout(node) and lerp_exact(p, tanh_m, tanh_s)
+    stream = dsp and not layout and lstm_s8_stream.exact(tanh_m, tanh_s)
+    w_in, w_rec = ("NULL", "NULL") if layout or stream else (
         CArray(p.w_in.astype(np.int8), "int8_t", role="weights"),
         CArray(p.w_rec.astype(np.int8), "int8_t", role="weights"))
     params = dict(
         shape, input_weights=w_in, recurrent_weights=w_rec,
-        input_bias=i32(p.bias_in), recurrent_bias=i32(p.bias_rec),
+        input_bias="NULL" if stream else i32(p.bias_in),
+        recurrent_bias="NULL" if stream else i32(p.bias_rec),
         input_multiplier=[m for m, _ in p.mult_in], input_shift=[s for _, s in p.mult_in],
         recurrent_multiplier=[m for m, _ in p.mult_rec],
         recurrent_shift=[s for _, s in p.mult_rec],
@@ -150,9 +156,12 @@ def lower(node) -> CCall:
         hidden_multiplier=p.hidden_mul[0], hidden_shift=p.hidden_mul[1],
         hidden_zp=p.hidden_zp, cell_clip=p.cell_clip, cell_tanh_multiplier=tanh_m,
         cell_tanh_shift=tanh_s, dsp_fast=int(fast),
-        sigmoid_table=CArray(nl.sigmoid_table(), "int16_t"),
+        sigmoid_table=CArray(lstm_s8_stream.table() if stream else nl.sigmoid_table(),
+                             "int16_t"),
         filter_dsp=CArray(np.concatenate([dsp_layout(p).ravel()] + [
             cdsp.int16_words(t).ravel() for t in lerp_tables()]), "int16_t", role="weights")
-        if layout else "NULL")
+        if layout else "NULL",
+        weights_dsp=CArray(lstm_s8_stream.stream(p), "int8_t", role="weights")
+        if stream else "NULL")
     return CCall("fitml_lstm_s8", "fitml_lstm_s8_params", params, io,
                  scratch_bytes=scratch_bytes_s8(shape["input_size"], shape["units"]))

@@ -47,7 +47,7 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
         raise UsageError(f"--reserve-ram must not be negative, got {reserve_ram}")
     tgt = with_overrides(load_target(target), ram, flash)
     layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
-    low = lower(graph, PREFIX, layout=layout, variant=tgt.kernel_variant)
+    low = lower(graph, PREFIX, layout=layout, variant=tgt.kernel_variant, core=tgt.core)
     c_context(low, tgt.name, "")       # names every emitted array and places it, as emit_c does
     arrays = emitted_arrays(low)
     ops = op_uses(low, arrays)
@@ -63,7 +63,8 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
                      tuple(ops), low.plan.total_size, sum(a.bytes for a in arrays),
                      sum(a.bytes for a in arrays if a.is_param), meas, reserve_ram,
                      {"ram": ram, "flash": flash, "reserve_ram": reserve_ram}, tuple(moved),
-                     plain_layouts=plain)
+                     plain_layouts=plain,
+                     layouts=tuple(c.to_dict() for c in low.layout_choices))
 
 
 def ram_fits(report: FitReport) -> bool:

@@ -95,6 +95,7 @@ class FitReport:
     moved: tuple[Moved, ...] = ()
     partition: dict | None = None  # patch-based partitioning (fit.fit_partitioned), if tried
     plain_layouts: tuple[dict, ...] = ()   # ops whose DSP weight layout was left out for flash
+    layouts: tuple[dict, ...] = ()   # every op that can carry one: bytes, est. gain, kept
 
     fits = property(lambda self: all(r.used <= r.capacity for r in self.regions))
     code_bytes = property(lambda self: self.measurement.code_bytes)
@@ -173,8 +174,21 @@ class FitReport:
                      "weight_bytes": o.weight_bytes, "macs": o.macs} for o in self.ops],
             "partition": self.partition,
             "dsp_layouts_left_out": list(self.plain_layouts),
+            "dsp_layouts": layout_trade(self.layouts),
             "verdict": self.verdict(),
         }
+
+
+def layout_trade(layouts) -> dict:
+    """The DSP layout trade: flash spent and instructions saved (estimated) by the layouts kept,
+    and what the layers left on their int8 path would have cost and saved; per layer."""
+    kept = [x for x in layouts if x["kept"]]
+    plain = [x for x in layouts if not x["kept"]]
+    return {"kept_bytes": sum(x["bytes"] for x in kept),
+            "kept_insns_saved_est": sum(x["insns_saved_est"] for x in kept),
+            "int8_path_bytes_saved": sum(x["bytes"] for x in plain),
+            "int8_path_insns_lost_est": sum(x["insns_saved_est"] for x in plain),
+            "layers": [dict(x) for x in layouts]}
 
 
 def _item(i: Item) -> dict:

@@ -51,7 +51,8 @@ def _totals(report: FitReport) -> list[str]:
                                            f" (measured: {m.method})")] + (
         [f"board-sized harness link: {m.link} (the QEMU harness's I/O buffers and stack "
          f"reservation count there too); measured with the machine's full memory instead"]
-        if m.link not in (None, "ok") else []) + _partition_lines(report) + _plain_lines(report)
+        if m.link not in (None, "ok") else []) + _partition_lines(report) + _plain_lines(report) \
+        + _trade_line(report)
 
 
 def _plain_lines(report: FitReport) -> list[str]:
@@ -62,6 +63,32 @@ def _plain_lines(report: FitReport) -> list[str]:
     names = ", ".join(f"op {o['op']} {o['kind']}" for o in ops)
     return [f"DSP weight layouts left out to fit {report.regions_flash_name()}: {names} "
             f"(they run their int8 path: bit-exact, slower)"]
+
+
+def _trade_line(report: FitReport) -> list[str]:
+    """One line: the DSP layouts' flash and estimated instructions saved, kept and left out."""
+    xs = report.layouts
+    if not xs:
+        return []
+    kept = [x for x in xs if x["kept"]]
+    plain = [x for x in xs if not x["kept"]]
+    line = (f"DSP weight layouts: {len(kept)} of {len(xs)} kept, {sum(x['bytes'] for x in kept):,}"
+            f" B of flash for ~{sum(x['insns_saved_est'] for x in kept):,} fewer instructions "
+            f"(estimated)")
+    if plain:
+        line += (f"; {len(plain)} layers on their int8 path save {sum(x['bytes'] for x in plain):,}"
+                 f" B for ~{sum(x['insns_saved_est'] for x in plain):,} more instructions")
+    return [line]
+
+
+def _trade_rows(report: FitReport) -> list[list[str]]:
+    """Per layer that can carry a layout: its flash, estimated gain, gain per byte, path."""
+    return [[str(x["op"]), x["kind"], f"{x['bytes']:,}", f"{x['insns_saved_est']:,}",
+             f"{x['insns_saved_est'] / max(x['bytes'], 1):.2f}",
+             "layout" if x["kept"] else "int8"] for x in report.layouts]
+
+
+TRADE_HEADER = ["#", "op", "layout B", "insns saved (est.)", "saved/B", "runs"]
 
 
 def _partition_lines(report: FitReport) -> list[str]:
@@ -92,6 +119,10 @@ def render_text(report: FitReport, ops: bool = True) -> str:
                 for o in report.ops]
         lines += [""] + _table(["#", "op", "live B", "scratch B", "weights B", "MACs"], rows,
                                {0, 2, 3, 4, 5})
+    if report.layouts and (ops or report.plain_layouts):
+        lines += ["", "DSP weight layouts, the most instructions saved per byte kept first "
+                  "(gains estimated from the measured cost table):"]
+        lines += _table(TRADE_HEADER, _trade_rows(report), {0, 2, 3, 4})
     lines += [""] + _totals(report)
     lines += _moved(report)
     lines.append("VERDICT: " + report.verdict())
@@ -113,6 +144,12 @@ def render_markdown(report: FitReport) -> str:
     out += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in _region_rows(report)]
     out += [""] + [f"- {_md_escape(t)}" for t in _totals(report)]
     out += [f"- {_md_escape(t)}" for t in _moved(report)]
+    if report.layouts:
+        out += ["", "<details><summary>DSP weight layouts: flash spent and instructions saved "
+                "(estimated) per layer</summary>", "",
+                "| " + " | ".join(TRADE_HEADER) + " |", "|---:|---|---:|---:|---:|---|"]
+        out += ["| " + " | ".join(row) + " |" for row in _trade_rows(report)]
+        out += ["", "</details>"]
     out += ["", "<details><summary>per-op memory and MACs</summary>", "",
             "| # | op | live (B) | scratch (B) | weights (B) | MACs |",
             "|---:|---|---:|---:|---:|---:|"]

@@ -17,15 +17,18 @@ from typing import Sequence
 import numpy as np
 
 from ..backends import cruntime
-from ..backends.c import emit_c
+from ..backends.c import emit_c, lower
 from ..errors import FitmlError, ToolchainMissing
 from ..ir import Graph
+from ..ops import registry
 from ..ops.interpreter import NP_DTYPES, check_inputs
+from ..ops.registry import Node
 from ..plan.regions import layout_for, ram_reservation
 from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from . import qemu
 from .cache import cache_root
+from .profile import Profile, spans
 from .registry import RunResult, executor
 
 HOST_FLAGS = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic",
@@ -179,17 +182,19 @@ def harness_layout(target, graph: Graph):
     return layout_for(target, ram_overhead=ram_reservation(target) + 128 + io + HARNESS_RAM_SLACK)
 
 
-def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
+def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None, profile: bool = False):
     """Cross-compile model + runtime + harness for the target (a board on its core's QEMU
     machine, see `emulation_target`); returns (elf, emulated target). Activations and weights
-    are spread over the target's regions by `layout` (default: `harness_layout`)."""
+    are spread over the target's regions by `layout` (default: `harness_layout`). `profile`:
+    the profile build, with a marker call around every op (verify/profile.py)."""
     target = emulation_target(target)
     if layout is None:
         layout = harness_layout(target, graph)
     files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"},
-                   layout=layout, variant=target.kernel_variant)
-    used = {m for text in files.values()          # file by file: no copy of megabytes of text
-            for m in re.findall(r'section\("\.fitml\.(\w+)"\)', text, re.I)}
+                   layout=layout, variant=target.kernel_variant, core=target.core,
+                   profile=profile)
+    used = {m for text in files.values()          # file by file: no copy of megabytes
+            for m in re.findall(r'"\.fitml\.(\w+)"', text, re.I)}   # section names
     missing = sorted(used - {r.name for r in target.regions})
     if missing:
         raise ExecutionError(f"QEMU machine {target.qemu_machine} models no memory for "
@@ -197,12 +202,13 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
     io = [t.nbytes for t in map(graph.tensors.get, graph.inputs)]
     oo = [t.nbytes for t in map(graph.tensors.get, graph.outputs)]
     key = _digest(files, "qemu", target.name, opt, repr(target), repr(io), repr(oo),
-                  *(p.read_text() for p in sorted(resource_dir("templates").rglob("*.j2"))))
+                  *(p.read_text() for p in sorted(resource_dir("templates").rglob("*.j2"))),
+                  *(["profile"] if profile else []))
     out, done = _materialize(files, key)
     elf = out / "model.elf"
     if done:
         return elf, target
-    qemu.render_main(out, io, oo, entry="fitml_model_entry")
+    qemu.render_main(out, io, oo, entry="fitml_model_entry", profile=profile)
     include, sources = runtime_files(variant_for(target), files)
     srcs = [*_model_sources(out), out / "glue.c", out / "main.c", *sources]
     try:
@@ -214,12 +220,24 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None):
     return elf, target
 
 
+def scheduled_ops(graph: Graph, target) -> list[tuple[str, str, int]]:
+    """(output, kind, MACs) of every op of the harness build's schedule on the emulated
+    `target`, in the order the generated code runs them (what a profile's markers delimit)."""
+    low = lower(graph, PREFIX, layout=harness_layout(target, graph),
+                variant=target.kernel_variant, core=target.core)
+    return [(op.outputs[0], op.kind, int(registry.get(op.kind).macs(Node.of(low.graph, op))))
+            for op in low.graph.ops]
+
+
 @executor("qemu")
-def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, **_) -> RunResult:
+def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, profile: bool = False,
+             **_) -> RunResult:
+    """Run on the target's QEMU machine; stats: instructions, stack and ELF sizes, and with
+    `profile` the per-op Profile of a profile build (stats["profile"])."""
     args = check_inputs(graph, inputs)
-    elf, tgt = build_qemu(graph, target or "cortex-m4")
+    elf, tgt = build_qemu(graph, target or "cortex-m4", profile=profile)
     result = qemu.run_elf(elf, tgt, [np.ascontiguousarray(a).tobytes() for a in args],
-                          len(graph.outputs), timeout=timeout)
+                          len(graph.outputs), timeout=timeout, profile=profile)
     if result.exit_code != 0:
         raise ExecutionError(f"QEMU run on {tgt.name} failed (exit {result.exit_code}): "
                              f"{result.fault() or result.stdout[-2000:]}")
@@ -227,4 +245,11 @@ def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, **_) -> 
     stats = {"target": tgt.name, "instructions": result.instructions,
              "stack_bytes": result.stack_bytes, "text": sizes.text, "rodata": sizes.rodata,
              "data": sizes.data, "bss": sizes.bss}
+    if profile:
+        try:
+            ops, harness = spans(result.marks or [], scheduled_ops(graph, tgt))
+        except ValueError as exc:
+            raise ExecutionError(str(exc)) from None
+        clock = load_target(target or "cortex-m4").clock_hz
+        stats["profile"] = Profile(tgt.name, tgt.core, clock, ops, harness)
     return RunResult(_outputs(graph, result.outputs), stats)

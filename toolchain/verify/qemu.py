@@ -35,6 +35,7 @@ EXIT_MODEL = 241   # the model entry point returned a non-zero status
 EXIT_STACK = 242   # the stack overflowed into its guard band (seen after the run, no MPU)
 EXIT_FAULT = 250   # a HardFault (or other unexpected exception); the report is on stdout
 MARK_BEGIN, MARK_END = "fitml_mark_begin", "fitml_mark_end"
+MARK_OP = "fitml_prof_op"   # profile builds: called before every op and after the last one
 _LINK_FLAGS = ["--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles",
                "-Wl,--gc-sections", "-ffunction-sections", "-fdata-sections",
                "-lm"]  # float kernels (softmax, logistic, tanh) call expf/tanhf
@@ -59,6 +60,7 @@ class QemuResult:
     stderr: str = ""
     status: int | None = None  # the model entry point's return value
     stack_size: int | None = None
+    marks: list[tuple[int, ...]] | None = None  # profile runs: counts at every marker call
 
     def fault(self) -> str | None:
         """One line naming the fault and its CFSR/HFSR flags, if the harness reported one."""
@@ -112,15 +114,17 @@ def _render(name: str, out: Path, **params) -> Path:
 
 def render_main(out_dir: Path, input_sizes: Sequence[int], output_sizes: Sequence[int],
                 entry: str = "fitml_model_run", includes: Sequence[str] = (),
-                call: str | None = None) -> Path:
+                call: str | None = None, profile: bool = False) -> Path:
     """Write main.c. By default it calls `int entry(const void *const in[], void *const out[])`
     with harness-owned buffers; `call` replaces that with a C expression (declared in
-    `includes`) using `fitml_inputs`/`fitml_outputs` or anything else, giving an int status."""
+    `includes`) using `fitml_inputs`/`fitml_outputs` or anything else, giving an int status.
+    `profile` adds the per-op marker function a profile build's model calls (MARK_OP)."""
     if max(len(input_sizes), len(output_sizes)) > 100:
         raise ValueError("the harness handles at most 100 inputs and 100 outputs")
     return _render("main.c", Path(out_dir) / "main.c", inputs=[int(s) for s in input_sizes],
                    outputs=[int(s) for s in output_sizes], entry=entry, includes=list(includes),
-                   call=call, exit_io=EXIT_IO, exit_model=EXIT_MODEL, exit_stack=EXIT_STACK)
+                   call=call, exit_io=EXIT_IO, exit_model=EXIT_MODEL, exit_stack=EXIT_STACK,
+                   profile=profile)
 
 
 def render_startup(out_dir: Path, target: Target) -> Path:
@@ -265,9 +269,10 @@ def elf_sizes(elf: Path, target: Target | str) -> ElfSizes:
 
 
 def run_elf(elf: Path, target: Target | str, inputs: Sequence[bytes], n_outputs: int,
-            timeout: float = 60.0, count: bool = True) -> QemuResult:
+            timeout: float = 60.0, count: bool = True, profile: bool = False) -> QemuResult:
     """Run the harness ELF with input blobs; QEMU's exit code is the program's (0 = success,
-    EXIT_FAULT after a HardFault report). Raises QemuTimeout after `timeout` seconds."""
+    EXIT_FAULT after a HardFault report). Raises QemuTimeout after `timeout` seconds.
+    `profile` (an ELF built with profile markers): `marks` holds the counts at each marker."""
     target = load_target(target)
     qemu = tool("qemu-system-arm")
     elf = Path(elf).resolve()
@@ -284,8 +289,13 @@ def run_elf(elf: Path, target: Target | str, inputs: Sequence[bytes], n_outputs:
             if MARK_BEGIN not in syms or MARK_END not in syms:
                 raise QemuError(f"{elf} has no {MARK_BEGIN}/{MARK_END}: not a harness ELF")
             esc = str(counter).replace(",", ",,")  # QEMU option syntax doubles commas
+            extra = ""
+            if profile:
+                if MARK_OP not in syms:
+                    raise QemuError(f"{elf} has no {MARK_OP}: not a profile build")
+                extra = f"op={syms[MARK_OP]:#x},classes=1,"
             cmd += ["-plugin", f"{str(insn_count_plugin()).replace(',', ',,')},"
-                    f"begin={syms[MARK_BEGIN]:#x},end={syms[MARK_END]:#x},out={esc}"]
+                    f"begin={syms[MARK_BEGIN]:#x},end={syms[MARK_END]:#x},{extra}out={esc}"]
         try:
             proc = subprocess.run(cmd, cwd=work, capture_output=True, stdin=subprocess.DEVNULL,
                                   timeout=timeout)
@@ -299,20 +309,24 @@ def run_elf(elf: Path, target: Target | str, inputs: Sequence[bytes], n_outputs:
         outputs = [(work / f"out{i}.bin").read_bytes() if (work / f"out{i}.bin").exists()
                    else b"" for i in range(n_outputs)]
         stats = _STATS.search(stdout)
-        result = QemuResult(outputs=outputs, exit_code=proc.returncode,
-                            instructions=_read_count(counter) if count else None,
+        insns, marks = _read_counts(counter) if count else (None, None)
+        result = QemuResult(outputs=outputs, exit_code=proc.returncode, instructions=insns,
                             stack_bytes=int(stats.group(2)) if stats else None, stdout=stdout,
                             stderr=stderr,
                             status=int(stats.group(1)) if stats else None,
-                            stack_size=int(stats.group(3)) if stats else None)
+                            stack_size=int(stats.group(3)) if stats else None,
+                            marks=marks if profile else None)
     return result
 
 
-def _read_count(path: Path) -> int | None:
+def _read_counts(path: Path) -> tuple[int | None, list[tuple[int, ...]]]:
+    """(instructions between the markers or None, the profile's marker snapshots)."""
     if not path.exists():
-        return None
-    fields = dict(kv.split("=") for kv in path.read_text().split())
+        return None, []
+    lines = path.read_text().splitlines()
+    fields = dict(kv.split("=") for kv in lines[0].split()) if lines else {}
     if fields.get("split", "0") != "0":
         raise QemuError(f"insn_count: a marker was not at the start of a translation block: "
                         f"{fields}")
-    return int(fields["insns"]) if int(fields.get("ends", 0)) > 0 else None
+    marks = [tuple(int(v) for v in ln.split()[1:]) for ln in lines[1:] if ln.startswith("mark ")]
+    return (int(fields["insns"]) if int(fields.get("ends", 0)) > 0 else None), marks

@@ -47,6 +47,13 @@ typedef struct {
      *  int16 sigmoid (q = -192..191) and tanh (q = -256..255), lstm_lowering.lerp_tables.
      *  Emitted only with dsp_fast. */
     const int16_t *filter_dsp;
+    /** DSP builds without filter_dsp (src/dsp), or NULL: the int8 weights and the doubled int32
+     *  biases of both FCs in the DSP kernel's order (toolchain/ops/lstm_s8_stream.py): per unit
+     *  {input biases of the 4 gates, input taps, recurrent biases, recurrent taps}, taps per
+     *  4-deep block [gate][k0..k3], then the size % 4 leftover columns [column][gate]. It replaces
+     *  input_weights, recurrent_weights, input_bias and recurrent_bias (all NULL then), and
+     *  sigmoid_table has a 257th entry (32767). Emitted only with dsp_fast. */
+    const int8_t *weights_dsp;
 } fitml_lstm_s8_params;
 
 /** @brief float32 LSTM (sigmoid gates, tanh cell gate and output). */

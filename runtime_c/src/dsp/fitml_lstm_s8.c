@@ -8,7 +8,8 @@
  * unit runs the gate sigmoid/tanh (the int16 LUT kernels inlined for their fixed Q3.12 input),
  * the cell update and the hidden state with SMMLAR records. Built without the DSP extension
  * (host, -DFITML_PORTABLE_ONLY) plain C walks the same layout with the portable arithmetic.
- * Without filter_dsp the portable kernel runs (SXTB16 dot products on DSP cores).
+ * Without filter_dsp (flash too short for it), weights_dsp: the int8 weights only reordered, run by
+ * fitml_lstm_s8_stream.h. Without either the portable kernel runs.
  */
 #include "fitml/fitml_config.h"
 #include "fitml/fitml_lstm.h"
@@ -261,6 +262,8 @@ static void lstm_step_layout(const fitml_lstm_s8_params *p, const int8_t *x, uin
 }
 #endif
 
+#include "fitml_lstm_s8_stream.h"
+
 fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, int8_t *output,
                            void *scratch)
 {
@@ -268,7 +271,7 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
     uint32_t *xw, *hw;
     int16_t *cell, *gates;
     int8_t *hidden;
-    if (p == NULL || p->filter_dsp == NULL) {
+    if (p == NULL || (p->filter_dsp == NULL && p->weights_dsp == NULL)) {
         return fitml_lstm_s8_int8(p, input, output, scratch);
     }
     if (input == NULL || output == NULL || p->batches < 0 || p->time_steps < 0
@@ -285,6 +288,10 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
     cell = (int16_t *)(hw + lstm_words(units));
     gates = cell + units;
     hidden = (int8_t *)(gates + 4 * units);
+    if (p->filter_dsp == NULL) {
+        lstm_run_stream(p, input, output, xw, hw, cell, gates, hidden);
+        return FITML_OK;
+    }
     for (b = 0; b < p->batches; b++) {
         memset(cell, 0, (size_t)units * sizeof(int16_t));
         memset(hidden, p->hidden_zp, (size_t)units);   /* real zero, as TFLM resets it */

@@ -1,0 +1,299 @@
+/**
+ * @file fitml_lstm_s8_stream.h
+ * @brief Internal to src/dsp/fitml_lstm_s8.c: the int8 LSTM step over weights_dsp, the model's
+ *        int8 weights and biases only reordered (toolchain/ops/lstm_s8_stream.py), for builds
+ *        whose flash has no room for the pre-widened layout.
+ *
+ * Per step x and h are widened once into doubled SXTB16 lanes, zero-padded to whole blocks.
+ * Per unit one pass runs its 4 gate rows of the input FC (per 4-deep block: one LDM of 4 rows x
+ * 4 bytes, 8 SXTB16, 8 SMLAD), requantizes them (SMMLAR), the same for the recurrent FC, then
+ * the gate activations, the cell update and the hidden state: no gate buffer. Sigmoid and tanh
+ * interpolate TFLM's 256-entry table (plus one entry) with one SMLAD, bit-exact
+ * (lstm_s8_stream.sigmoid / tanh). Without the DSP extension (host) plain C reads the same
+ * stream into the portable gate buffer and activations.
+ */
+#ifndef FITML_LSTM_S8_STREAM_H
+#define FITML_LSTM_S8_STREAM_H
+
+#if FITML_HAS_DSP
+/* v widened (lstm_widen_all) and doubled lane by lane: (2 v0, 2 v2), (2 v1, 2 v3). */
+static void lstm_s8_widen2(const int8_t *v, int32_t n, uint32_t *w)
+{
+    const int32_t words = lstm_words(n);
+    int32_t k;
+    lstm_widen_all(v, n, w);
+    for (k = 0; k < words; k++) {
+        w[k] = (uint32_t)__sadd16((int16x2_t)w[k], (int16x2_t)w[k]);
+    }
+}
+
+/* What the gate pass reads besides the stream (offsets are the asm's): per FC its widened
+ * vector (whole blocks up to the end, then the tail's two words) and leftover columns, and
+ * {m, round, e} per gate. */
+typedef struct {
+    const uint32_t *xw, *xend;      /* 0, 4 */
+    int32_t x_tail;                 /* 8: input_size % 4 */
+    const uint32_t *hw, *hend;      /* 12, 16 */
+    int32_t h_tail;                 /* 20: units % 4 */
+    int32_t rec[2][4][3];           /* 24: input FC per gate, 72: recurrent FC */
+} lstm_s8_args;
+
+/* One 4-deep block of the unit's 4 gate rows: vector lanes r4, r5 from lr; the rows' words
+ * r8..r11; r0..r3 += the 4 dot products (r12: scratch). */
+#define LSTM_S8_ROW(ACC, W)                                                                    \
+    "sxtb16 r12, " W "\n\t"                                                                    \
+    "sxtb16 " W ", " W ", ror #8\n\t"                                                          \
+    "smlad " ACC ", r12, r4, " ACC "\n\t"                                                      \
+    "smlad " ACC ", " W ", r5, " ACC "\n\t"
+#define LSTM_S8_BLOCK                                                                          \
+    "ldmia lr!, {r4, r5}\n\t"                                                                  \
+    "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                      \
+    LSTM_S8_ROW("r0", "r8") LSTM_S8_ROW("r1", "r9") LSTM_S8_ROW("r2", "r10")                   \
+    LSTM_S8_ROW("r3", "r11")
+
+/* One leftover column: its 4 rows' bytes (one word) times one lane (LANE: b|t of X). */
+#define LSTM_S8_COLUMN(X, LANE)                                                                \
+    "ldr r8, [%[w]], #4\n\t"                                                                   \
+    "sxtb16 r9, r8\n\t"                                                                        \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                \
+    "smlab" LANE " r0, r9, " X ", r0\n\t"                                                      \
+    "smlat" LANE " r2, r9, " X ", r2\n\t"                                                      \
+    "smlab" LANE " r1, r8, " X ", r1\n\t"                                                      \
+    "smlat" LANE " r3, r8, " X ", r3\n\t"
+
+/* Accumulator A -> int16 with the next record {m, round, e} at r12 (fitml_requant_fast). */
+#define LSTM_S8_RQ(A)                                                                          \
+    "ldmia r12!, {r8, r9, r10}\n\t"                                                            \
+    "smmlar r11, " A ", r8, r9\n\t"                                                            \
+    "add r11, r11, " A ", asr #31\n\t"                                                         \
+    "asr r11, r11, r10\n\t"                                                                    \
+    "ssat " A ", #16, r11\n\t"
+
+/* One FC of the unit's 4 gates (vector at args offset V, tail count at T, records at R):
+ * biases from the stream, an odd block then pairs (the args pointer on the stack meanwhile,
+ * its register the vector's end), the leftover columns, the requantization; r0 = (i, f),
+ * r2 = (g, o) int16 pairs. */
+#define LSTM_S8_FC(V, T, R)                                                                    \
+    "ldr lr, [%[a], #" V "]\n\t"                                                               \
+    "ldmia %[w]!, {r0, r1, r2, r3}\n\t"                                                        \
+    "push {%[a]}\n\t"                                                                          \
+    "ldr %[a], [%[a], #" V " + 4]\n\t"                                                         \
+    "subs r4, %[a], lr\n\t"                                                                    \
+    "beq 2f\n\t"                                                                               \
+    "tst r4, #8\n\t"                                                                           \
+    "beq 1f\n\t" LSTM_S8_BLOCK                                                                 \
+    "cmp lr, %[a]\n\t"                                                                         \
+    "beq 2f\n\t"                                                                               \
+    "1:\n\t" LSTM_S8_BLOCK LSTM_S8_BLOCK                                                       \
+    "cmp lr, %[a]\n\t"                                                                         \
+    "bne 1b\n\t"                                                                               \
+    "2:\n\t"                                                                                   \
+    "pop {%[a]}\n\t"                                                                           \
+    "ldr r11, [%[a], #" T "]\n\t"                                                              \
+    "cmp r11, #0\n\t"                                                                          \
+    "beq 3f\n\t"                                                                               \
+    "ldmia lr, {r4, r5}\n\t" LSTM_S8_COLUMN("r4", "b")                                         \
+    "cmp r11, #1\n\t"                                                                          \
+    "beq 3f\n\t" LSTM_S8_COLUMN("r5", "b")                                                     \
+    "cmp r11, #2\n\t"                                                                          \
+    "beq 3f\n\t" LSTM_S8_COLUMN("r4", "t")                                                     \
+    "3:\n\t"                                                                                   \
+    "add r12, %[a], #" R "\n\t"                                                                \
+    LSTM_S8_RQ("r0") LSTM_S8_RQ("r1") LSTM_S8_RQ("r2") LSTM_S8_RQ("r3")                        \
+    "pkhbt r0, r0, r1, lsl #16\n\t"                                                            \
+    "pkhbt r2, r2, r3, lsl #16\n\t"
+
+/* The unit's 4 gate pre-activations sat16(sat16(FC(x)) + sat16(FC(h))) as int16 pairs
+ * (i, f), (g, o) (QADD16); returns the stream past the unit. */
+static inline const int8_t *lstm_s8_gates(const int8_t *w, const lstm_s8_args *a,
+                                          uint32_t *if_pair, uint32_t *go_pair)
+{
+    register uint32_t p01 __asm__("r0");
+    register uint32_t p23 __asm__("r2");
+    __asm__ volatile(LSTM_S8_FC("0", "8", "24")
+                     "push {r0, r2}\n\t"
+                     LSTM_S8_FC("12", "20", "72")
+                     "pop {r4, r5}\n\t"
+                     "qadd16 r0, r4, r0\n\t"
+                     "qadd16 r2, r5, r2\n\t"
+                     : "=&r"(p01), "=&r"(p23), [w] "+r"(w), [a] "+r"(a)
+                     :
+                     : "r1", "r3", "r4", "r5", "r8", "r9", "r10", "r11", "r12", "lr", "cc",
+                       "memory");
+    *if_pair = p01;
+    *go_pair = p23;
+    return w;
+}
+
+/* int16 LOGISTIC of a Q3.12 gate (x = 3 * pre, |x| >> 9 <= 192): 16384 -+ the rounded
+ * interpolation of table[|x| >> 9] and its neighbour, one SMLAD on the pair. */
+static inline int32_t lstm_s8_sigmoid(int32_t pre, const int16_t *table)
+{
+    const int32_t x = 3 * pre, s = x >> 31;
+    const uint32_t a = (uint32_t)((x ^ s) - s), al = a & 511u;
+    uint32_t pair;
+    int32_t v;
+    memcpy(&pair, table + (a >> 9), 4);
+    v = fitml_smlad(pair, (al << 16) + 512u - al, 512) >> 10;
+    return 16384 + ((v ^ s) - s);
+}
+
+/* int16 TANH of a rescaled input: |x| clamped to 65535 (table[256] == table[255] makes that
+ * TFLM's saturation), -+ the rounded interpolation. */
+static inline int32_t lstm_s8_tanh(int32_t x, const int16_t *table)
+{
+    const int32_t s = x >> 31;
+    const uint32_t a = (uint32_t)__usat((x ^ s) - s, 16), al = a & 255u;
+    uint32_t pair;
+    int32_t v;
+    memcpy(&pair, table + (a >> 8), 4);
+    v = fitml_smlad(pair, (al << 16) + 256u - al, 128) >> 8;
+    return (v ^ s) - s;
+}
+
+/* The cell's requantization records {m, round, e}. */
+typedef struct {
+    int32_t forget[3], update[3], hidden[3];
+} lstm_s8_cell_records;
+
+/* The call's constant part of the gate pass and of the cell update. */
+typedef struct {
+    lstm_s8_args gates;
+    lstm_s8_cell_records cell;
+} lstm_s8_records;
+
+static void lstm_s8_records_of(const fitml_lstm_s8_params *p, lstm_s8_records *r)
+{
+    int32_t g;
+    for (g = 0; g < 4; g++) {
+        lstm_record(p->input_multiplier[g], p->input_shift[g], 0, r->gates.rec[0][g]);
+        lstm_record(p->recurrent_multiplier[g], p->recurrent_shift[g], 0, r->gates.rec[1][g]);
+    }
+    r->gates.x_tail = p->input_size & 3;
+    r->gates.h_tail = p->units & 3;
+    lstm_record(p->forget_multiplier, p->forget_shift, 0, r->cell.forget);
+    lstm_record(p->update_multiplier, p->update_shift, 0, r->cell.update);
+    lstm_record(p->hidden_multiplier, p->hidden_shift, p->hidden_zp, r->cell.hidden);
+}
+
+static inline int32_t lstm_s8_rq(int32_t a2, const int32_t *r)
+{
+    return fitml_requant_fast(a2, r[0], r[1], r[2]);
+}
+
+/* One step: per unit its gates, c = sat16(f*c + i*g) clipped, h = tanh(c) * o (in place:
+ * the widened hw keeps the old h). */
+static void lstm_step_stream(const fitml_lstm_s8_params *p, lstm_s8_records *r,
+                             const int8_t *x, uint32_t *xw, uint32_t *hw, int16_t *cell,
+                             int8_t *hidden)
+{
+    const int32_t units = p->units, clip = p->cell_clip;
+    const int32_t tm = p->cell_tanh_multiplier, ts = p->cell_tanh_shift;
+    const int32_t tr = ts > 0 ? 1 << (ts - 1) : 0;
+    const int16_t *table = p->sigmoid_table;
+    const lstm_s8_cell_records *rc = &r->cell;
+    const int8_t *w = p->weights_dsp;
+    int32_t u;
+    lstm_s8_widen2(x, p->input_size, xw);
+    lstm_s8_widen2(hidden, units, hw);
+    r->gates.xw = xw;
+    r->gates.xend = xw + 2 * (p->input_size >> 2);
+    r->gates.hw = hw;
+    r->gates.hend = hw + 2 * (units >> 2);
+    for (u = 0; u < units; u++) {
+        uint32_t if_pair, go_pair;
+        int32_t i, f, g, o, c;
+        w = lstm_s8_gates(w, &r->gates, &if_pair, &go_pair);
+        i = lstm_s8_sigmoid((int16_t)if_pair, table);
+        f = lstm_s8_sigmoid((int32_t)if_pair >> 16, table);
+        g = lstm_s8_tanh(3 * (int16_t)go_pair, table);
+        o = lstm_s8_sigmoid((int32_t)go_pair >> 16, table);
+        c = __ssat(__ssat(lstm_s8_rq(2 * f * cell[u], rc->forget), 16)
+                   + __ssat(lstm_s8_rq(2 * i * g, rc->update), 16), 16);
+        if (clip > 0) {
+            c = fitml_clamp(c, -clip, clip);
+        }
+        cell[u] = (int16_t)c;
+        hidden[u] = (int8_t)__ssat(
+            lstm_s8_rq(2 * lstm_s8_tanh((c * tm + tr) >> ts, table) * o, rc->hidden), 8);
+    }
+}
+#else
+/* A unit's 4 gate sums of one FC from the stream: the biases (stored doubled) plus the dot
+ * products with v[0..n); returns the stream past them. */
+static const int8_t *lstm_s8_fc_c(const int8_t *w, const int8_t *v, int32_t n, int32_t *acc)
+{
+    const int32_t whole = n & ~3, tail = n & 3;
+    int32_t g, k;
+    for (g = 0; g < 4; g++) {
+        int32_t b;
+        memcpy(&b, w + 4 * g, 4);
+        acc[g] = b / 2;
+    }
+    w += 16;
+    for (k = 0; k < whole; k++) {
+        for (g = 0; g < 4; g++) {
+            acc[g] += w[16 * (k >> 2) + 4 * g + (k & 3)] * v[k];
+        }
+    }
+    w += 4 * whole;
+    for (k = 0; k < tail; k++) {
+        for (g = 0; g < 4; g++) {
+            acc[g] += w[4 * k + g] * v[whole + k];
+        }
+    }
+    return w + 4 * tail;
+}
+
+static void lstm_step_stream(const fitml_lstm_s8_params *p, const int8_t *x, int16_t *cell,
+                             int16_t *gates, int8_t *hidden)
+{
+    const int32_t units = p->units;
+    const int8_t *w = p->weights_dsp;
+    int32_t u, g;
+    for (u = 0; u < units; u++) {
+        int32_t a[4], b[4];
+        w = lstm_s8_fc_c(w, x, p->input_size, a);
+        w = lstm_s8_fc_c(w, hidden, units, b);
+        for (g = 0; g < 4; g++) {
+            gates[g * units + u] = lstm_pre(p, g, a[g], b[g]);
+        }
+    }
+    lstm_activate(p, gates);
+    lstm_update(p, cell, gates, hidden);
+}
+#endif
+
+/* Every batch from a zero state, one step per time step (scratch carved by the caller). Not
+ * inlined: the layout path's loop in fitml_lstm_s8 then compiles as it does without it. */
+__attribute__((noinline)) static void lstm_run_stream(const fitml_lstm_s8_params *p, const int8_t *input, int8_t *output,
+                            uint32_t *xw, uint32_t *hw, int16_t *cell, int16_t *gates,
+                            int8_t *hidden)
+{
+    const int32_t units = p->units;
+    int32_t b, t;
+#if FITML_HAS_DSP
+    lstm_s8_records records;
+    lstm_s8_records_of(p, &records);
+    (void)gates;
+#else
+    (void)xw, (void)hw;
+#endif
+    for (b = 0; b < p->batches; b++) {
+        memset(cell, 0, (size_t)units * sizeof(int16_t));
+        memset(hidden, p->hidden_zp, (size_t)units);   /* real zero, as TFLM resets it */
+        for (t = 0; t < p->time_steps; t++) {
+            const size_t row = p->time_major ? (size_t)t * p->batches + b
+                                             : (size_t)b * p->time_steps + t;
+            const int8_t *x = input + row * p->input_size;
+#if FITML_HAS_DSP
+            lstm_step_stream(p, &records, x, xw, hw, cell, hidden);
+#else
+            lstm_step_stream(p, x, cell, gates, hidden);
+#endif
+            memcpy(output + row * units, hidden, (size_t)units);
+        }
+    }
+}
+
+#endif /* FITML_LSTM_S8_STREAM_H */

@@ -1,0 +1,250 @@
+"""The int8 LSTM's DSP path without pre-widened weights (ops/lstm_s8_stream.py,
+runtime_c/src/dsp/fitml_lstm_s8_stream.h): the stream is the int8 weights and biases reordered,
+no byte more; the kernel's sigmoid/tanh are TFLM's on every input; the generated C equals the
+reference (== TFLM) on the host and under QEMU, with the layout (full flash) and without it
+(flash = .tflite + 12 KB), on one-op LSTMs of every tail shape, the shared MNIST LSTM and the
+Keras-built KWS and noise-suppression LSTMs (tests/lstm_models.py); fitml's instructions at
+tight flash stay within 0.6x TFLM + CMSIS-NN on the MNIST LSTM (issue #14).
+"""
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+import lstm_models
+import oplab
+from conftest import shared_model
+from oplab import assert_exact
+from test_lstm import lstm_graph
+from toolchain import api
+from toolchain.backends.c import emit_c, lower
+from toolchain.frontends.tflite import load_tflite
+from toolchain.lowering import cvariant
+from toolchain.lowering.ccall import CArray
+from toolchain.ops import int16_nonlinear as nl
+from toolchain.ops import lstm_math as lm
+from toolchain.ops import lstm_s8_stream as st
+from toolchain.ops.interpreter import run_graph
+from toolchain.ops.registry import Node
+from toolchain.report.fit import with_overrides
+from toolchain.targets.target import load_target
+from toolchain.verify import cexec
+from toolchain.verify.executors import get_executor
+from toolchain.verify.tflm import run_tflm
+
+KIND = lm.KIND
+# (batch, time, input size, units): whole blocks only, every tail 1-3 of x and h, no whole block
+SHAPES = {"blocks": (1, 5, 8, 8), "tails_3_2_clip": (3, 4, 7, 6), "tails_1_0": (1, 7, 5, 12),
+          "tails_3_1": (2, 3, 3, 5), "tails_2_3": (1, 4, 10, 3), "tiny_1_1": (1, 3, 1, 1)}
+MNIST = "tflm/mnist_lstm_int8.tflite"
+MNIST_TFLM_CMSIS = 574_385          # ../shared/baselines/TFLM_CORTEX_M4.md
+TIGHT = 12 * 1024                   # flash = .tflite size + 12 KB
+
+
+def case(name: str, seed: int = 3):
+    batch, time, n_in, units = SHAPES[name]
+    return lstm_graph(seed, batch=batch, time=time, n_in=n_in, units=units,
+                      clip=1.5 if "clip" in name else 0.0, hidden_zp=-5 if seed % 2 else 0)
+
+
+def params(graph) -> lm.Int8Lstm:
+    node = Node.of(graph, graph.ops[0])
+    return lm.int8_params(node.ins, float(node.attr("cell_clip", 0.0)))
+
+
+def decode(stream: np.ndarray, n_in: int, units: int):
+    """(w_in, w_rec, bias_in, bias_rec) read back from a stream, as the kernel walks it."""
+    pos, out = 0, {k: [] for k in ("w_in", "b_in", "w_rec", "b_rec")}
+    for _ in range(units):
+        for w_key, b_key, n in (("w_in", "b_in", n_in), ("w_rec", "b_rec", units)):
+            out[b_key].append(stream[pos:pos + 16].view(np.int32) // 2)
+            pos += 16
+            whole = n // 4 * 4
+            blocks = stream[pos:pos + 4 * whole].reshape(-1, 4, 4).transpose(1, 0, 2)
+            pos += 4 * whole
+            tail = stream[pos:pos + 4 * (n - whole)].reshape(-1, 4).T
+            pos += 4 * (n - whole)
+            out[w_key].append(np.concatenate([blocks.reshape(4, whole), tail], axis=1))
+    assert pos == stream.size
+    return [np.stack(out[k], axis=1) for k in ("w_in", "w_rec", "b_in", "b_rec")]
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_stream_is_the_int8_weights_and_biases_reordered(name):
+    p = params(case(name))
+    units, n_in = p.w_in.shape[1], p.w_in.shape[2]
+    stream = st.stream(p)
+    assert stream.dtype == np.int8
+    assert stream.nbytes == p.w_in.size + p.w_rec.size + 2 * 4 * units * 4   # no byte more
+    w_in, w_rec, b_in, b_rec = decode(stream, n_in, units)
+    for got, want in ((w_in, p.w_in), (w_rec, p.w_rec), (b_in, p.bias_in), (b_rec, p.bias_rec)):
+        assert np.array_equal(got, want)
+
+
+def test_kernel_sigmoid_and_tanh_equal_tflm_on_every_input():
+    """Every int16 gate input and every cell state of each cell scale; the 257th table entry
+    is what makes the clamped tanh saturate as TFLM's (a different one is caught)."""
+    for cell_log2 in range(-15, -7):
+        m, s = params(lstm_graph(0, cell_log2=cell_log2)).cell_tanh
+        assert st.exact(*((3 << s, 0) if m == 0 else (m, s))), cell_log2
+    q = np.arange(-32768, 32768, dtype=np.int64)
+    bad = st.table()
+    bad[256] -= 1
+    assert not np.array_equal(st.tanh(3 * q, bad), nl.tanh_s16(q, 0, 0))
+    bad = st.table()
+    bad[100] += 1
+    assert not np.array_equal(st.sigmoid(q, bad), nl.logistic_s16(q, 0, 0))
+
+
+def lowered(graph, variant: str, plain: bool = False) -> dict:
+    if not plain:
+        return lower(graph, variant=variant).calls[0].params
+    with cvariant.plain_layouts([graph.ops[0].outputs[0]]):
+        return lower(graph, variant=variant).calls[0].params
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_the_stream_replaces_the_int8_arrays_only_without_the_layout(name):
+    graph = case(name)
+    full, tight = lowered(graph, "dsp"), lowered(graph, "dsp", plain=True)
+    assert isinstance(full["filter_dsp"], CArray) and full["weights_dsp"] == "NULL"
+    assert tight["filter_dsp"] == "NULL" and isinstance(tight["weights_dsp"], CArray)
+    for key in ("input_weights", "recurrent_weights", "input_bias", "recurrent_bias"):
+        assert tight[key] == "NULL", key
+    assert len(tight["sigmoid_table"].values) == 257
+    for variant in ("portable", "mve"):
+        other = lowered(graph, variant, plain=True)
+        assert other["weights_dsp"] == "NULL" and isinstance(other["input_weights"], CArray)
+        assert len(other["sigmoid_table"].values) == 256
+    slow = lstm_graph(5, time=3, n_in=16, units=4, x_scale=0.5)     # no SMMLAR proof
+    assert lowered(slow, "dsp", plain=True)["weights_dsp"] == "NULL"
+
+
+def host_dsp_run(graph, inputs, tmp_path) -> np.ndarray:
+    """The DSP-lowered C without the layout, built for the host (plain C over the stream)."""
+    with cvariant.plain_layouts([graph.ops[0].outputs[0]]):
+        files = emit_c(graph, "model", "host", extra={"harness/host_main.c.j2": "main.c"},
+                       variant="dsp")
+    assert ".weights_dsp = model_" in files["model.c"]
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    include, sources = cexec.runtime_files("dsp", files)
+    exe = tmp_path / "app"
+    proc = subprocess.run(["gcc", *cexec.HOST_FLAGS, f"-I{include}", f"-I{tmp_path}",
+                           str(tmp_path / "model.c"), str(tmp_path / "model_weights.c"),
+                           str(tmp_path / "main.c"), *map(str, sources), "-o", str(exe), "-lm"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    paths = [tmp_path / f"in{i}.bin" for i in range(len(inputs))]
+    for path, x in zip(paths, inputs):
+        path.write_bytes(np.ascontiguousarray(x).tobytes())
+    out = tmp_path / "out0.bin"
+    run = subprocess.run([str(exe), *map(str, paths), str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    t = graph.tensors[graph.outputs[0]]
+    return np.frombuffer(out.read_bytes(), np.int8).reshape(t.shape)
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_stream_plain_c_on_host(name, tmp_path):
+    graph = case(name, seed=4)
+    for seed in (0, 1):
+        inputs = oplab.random_inputs(graph, np.random.default_rng(300 + seed))
+        assert_exact(run_graph(graph, inputs)[0], host_dsp_run(graph, inputs, tmp_path),
+                     f"{name} seed {seed}")
+
+
+def test_stream_on_cortex_m4_every_tail_shape():
+    for i, name in enumerate(SHAPES):
+        graph = case(name, seed=6 + i)
+        inputs = oplab.random_inputs(graph, np.random.default_rng(400 + i))
+        with cvariant.plain_layouts([graph.ops[0].outputs[0]]):
+            got = get_executor("qemu")(graph, inputs, target="cortex-m4").outputs[0]
+        assert_exact(run_graph(graph, inputs)[0], got, name)
+
+
+# ------------------------------------------------------------------ whole models
+
+def tight_target(blob_size: int):
+    return with_overrides(load_target("cortex-m4"), None, blob_size + TIGHT)
+
+
+def lcg_input(graph) -> list[np.ndarray]:
+    """The TFLM baseline's input bytes (s = s * 1103515245 + 12345, byte = s >> 16)."""
+    s, out = 12345, []
+    for name in graph.inputs:
+        t = graph.tensors[name]
+        data = bytearray()
+        for _ in range(t.nbytes):
+            s = (s * 1103515245 + 12345) & 0xFFFFFFFF
+            data.append((s >> 16) & 0xFF)
+        out.append(np.frombuffer(bytes(data), np.int8).reshape(t.shape))
+    return out
+
+
+def lstm_calls(graph, target) -> list[dict]:
+    tgt = cexec.emulation_target(target)
+    low = lower(graph, layout=cexec.harness_layout(tgt, graph), variant=tgt.kernel_variant)
+    return [c.params for c in low.calls if c.kernel == "fitml_lstm_s8"]
+
+
+def run_both_budgets(graph, blob: bytes, inputs) -> dict[str, int]:
+    """QEMU Cortex-M4 at full and tight flash: outputs equal the reference; instructions."""
+    want = run_graph(graph, inputs)
+    counts = {}
+    for mode, target in (("full", "cortex-m4"), ("tight", tight_target(len(blob)))):
+        calls = lstm_calls(graph, target)
+        assert calls and all((c["filter_dsp"] != "NULL") == (mode == "full") for c in calls)
+        assert all((c["weights_dsp"] != "NULL") == (mode == "tight") for c in calls)
+        res = get_executor("qemu")(graph, inputs, target=target)
+        for w, g in zip(want, res.outputs):
+            assert_exact(w, g, mode)
+        counts[mode] = res.stats["instructions"]
+    return counts
+
+
+def test_mnist_lstm_int8_weights_only_within_0_6x_tflm_cmsis_nn():
+    path = shared_model(MNIST)
+    graph = load_tflite(path)
+    counts = run_both_budgets(graph, path.read_bytes(), lcg_input(graph))
+    assert counts["tight"] <= 0.6 * MNIST_TFLM_CMSIS, counts
+    assert counts["full"] <= MNIST_TFLM_CMSIS // 2, counts
+
+
+@pytest.fixture(scope="module", params=sorted(lstm_models.GENERATED))
+def generated(request):
+    blob = lstm_models.GENERATED[request.param]()
+    return request.param, blob, load_tflite(blob)
+
+
+def test_generated_model_shapes(generated):
+    name, _, graph = generated
+    kinds = [op.kind for op in graph.ops]
+    assert kinds.count(KIND) == (2 if name == "noise_suppression" else 1), kinds
+    assert ("LOGISTIC" if name == "noise_suppression" else "SOFTMAX") in kinds
+
+
+def test_generated_reference_equals_tflm(generated):
+    name, blob, graph = generated
+    rng = np.random.default_rng(5)
+    for c in range(3):
+        inputs = oplab.random_inputs(graph, rng) if c else lcg_input(graph)
+        ours = run_graph(graph, inputs)[0]
+        theirs = np.asarray(run_tflm(blob, inputs)[0]).reshape(ours.shape)
+        assert_exact(theirs, ours, f"{name} case {c}")
+
+
+def test_generated_c_host_m0_and_m4_both_flash_budgets(generated):
+    """Host and Cortex-M0 (portable) equal the reference; Cortex-M4 at full and tight flash
+    too, the DSP kernels within their instructions per MAC (layout: ~1.4; int8: ~1.9)."""
+    name, blob, graph = generated
+    inputs = lcg_input(graph)
+    want = run_graph(graph, inputs)[0]
+    for executor, opts in (("host", {}), ("qemu", {"target": "cortex-m0"})):
+        assert_exact(want, get_executor(executor)(graph, inputs, **opts).outputs[0],
+                     f"{name} {executor} {opts}")
+    counts = run_both_budgets(graph, blob, inputs)
+    macs = api.inspect(graph)["macs"]
+    assert counts["full"] <= 1.5 * macs and counts["tight"] <= 2.1 * macs, (counts, macs)
