@@ -206,10 +206,10 @@ def test_c_sections_follow_the_layout(tmp_path):
     plan, c, h, w = low.plan, files["kws.c"], files["kws.h"], files["kws_weights.c"]
     assert f"#define KWS_ARENA_SIZE {plan.arena_size}\n" in h
     assert f"#define KWS_ARENA_SRAM_SIZE {plan.banks[1].size}\n" in h and ".fitml.sram" in h
-    assert 'static uint8_t kws_arena_sram[KWS_ARENA_SRAM_SIZE] KWS_IN_SECTION(".fitml.sram");' \
-        in c
+    assert 'static uint8_t kws_arena_sram[KWS_ARENA_SRAM_SIZE] FITML_PLACE_AFTER(16, ' \
+        '".fitml.sram");' in c
     assert c.count("kws_arena_sram + ") >= len(plan.tensor_banks)
-    assert '__attribute__((aligned(16), section(".fitml.qspi")))' in w and ".fitml.qspi" in h
+    assert 'FITML_PLACE_AFTER(16, ".fitml.qspi")' in w and ".fitml.qspi" in h
     spilled = [s for s, r in low.weight_regions.items() if r == "qspi"]
     assert spilled and len(spilled) < len(low.weight_regions)
     for s, region in low.weight_regions.items():

@@ -1,13 +1,15 @@
 """The Python API; every CLI verb is a thin layer over a function here.
 
 core.py loads, runs, inspects and quantizes models; checking.py verifies, checks and reports,
-compiling.py compiles (compiler.py writes the C project or .tflite), fitting.py searches for
+compiling.py compiles (compiler.py writes the C project or .tflite; firmware.py several
+models sharing one runtime), fitting.py searches for
 a compressed model that fits (`fitml fit`). `toolchain.api.<name>` is the one place to call.
 """
 from .checking import check, report, target_with, verify
 from .compiling import compile
 from .core import LOADERS, activation_peak_naive, inspect, load, quantize, read_inputs, run
+from .firmware import compile_models
 from .fitting import fit_model
 
-__all__ = ["LOADERS", "activation_peak_naive", "check", "compile", "fit_model", "inspect",
-           "load", "quantize", "read_inputs", "report", "run", "target_with", "verify"]
+__all__ = ["LOADERS", "activation_peak_naive", "check", "compile", "compile_models", "fit_model",
+           "inspect", "load", "quantize", "read_inputs", "report", "run", "target_with", "verify"]

@@ -24,7 +24,7 @@ from ..targets import load_target, parse_size
 from ..util import outdir
 from ..util.arrays import load_arrays
 from .checking import partitioned
-from .compiler import compile_c, compile_tflite
+from .compiler import compile_c, compile_c_array, compile_tflite
 from .core import load, quantize
 
 
@@ -52,12 +52,12 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     if out is None:
         raise UsageError("compile needs an output path (-o)")
     fmt = fmt or tgt.default_format
-    if tgt.kind == "mobile" and fmt != "tflite":
+    if tgt.kind == "mobile" and fmt not in ("tflite", "c-array"):
         raise UsageError(f"{tgt.name} is a mobile target: it takes --format tflite")
     if flash is not None and tgt.kind != "mobile":
         tgt = with_overrides(tgt, None, parse_size(flash))
-    if fmt not in ("c", "tflite"):
-        raise UsageError(f"unknown format {fmt!r}; supported: c, tflite")
+    if fmt not in ("c", "tflite", "c-array"):
+        raise UsageError(f"unknown format {fmt!r}; supported: c, tflite, c-array")
     if fmt == "tflite" and Path(out).suffix == ".tflite":
         outdir.check_file_target(out, "-o", "tflite")
     else:
@@ -80,6 +80,10 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     if fmt == "tflite":
         with outdir.replacing(out, force):
             report = compile_tflite(graph, tgt.name, Path(out))
+    elif fmt == "c-array":
+        with outdir.replacing(out, force):
+            report = compile_c_array(graph, tgt.name, Path(out), prefix,
+                                     _tflite_as_given(model, calib))
     else:
         graph, part = partitioned(graph, tgt, partition)
         extra = {"partition": part} if part is not None else {}
@@ -92,6 +96,16 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     if calib is not None and info is not None:
         report["int16"] = info
     return report
+
+
+def _tflite_as_given(model, calib) -> bytes | None:
+    """The model file's own bytes when it is a .tflite file compiled as given (no
+    quantization), so the C array is that file exactly; else None (compiler.py writes the
+    graph)."""
+    if calib is None and isinstance(model, (str, Path)) and \
+            Path(model).suffix.lower() == ".tflite":
+        return Path(model).read_bytes()
+    return None
 
 
 def _int16(graph: Graph, calib, int16, observer, io, tgt, ram, progress):

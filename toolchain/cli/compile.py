@@ -11,9 +11,14 @@ from ..util.text import printable
 from ..verify.profile import render_text as render_profile
 from .common import add_memory, add_partition, model_arg, print_json, size_arg
 from .fit import add_force
+from .several import compile_several
 
 
 def cmd_compile(args) -> int:
+    if len(args.model) > 1:
+        return compile_several(args)
+    args.model = args.model[0]
+    args.prefix = "model" if args.prefix is None else args.prefix
     report = api.compile(model_arg(args), args.target, args.output, args.format, args.prefix,
                          calib=args.calib, observer=args.observer, io=args.io, val=args.val,
                          partition=args.partition, int16=args.int16,
@@ -131,16 +136,21 @@ def _partition_line(p: dict) -> str:
 def add_verbs(sub) -> None:
     """The `compile` and `verify` subparsers."""
     s = sub.add_parser("compile", help="compile a model for a target (C project or .tflite)")
-    s.add_argument("model")
+    s.add_argument("model", nargs="+", help="the model file (.tflite, .onnx, .h5/.keras, .pt2); "
+                   "several quantized models compile into one C project sharing one runtime")
     s.add_argument("--target", default="cortex-m4")
     s.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="the C project folder (or OUT.tflite with --format tflite), created "
                    "with missing parents; an existing folder is replaced only if it is empty "
                    "or a previous fitml output (see --force)")
     add_force(s)
-    s.add_argument("--format", default=None, choices=["c", "tflite"],
-                   help="default: the target's (c for cores and boards, tflite for mobile)")
-    s.add_argument("--prefix", default="model", help="C identifier prefix (default: model)")
+    s.add_argument("--format", default=None, choices=["c", "tflite", "c-array"],
+                   help="c: a C project; tflite: a .tflite; c-array: the .tflite as an aligned "
+                   "C array + header for TFLite Micro projects (default: the target's: c for "
+                   "cores and boards, tflite for mobile)")
+    s.add_argument("--prefix", default=None, help="C identifier prefix; several models: one "
+                   "per model, comma-separated (default: model; several models: each file's "
+                   "name)")
     s.add_argument("--calib", metavar="DATA", help="quantize a float model to int8 with this "
                    "calibration data (.npy/.npz file or a directory of them)")
     s.add_argument("--observer", default="minmax",

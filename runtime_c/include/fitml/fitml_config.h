@@ -11,13 +11,19 @@
 #ifndef FITML_CONFIG_H
 #define FITML_CONFIG_H
 
-#if !defined(FITML_PORTABLE_ONLY) && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+/* Clang (and Arm Compiler 6, which is Clang) cannot allocate registers for the hand-scheduled
+ * inline assembly of the DSP kernels (each memory operand takes a register there), so a Clang
+ * build runs the plain C paths of the src/dsp and src/mve sources over the same weight layouts:
+ * bit-exact, slower. GCC builds take the assembly and the Helium intrinsics. */
+#if !defined(FITML_PORTABLE_ONLY) && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP \
+    && !defined(__clang__)
 #define FITML_HAS_DSP 1
 #else
 #define FITML_HAS_DSP 0
 #endif
 
-#if !defined(FITML_PORTABLE_ONLY) && defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#if !defined(FITML_PORTABLE_ONLY) && defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) \
+    && !defined(__clang__)
 #define FITML_HAS_MVE 1
 #else
 #define FITML_HAS_MVE 0
