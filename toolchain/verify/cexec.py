@@ -18,6 +18,7 @@ import numpy as np
 
 from ..backends import cruntime
 from ..backends.c import emit_c, lower
+from ..backends.cstatus import describe_status
 from ..errors import FitmlError, ToolchainMissing
 from ..ir import Graph
 from ..ops import registry
@@ -134,7 +135,10 @@ def run_host(graph: Graph, inputs, **_) -> RunResult:
         proc = subprocess.run([str(exe), *map(str, ins), *map(str, outs)], capture_output=True,
                               text=True, timeout=600)
         if proc.returncode != 0:
-            raise ExecutionError(f"host run failed (exit {proc.returncode}):\n"
+            failed = re.search(rf"{PREFIX}_invoke returned (\d+)", proc.stderr)
+            why = describe_status(int(failed.group(1)), (exe.parent / f"{PREFIX}.c").read_text()
+                                  ) + "\n" if failed else ""
+            raise ExecutionError(f"host run failed (exit {proc.returncode}): {why}"
                                  f"{proc.stderr[-4000:]}")
         return RunResult(_outputs(graph, [p.read_bytes() for p in outs]))
 
@@ -239,8 +243,10 @@ def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, profile:
     result = qemu.run_elf(elf, tgt, [np.ascontiguousarray(a).tobytes() for a in args],
                           len(graph.outputs), timeout=timeout, profile=profile)
     if result.exit_code != 0:
+        why = describe_status(result.status, (elf.parent / f"{PREFIX}.c").read_text()) \
+            if result.exit_code == qemu.EXIT_MODEL and result.status else result.fault()
         raise ExecutionError(f"QEMU run on {tgt.name} failed (exit {result.exit_code}): "
-                             f"{result.fault() or result.stdout[-2000:]}")
+                             f"{why or result.stdout[-2000:]}")
     sizes = qemu.elf_sizes(elf, tgt)
     stats = {"target": tgt.name, "instructions": result.instructions,
              "stack_bytes": result.stack_bytes, "text": sizes.text, "rodata": sizes.rodata,
