@@ -37,7 +37,8 @@ from toolchain.verify.tflm import run_tflm
 KIND = lm.KIND
 # (batch, time, input size, units): whole blocks only, every tail 1-3 of x and h, no whole block
 SHAPES = {"blocks": (1, 5, 8, 8), "tails_3_2_clip": (3, 4, 7, 6), "tails_1_0": (1, 7, 5, 12),
-          "tails_3_1": (2, 3, 3, 5), "tails_2_3": (1, 4, 10, 3), "tiny_1_1": (1, 3, 1, 1)}
+          "tails_3_1": (2, 3, 3, 5), "tails_2_3": (1, 4, 10, 3), "tiny_1_1": (1, 3, 1, 1),
+          "time_major_2_0": (2, 4, 6, 4)}
 MNIST = "tflm/mnist_lstm_int8.tflite"
 MNIST_TFLM_CMSIS = 574_385          # ../shared/baselines/TFLM_CORTEX_M4.md
 TIGHT = 12 * 1024                   # flash = .tflite size + 12 KB
@@ -46,7 +47,8 @@ TIGHT = 12 * 1024                   # flash = .tflite size + 12 KB
 def case(name: str, seed: int = 3):
     batch, time, n_in, units = SHAPES[name]
     return lstm_graph(seed, batch=batch, time=time, n_in=n_in, units=units,
-                      clip=1.5 if "clip" in name else 0.0, hidden_zp=-5 if seed % 2 else 0)
+                      time_major="major" in name, clip=1.5 if "clip" in name else 0.0,
+                      hidden_zp=-5 if seed % 2 else 0)
 
 
 def params(graph) -> lm.Int8Lstm:

@@ -18,6 +18,8 @@ LOGISTIC / TANH on every input.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from . import int16_nonlinear as nl
@@ -68,6 +70,7 @@ def tanh(x: np.ndarray, entries: np.ndarray | None = None) -> np.ndarray:
     return np.where(x < 0, -v, v)
 
 
+@lru_cache(maxsize=64)
 def exact(tanh_m: int, tanh_s: int) -> bool:
     """sigmoid and tanh equal the int16 LOGISTIC / TANH on every int16 gate input, and tanh
     on every cell state rescaled by (tanh_m, tanh_s) as the kernel does it."""

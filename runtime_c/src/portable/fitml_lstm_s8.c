@@ -51,39 +51,6 @@ static void lstm_widen(const int8_t *v, int32_t n, uint32_t *w)
     }
 }
 
-#define LSTM_MAC(ACC, ROW)                                                                     \
-    do {                                                                                       \
-        uint32_t q_;                                                                           \
-        memcpy(&q_, (ROW) + k, 4);                                                             \
-        ACC = fitml_smlad(fitml_sxtb16(q_), xa, ACC);                                          \
-        ACC = fitml_smlad(fitml_sxtb16_ror8(q_), xb, ACC);                                     \
-    } while (0)
-
-/* acc[r] = bias[r] + dot(row r of w, v) for 4 consecutive rows (n columns each). */
-static void lstm_dot4(const int8_t *w, const int8_t *v, const uint32_t *vw, int32_t n,
-                      const int32_t *bias, int32_t *acc)
-{
-    const int8_t *w0 = w, *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
-    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3], k;
-    for (k = 0; k + 4 <= n; k += 4, vw += 2) {
-        const uint32_t xa = vw[0], xb = vw[1];
-        LSTM_MAC(a0, w0);
-        LSTM_MAC(a1, w1);
-        LSTM_MAC(a2, w2);
-        LSTM_MAC(a3, w3);
-    }
-    for (; k < n; k++) {
-        a0 += w0[k] * v[k];
-        a1 += w1[k] * v[k];
-        a2 += w2[k] * v[k];
-        a3 += w3[k] * v[k];
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-
 static int32_t lstm_dot(const int8_t *w, const int8_t *v, const uint32_t *vw, int32_t n)
 {
     int32_t acc = 0, k;
@@ -99,39 +66,6 @@ static int32_t lstm_dot(const int8_t *w, const int8_t *v, const uint32_t *vw, in
     return acc;
 }
 
-/* MBQM of acc with shift <= -1 and |acc| < 2^30 (p->dsp_fast proves both), saturated. */
-static int32_t lstm_rq16(int32_t acc, int32_t m, int32_t s)
-{
-    const int32_t e = -s;
-    return __ssat(fitml_requant_fast(2 * acc, m, 1 << (e - 1), e), 16);
-}
-
-/* All four gates' pre-activations, 4 rows at a time, with the fast requantization. */
-static int lstm_gates_dsp(const fitml_lstm_s8_params *p, const lstm_operands *v,
-                          int16_t *gates)
-{
-    const int32_t n_in = p->input_size, units = p->units;
-    int32_t g, u, r;
-    if (!p->dsp_fast || units % 4 != 0) {
-        return 0;
-    }
-    for (g = 0; g < 4; g++) {
-        for (u = 0; u < units; u += 4) {
-            int32_t a[4], b[4];
-            const int32_t row = g * units + u;
-            lstm_dot4(p->input_weights + (size_t)row * n_in, v->x, v->xw, n_in,
-                      p->input_bias + row, a);
-            lstm_dot4(p->recurrent_weights + (size_t)row * units, v->h, v->hw, units,
-                      p->recurrent_bias + row, b);
-            for (r = 0; r < 4; r++) {
-                gates[row + r] = (int16_t)__ssat(
-                    lstm_rq16(a[r], p->input_multiplier[g], p->input_shift[g])
-                    + lstm_rq16(b[r], p->recurrent_multiplier[g], p->recurrent_shift[g]), 16);
-            }
-        }
-    }
-    return 1;
-}
 #else
 static void lstm_widen(const int8_t *v, int32_t n, uint32_t *w)
 {
@@ -235,7 +169,7 @@ static void lstm_update(const fitml_lstm_s8_params *p, int16_t *cell, int16_t *g
 fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, int8_t *output,
                            void *scratch)
 {
-    int32_t b, t, n_in, units;
+    int32_t b, t, g, n_in, units;
     uint32_t *xw, *hw;
     int16_t *cell, *gates;
     int8_t *hidden;
@@ -268,14 +202,8 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
             v.hw = hw;
             lstm_widen(v.x, n_in, xw);
             lstm_widen(hidden, units, hw);
-#ifdef FITML_LSTM_DSP
-            if (!lstm_gates_dsp(p, &v, gates))
-#endif
-            {
-                int32_t g;
-                for (g = 0; g < 4; g++) {
-                    lstm_gate(p, g, &v, gates + g * units);
-                }
+            for (g = 0; g < 4; g++) {
+                lstm_gate(p, g, &v, gates + g * units);
             }
             lstm_activate(p, gates);
             lstm_update(p, cell, gates, hidden);
