@@ -108,6 +108,9 @@ def _print_verify(model, report: dict) -> None:
     print(f"verify {printable(model)} on {report['target']}" + (f" ({sizes})" if sizes else "")
           + f" ({report['cases']} inputs)")
     for name, r in report["executors"].items():
+        if "skipped" in r:                      # an optional oracle not installed
+            print(f"  {name}: skipped ({r['skipped']})")
+            continue
         verdict = "bit-exact" if r["bit_exact"] else (
             "within tolerance" if r["within_tolerance"] else "MISMATCH")
         extra = f"  ({printable(r['error'])})" if "error" in r else ""

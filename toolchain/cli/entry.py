@@ -13,8 +13,13 @@ from ..errors import DoesNotFit, FitmlError, ModelError, NotEqual, UsageError
 from ..util.atomic import atomic_path
 from ..util.text import printable
 from ..verify.executors import names
+from ..version import __version__
 from . import compile as cli_compile
 from . import fit as cli_fit
+from . import info as cli_info
+from .extras import install_hint
+from .helptext import complete
+from .notices import announce_casts
 from .common import input_buffer_arg, model_arg, print_json, size_arg
 
 
@@ -43,14 +48,17 @@ def cmd_run(args) -> int:
     if args.ram or args.flash:
         target = api.target_with(target or "cortex-m4", size_arg(args.ram, "--ram"),
                                  size_arg(args.flash, "--flash"))
-    result = api.run(model_arg(args), inputs, executor=args.executor, target=target)
+    model = api.load(model_arg(args))
+    announce_casts(model, inputs)
+    result = api.run(model, inputs, executor=args.executor, target=target)
     if args.output:
         with atomic_path(args.output) as tmp:
             with open(tmp, "wb") as f:
                 np.savez(f, **{f"output_{i}": o for i, o in enumerate(result.outputs)})
     if args.json:
         print_json({"executor": args.executor, "outputs": [
-            {"shape": list(o.shape), "dtype": str(o.dtype)} for o in result.outputs],
+            {"shape": list(o.shape), "dtype": str(o.dtype), "values": np.asarray(o).tolist()}
+            for o in result.outputs],
             "stats": result.stats})
     else:
         for i, o in enumerate(result.outputs):
@@ -65,6 +73,7 @@ def cmd_run(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fitml", description=__doc__)
+    p.add_argument("--version", action="version", version=f"fitml {__version__}")
     sub = p.add_subparsers(dest="verb", required=True)
     s = sub.add_parser("inspect", help="ops, tensors, params, MACs of a model")
     s.add_argument("model")
@@ -88,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_run)
     cli_compile.add_verbs(sub)
     cli_fit.add_verbs(sub)
+    cli_info.add_verbs(sub)
+    complete(p)
     return p
 
 
@@ -113,6 +124,10 @@ def main(argv=None) -> int:
     except Exception as exc:  # a bug, not bad input: one line unless FITML_DEBUG is set
         if os.environ.get("FITML_DEBUG"):
             raise
+        hint = install_hint(exc) if isinstance(exc, ModuleNotFoundError) else None
+        if hint is not None:            # an optional extra not installed: say which
+            print(f"fitml: error: {hint}", file=sys.stderr)
+            return 2
         print(f"fitml: internal error: {type(exc).__name__}: {printable(exc)} "
               f"(set FITML_DEBUG=1 for a traceback)", file=sys.stderr)
         return 2

@@ -7,18 +7,17 @@ activation, its exact min/max and a histogram, which every observer then reads.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-from tqdm import tqdm
 
 from ..errors import UsageError
 from ..ir import Graph
 from ..ops.interpreter import run_graph
 from ..util.arrays import load_arrays
+from ..util.progress import progress_bar
 from .sample_checks import checked_values
 
 BINS = 4096          # histogram bins over [-R, R]; R grows by doubling (bins merge in pairs)
@@ -85,12 +84,6 @@ def iter_samples(source, graph: Graph) -> Iterator[list[np.ndarray]]:
     for i, item in enumerate(source):
         arrays = list(item) if isinstance(item, (list, tuple)) else [item]
         yield from _split(arrays, graph, f"calibration sample {i}")
-
-
-def progress_bar(items: Iterable, progress: bool | None, desc: str, total: int | None = None):
-    """A tqdm bar on stderr; silent when stderr is not a TTY or when progress is False."""
-    quiet = progress is False or not sys.stderr.isatty()
-    return tqdm(items, desc=desc, total=total, file=sys.stderr, disable=quiet, leave=False)
 
 
 @dataclass

@@ -1,15 +1,26 @@
 """`fitml verify`: the verification ladder on one model — reference vs host C vs QEMU vs TFLM."""
 from __future__ import annotations
 
+import importlib.util
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import FitmlError
 from ..ir import Graph
+from ..util.progress import progress_bar
 from .executors import get_executor
 
 FLOAT_TOLERANCE = 1e-5      # relative to the reference output's range
+OPTIONAL = {"tflm": ("tflite_micro", "tflm")}   # executor -> (module it needs, fitml extra)
+
+
+def unavailable(name: str) -> str | None:
+    """Why executor `name` cannot run here (an optional package missing), else None."""
+    module, extra = OPTIONAL.get(name, (None, None))
+    if module is None or importlib.util.find_spec(module) is not None:
+        return None
+    return f"{module} not installed: pip install 'fitml[{extra}]'"
 
 
 def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarray]]:
@@ -51,10 +62,12 @@ def verify(graph: Graph, target: str, cases: list[list[np.ndarray]],
     if executors is None:
         executors = ["host", "qemu"] + (["tflm"] if quantized else [])
     reference = get_executor("reference")
+    skipped = {name: why for name in executors if (why := unavailable(name))}
+    executors = [name for name in executors if name not in skipped]
     results = {name: {"bit_exact": True, "within_tolerance": True, "max_abs_diff": 0.0}
                for name in executors}
     stats: dict = {}
-    for inputs in cases:
+    for inputs in progress_bar(cases, None, "verify"):
         expected = reference(graph, inputs).outputs
         for name in executors:
             opts = {"target": target} if name == "qemu" else {}
@@ -72,5 +85,7 @@ def verify(graph: Graph, target: str, cases: list[list[np.ndarray]],
             r["within_tolerance"] &= c["within_tolerance"]
             r["max_abs_diff"] = max(r["max_abs_diff"], c["max_abs_diff"])
     ok = all(r["bit_exact"] if quantized else r["within_tolerance"] for r in results.values())
-    return {"bit_exact": all(r["bit_exact"] for r in results.values()), "ok": ok,
-            "cases": len(cases), "executors": results, "stats": stats}
+    exact = all(r["bit_exact"] for r in results.values())
+    results.update({name: {"skipped": why} for name, why in skipped.items()})
+    return {"bit_exact": exact, "ok": ok, "cases": len(cases), "executors": results,
+            "stats": stats}
