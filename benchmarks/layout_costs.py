@@ -81,7 +81,7 @@ def main() -> None:
             print(f"{core} {key}: done", file=sys.stderr)
         cores[core] = {fam: {"int8": round(t["int8"] / t["macs"], 4),
                              "layout": round(t["layout"] / t["macs"], 4), "macs": t["macs"],
-                             "layers": t["layers"], "models": t["models"]}
+                             "layers": t["layers"], "models": ",".join(t["models"])}
                        for fam, t in sorted(totals.items())}
     gcc = subprocess.run(["arm-none-eabi-gcc", "-dumpversion"], capture_output=True,
                          text=True).stdout.strip()

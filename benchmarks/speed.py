@@ -3,8 +3,8 @@
 For each model (Cortex-M4; MobileNetV2, PyTorch-converted, on Cortex-M7 with --mobilenet, slow)
 and each flash budget — the core's full flash, and the .tflite file's size + 12 KB (what the
 model itself takes in a TFLM build, plus a little) — the model is built for a core target with
-that flash (`fitml verify --target cortex-m4 --flash SIZE`: the DSP layouts that fit are kept,
-the most instructions saved per byte first) and run under QEMU on the baseline's input (its
+that flash (`fitml verify --target cortex-m4 --flash SIZE`: the DSP layouts that fit beside the
+harness's measured code are kept, the most instructions saved per byte first) and run under QEMU on the baseline's input (its
 fixed LCG bytes; the dog image for MobileNetV2). Columns: instructions (exact), instructions
 per MAC, cycles ESTIMATED from the instruction mix (verify/cycles.py: the core's timing table,
 zero-wait memory), the flash split (code = the ELF's flash minus the model's arrays; int8
@@ -31,7 +31,7 @@ from toolchain import api  # noqa: E402
 from toolchain.backends.c import c_context, lower  # noqa: E402
 from toolchain.lowering.ccall import CArray  # noqa: E402
 from toolchain.ops.interpreter import run_graph  # noqa: E402
-from toolchain.verify.cexec import build_qemu, emulation_target, harness_layout  # noqa: E402
+from toolchain.verify.cexec import build_qemu_layout, emulation_target  # noqa: E402
 from toolchain.verify.executors import get_executor  # noqa: E402
 
 MOBILENET = ("mobilenet_v2", "tflm/mobilenet_v2_pytorch_int8_224.tflite", "cortex-m7",
@@ -49,12 +49,11 @@ def mobilenet_baseline() -> int | None:
     return None
 
 
-def flash_split(graph, target) -> dict[str, int]:
+def flash_split(graph, emu, layout) -> dict[str, int]:
     """Bytes of the model's int8 weights, pre-widened layouts and per-channel parameters as
-    the harness build on `target` emits them (its DSP layouts chosen for that flash)."""
-    emu = emulation_target(target)
-    low = lower(graph, "model", layout=harness_layout(emu, graph), variant=emu.kernel_variant,
-                core=emu.core)
+    the harness build on the emulated target with `layout` emits them (its DSP layouts chosen
+    for that flash)."""
+    low = lower(graph, "model", layout=layout, variant=emu.kernel_variant, core=emu.core)
     c_context(low, emu.name, "")
     layouts = {id(c.params["filter_dsp"]) for c in low.calls if isinstance(c.params, dict)
                and isinstance(c.params.get("filter_dsp"), CArray)}
@@ -76,9 +75,9 @@ def measure(name: str, path: Path, core: str, flash: int | None, inputs) -> dict
     except Exception as exc:                      # e.g. does not link in that flash
         return {"error": str(exc).splitlines()[0][:140]}
     st = run.stats
-    elf, emu = build_qemu(graph, target)
+    elf, emu, layout = build_qemu_layout(graph, target)
     flash_used = st["text"] + st["rodata"] + st["data"]
-    split = flash_split(graph, target)
+    split = flash_split(graph, emu, layout)
     exact = all(np.array_equal(a, b) for a, b in zip(run_graph(graph, inputs), run.outputs))
     return {"instructions": st["instructions"], "macs": api.inspect(graph)["macs"],
             "cycles": prof.stats["profile"].total_cycles, "flash": flash_used,

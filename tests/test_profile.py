@@ -2,7 +2,7 @@
 (verify/profile.py, the insn_count plugin), the instruction mix, ESTIMATED cycles from a
 per-core timing table (verify/cycles.py), and a core target with a chosen flash that links
 like a board (too small: exit 1 naming the region and the bytes; tight: layouts dropped by
-value, still bit-exact under QEMU)."""
+value, still bit-exact under QEMU; the harness's code measured, not guessed)."""
 from __future__ import annotations
 
 import re
@@ -13,10 +13,12 @@ import pytest
 
 from cli_util import fitml, one_clear_line
 from conftest import shared_model
-from toolchain.backends.c import emit_c
+from toolchain.backends.c import emit_c, lower
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ops.interpreter import run_graph
-from toolchain.verify.cexec import run_qemu
+from toolchain.report.fit import with_overrides
+from toolchain.targets import load_target
+from toolchain.verify.cexec import build_qemu_layout, emulation_target, harness_layout, run_qemu
 from toolchain.verify.cycles import TIMINGS, timing_for
 from toolchain.verify.profile import Span, render_text, spans
 
@@ -153,3 +155,22 @@ def test_run_qemu_with_a_chosen_flash(tmp_path, kws):
     small = fitml("run", shared_model(KWS), "--executor", "qemu", "--flash", "40K",
                   "-i", tmp_path / "x.npy")
     assert small.returncode == 2 and "overflowed" in small.stderr
+
+
+@needs_arm
+def test_tight_flash_measures_the_code_instead_of_guessing_it():
+    # hello_world's .tflite + 12 KB is less than the 16 KB code allowance fitml assumes before
+    # building: the harness measures its code, and the layouts fit beside it
+    path = shared_model("tflm/hello_world_int8.tflite")
+    graph = load_tflite(path)
+    budget = path.stat().st_size + 12 * 1024
+    tgt = with_overrides(load_target("cortex-m4"), None, budget)
+    emu = emulation_target(tgt)
+    assert lower(graph, layout=harness_layout(emu, graph), variant="dsp").plain_layouts
+    x = lcg(graph)
+    tight = run_qemu(graph, x, target=tgt)
+    full = run_qemu(graph, x, target="cortex-m4")
+    assert tight.stats["instructions"] == full.stats["instructions"]
+    assert tight.stats["text"] + tight.stats["rodata"] + tight.stats["data"] <= budget
+    _, _, layout = build_qemu_layout(graph, tgt)
+    assert not lower(graph, layout=layout, variant="dsp").plain_layouts

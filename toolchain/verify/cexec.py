@@ -18,13 +18,14 @@ import numpy as np
 
 from ..backends import cruntime
 from ..backends.c import emit_c, lower
+from ..backends.clayouts import constant_arrays
 from ..backends.cstatus import describe_status
 from ..errors import FitmlError, ToolchainMissing
 from ..ir import Graph
 from ..ops import registry
 from ..ops.interpreter import NP_DTYPES, check_inputs
 from ..ops.registry import Node
-from ..plan.regions import layout_for, ram_reservation
+from ..plan.regions import CODE_RESERVE, layout_for, place_weights, ram_reservation
 from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from . import qemu
@@ -179,21 +180,69 @@ def emulation_target(target):
 HARNESS_RAM_SLACK = 512   # harness statics (semihosting, newlib) and section alignment padding
 
 
-def harness_layout(target, graph: Graph):
+def harness_layout(target, graph: Graph, flash_overhead: int | None = None):
     """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the main
-    RAM bank also holds the harness's stack (and its guard band), heap and I/O buffers."""
+    RAM bank also holds the harness's stack (and its guard band), heap and I/O buffers; the main
+    flash keeps `flash_overhead` bytes for code (default: plan/regions.CODE_RESERVE)."""
     io = sum(-(-graph.tensors[n].nbytes // 16) * 16 for n in (*graph.inputs, *graph.outputs))
-    return layout_for(target, ram_overhead=ram_reservation(target) + 128 + io + HARNESS_RAM_SLACK)
+    return layout_for(target, ram_overhead=ram_reservation(target) + 128 + io + HARNESS_RAM_SLACK,
+                      flash_overhead=flash_overhead)
+
+
+CODE_MARGIN = 512     # bytes kept over the measured code when the flash is re-divided
+
+
+def measured_layout(graph: Graph, target, opt: str = "-O2"):
+    """When the harness layout leaves a DSP weight layout out for flash (its code allowance,
+    CODE_RESERVE, is a guess made before anything is built): the layout with the code measured
+    instead, from that build (its flash use minus the model's constant arrays, + CODE_MARGIN),
+    so the flash the code does not take holds layouts. None when nothing was left out, the
+    build does not link, or the measured code is not smaller than the allowance."""
+    layout = harness_layout(target, graph)
+    if target.kernel_variant == "portable":
+        return None
+    low = lower(graph, PREFIX, layout=layout, variant=target.kernel_variant, core=target.core)
+    if not low.plain_layouts:
+        return None
+    try:
+        elf, _ = _build_qemu(graph, target, opt, layout, False)
+    except ExecutionError:
+        return None
+    arrays = constant_arrays(low.graph, low.calls)
+    where = place_weights(layout, arrays)
+    main = target.code_region.name
+    consts = sum(size for key, size, _ in arrays if where[key] == layout.main_flash)
+    code = qemu.elf_sizes(elf, target).regions[main] - consts + CODE_MARGIN
+    return harness_layout(target, graph, code) if code < CODE_RESERVE else None
 
 
 def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None, profile: bool = False):
     """Cross-compile model + runtime + harness for the target (a board on its core's QEMU
     machine, see `emulation_target`); returns (elf, emulated target). Activations and weights
-    are spread over the target's regions by `layout` (default: `harness_layout`). `profile`:
+    are spread over the target's regions by `layout` (default: `qemu_layout`). `profile`:
     the profile build, with a marker call around every op (verify/profile.py)."""
+    elf, target, _ = build_qemu_layout(graph, target, opt, layout, profile)
+    return elf, target
+
+
+def build_qemu_layout(graph: Graph, target, opt: str = "-O2", layout=None,
+                      profile: bool = False):
+    """build_qemu, and the layout it used: by default the harness layout with its code
+    allowance measured when that lets more DSP layouts in (`measured_layout`) and the build
+    still links, else `harness_layout`."""
     target = emulation_target(target)
     if layout is None:
+        tuned = measured_layout(graph, target, opt)
+        if tuned is not None:
+            try:
+                return (*_build_qemu(graph, target, opt, tuned, profile), tuned)
+            except ExecutionError:
+                pass
         layout = harness_layout(target, graph)
+    return (*_build_qemu(graph, target, opt, layout, profile), layout)
+
+
+def _build_qemu(graph: Graph, target, opt: str, layout, profile: bool):
     files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"},
                    layout=layout, variant=target.kernel_variant, core=target.core,
                    profile=profile)
@@ -224,11 +273,11 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None, profile: boo
     return elf, target
 
 
-def scheduled_ops(graph: Graph, target) -> list[tuple[str, str, int]]:
+def scheduled_ops(graph: Graph, target, layout) -> list[tuple[str, str, int]]:
     """(output, kind, MACs) of every op of the harness build's schedule on the emulated
-    `target`, in the order the generated code runs them (what a profile's markers delimit)."""
-    low = lower(graph, PREFIX, layout=harness_layout(target, graph),
-                variant=target.kernel_variant, core=target.core)
+    `target` with `layout`, in the order the generated code runs them (what a profile's
+    markers delimit)."""
+    low = lower(graph, PREFIX, layout=layout, variant=target.kernel_variant, core=target.core)
     return [(op.outputs[0], op.kind, int(registry.get(op.kind).macs(Node.of(low.graph, op))))
             for op in low.graph.ops]
 
@@ -239,7 +288,7 @@ def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, profile:
     """Run on the target's QEMU machine; stats: instructions, stack and ELF sizes, and with
     `profile` the per-op Profile of a profile build (stats["profile"])."""
     args = check_inputs(graph, inputs)
-    elf, tgt = build_qemu(graph, target or "cortex-m4", profile=profile)
+    elf, tgt, layout = build_qemu_layout(graph, target or "cortex-m4", profile=profile)
     result = qemu.run_elf(elf, tgt, [np.ascontiguousarray(a).tobytes() for a in args],
                           len(graph.outputs), timeout=timeout, profile=profile)
     if result.exit_code != 0:
@@ -253,7 +302,7 @@ def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, profile:
              "data": sizes.data, "bss": sizes.bss}
     if profile:
         try:
-            ops, harness = spans(result.marks or [], scheduled_ops(graph, tgt))
+            ops, harness = spans(result.marks or [], scheduled_ops(graph, tgt, layout))
         except ValueError as exc:
             raise ExecutionError(str(exc)) from None
         clock = load_target(target or "cortex-m4").clock_hz
