@@ -31,7 +31,7 @@ def test_inspect_json_contract():
 
 def test_run_writes_npz_for_each_executor(tmp_path):
     outs = {}
-    for ex in ("reference", "tflm", "litert", "host"):
+    for ex in ("reference", "tflm", "litert-reference", "host"):
         out = tmp_path / f"{ex}.npz"
         proc = fitml("run", EXAMPLE, "-i", SAMPLE, "--executor", ex, "-o", out)
         assert proc.returncode == 0, proc.stderr

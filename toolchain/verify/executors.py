@@ -19,7 +19,7 @@ from ..ir import Graph
 from ..ops import interpreter as reference
 from ..passes.partition import unpartition
 from . import cexec  # noqa: F401  (registers the host and qemu executors)
-from .litert import run_litert
+from .litert import run_litert, run_litert_default
 from .registry import RunResult, executor, get_executor, names  # noqa: F401  (the API)
 from .tflm import run_tflm
 
@@ -63,6 +63,17 @@ def run_tflm_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunRes
 
 @executor("litert")
 def run_litert_executor(graph: Graph, inputs, isolate: bool = True, **_) -> RunResult:
+    """LiteRT as a phone runs it: default resolver, optimized kernels, XNNPACK (not bit-exact
+    with the reference: a few LSB on some inputs)."""
+    model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
+    run = run_litert_default
+    return RunResult(_isolated(run, model, args) if isolate else run(model, args))
+
+
+@executor("litert-reference")
+def run_litert_reference_executor(graph: Graph, inputs, isolate: bool = True,
+                                  **_) -> RunResult:
+    """LiteRT's reference kernels: bit-exact with TFLite Micro and fitml's reference."""
     model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
     outs = _isolated(run_litert, model, args) if isolate else run_litert(model, args)
     return RunResult(outs)
