@@ -5,6 +5,7 @@ report shows the trade per layer."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,15 @@ def test_bad_flash_sizes_are_usage_errors():
         proc = fitml("verify", shared_model(KWS), "--flash", bad, "--random", "1")
         assert proc.returncode == 2, (bad, proc.stdout, proc.stderr)
         assert "--flash" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_fit_search_shows_each_candidates_layout_trade(tmp_path):
+    ex = Path(__file__).resolve().parents[1] / "examples"
+    proc = fitml("fit", ex / "mnist_cnn.onnx", "--target", "cortex-m4", "--calib",
+                 ex / "mnist_calib.npy", "--flash", "20K", "-o", tmp_path / "out",
+                 "--no-measure", "--json")
+    assert proc.returncode == 0, proc.stderr
+    cands = json.loads(proc.stdout)["candidates"]
+    trades = [c["dsp_layouts"] for c in cands]
+    assert all({"kept_bytes", "kept_insns_saved_est", "layers"} <= set(t) for t in trades)
+    assert any(t["layers"] for t in trades)           # the int8 candidates carry layouts

@@ -6,6 +6,7 @@ import math
 from html import escape
 
 from ..ir import Graph
+from ..report.fit_report import layout_trade
 from ..util.text import printable
 from .candidates import WEIGHTED
 from .search import Candidate, SearchResult
@@ -24,13 +25,14 @@ def _db(x: float) -> str:
 def table(result: SearchResult) -> str:
     """One row per candidate tried; `*` marks the chosen one."""
     metric = "top-1 acc" if result.metric == "accuracy" else "agreement"
-    head = (f"{'':1} {'#':>2}  {'candidate':<44} {'flash B':>9} {'RAM B':>8} {'MACs':>11} "
+    width = max([len(printable(c.name)) for c in result.candidates] + [9])
+    head = (f"{'':1} {'#':>2}  {'candidate':<{width}} {'flash B':>9} {'RAM B':>8} {'MACs':>11} "
             f"{metric:>9} {'drop pt':>7} {'SNR dB':>6}  fits")
     lines = [head]
     for i, c in enumerate(result.candidates):
         mark = "*" if c is result.chosen else ""
         top1 = c.accuracy if c.accuracy is not None else c.agreement
-        lines.append(f"{mark:1} {i:>2}  {printable(c.name[:44]):<44} {c.flash:>9,} {c.ram:>8,} "
+        lines.append(f"{mark:1} {i:>2}  {printable(c.name):<{width}} {c.flash:>9,} {c.ram:>8,} "
                      f"{c.macs:>11,} {_pct(top1):>9} {c.drop:>7.2f} {_db(c.snr_db):>6}  "
                      f"{'yes' if c.fits else 'no'}{' (measured)' if c.measured else ''}")
     return "\n".join(lines)
@@ -103,7 +105,7 @@ def _cand(c: Candidate) -> dict:
             "weights_bytes": c.fit.weights_bytes, "macs": c.macs, "fits": c.fits,
             "measured": c.measured, "top1_agreement": _num(c.agreement),
             "accuracy": _num(c.accuracy), "drop_points": _num(c.drop),
-            "output_snr_db": _num(c.snr_db)}
+            "output_snr_db": _num(c.snr_db), "dsp_layouts": layout_trade(c.fit.layouts)}
 
 
 def pareto(cands: list[Candidate]) -> list[Candidate]:
