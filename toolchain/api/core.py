@@ -36,12 +36,18 @@ def _is_torch_object(source) -> bool:
 
 
 def load(source, example_inputs=None, input_shapes=None) -> Graph:
-    """Load a model file (.tflite, .onnx, ...) or pass a Graph through unchanged.
+    """Load a model file (.tflite, .onnx, ...), a torch module with its example inputs (as
+    `load(module, inputs)` or `load((module, inputs))`), or pass a Graph through unchanged.
 
     input_shapes: {input name: shape} for dynamic dims (.onnx; rank-4 shapes are NHWC).
     """
     if isinstance(source, Graph):
         return source
+    if isinstance(source, tuple) and len(source) == 2 and _is_torch_object(source[0]):
+        if example_inputs is not None:
+            raise UsageError("load((module, inputs)) takes its example inputs in the tuple; "
+                             "do not pass example_inputs as well")
+        source, example_inputs = source
     if _is_torch_object(source):  # torch: see frontends/torch_export.py (rank-4 I/O is NHWC)
         return load_torch(source, example_inputs)
     path = Path(source)
