@@ -42,6 +42,8 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
                          "on Cortex-M cores (e.g. --target cortex-m4), or use `fitml run "
                          "--executor litert`")
     cases = ([list(inputs)] if inputs else []) + random_inputs(graph, random)
+    if profile and not cases:
+        raise UsageError("--profile runs the first input: give -i X.npy or --random N >= 1")
     original = graph
     graph, part = partitioned(graph, tgt, partition)
     if executors is None or "qemu" in executors:
