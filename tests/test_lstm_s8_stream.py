@@ -167,6 +167,15 @@ def test_stream_on_cortex_m4_every_tail_shape():
         assert_exact(run_graph(graph, inputs)[0], got, name)
 
 
+def test_stream_on_cortex_m7_and_m33():
+    for i, core in enumerate(("cortex-m7", "cortex-m33")):
+        graph = case("tails_3_2_clip", seed=20 + i)
+        inputs = oplab.random_inputs(graph, np.random.default_rng(500 + i))
+        with cvariant.plain_layouts([graph.ops[0].outputs[0]]):
+            got = get_executor("qemu")(graph, inputs, target=core).outputs[0]
+        assert_exact(run_graph(graph, inputs)[0], got, core)
+
+
 # ------------------------------------------------------------------ whole models
 
 def tight_target(blob_size: int):

@@ -271,7 +271,10 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
     uint32_t *xw, *hw;
     int16_t *cell, *gates;
     int8_t *hidden;
-    if (p == NULL || (p->filter_dsp == NULL && p->weights_dsp == NULL)) {
+    if (p != NULL && p->filter_dsp == NULL && p->weights_dsp != NULL) {
+        return lstm_s8_stream(p, input, output, scratch);
+    }
+    if (p == NULL || p->filter_dsp == NULL) {
         return fitml_lstm_s8_int8(p, input, output, scratch);
     }
     if (input == NULL || output == NULL || p->batches < 0 || p->time_steps < 0
@@ -288,10 +291,6 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
     cell = (int16_t *)(hw + lstm_words(units));
     gates = cell + units;
     hidden = (int8_t *)(gates + 4 * units);
-    if (p->filter_dsp == NULL) {
-        lstm_run_stream(p, input, output, xw, hw, cell, gates, hidden);
-        return FITML_OK;
-    }
     for (b = 0; b < p->batches; b++) {
         memset(cell, 0, (size_t)units * sizeof(int16_t));
         memset(hidden, p->hidden_zp, (size_t)units);   /* real zero, as TFLM resets it */

@@ -264,20 +264,34 @@ static void lstm_step_stream(const fitml_lstm_s8_params *p, const int8_t *x, int
 }
 #endif
 
-/* Every batch from a zero state, one step per time step (scratch carved by the caller). Not
- * inlined: the layout path's loop in fitml_lstm_s8 then compiles as it does without it. */
-__attribute__((noinline)) static void lstm_run_stream(const fitml_lstm_s8_params *p, const int8_t *input, int8_t *output,
-                            uint32_t *xw, uint32_t *hw, int16_t *cell, int16_t *gates,
-                            int8_t *hidden)
+/* fitml_lstm_s8 with weights_dsp: every batch from a zero state, one step per time step. Not
+ * inlined: the layout path in fitml_lstm_s8 then compiles as it does without it. */
+__attribute__((noinline)) static fitml_status lstm_s8_stream(const fitml_lstm_s8_params *p,
+                                                             const int8_t *input, int8_t *output,
+                                                             void *scratch)
 {
-    const int32_t units = p->units;
-    int32_t b, t;
+    int32_t b, t, units;
+    uint32_t *xw, *hw;
+    int16_t *cell, *gates;
+    int8_t *hidden;
 #if FITML_HAS_DSP
     lstm_s8_records records;
+#endif
+    if (input == NULL || output == NULL || p->batches < 0 || p->time_steps < 0
+        || p->input_size <= 0 || p->units <= 0 || p->sigmoid_table == NULL || !p->dsp_fast) {
+        return FITML_ERR_ARGUMENT;
+    }
+    if (scratch == NULL) {
+        return FITML_ERR_SCRATCH;
+    }
+    units = p->units;
+    xw = (uint32_t *)scratch;
+    hw = xw + lstm_words(p->input_size);
+    cell = (int16_t *)(hw + lstm_words(units));
+    gates = cell + units;
+    hidden = (int8_t *)(gates + 4 * units);
+#if FITML_HAS_DSP
     lstm_s8_records_of(p, &records);
-    (void)gates;
-#else
-    (void)xw, (void)hw;
 #endif
     for (b = 0; b < p->batches; b++) {
         memset(cell, 0, (size_t)units * sizeof(int16_t));
@@ -294,6 +308,7 @@ __attribute__((noinline)) static void lstm_run_stream(const fitml_lstm_s8_params
             memcpy(output + row * units, hidden, (size_t)units);
         }
     }
+    return FITML_OK;
 }
 
 #endif /* FITML_LSTM_S8_STREAM_H */
