@@ -138,13 +138,13 @@ def search(graph: Graph, target, calib, val=None, labels=None, max_drop: float |
             cand = Candidate(cfg, q, g, estimate(q, tgt, meas, reserve_ram), changes)
             score(cand, ref)
             result.candidates.append(cand)
-    ranked = rank(result.candidates, len(data), labels is not None)
+    ranked = rank(result.candidates, len(data))
     if finetune is not None and ranked:
         for cand in ranked[:FINETUNE_TOP]:
             tuned = tune(cand, finetune, calib_samples, observer, tgt, meas, reserve_ram)
             score(tuned, ref)
             result.candidates.append(tuned)
-        ranked = rank(result.candidates, len(data), labels is not None)
+        ranked = rank(result.candidates, len(data))
     choose(result, ranked, max_drop, target, ram, flash, reserve_ram, measure)
     return result
 
@@ -193,12 +193,19 @@ def score(cand: Candidate, ref: Reference) -> None:
                                                              got.snr_db, got.drop)
 
 
-def rank(cands: list[Candidate], samples: int, labeled: bool) -> list[Candidate]:
-    """Fitting candidates, least lossy first. With labels, by accuracy lost (then SNR, then
-    flash). Without, top-1 agreement drops within two samples of the best one left are noise:
-    among those, the higher score SNR goes first (then the smaller flash)."""
+def tolerance_points(samples: int) -> float:
+    """Top-1 points by which two candidates' drops may differ and still count as a tie: the
+    sampling noise of a count of right answers, sqrt(n) / 4 samples of n and at least 2
+    (n = 200: 3.5 samples, 1.8 points; n = 10,000: 25 samples, 0.25 points)."""
+    return 100.0 * max(2.0, math.sqrt(samples) / 4) / max(samples, 1)
+
+
+def rank(cands: list[Candidate], samples: int) -> list[Candidate]:
+    """Fitting candidates, least lossy first, one rule with or without labels: drops (accuracy
+    lost with labels, top-1 agreement lost without) within `tolerance_points` of the best one
+    left are a tie, broken by the higher score SNR, then the smaller flash."""
     left = [c for c in cands if c.fits]
-    tol = (0.0 if labeled else 200.0 / max(samples, 1)) + 1e-9
+    tol = tolerance_points(samples) + 1e-9
     out = []
     while left:
         best = min(c.drop for c in left)

@@ -17,13 +17,19 @@ from ..ops.quantize import quantize_float
 from .accuracy import snr_db
 
 
+REQUANTIZE = ("QUANTIZE", "DEQUANTIZE")   # a change of representation, not of meaning
+
+
 def score_tensor(graph: Graph) -> str:
-    """The tensor compared for SNR: the final SOFTMAX's input, else the first output."""
+    """The tensor compared for SNR: the input of the SOFTMAX producing the first output (seen
+    through (de)quantize ops: a 16x8 model's int16 SOFTMAX is followed by a QUANTIZE to its
+    int8 output), else the first output."""
     out = graph.outputs[0]
-    for op in graph.ops:
-        if op.outputs[0] == out and op.kind == "SOFTMAX":
-            return op.inputs[0]
-    return out
+    producer = {op.outputs[0]: op for op in graph.ops}
+    op = producer.get(out)
+    while op is not None and op.kind in REQUANTIZE:
+        op = producer.get(op.inputs[0])
+    return op.inputs[0] if op is not None and op.kind == "SOFTMAX" else out
 
 
 @dataclass
