@@ -11,6 +11,7 @@ from ..util.text import printable
 from ..verify.profile import render_text as render_profile
 from .common import add_memory, add_partition, model_arg, print_json, size_arg
 from .fit import add_force
+from .notices import announce_casts
 from .several import compile_several
 
 
@@ -75,6 +76,8 @@ def _verify_compiled(args, report: dict) -> int:
 
 def cmd_verify(args) -> int:
     inputs = api.read_inputs(args.input) if args.input else None
+    if inputs:
+        announce_casts(api.load(args.model), inputs)
     report = api.verify(args.model, args.target, inputs, args.random,
                         partition=args.partition, ram=size_arg(args.ram, "--ram"),
                         flash=size_arg(args.flash, "--flash"), profile=args.profile)
