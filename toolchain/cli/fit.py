@@ -116,7 +116,8 @@ def _add_fit_search_verb(sub) -> None:
     s.add_argument("--val", metavar="DATA.npz", help="held-out inputs (+ `labels`) the loss is "
                    "measured on (default: the calibration data, agreement with float)")
     s.add_argument("--max-drop", type=float, metavar="PCT",
-                   help="most top-1 points the chosen candidate may lose")
+                   help="most top-1 points the chosen candidate may lose (default: no limit: "
+                   "the least lossy candidate that fits is chosen)")
     s.add_argument("-o", "--output", required=True, metavar="DIR", help=OUTPUT_HELP)
     add_force(s)
     s.add_argument("--ram", metavar="SIZE", help="replace the main RAM region's capacity")
