@@ -12,6 +12,8 @@
 #ifndef FITML_LSTM_S8_GATES_H
 #define FITML_LSTM_S8_GATES_H
 
+#include <stddef.h>
+
 /* What the gate pass reads besides the stream (offsets are the asm's): per FC its widened
  * vector (whole blocks up to the end, then the tail's two words) and leftover columns, and
  * {m, round, e} per gate. */
@@ -22,6 +24,10 @@ typedef struct {
     int32_t h_tail;                 /* 20: units % 4 */
     int32_t rec[2][4][3];           /* 24: input FC per gate, 72: recurrent FC */
 } lstm_s8_args;
+
+/* The asm's offsets hold (a negative array size stops the build otherwise). */
+typedef char lstm_s8_args_offsets[offsetof(lstm_s8_args, hw) == 12
+                                  && offsetof(lstm_s8_args, rec) == 24 ? 1 : -1];
 
 /* One 4-deep block of the unit's 4 gate rows: vector lanes r4, r5 from lr; the rows' words
  * r8..r11; r0..r3 += the 4 dot products (r12: scratch). */
