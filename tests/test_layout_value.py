@@ -157,3 +157,23 @@ def test_fit_search_shows_each_candidates_layout_trade(tmp_path):
     trades = [c["dsp_layouts"] for c in cands]
     assert all({"kept_bytes", "kept_insns_saved_est", "layers"} <= set(t) for t in trades)
     assert any(t["layers"] for t in trades)           # the int8 candidates carry layouts
+
+
+def test_the_choice_follows_the_cost_table():
+    # the same KWS at 66 KB, once with a table where only the 1x1 convs' layouts pay and once
+    # where only the first (10x4) conv's does: the layouts kept follow the table
+    graph, layout, _ = kws_lowered(66 * 1024)
+    full = lower(graph, variant="dsp")
+    kept = {}
+    for fam in ("conv_1x1", "conv"):
+        table = {"cortex-m4": {fam: {"int8": 5.0, "layout": 1.0}}}
+        calls, _, choices = fit_layouts(full.graph, full.calls, layout, "cortex-m4",
+                                        table=table)
+        assert flash_fits(layout, full.graph, calls)
+        assert {c.kind for c in choices if c.insns_saved} == {"CONV_2D"}
+        kept[fam] = {c.op for c in choices if c.kept}
+        assert any(c.kept for c in choices if c.insns_saved), fam
+    ones = {c.op for c in choices if c.kind == "CONV_2D" and c.op != 0}
+    assert 0 in kept["conv"]
+    assert len(kept["conv_1x1"] & ones) >= max(1, len(kept["conv"] & ones))
+    assert kept["conv_1x1"] != kept["conv"]

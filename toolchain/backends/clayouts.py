@@ -111,11 +111,12 @@ def choose(gains: dict[int, int], costs: dict[int, int], fits) -> set[int]:
 
 
 def fit_layouts(graph: Graph, calls: list[CCall], layout: Layout | None, core: str | None = None,
-                variant: str = "dsp") -> tuple[list[CCall], tuple[str, ...],
-                                               tuple[LayoutChoice, ...]]:
+                variant: str = "dsp", table: dict | None = None
+                ) -> tuple[list[CCall], tuple[str, ...], tuple[LayoutChoice, ...]]:
     """(calls, layers whose layout was given up, the choice per layer) so the constants can be
     placed in the layout's flash regions (every layout kept when they fit, or without a
-    layout), keeping the layouts with the most estimated instructions saved per byte."""
+    layout), keeping the layouts with the most estimated instructions saved per byte (from the
+    measured cost table, or `table` in its form)."""
     cands = [i for i, c in enumerate(calls) if layout_bytes(c)]
     if not cands:
         return calls, (), ()
@@ -125,7 +126,7 @@ def fit_layouts(graph: Graph, calls: list[CCall], layout: Layout | None, core: s
     costs = {i: max(0, footprint(graph, calls[i]) - footprint(graph, plain[i])) for i in cands}
     gains = {i: insns_saved(graph.ops[i].kind, calls[i].params,
                             registry.get(graph.ops[i].kind).macs(Node.of(graph, graph.ops[i])),
-                            core, variant) for i in cands}
+                            core, variant, table) for i in cands}
 
     def mix(kept) -> list[CCall]:
         return [plain[i] if i in plain and i not in kept else c for i, c in enumerate(calls)]
