@@ -1,7 +1,7 @@
 """DSP/MVE kernel specializations (runtime_c/src/dsp): extra arrays the portable C ignores.
 
-Fast requantization records, the pre-widened int16 weight layouts of conv, depthwise and FC,
-ADD/SUB tables and the SXTB16 block order of 16x8 filters. Each builder returns "NULL" where
+Fast requantization records, the pre-widened int16 weight layouts of conv and FC, ADD/SUB
+tables and the SXTB16 block order of 16x8 filters. Each builder returns "NULL" where
 the fast path cannot be proven exact or the layout is not wanted (cvariant.wants_layout), so
 the kernel falls back to its int8 path, bit-exact either way.
 """
@@ -60,28 +60,6 @@ def fast_requant(node: Node, w_rows: np.ndarray, mult, shift, pre_doubled: bool)
 def int16_words(words) -> np.ndarray:
     """int32 words as little-endian int16 halves (one int16 array mixing both)."""
     return np.ascontiguousarray(np.asarray(words, np.int64).astype(np.int32)).view(np.int16)
-
-
-def depthwise_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
-    """filter_dsp of a DEPTHWISE_CONV_2D for the DSP kernel, or "NULL" (portable path).
-
-    The kernel computes 4 channels of one pixel per pass, walking one int16 array per
-    4-channel group: {init0..3 (doubled folded bias), taps 0..8 as (w_c0, w_c2), (w_c1, w_c3)
-    int16 pairs (doubled), (m, round, shift) x 4}: 34 words. It needs the fast requantization
-    and no clamp inside int8 (SSAT is the kernel's only clamp)."""
-    if not cvariant.wants_layout(node):
-        return "NULL"
-    cout = rows.shape[0]
-    lo, hi = km.output_bounds(node.attr("activation", "NONE"), node.outs[0])
-    fast = fast_requant(node, rows, mult, shift, pre_doubled=True)
-    if isinstance(fast, str) or (lo, hi) != (-128, 127) or cout % 4:
-        return "NULL"
-    g = cout // 4
-    rec = fast.values.astype(np.int64).reshape(g, 4, 4)
-    taps = (2 * rows).reshape(g, 4, 9)[:, [0, 2, 1, 3], :].transpose(0, 2, 1)   # [g][tap][ch]
-    parts = [int16_words(rec[:, :, 0]).reshape(g, 8), taps.astype(np.int16).reshape(g, 36),
-             int16_words(rec[:, :, 1:].reshape(g, 12)).reshape(g, 24)]
-    return CArray(np.concatenate(parts, axis=1), "int16_t", role="weights")
 
 
 # Conv layers get the DSP kernel's int16 4-channel layout when their patch has at most this

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from ..lowering import cconv, cdsp, cparams
+from ..lowering import cconv, cparams
 from ..lowering.ccall import CArray, CCall, Scratch
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
@@ -122,8 +122,8 @@ class DepthwiseConv2D(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
-        """fitml_depthwise_conv_f32 or _s8 (DSP layout where it fits; one input channel: a
-        CONV_2D call)."""
+        """fitml_depthwise_conv_f32 or _s8 (the plain int8 filter: the DSP kernel builds its
+        taps and records at run time; one input channel: a CONV_2D call)."""
         cparams.check_filter(node)
         x, w, out = node.ins[0], node.ins[1], node.outs[0]
         cout = w.shape[3]
@@ -142,8 +142,6 @@ class DepthwiseConv2D(OpDef):
                       **cparams.int8_fields(node, rows.sum(axis=1), mult, shift),
                       filter_dsp="NULL")
         geom, dm = fields["geom"], fields["depth_multiplier"]
-        if cconv.depthwise_dsp_ok(geom, dm):    # DSP kernel: packed taps + requant records
-            params.update(filter_dsp=cdsp.depthwise_dsp_layout(node, rows, mult, shift))
         return CCall("fitml_depthwise_conv_s8", "fitml_depthwise_conv_s8_params", params,
                      cparams.io(node, Scratch()),
                      scratch_bytes=cconv.depthwise_scratch_bytes(geom, dm))

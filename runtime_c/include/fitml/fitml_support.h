@@ -394,26 +394,45 @@ static inline int fitml_depthwise_dsp_ok(const fitml_conv_geom *g, int32_t depth
            && g->dilation_h == 1 && g->dilation_w == 1 && g->output.c % 4 == 0;
 }
 
-/** @brief Width (pixels) of the DSP depthwise's zero-point-padded copy of 3 input rows. */
+/** @brief Width (pixels) of the DSP depthwise's zero-point-padded input rows. */
 static inline int32_t fitml_depthwise_dsp_row_width(const fitml_conv_geom *g)
 {
     return (g->output.w - 1) * g->stride_w + 3;
 }
 
+/** @brief Channels the DSP depthwise prepares at a time (its blocks of taps and records). */
+#define FITML_DW_CHUNK 32
+
+/** @brief min(C, FITML_DW_CHUNK): the channels of the DSP depthwise's largest chunk. */
+static inline int32_t fitml_depthwise_dsp_chunk(int32_t channels)
+{
+    return channels < FITML_DW_CHUNK ? channels : FITML_DW_CHUNK;
+}
+
+/** @brief Input rows per pixel of the DSP depthwise's widened rows: two output rows' worth
+ *         (stride_h + 3) at stride_h 1, else 5. */
+static inline int32_t fitml_depthwise_dsp_rows(const fitml_conv_geom *g)
+{
+    return g->stride_h == 1 ? 4 : 5;
+}
+
 /**
  * @brief DEPTHWISE_CONV_2D int8 scratch: int32 accumulators per channel, or (DSP path, if
- *        larger) 3 padded input rows.
+ *        larger) per 4 channels of a chunk a 136-byte block of taps and records, and one
+ *        4-channel group's widened input rows (8 bytes per row and padded pixel).
  */
 static inline size_t fitml_depthwise_conv_s8_scratch_bytes(const fitml_conv_geom *g,
                                                            int32_t depth_multiplier)
 {
     const size_t acc = (size_t)g->output.c * sizeof(int32_t);
-    size_t rows;
+    size_t dsp;
     if (!fitml_depthwise_dsp_ok(g, depth_multiplier)) {
         return acc;
     }
-    rows = (size_t)3 * (size_t)fitml_depthwise_dsp_row_width(g) * (size_t)g->input.c;
-    return rows > acc ? rows : acc;
+    dsp = (size_t)34 * (size_t)fitml_depthwise_dsp_chunk(g->output.c)
+          + (size_t)8 * (size_t)fitml_depthwise_dsp_rows(g)
+                * (size_t)fitml_depthwise_dsp_row_width(g);
+    return dsp > acc ? dsp : acc;
 }
 
 #endif /* FITML_SUPPORT_H */

@@ -1,14 +1,14 @@
 /**
  * @file fitml_depthwise_conv_s8.c
- * @brief int8 DEPTHWISE_CONV_2D 3x3 for the Cortex-M DSP extension: 4 channels per pass.
+ * @brief int8 DEPTHWISE_CONV_2D 3x3 for the Cortex-M DSP extension: plain int8 filter.
  *
- * For each output row, the 3 input rows it reads are copied into scratch with input_zp
- * padding (the folded bias cancels it), so every pixel sees a full 3x3 window. A pass reads
- * one word (4 channels) per tap, widens it with SXTB16 and multiplies the lanes with
- * SMLABB/SMLATT by pre-widened taps; one LDM loads the 4 accumulator inits. Python packs, per
- * 4 channels, {inits, taps, requantization records} into filter_dsp so one pointer walks it
- * (toolchain/backends/cdsp.py depthwise_dsp_layout). Other shapes, and layers without the
- * fast requantization, take the portable path.
+ * Per 4 channels the kernel builds, once per call, a block of doubled int16 taps and fast
+ * requantization records (proven exact from the weights and bias at run time) in scratch,
+ * then per pair of output rows widens the input rows those rows read (input_zp padding, the
+ * folded bias cancels it) and walks the pixels: per tap one LDRD of input lanes, one LDRD of
+ * taps and 4 SMLAxy (fitml_dsp_dw8.h). Channels go 32 at a time so the scratch stays small.
+ * Other shapes (not 3x3, depth multiplier, dilation, C % 4, clamps inside int8) and layers
+ * whose records cannot be proven take the portable path.
  */
 #include <string.h>
 
@@ -27,27 +27,52 @@ fitml_status fitml_depthwise_conv_s8_portable(const fitml_depthwise_conv_s8_para
 #include "../portable/fitml_depthwise_conv_s8.c"
 #undef fitml_depthwise_conv_s8
 
-#include "fitml_dsp_depthwise.h"
+#include "fitml_dsp_dw8.h"
 
-/* The 3 input rows of output row oy, padded with zp, into rows (pitch = width * C bytes). */
-static void copy_rows(const fitml_depthwise_conv_s8_params *p, const int8_t *image, int32_t oy,
-                      int8_t *rows, int32_t width)
+DW8_WIDEN_FN(dw8_widen4, 32)    /* stride_h 1: 4 rows per pixel (two output rows) */
+DW8_WIDEN_FN(dw8_widen5, 40)    /* else 5 */
+DW8_ROW_FN(dw8_row4, 32)
+DW8_ROW_FN(dw8_row5, 40)
+
+/* input_zp into the padding columns (left and right of the image) of all nr rows. */
+static void dw8_pads(const fitml_conv_geom *g, uint32_t zp, int32_t nr, int32_t width,
+                     int32_t x0, int32_t x1, uint32_t *xs)
 {
-    const fitml_conv_geom *g = &p->geom;
-    const int32_t c = g->input.c, pitch = width * c;
-    const int32_t k0 = fitml_clamp(g->pad_w, 0, width);
-    const int32_t k1 = fitml_clamp(g->pad_w + g->input.w, k0, width);
-    int32_t k;
-    for (k = 0; k < 3; k++, rows += pitch) {
-        const int32_t iy = oy * g->stride_h - g->pad_h + k;
-        if (iy < 0 || iy >= g->input.h) {
-            memset(rows, p->input_zp, (size_t)pitch);
+    int32_t px, k;
+    for (px = 0; px < width; px++) {
+        if (px == x0) {
+            px = x1 - 1;
             continue;
         }
-        memset(rows, p->input_zp, (size_t)(k0 * c));
-        memcpy(rows + k0 * c, image + ((size_t)iy * g->input.w + (size_t)(k0 - g->pad_w)) * c,
-               (size_t)((k1 - k0) * c));
-        memset(rows + k1 * c, p->input_zp, (size_t)((width - k1) * c));
+        for (k = 0; k < 2 * nr; k++) {
+            xs[px * 2 * nr + k] = zp;
+        }
+    }
+    (void)g;
+}
+
+/* One pass: output rows oy (and oy + 1 when two) of every group of the chunk at c0. */
+static void dw8_pass_rows(const fitml_conv_geom *g, const dw8_pass *s, int32_t nr,
+                          int32_t two, int32_t groups, const int32_t *blk, int8_t *out,
+                          uint32_t *xs)
+{
+    const int32_t tstep = g->stride_w * nr * 8, c = g->output.c;
+    const int32_t skip = 2 * g->stride_h, span = g->output.w * tstep / 4;
+    int32_t gi;
+    for (gi = 0; gi < groups; gi++, blk += DW8_BLOCK, out += 4) {
+        if (nr == 4) {
+            dw8_widen4(s, 4 * gi);
+            dw8_row4(xs, xs + span, tstep, blk, out, c);
+            if (two) {
+                dw8_row4(xs + skip, xs + skip + span, tstep, blk, out + g->output.w * c, c);
+            }
+        } else {
+            dw8_widen5(s, 4 * gi);
+            dw8_row5(xs, xs + span, tstep, blk, out, c);
+            if (two) {
+                dw8_row5(xs + skip, xs + skip + span, tstep, blk, out + g->output.w * c, c);
+            }
+        }
     }
 }
 
@@ -55,29 +80,55 @@ fitml_status fitml_depthwise_conv_s8(const fitml_depthwise_conv_s8_params *p,
                                      const int8_t *input, int8_t *output, void *scratch)
 {
     const fitml_conv_geom *g;
-    int32_t b, oy, ox, width, c;
+    int32_t c0, c, width, nr, b, oy, k, x0, x1, two = 0;
+    int32_t *blk;
+    uint32_t *xs;
+    dw8_pass s;
     if (p == NULL || input == NULL || output == NULL || p->filter == NULL || p->bias == NULL
         || p->requant.multiplier == NULL || p->requant.shift == NULL) {
         return FITML_ERR_ARGUMENT;
     }
     g = &p->geom;
-    if (p->filter_dsp == NULL || !fitml_depthwise_dsp_ok(g, p->depth_multiplier)
-        || g->input.c != g->output.c || g->output.c == 0) {
+    width = fitml_depthwise_dsp_row_width(g);
+    x0 = fitml_clamp(g->pad_w, 0, width);
+    x1 = fitml_clamp(g->pad_w + g->input.w, x0, width);
+    if (!fitml_depthwise_dsp_ok(g, p->depth_multiplier) || g->input.c != g->output.c
+        || g->output.c == 0 || g->filter.c != g->output.c || p->act_min != -128
+        || p->act_max != 127 || g->output.w == 0 || x1 <= x0) {
         return fitml_depthwise_conv_s8_portable(p, input, output, scratch);
     }
     if (scratch == NULL) {
         return FITML_ERR_SCRATCH;
     }
     c = g->output.c;
-    width = fitml_depthwise_dsp_row_width(g);
-    for (b = 0; b < g->output.n; b++) {
-        const int8_t *image = input + (size_t)b * g->input.h * g->input.w * c;
-        int8_t *out = output + (size_t)b * g->output.h * g->output.w * c;
-        for (oy = 0; oy < g->output.h; oy++) {
-            copy_rows(p, image, oy, (int8_t *)scratch, width);
-            for (ox = 0; ox < g->output.w; ox++, out += c) {
-                const int8_t *px = (const int8_t *)scratch + (size_t)ox * g->stride_w * c;
-                dw_pixel(px, px + c, c, width * c, p->filter_dsp, out);
+    nr = fitml_depthwise_dsp_rows(g);
+    blk = (int32_t *)scratch;
+    xs = (uint32_t *)(blk + DW8_BLOCK * (fitml_depthwise_dsp_chunk(c) / 4));
+    s.c = c;
+    s.pitch = g->input.w * c;
+    s.n = x1 - x0;
+    s.zp = ((uint32_t)p->input_zp & 0xFFFFu) * 0x10001u;
+    s.dst = xs + (size_t)x0 * 2 * nr;
+    dw8_pads(g, s.zp, nr, width, x0, x1, xs);
+    for (c0 = 0; c0 < c; c0 += FITML_DW_CHUNK) {
+        const int32_t groups = (c - c0 < FITML_DW_CHUNK ? c - c0 : FITML_DW_CHUNK) / 4;
+        if (!dw8_blocks(p, c0, groups, blk)) {
+            return fitml_depthwise_conv_s8_portable(p, input, output, scratch);
+        }
+        for (b = 0; b < g->output.n; b++) {
+            const int8_t *image = input + (size_t)b * g->input.h * s.pitch;
+            for (oy = 0; oy < g->output.h; oy += 1 + two) {
+                const int32_t iy0 = oy * g->stride_h - g->pad_h;
+                two = g->stride_h <= 2 && oy + 1 < g->output.h;
+                s.rows = two ? g->stride_h + 3 : 3;
+                s.valid = 0u;
+                for (k = 0; k < s.rows; k++) {
+                    s.valid |= (uint32_t)(iy0 + k >= 0 && iy0 + k < g->input.h) << k;
+                }
+                s.src = image + (size_t)(x0 - g->pad_w) * c + c0 + (ptrdiff_t)iy0 * s.pitch;
+                dw8_pass_rows(g, &s, nr, two, groups, blk,
+                              output + ((size_t)(b * g->output.h + oy) * g->output.w) * c + c0,
+                              xs);
             }
         }
     }

@@ -1,8 +1,8 @@
 /**
  * @file fitml_dsp_depthwise.h
- * @brief Internal (DSP builds): the 3x3 depthwise pixel loop over packed filter_dsp blocks,
- *        shared by fitml_depthwise_conv_s8 (padded row copies) and its scratch-free twin
- *        (interior pixels read the input in place).
+ * @brief Internal (DSP builds): the 3x3 depthwise pixel loop over 4-channel blocks of doubled
+ *        int16 taps and fast records (fitml_dsp_dw8.h), reading int8 input lanes in place:
+ *        the scratch-free kernel's interior pixels.
  */
 #ifndef FITML_DSP_DEPTHWISE_H
 #define FITML_DSP_DEPTHWISE_H
@@ -37,7 +37,7 @@
 
 /*
  * All channels of one output pixel: p = its window's top-left tap, channel 0, in the padded
- * rows (row pitch `pitch` bytes); out = its first output byte; w walks filter_dsp.
+ * rows (row pitch `pitch` bytes); out = its first output byte; w walks the blocks.
  */
 __attribute__((noinline)) static void dw_pixel(const int8_t *p, const int8_t *pend, int32_t c,
                                                int32_t pitch, const int16_t *w, int8_t *out)
