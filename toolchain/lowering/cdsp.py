@@ -1,9 +1,9 @@
 """DSP/MVE kernel specializations (runtime_c/src/dsp): extra arrays the portable C ignores.
 
-Fast requantization records, the pre-widened int16 weight layouts of conv and FC, ADD/SUB
-tables and the SXTB16 block order of 16x8 filters. Each builder returns "NULL" where
-the fast path cannot be proven exact or the layout is not wanted (cvariant.wants_layout), so
-the kernel falls back to its int8 path, bit-exact either way.
+Fast requantization records, the pre-widened int16 weight layouts of conv and FC, the
+reordered int8 FC filter, ADD/SUB tables and the SXTB16 block order of 16x8 filters. Each
+layout builder returns "NULL" where the fast path cannot be proven exact or the layout is not
+wanted (cvariant.wants_layout), so the kernel falls back to its int8 path, bit-exact either way.
 """
 from __future__ import annotations
 
@@ -140,6 +140,32 @@ def fc_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
     parts = [int16_words(rec[:, :, 0]).reshape(g, 8), dual_mac_taps(rows, g).reshape(g, -1),
              int16_words(rec[:, :, 1:].reshape(g, 12)).reshape(g, 24)]
     return CArray(np.concatenate(parts, axis=1), "int16_t", role="weights")
+
+
+def fc_int8_filter(rows: np.ndarray) -> CArray:
+    """The int8 FULLY_CONNECTED filter [N][K] as the DSP kernel reads it without a pre-widened
+    layout (runtime_c/src/dsp/fitml_dsp_fc8.h), same size: rows in quads, then a pair, then a
+    single row. A pair (A, B) stores per 4-deep block k two words [B_k ^ 0x80, A_k,
+    B_k+2 ^ 0x80, A_k+2] and [.. k+1, k+3 ..] (int16 lanes 256 A + B + 128: one SXTB16 and two
+    SMLADs give both rows), a quad its two pairs' words block by block; then each row's last
+    K % 4 weights in order. A single row is stored in order."""
+    w = np.asarray(rows, np.int8)
+    n, k = w.shape
+    full = k // 4 * 4
+    parts, r0 = [], 0
+    while r0 < n:
+        size = 4 if n - r0 >= 4 else 2 if n - r0 >= 2 else 1
+        group = w[r0:r0 + size]
+        if size == 1:
+            parts.append(group.ravel())
+        else:
+            blocks = group[:, :full].reshape(size // 2, 2, -1, 4)      # [pair][A|B][block][4]
+            a, b = blocks[:, 0], blocks[:, 1].view(np.uint8) ^ np.uint8(0x80)
+            words = np.stack([b.view(np.int8), a], axis=-1)             # [pair][block][4][B, A]
+            words = words[:, :, [0, 2, 1, 3]].reshape(size // 2, -1, 2, 4)   # word0, word1
+            parts += [words.transpose(1, 0, 2, 3).ravel(), group[:, full:].ravel()]
+        r0 += size
+    return CArray(np.concatenate(parts).astype(np.int8), "int8_t", role="weights")
 
 
 def s16_dsp_filter(rows: np.ndarray, unit: int) -> CArray:

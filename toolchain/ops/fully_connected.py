@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from ..lowering import cdsp, cparams
+from ..lowering import cdsp, cparams, cvariant
 from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
@@ -138,6 +138,8 @@ class FullyConnected(OpDef):
         layout = cdsp.fc_dsp_layout(node, np.asarray(w.data), mult, shift)
         if not isinstance(layout, str):    # the DSP kernel reads only the layout: no int8 copy
             shape["filter"] = "NULL"
+        elif cvariant.fast_kernels():      # DSP (and MVE, same source): the reordered int8
+            shape["filter"] = cdsp.fc_int8_filter(w.data)
         return CCall("fitml_fully_connected_s8", "fitml_fully_connected_s8_params",
                      dict(shape, **cparams.int8_fields(node, sums, mult, shift),
                           filter_dsp=layout), cparams.io(node))

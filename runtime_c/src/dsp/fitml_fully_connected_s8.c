@@ -6,14 +6,120 @@
  * accumulator inits, the doubled weights pre-widened in SXTB16 lane order, and the fast
  * requantization records. Each 4 input bytes are widened once (LDR + 2 SXTB16) for 4 rows
  * (2 LDMs of weights, 8 SMLADs): 0.8 instructions per MAC on a batch-1 layer, where every
- * weight is used once. Without filter_dsp (no proof of the fast path, or a clamp inside int8)
- * the portable kernel runs; built without the DSP extension, plain C walks the same layout.
+ * weight is used once. Without filter_dsp (flash kept for other layers, no proof of the fast
+ * path, or a clamp inside int8) `filter` holds the int8 weights reordered for two rows per
+ * word (fitml_dsp_fc8.h): 17 instructions per 16 MACs. Built without the DSP extension, plain
+ * C walks the same layouts.
  */
 #include <string.h>
 
 #include "fitml/fitml_fully_connected.h"
 #include "fitml/fitml_support.h"
+#include "fitml_dsp_fc8.h"
 #include "fitml_dsp_macs.h"
+#include "fitml_dsp_records.h"
+
+/* Output n of one batch row from its dot product: the fast record rec when it applies (a
+ * layer-wide one for per-tensor requantization, else built per row), else exact MBQM. */
+static inline int8_t fc8_out(const fitml_fully_connected_s8_params *p, const int32_t *rec,
+                             int32_t n, int32_t dot)
+{
+    const int32_t acc = fitml_wrap_add(dot, p->bias[n]);
+    const int32_t q = p->requant.per_channel ? n : 0;
+#if FITML_HAS_DSP
+    int32_t own[3];
+    if ((uint32_t)acc + (1u << 30) < (1u << 31)) {
+        if (rec == NULL && fitml_dsp_record(p->requant.multiplier[q], p->requant.shift[q],
+                                            p->output_zp, fitml_dsp_abs(acc), own)) {
+            rec = own;
+        }
+        if (rec != NULL) {
+            return (int8_t)fitml_clamp(fitml_requant_fast((int32_t)((uint32_t)acc << 1),
+                                                          rec[0], rec[1], rec[2]),
+                                       p->act_min, p->act_max);
+        }
+    }
+#else
+    (void)rec;
+#endif
+    return fitml_requant_s8(acc, p->requant.multiplier[q], p->requant.shift[q], p->output_zp,
+                            p->act_min, p->act_max);
+}
+
+/* Rows r0 .. r1 - 1 of one batch row through the C glue (any clamp, record or K). */
+static const int8_t *fc8_rows(const fitml_fully_connected_s8_params *p, const int32_t *rec,
+                              const int8_t *w, const int8_t *x, uint32_t sum128, int32_t r0,
+                              int32_t r1, int8_t *out)
+{
+    const int32_t k = p->input_size;
+    int32_t r, rows;
+    for (; r0 < r1; r0 += rows) {
+        int32_t dots[4];
+        rows = r1 - r0 >= 4 ? 4 : r1 - r0 >= 2 ? 2 : 1;
+        fc8_dot(w, rows, x, k, sum128, dots);
+        w += (size_t)rows * k;
+        for (r = 0; r < rows; r++) {
+            out[r0 + r] = fc8_out(p, rec, r0 + r, dots[r]);
+        }
+    }
+    return w;
+}
+
+/* The reordered-int8 path (filter from cdsp.fc_int8_filter): quads, a pair, a single row. */
+static fitml_status fc8_run(const fitml_fully_connected_s8_params *p, const int8_t *input,
+                            int8_t *output)
+{
+    const int32_t k = p->input_size, n = p->output_size;
+    int32_t b, layer[3];
+    const int32_t *rec = NULL;
+    if (!p->requant.per_channel && fitml_dsp_record(p->requant.multiplier[0],
+                                                     p->requant.shift[0], p->output_zp,
+                                                     (1u << 30) - 1u, layer)) {
+        rec = layer;        /* exact for every |acc| < 2^30 */
+    }
+    for (b = 0; b < p->batches; b++, output += n) {
+        const int8_t *x = input + (size_t)b * k;
+        const int8_t *w = p->filter;
+        const uint32_t sum128 = fc8_sum128(x, k);
+        int32_t done = 0;
+#if FITML_HAS_DSP
+        if (rec != NULL && k % 4 == 0 && k > 0 && n >= 4 && p->act_min == -128
+            && p->act_max == 127) {
+            fc8_run_ctx ctx;
+            ctx.x0 = x;
+            ctx.xend = x + k;
+            ctx.bias = p->bias;
+            ctx.out = output;
+            ctx.quads = n / 4;
+            ctx.sum128 = sum128;
+            memcpy(ctx.rec, rec, sizeof ctx.rec);
+            while (ctx.quads > 0) {
+                w = fc8_quads(w, &ctx);
+                if (ctx.quads > 0) {        /* a saturated quad: exactly, then go on */
+                    const int32_t r0 = 4 * (n / 4 - ctx.quads);
+                    fc8_rows(p, NULL, w - 4 * k, x, sum128, r0, r0 + 4, output);
+                    ctx.bias += 4;
+                    ctx.out += 4;
+                    ctx.quads--;
+                }
+            }
+            done = n / 4 * 4;
+        }
+#endif
+        fc8_rows(p, rec, w, x, sum128, done, n, output);
+    }
+    return FITML_OK;
+}
+
+/* Arguments of the reordered-int8 path. */
+static int fc8_args_ok(const fitml_fully_connected_s8_params *p, const int8_t *input,
+                       const int8_t *output)
+{
+    return p != NULL && p->filter_dsp == NULL && input != NULL && output != NULL
+           && p->filter != NULL && p->bias != NULL && p->requant.multiplier != NULL
+           && p->requant.shift != NULL && p->batches >= 0 && p->input_size >= 0
+           && p->output_size >= 0;
+}
 
 #if !FITML_HAS_DSP
 fitml_status fitml_fully_connected_s8_portable(const fitml_fully_connected_s8_params *p,
@@ -36,6 +142,9 @@ fitml_status fitml_fully_connected_s8(const fitml_fully_connected_s8_params *p,
                                       const int8_t *input, int8_t *output)
 {
     int32_t b, g, r, j, k, groups, blocks;
+    if (fc8_args_ok(p, input, output)) {
+        return fc8_run(p, input, output);
+    }
     if (p == NULL || p->filter_dsp == NULL || input == NULL || output == NULL
         || p->batches < 0 || p->input_size <= 0 || p->output_size <= 0) {
         return fitml_fully_connected_s8_portable(p, input, output);
@@ -146,6 +255,9 @@ fitml_status fitml_fully_connected_s8(const fitml_fully_connected_s8_params *p,
                                       const int8_t *input, int8_t *output)
 {
     int32_t b, k, n, full, rest, step;
+    if (fc8_args_ok(p, input, output)) {
+        return fc8_run(p, input, output);
+    }
     if (p == NULL || p->filter_dsp == NULL || input == NULL || output == NULL
         || p->batches < 0 || p->input_size <= 0 || p->output_size <= 0) {
         return fitml_fully_connected_s8_portable(p, input, output);
