@@ -6,8 +6,9 @@
  * lanes in SXTB16 order and interleaved by 4-deep blocks (fitml_dsp.h). Two paths:
  * - int16 (filter_dsp from Python, small depths): per pixel, 4 channels per pass from a
  *   pre-widened, doubled filter, 0.69 instructions per MAC in the inner loop;
- * - int8 (the portable [C_out][KH][KW][C_in] filter as is): per channel, 4 pixels per pass;
- *   4 filter bytes cost one LDR and two SXTB16 for 16 MACs (0.81 per MAC).
+ * - int8 (the portable [C_out][KH][KW][C_in] filter as is, any depth): per channel, 4 pixels
+ *   per pass (fitml_dsp_conv8.h); 4 filter bytes cost one LDR and two SXTB16 for 16 MACs
+ *   (0.81 per MAC).
  * Both requantize with the proven-exact fast records (fast_requant) and SSAT. Padded taps
  * hold input_zp; the folded bias cancels them. Grouped convolutions, clamps inside int8 and
  * layers without fast records take the portable kernel.
@@ -22,6 +23,7 @@
 #include "../portable/fitml_conv_s8.c"
 #else
 #include "fitml_dsp.h"
+#include "fitml_dsp_conv8.h"
 
 /* The portable kernel, renamed, for grouped convolutions (it also provides the scratch size). */
 fitml_status fitml_conv_s8_portable(const fitml_conv_s8_params *p, const int8_t *input,
@@ -108,19 +110,24 @@ static void gather(const conv_ctx *k, int32_t oy, int32_t ox, uint32_t *dst)
     }
 }
 
-/* int8 path: every channel of 4 gathered pixels; outputs at out + pixel * stride + channel. */
-__attribute__((noinline)) static void conv_pass8(const int8_t *w, const uint32_t *xs,
-                                                 int32_t blocks, const int32_t *rec,
-                                                 int32_t cout, int8_t *out, int32_t stride)
+/*
+ * int8 path: every channel of 4 gathered pixels (conv8_pass). When the depth is not a multiple
+ * of 4, a row's last block reads into the next row (against zero lanes), so the last row,
+ * which has no next row inside the filter, is copied into the free int8 patch first.
+ */
+static void conv8_channels(const conv_ctx *k, const int8_t *w, const uint32_t *xs,
+                           const int32_t *rec, int32_t cout, int8_t *out)
 {
-    const int32_t *const end = rec + FITML_FAST_REQUANT * cout;
-    do {
-        fitml_acc4 a;
-        fitml_dsp_acc4_init(&a, rec[0]);
-        w = fitml_dsp_dot4(w, xs, blocks, &a);
-        fitml_dsp_store4_sat(&a, 1, rec, out++, stride);
-        rec += FITML_FAST_REQUANT;
-    } while (rec != end);
+    const int32_t blocks = k->d4 >> 2, full = k->d4 == k->depth ? cout : cout - 1;
+    if (full > 0) {
+        w = conv8_pass(w, k->depth, xs, blocks, rec, full, out, cout);
+    }
+    if (full < cout) {
+        memcpy(k->patch, w, (size_t)k->depth);
+        memset(k->patch + k->depth, 0, (size_t)(k->d4 - k->depth));
+        conv8_pass(k->patch, k->depth, xs, blocks, rec + FITML_FAST_REQUANT * full, 1, out + full,
+                   cout);
+    }
 }
 
 /*
@@ -190,7 +197,7 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
     k.span = k.kw * k.c, k.row = g->input.w * k.c;
     k.depth = k.kh * k.span, k.d4 = fitml_conv_s8_depth4(g);
     if (!fitml_conv_s8_dsp_ok(g) || p->fast_requant == NULL || p->act_min != -128
-        || p->act_max != 127 || (p->filter_dsp == NULL && k.d4 != k.depth)) {
+        || p->act_max != 127) {
         return fitml_conv_s8_portable(p, input, output, scratch);
     }
     if (g->filter.n != g->output.c) {
@@ -226,11 +233,11 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
                     conv16_pixel(p->filter_dsp, wend, xs + 2 * j, k.d4 >> 2, p->fast_requant,
                                  out + j * cout);
                 }
-            } else if (n == 4) {
-                conv_pass8(p->filter, xs, k.d4 >> 2, p->fast_requant, cout, out, cout);
             } else {
-                conv_pass8(p->filter, xs, k.d4 >> 2, p->fast_requant, cout, tmp, cout);
-                memcpy(out, tmp, (size_t)(n * cout));
+                conv8_channels(&k, p->filter, xs, p->fast_requant, cout, n == 4 ? out : tmp);
+                if (n < 4) {
+                    memcpy(out, tmp, (size_t)(n * cout));
+                }
             }
         }
     }
