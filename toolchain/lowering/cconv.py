@@ -34,13 +34,12 @@ def depthwise_dsp_ok(geom: dict, multiplier: int) -> bool:
 def depthwise_scratch_bytes(geom: dict, multiplier: int) -> int:
     """fitml_depthwise_conv_s8_scratch_bytes: accumulators, or the DSP path's blocks of taps
     and records (34 bytes per channel of a chunk of <= 32) and one 4-channel group's widened
-    input rows (8 bytes per row and padded pixel; 4 rows at stride 1, else 5)."""
+    input rows (5 rows of 8 bytes per padded pixel)."""
     acc = 4 * geom["output"]["c"]
     if not depthwise_dsp_ok(geom, multiplier):
         return acc
     width = (geom["output"]["w"] - 1) * geom["stride_w"] + 3
-    rows = 4 if geom["stride_h"] == 1 else 5
-    return max(acc, 34 * min(geom["output"]["c"], 32) + 8 * rows * width)
+    return max(acc, 34 * min(geom["output"]["c"], 32) + 40 * width)
 
 
 def conv_s8_call(node: Node, filt: np.ndarray, filter_value, mult, shift) -> CCall:

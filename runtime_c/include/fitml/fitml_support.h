@@ -409,17 +409,10 @@ static inline int32_t fitml_depthwise_dsp_chunk(int32_t channels)
     return channels < FITML_DW_CHUNK ? channels : FITML_DW_CHUNK;
 }
 
-/** @brief Input rows per pixel of the DSP depthwise's widened rows: two output rows' worth
- *         (stride_h + 3) at stride_h 1, else 5. */
-static inline int32_t fitml_depthwise_dsp_rows(const fitml_conv_geom *g)
-{
-    return g->stride_h == 1 ? 4 : 5;
-}
-
 /**
  * @brief DEPTHWISE_CONV_2D int8 scratch: int32 accumulators per channel, or (DSP path, if
  *        larger) per 4 channels of a chunk a 136-byte block of taps and records, and one
- *        4-channel group's widened input rows (8 bytes per row and padded pixel).
+ *        4-channel group's widened input rows (5 rows of 8 bytes per padded pixel).
  */
 static inline size_t fitml_depthwise_conv_s8_scratch_bytes(const fitml_conv_geom *g,
                                                            int32_t depth_multiplier)
@@ -430,8 +423,7 @@ static inline size_t fitml_depthwise_conv_s8_scratch_bytes(const fitml_conv_geom
         return acc;
     }
     dsp = (size_t)34 * (size_t)fitml_depthwise_dsp_chunk(g->output.c)
-          + (size_t)8 * (size_t)fitml_depthwise_dsp_rows(g)
-                * (size_t)fitml_depthwise_dsp_row_width(g);
+          + (size_t)40 * (size_t)fitml_depthwise_dsp_row_width(g);
     return dsp > acc ? dsp : acc;
 }
 

@@ -28,15 +28,10 @@ fitml_status fitml_depthwise_conv_s8_portable(const fitml_depthwise_conv_s8_para
 #undef fitml_depthwise_conv_s8
 
 #include "fitml_dsp_dw8.h"
+#include "fitml_dsp_dw8_rows.h"
 
-DW8_WIDEN_FN(dw8_widen4, 32)    /* stride_h 1: 4 rows per pixel (two output rows) */
-DW8_WIDEN_FN(dw8_widen5, 40)    /* else 5 */
-DW8_ROW_FN(dw8_row4, 32)
-DW8_ROW_FN(dw8_row5, 40)
-
-/* input_zp into the padding columns (left and right of the image) of all nr rows. */
-static void dw8_pads(const fitml_conv_geom *g, uint32_t zp, int32_t nr, int32_t width,
-                     int32_t x0, int32_t x1, uint32_t *xs)
+/* input_zp into the padding columns (left and right of the image) of the widened rows. */
+static void dw8_pads(uint32_t zp, int32_t width, int32_t x0, int32_t x1, uint32_t *xs)
 {
     int32_t px, k;
     for (px = 0; px < width; px++) {
@@ -44,34 +39,24 @@ static void dw8_pads(const fitml_conv_geom *g, uint32_t zp, int32_t nr, int32_t 
             px = x1 - 1;
             continue;
         }
-        for (k = 0; k < 2 * nr; k++) {
-            xs[px * 2 * nr + k] = zp;
+        for (k = 0; k < DW8_P / 4; k++) {
+            xs[px * (DW8_P / 4) + k] = zp;
         }
     }
-    (void)g;
 }
 
 /* One pass: output rows oy (and oy + 1 when two) of every group of the chunk at c0. */
-static void dw8_pass_rows(const fitml_conv_geom *g, const dw8_pass *s, int32_t nr,
-                          int32_t two, int32_t groups, const int32_t *blk, int8_t *out,
-                          uint32_t *xs)
+static void dw8_pass_rows(const fitml_conv_geom *g, const dw8_pass *s, int32_t two,
+                          int32_t groups, const int32_t *blk, int8_t *out, uint32_t *xs)
 {
-    const int32_t tstep = g->stride_w * nr * 8, c = g->output.c;
+    const int32_t tstep = g->stride_w * DW8_P, c = g->output.c;
     const int32_t skip = 2 * g->stride_h, span = g->output.w * tstep / 4;
     int32_t gi;
     for (gi = 0; gi < groups; gi++, blk += DW8_BLOCK, out += 4) {
-        if (nr == 4) {
-            dw8_widen4(s, 4 * gi);
-            dw8_row4(xs, xs + span, tstep, blk, out, c);
-            if (two) {
-                dw8_row4(xs + skip, xs + skip + span, tstep, blk, out + g->output.w * c, c);
-            }
-        } else {
-            dw8_widen5(s, 4 * gi);
-            dw8_row5(xs, xs + span, tstep, blk, out, c);
-            if (two) {
-                dw8_row5(xs + skip, xs + skip + span, tstep, blk, out + g->output.w * c, c);
-            }
+        dw8_widen(s, 4 * gi);
+        dw8_row(xs, xs + span, tstep, blk, out, c);
+        if (two) {
+            dw8_row(xs + skip, xs + skip + span, tstep, blk, out + g->output.w * c, c);
         }
     }
 }
@@ -80,7 +65,7 @@ fitml_status fitml_depthwise_conv_s8(const fitml_depthwise_conv_s8_params *p,
                                      const int8_t *input, int8_t *output, void *scratch)
 {
     const fitml_conv_geom *g;
-    int32_t c0, c, width, nr, b, oy, k, x0, x1, two = 0;
+    int32_t c0, c, width, b, oy, k, x0, x1, two = 0;
     int32_t *blk;
     uint32_t *xs;
     dw8_pass s;
@@ -101,15 +86,14 @@ fitml_status fitml_depthwise_conv_s8(const fitml_depthwise_conv_s8_params *p,
         return FITML_ERR_SCRATCH;
     }
     c = g->output.c;
-    nr = fitml_depthwise_dsp_rows(g);
     blk = (int32_t *)scratch;
     xs = (uint32_t *)(blk + DW8_BLOCK * (fitml_depthwise_dsp_chunk(c) / 4));
     s.c = c;
     s.pitch = g->input.w * c;
     s.n = x1 - x0;
     s.zp = ((uint32_t)p->input_zp & 0xFFFFu) * 0x10001u;
-    s.dst = xs + (size_t)x0 * 2 * nr;
-    dw8_pads(g, s.zp, nr, width, x0, x1, xs);
+    s.dst = xs + (size_t)x0 * (DW8_P / 4);
+    dw8_pads(s.zp, width, x0, x1, xs);
     for (c0 = 0; c0 < c; c0 += FITML_DW_CHUNK) {
         const int32_t groups = (c - c0 < FITML_DW_CHUNK ? c - c0 : FITML_DW_CHUNK) / 4;
         if (!dw8_blocks(p, c0, groups, blk)) {
@@ -126,7 +110,7 @@ fitml_status fitml_depthwise_conv_s8(const fitml_depthwise_conv_s8_params *p,
                     s.valid |= (uint32_t)(iy0 + k >= 0 && iy0 + k < g->input.h) << k;
                 }
                 s.src = image + (size_t)(x0 - g->pad_w) * c + c0 + (ptrdiff_t)iy0 * s.pitch;
-                dw8_pass_rows(g, &s, nr, two, groups, blk,
+                dw8_pass_rows(g, &s, two, groups, blk,
                               output + ((size_t)(b * g->output.h + oy) * g->output.w) * c + c0,
                               xs);
             }
