@@ -122,12 +122,6 @@ static int fc8_args_ok(const fitml_fully_connected_s8_params *p, const int8_t *i
 }
 
 #if !FITML_HAS_DSP
-fitml_status fitml_fully_connected_s8_portable(const fitml_fully_connected_s8_params *p,
-                                               const int8_t *input, int8_t *output);
-#define fitml_fully_connected_s8 fitml_fully_connected_s8_portable
-#include "../portable/fitml_fully_connected_s8.c"
-#undef fitml_fully_connected_s8
-
 static int32_t layout_word(const int16_t *w)
 {
     return (int32_t)((uint32_t)(uint16_t)w[0] | ((uint32_t)(uint16_t)w[1] << 16));
@@ -146,8 +140,8 @@ fitml_status fitml_fully_connected_s8(const fitml_fully_connected_s8_params *p,
         return fc8_run(p, input, output);
     }
     if (p == NULL || p->filter_dsp == NULL || input == NULL || output == NULL
-        || p->batches < 0 || p->input_size <= 0 || p->output_size <= 0) {
-        return fitml_fully_connected_s8_portable(p, input, output);
+        || p->batches < 0 || p->input_size < 0 || p->output_size < 0) {
+        return FITML_ERR_ARGUMENT;
     }
     k = p->input_size;
     groups = (p->output_size + 3) / 4;
@@ -187,12 +181,6 @@ fitml_status fitml_fully_connected_s8(const fitml_fully_connected_s8_params *p,
     return FITML_OK;
 }
 #else
-
-fitml_status fitml_fully_connected_s8_portable(const fitml_fully_connected_s8_params *p,
-                                               const int8_t *input, int8_t *output);
-#define fitml_fully_connected_s8 fitml_fully_connected_s8_portable
-#include "../portable/fitml_fully_connected_s8.c"
-#undef fitml_fully_connected_s8
 
 /* One 4-deep block: 4 input bytes in r4 -> lanes r5 = (x0, x2), r4 = (x1, x3), 4 rows. */
 #define FC_BLOCK(LOAD)                                                                         \
@@ -259,8 +247,8 @@ fitml_status fitml_fully_connected_s8(const fitml_fully_connected_s8_params *p,
         return fc8_run(p, input, output);
     }
     if (p == NULL || p->filter_dsp == NULL || input == NULL || output == NULL
-        || p->batches < 0 || p->input_size <= 0 || p->output_size <= 0) {
-        return fitml_fully_connected_s8_portable(p, input, output);
+        || p->batches < 0 || p->input_size < 0 || p->output_size < 0) {
+        return FITML_ERR_ARGUMENT;
     }
     k = p->input_size;
     n = p->output_size;
