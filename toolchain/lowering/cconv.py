@@ -17,9 +17,9 @@ def conv_scratch_bytes(geom: dict) -> int:
     """fitml_conv_s8_scratch_bytes (fitml_support.h): what every variant of the kernel needs."""
     f = geom["filter"]
     depth = f["h"] * f["w"] * f["c"]
-    d4 = (depth + 3) // 4 * 4
+    d8 = (depth + 7) // 8 * 8               # the DSP int8 pass takes 4-deep blocks in pairs
     if f["c"] == geom["input"]["c"]:        # no groups: the DSP kernel's 4 widened patches
-        return 9 * d4 + 4 * geom["output"]["c"]
+        return 9 * d8 + 4 * geom["output"]["c"]
     in_place = f["h"] == f["w"] == 1 and geom["pad_h"] == geom["pad_w"] == 0
     return 0 if in_place else depth
 

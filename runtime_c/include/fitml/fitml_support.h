@@ -365,17 +365,23 @@ static inline int32_t fitml_conv_s8_depth4(const fitml_conv_geom *g)
     return (g->filter.h * g->filter.w * g->filter.c + 3) & ~3;
 }
 
+/** @brief Patch depth rounded up to a multiple of 8: the DSP int8 pass takes blocks in pairs. */
+static inline int32_t fitml_conv_s8_depth8(const fitml_conv_geom *g)
+{
+    return (g->filter.h * g->filter.w * g->filter.c + 7) & ~7;
+}
+
 /**
- * @brief CONV_2D int8 scratch: DSP path: 4 widened int16 patches (8 * depth4 bytes), one int8
- *        patch (depth4) and 4 output pixels (4 * C_out); else one int8 patch, or 0 for an
+ * @brief CONV_2D int8 scratch: DSP path: 4 widened int16 patches (8 * depth8 bytes), one int8
+ *        patch (depth8) and 4 output pixels (4 * C_out); else one int8 patch, or 0 for an
  *        in-place 1x1 conv.
  */
 static inline size_t fitml_conv_s8_scratch_bytes(const fitml_conv_geom *g)
 {
     const int32_t depth = g->filter.h * g->filter.w * g->filter.c;
-    const int32_t d4 = fitml_conv_s8_depth4(g);
+    const int32_t d8 = fitml_conv_s8_depth8(g);
     if (fitml_conv_s8_dsp_ok(g)) {
-        return (size_t)9 * (size_t)d4 + (size_t)4 * (size_t)g->output.c;
+        return (size_t)9 * (size_t)d8 + (size_t)4 * (size_t)g->output.c;
     }
     if (g->filter.h == 1 && g->filter.w == 1 && g->pad_h == 0 && g->pad_w == 0) {
         return 0;

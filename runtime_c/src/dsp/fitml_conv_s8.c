@@ -37,7 +37,7 @@ typedef struct {
     const int8_t *image;            /* batch item */
     int8_t *patch;                  /* int8 im2col (edges, C_in % 4 != 0) */
     int32_t c, kh, kw, span, row;   /* C_in, filter, KW * C_in, W * C_in */
-    int32_t depth, d4;              /* KH * KW * C_in, rounded up to 4 */
+    int32_t depth, d4, d8;          /* KH * KW * C_in, rounded up to 4 and to 8 */
     int32_t h, w, sh, sw, ph, pw, dh, dw;
     int32_t zp;
 } conv_ctx;
@@ -111,20 +111,21 @@ static void gather(const conv_ctx *k, int32_t oy, int32_t ox, uint32_t *dst)
 }
 
 /*
- * int8 path: every channel of 4 gathered pixels (conv8_pass). When the depth is not a multiple
- * of 4, a row's last block reads into the next row (against zero lanes), so the last row,
- * which has no next row inside the filter, is copied into the free int8 patch first.
+ * int8 path: every channel of 4 gathered pixels (conv8_pass), an even number of 4-deep blocks
+ * (depth8 / 4: a zero block ends the patches when depth4 / 4 is odd). When the depth is not a
+ * multiple of 8, a row's last blocks read into the next row (against zero lanes), so the last
+ * row, which has no next row inside the filter, is copied into the free int8 patch first.
  */
 static void conv8_channels(const conv_ctx *k, const int8_t *w, const uint32_t *xs,
                            const int32_t *rec, int32_t cout, int8_t *out)
 {
-    const int32_t blocks = k->d4 >> 2, full = k->d4 == k->depth ? cout : cout - 1;
+    const int32_t blocks = k->d8 >> 2, full = k->d8 == k->depth ? cout : cout - 1;
     if (full > 0) {
         w = conv8_pass(w, k->depth, xs, blocks, rec, full, out, cout);
     }
     if (full < cout) {
         memcpy(k->patch, w, (size_t)k->depth);
-        memset(k->patch + k->depth, 0, (size_t)(k->d4 - k->depth));
+        memset(k->patch + k->depth, 0, (size_t)(k->d8 - k->depth));
         conv8_pass(k->patch, k->depth, xs, blocks, rec + FITML_FAST_REQUANT * full, 1, out + full,
                    cout);
     }
@@ -195,7 +196,7 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
     g = &p->geom;
     k.c = g->input.c, k.kh = g->filter.h, k.kw = g->filter.w;
     k.span = k.kw * k.c, k.row = g->input.w * k.c;
-    k.depth = k.kh * k.span, k.d4 = fitml_conv_s8_depth4(g);
+    k.depth = k.kh * k.span, k.d4 = fitml_conv_s8_depth4(g), k.d8 = fitml_conv_s8_depth8(g);
     if (!fitml_conv_s8_dsp_ok(g) || p->fast_requant == NULL || p->act_min != -128
         || p->act_max != 127) {
         return fitml_conv_s8_portable(p, input, output, scratch);
@@ -209,8 +210,9 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
     k.h = g->input.h, k.w = g->input.w, k.sh = g->stride_h, k.sw = g->stride_w;
     k.ph = g->pad_h, k.pw = g->pad_w, k.dh = g->dilation_h, k.dw = g->dilation_w;
     k.zp = p->input_zp;
-    k.patch = (int8_t *)(xs + 2 * k.d4);                /* int8 patch (edges, C_in % 4) */
-    tmp = k.patch + k.d4;                               /* outputs of a last, partial group */
+    k.patch = (int8_t *)(xs + 2 * k.d8);                /* int8 patch (edges, C_in % 4) */
+    tmp = k.patch + k.d8;                               /* outputs of a last, partial group */
+    memset(xs + 2 * k.d4, 0, (size_t)(8 * (k.d8 - k.d4)));  /* the pairing zero block */
     cout = g->output.c;
     npix = g->output.h * g->output.w;
     for (b = 0; b < g->output.n; b++) {

@@ -38,8 +38,8 @@
     "ssat " A ", #8, r8\n\t"
 
 /*
- * Channels [0, n) of 4 pixels: filter rows from w, `depth` bytes apart (blocks = depth
- * rounded up to 4, over 4; the patches' tail lanes are 0, so a row's last block may read the
+ * Channels [0, n) of 4 pixels: filter rows from w, `depth` bytes apart (blocks, even, = depth
+ * rounded up to 8, over 4; the patches' tail lanes are 0, so a row's last blocks may read the
  * next row's first bytes); rec = FITML_FAST_REQUANT records; channel c of pixel j to
  * out[j * stride + c]. Returns w + n * depth.
  */
@@ -47,9 +47,9 @@ static const int8_t *conv8_pass(const int8_t *w, int32_t depth, const uint32_t *
                                 int32_t blocks, const int32_t *rec, int32_t n, int8_t *out,
                                 int32_t stride)
 {
-    const int32_t *const rend = rec + FITML_FAST_REQUANT * n;
+    int8_t *const oend = out + n;
     const uint32_t *const xend = xs + 8 * blocks;
-    const int32_t odd = blocks & 1, wadj = 4 * blocks - depth;
+    const int32_t wadj = 4 * blocks - depth;
     const uint32_t *x;
     __asm__ volatile(
         "0:\n\t"
@@ -57,16 +57,9 @@ static const int8_t *conv8_pass(const int8_t *w, int32_t depth, const uint32_t *
         "ldr r0, [r9]\n\t"
         "mov r1, r0\n\tmov r2, r0\n\tmov r3, r0\n\t"
         "ldr %[x], %[xs]\n\t"
-        "ldr r9, %[odd]\n\t"
-        "cmp r9, #0\n\t"
-        "beq 1f\n\t"
-        CONV8_BLOCK
-        "cmp %[x], %[xend]\n\t"
-        "beq 2f\n\t"
         "1:\n\t" CONV8_BLOCK CONV8_BLOCK
         "cmp %[x], %[xend]\n\t"
         "bne 1b\n\t"
-        "2:\n\t"
         "ldr r9, %[rec]\n\t"
         "add r9, r9, #4\n\t"
         "ldmia r9!, {r4, r5, r6}\n\t"
@@ -83,13 +76,12 @@ static const int8_t *conv8_pass(const int8_t *w, int32_t depth, const uint32_t *
         "str r9, %[out]\n\t"
         "ldr r10, %[wadj]\n\t"
         "sub %[w], %[w], r10\n\t"
-        "ldr r9, %[rec]\n\t"
-        "ldr r10, %[rend]\n\t"
+        "ldr r10, %[oend]\n\t"
         "cmp r9, r10\n\t"
         "bne 0b\n\t"
         : [w] "+r"(w), [x] "=&r"(x), [rec] "+m"(rec), [out] "+m"(out)
-        : [xs] "m"(xs), [xend] "r"(xend), [odd] "m"(odd), [stride] "m"(stride),
-          [wadj] "m"(wadj), [rend] "m"(rend)
+        : [xs] "m"(xs), [xend] "r"(xend), [stride] "m"(stride), [wadj] "m"(wadj),
+          [oend] "m"(oend)
         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
     return w;
 }
