@@ -26,6 +26,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 SHARED = REPO.parent / "shared"
+
+from toolchain.verify.baseline_inputs import lcg_inputs  # noqa: E402  (re-exported)
 MODELS = {
     "kws": "mlperf_tiny/kws/kws_ref_model_int8.tflite",
     "vww": "mlperf_tiny/vww/vww_96_int8.tflite",
@@ -38,17 +40,6 @@ MODELS = {
 DSP_FIELDS = ("filter_dsp", "fast_requant", "lut")   # parameters only the DSP kernels read
 
 
-def lcg_inputs(graph):
-    """The baseline's input: s = s*1103515245 + 12345, byte = (s >> 16) & 0xff, seed 12345."""
-    s, out = 12345, []
-    for name in graph.inputs:
-        t = graph.tensors[name]
-        data = bytearray()
-        for _ in range(t.nbytes):
-            s = (s * 1103515245 + 12345) & 0xFFFFFFFF
-            data.append((s >> 16) & 0xFF)
-        out.append(np.frombuffer(bytes(data), np.int8).reshape(t.shape))
-    return out
 
 
 def baseline() -> dict[str, dict]:

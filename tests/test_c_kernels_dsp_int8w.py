@@ -31,6 +31,7 @@ from toolchain.ops import registry
 from toolchain.ops.interpreter import run_graph
 from toolchain.ops.registry import Node
 from toolchain.verify.executors import get_executor
+from toolchain.verify.baseline_inputs import lcg_inputs  # noqa: E402
 
 CORES = ["cortex-m4", "cortex-m3", "cortex-m55"]
 needs_arm = pytest.mark.skipif(
@@ -235,17 +236,6 @@ def test_dsp_lowered_int8_project_runs_on_a_host_without_dsp(tmp_path):
 
 # ---------------------------------------------------------------------- models
 
-def lcg_inputs(graph: Graph) -> list[np.ndarray]:
-    """The TFLM baseline's input bytes: s = s * 1103515245 + 12345, byte = (s >> 16) & 0xff."""
-    s, out = 12345, []
-    for name in graph.inputs:
-        t = graph.tensors[name]
-        data = bytearray()
-        for _ in range(t.nbytes):
-            s = (s * 1103515245 + 12345) & 0xFFFFFFFF
-            data.append((s >> 16) & 0xFF)
-        out.append(np.frombuffer(bytes(data), np.int8).reshape(t.shape))
-    return out
 
 
 # Instructions of one inference with int8 weights only on Cortex-M4 must stay below these

@@ -33,6 +33,7 @@ from toolchain.targets.target import load_target
 from toolchain.verify import cexec
 from toolchain.verify.executors import get_executor
 from toolchain.verify.tflm import run_tflm
+from toolchain.verify.baseline_inputs import lcg_inputs as lcg_input  # noqa: E402
 
 KIND = lm.KIND
 # (batch, time, input size, units): whole blocks only, every tail 1-3 of x and h, no whole block
@@ -182,17 +183,6 @@ def tight_target(blob_size: int):
     return with_overrides(load_target("cortex-m4"), None, blob_size + TIGHT)
 
 
-def lcg_input(graph) -> list[np.ndarray]:
-    """The TFLM baseline's input bytes (s = s * 1103515245 + 12345, byte = s >> 16)."""
-    s, out = 12345, []
-    for name in graph.inputs:
-        t = graph.tensors[name]
-        data = bytearray()
-        for _ in range(t.nbytes):
-            s = (s * 1103515245 + 12345) & 0xFFFFFFFF
-            data.append((s >> 16) & 0xFF)
-        out.append(np.frombuffer(bytes(data), np.int8).reshape(t.shape))
-    return out
 
 
 def lstm_calls(graph, target) -> list[dict]:

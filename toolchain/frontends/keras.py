@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 from ..errors import ModelError
 from ..ir import Graph, GraphError
+from ..util.quiet import silenced_stderr
 from ..passes.pipeline import CLEANUP, run_pipeline
 from . import (keras_activations, keras_layers,  # noqa: F401  (registers the converters)
                keras_pool_layers, keras_shape_layers)
@@ -61,14 +62,8 @@ def load_keras(source, input_shapes: Mapping[str, Sequence[int]] | None = None,
 def _quiet():
     """Silence TensorFlow's C++ start-up logging on stderr (printed before its flags apply)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
+    with silenced_stderr():
         yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
 
 
 def load_model(path: Path):

@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import ModelError
+from ..util.quiet import silenced_stderr
 from .zip_check import ZIP_MAGIC, open_zip, read_member
 
 NO_PICKLE = ("fitml never unpickles a model file; re-save it with torch.export.save from a "
@@ -195,14 +196,10 @@ def quiet_load():
     os.environ.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
     saved_level = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
-    saved_fd, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
     try:
-        yield
+        with silenced_stderr():
+            yield
     finally:
-        os.dup2(saved_fd, 2)
-        os.close(saved_fd)
-        os.close(null)
         logging.disable(saved_level)
         for key, value in saved_env.items():
             if value is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cycles import CLASSES, Timing, timing_for
+from .cycles import Timing, timing_for
 
 COUNTS = ("instructions", "load_store", "multiply", "branch", "extra_registers")
 
