@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-debs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc make cmake clang)
+debs=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc make cmake clang xxd)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
