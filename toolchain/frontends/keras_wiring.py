@@ -43,7 +43,10 @@ def check_wiring(cfg: dict, where: str) -> None:
         stack.extend(e for e in layers if isinstance(e, dict) and e.get("class_name")
                      in CONTAINERS)
         if "input_layers" in inner:
-            _check_functional(inner, where)
+            try:
+                _check_functional(inner, where)
+            except RecursionError:
+                raise ModelError(f"{where}: the model config nests too deeply") from None
 
 
 def _check_functional(cfg: dict, where: str) -> None:
