@@ -122,3 +122,22 @@ def test_seeds_still_load(seeds):
     for name in ("seed.h5", "seed.keras"):
         proc = fitml("inspect", seeds / name, timeout=300)
         assert proc.returncode == 0, proc.stderr
+
+
+def test_wiring_nested_past_the_recursion_limit_is_refused():
+    """A config nested deeper than Python's recursion limit (built in memory: the JSON decoder
+    stops such text first) is a ModelError, not a RecursionError."""
+    from toolchain.errors import ModelError
+    from toolchain.frontends.keras_wiring import check_wiring
+    outer = inner = []
+    for _ in range(5000):
+        inner.append([])
+        inner = inner[0]
+    layers = [{"class_name": "InputLayer", "name": "in", "config": {"name": "in"},
+               "inbound_nodes": []},
+              {"class_name": "Dense", "name": "d", "config": {"name": "d"},
+               "inbound_nodes": [outer]}]
+    cfg = {"class_name": "Functional", "config": {
+        "layers": layers, "input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]]}}
+    with pytest.raises(ModelError, match="nests too deeply"):
+        check_wiring(cfg, "m.h5")
