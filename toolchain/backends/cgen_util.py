@@ -60,7 +60,10 @@ def c_array_body(arr: CArray, per_line: int = 16) -> str:
             which = np.zeros(values.size, np.int64)
             which[per_line - 1::per_line] = len(table)
             which[-1] = 2 * len(table)
-            return "".join(after[values.astype(np.int64) - lo + which].tolist())
+            which += values.astype(np.int64) - lo
+            step = per_line << 12              # in chunks: no per-value list of the whole array
+            return "".join("".join(after[which[i:i + step]].tolist())
+                           for i in range(0, values.size, step))
     if arr.ctype == "float":
         items = _c_floats(values)
     elif values.size and -(1 << 31) < int(values.min()) and int(values.max()) < 1 << 31:
