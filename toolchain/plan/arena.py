@@ -68,15 +68,23 @@ class ArenaPlanner:
     def _place(self, order: list[int], lowest_top: bool, cap: int | None = None) -> list:
         """Offsets in `order`; with a `cap`, a buffer that fits no gap ending at or below it is
         left out (offset None)."""
+        import numpy as np
         offsets: list = [None] * len(self.buffers)
         placed: list[int] = []
         top = 0
+        # the placed buffers live with buffer i, found over arrays (a model has thousands)
+        size = np.array([b.size for b in self.buffers], np.int64)
+        first = np.array([b.first for b in self.buffers], np.int64)
+        last = np.array([b.last for b in self.buffers], np.int64)
+        off = np.zeros(len(self.buffers), np.int64)
+        taken = np.zeros(len(self.buffers), bool)
         for i in order:
             if i in self.anchors:            # placed together with its anchor
                 continue
             buf = self.buffers[i]
-            busy = sorted([(offsets[j], offsets[j] + self.buffers[j].size) for j in placed
-                           if self.buffers[j].size and buf.overlaps_in_time(self.buffers[j])]
+            live = taken & (size > 0) & (first <= buf.last) & (buf.first <= last)
+            starts = off[live]
+            busy = sorted(list(zip(starts.tolist(), (starts + size[live]).tolist()))
                           + self._anchored_busy(i, offsets, placed))
             gaps, cursor = [], 0
             for start, end in busy:
@@ -99,10 +107,12 @@ class ArenaPlanner:
                 offsets[i] = gaps[0]
             top = max(top, offsets[i] + buf.size)
             placed.append(i)
+            off[i], taken[i] = offsets[i], True
             for f, lead in self.anchors.items():
                 if lead == i:
                     offsets[f] = offsets[i]
                     placed.append(f)
+                    off[f], taken[f] = offsets[i], True
         return offsets
 
     def _plan(self) -> list[int]:
