@@ -77,7 +77,8 @@ def slope(xs, ys) -> float | None:
 
 
 def exponents(rows: list[dict]) -> dict[str, tuple]:
-    """Step -> (exponent over all points, over the upper half, points) of CPU against x."""
+    """Step -> (exponent over all points, over the upper half, points, over the last step
+    alone) of CPU time (or peak memory) against x."""
     out = {}
     names = [n for n in ORDER if any(n in steps_of(r["results"]) for r in rows)]
     for name in names + ["peak memory"]:
@@ -93,19 +94,21 @@ def exponents(rows: list[dict]) -> dict[str, tuple]:
             continue
         upper = pts[(len(pts) - 1) // 2:]
         out[name] = (slope(*zip(*pts)), slope(*zip(*upper)) if len(upper) >= 2 else None,
-                     len(pts))
+                     len(pts), slope(*zip(*pts[-2:])))
     return out
 
 
 def exponents_table(data: dict) -> str:
     lines = [("### growth exponents (log-log least-squares slope of CPU time against x; "
-              "1.0 = linear)"), "", "| ladder | x | stage | exponent | upper half | points |",
-             "|---|---|---|---:|---:|---:|"]
+              "1.0 = linear)"), "",
+             "| ladder | x | stage | exponent | upper half | last step | points |",
+             "|---|---|---|---:|---:|---:|---:|"]
     for key in ("weights", "ops", "float", "samples", "fit"):
         if key not in data:
             continue
-        for name, (all_, upper, n) in exponents(data[key]).items():
+        for name, (all_, upper, n, last) in exponents(data[key]).items():
             lines.append(f"| {key} | {X_NAMES[key]} | {name} | {_exp(all_)} | {_exp(upper)} "
+                         f"| {_exp(last)} "
                          f"| {n} |")
     return "\n".join(lines)
 
@@ -146,23 +149,28 @@ def readme_section(data: dict) -> str:
     if mnv2:
         steps = steps_of(mnv2["results"])
         names = [n for n in ORDER if n in steps]
+        label = {"check": "check (cold cache)", "check_warm": "check (warm cache)",
+                 "qemu_run": f"qemu_run ({steps['qemu_run'].get('instructions', 0) / 1e9:.2f} G "
+                             "insns)" if "qemu_run" in steps else ""}
         out += ["", (f"MobileNetV2 int8 (the shared PyTorch-converted model, "
                     f"{mnv2['file_bytes'] / 1e6:.1f} MB .tflite, 300 M MACs):"), "",
-                "| " + " | ".join(names) + " |", "|" + "---:|" * len(names),
+                "| " + " | ".join(label.get(n, n) for n in names) + " |",
+                "|" + "---:|" * len(names),
                 "| " + " | ".join(f"{steps[n]['cpu']:.1f} s" for n in names) + " |"]
         peaks = {stage: r.get("peak_over_base", 0) / 1e6 for stage, r in
                  mnv2["results"].items() if "steps" in r}
+        names = {"check": "check (cold)", "check_warm": "check (warm)"}
         out += ["", "Peak memory above the interpreter: " + ", ".join(
-            f"{stage} {mb:.0f} MB" for stage, mb in peaks.items())
+            f"{names.get(stage, stage)} {mb:.0f} MB" for stage, mb in peaks.items())
             + f" ({mnv2['file_bytes'] / 1e6:.1f} MB file)."]
     rows = {}
     for key, col in (("weights", 0), ("ops", 1), ("samples", 2), ("fit", 0), ("float", 3)):
-        for name, (all_, upper, _) in exponents(data.get(key, [])).items():
+        for name, (all_, upper, _, last) in exponents(data.get(key, [])).items():
             if key == "fit" and name != "fit":
                 continue
-            rows.setdefault(name, ["-"] * 4)[col] = f"{_exp(all_)} ({_exp(upper)})"
-    out += ["", ("Growth exponents of CPU time (log-log slope over the ladder; upper half in "
-                "parentheses; 1.0 = linear):"), "",
+            rows.setdefault(name, ["-"] * 4)[col] = f"{_exp(all_)} / {_exp(upper)} / {_exp(last)}"
+    out += ["", ("Growth exponents of CPU time (log-log least-squares slope; over the whole "
+                 "ladder / its upper half / its last step; 1.0 = linear):"), "",
             ("| stage | vs int8 weight bytes | vs op count | vs calibration samples | "
             "vs float weight bytes |"), "|---|---:|---:|---:|---:|"]
     out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows.items()]
