@@ -163,7 +163,7 @@ def test_depthwise_int8_scratch_free_bit_exact_on_cores(all_scratch_free):
 def conv_cases() -> list[Graph]:
     """im2col conv on the int8 path: depths not a multiple of 4, 1x1, partial pixel groups."""
     rng = np.random.default_rng(913)
-    cases = [conv(rng, (1, 5, 6, 64), 64, (1, 1)), conv(rng, (1, 8, 8, 3), 8, (3, 3)),
+    cases = [conv(rng, (1, 5, 6, 64), 64, (1, 1), act="NONE"), conv(rng, (1, 8, 8, 3), 8, (3, 3)),
              conv(rng, (1, 9, 7, 3), 8, (3, 3), stride=(2, 2)),
              conv(rng, (1, 11, 6, 1), 12, (5, 4), stride=(2, 2)),
              conv(rng, (1, 3, 3, 128), 12, (1, 1), act="NONE"),
@@ -181,6 +181,23 @@ def conv_cases() -> list[Graph]:
 @needs_arm
 def test_conv_int8_bit_exact_on_cores():
     check_int8(conv_cases(), 23, "int8 conv")
+
+
+# ---------------------------------------------------------------------- layouts
+
+def test_conv_layout_stands_alone_in_dsp_builds():
+    """With its pre-widened layout a DSP conv carries no int8 filter (flash); the scratch-free
+    twin takes it back; MVE builds (whose conv reads the int8 filter) keep it."""
+    from toolchain.backends.cmemory import without_scratch
+    graph = conv(np.random.default_rng(5), (1, 5, 6, 64), 64, (1, 1), act="NONE")
+    node = Node.of(graph, graph.ops[0])
+    with kernel_variant("dsp"):
+        call = registry.get("CONV_2D").lower_c(node)
+    assert isinstance(call.params["filter_dsp"], CArray) and call.params["filter"] == "NULL"
+    twin = without_scratch(call)
+    assert twin.params["filter"] != "NULL" and twin.params["filter_dsp"] == "NULL"
+    with kernel_variant("mve"):
+        assert registry.get("CONV_2D").lower_c(node).params["filter"] != "NULL"
 
 
 # ---------------------------------------------------------------------- host build
@@ -204,14 +221,19 @@ int main(void) {
 """
 
 
-def test_dsp_lowered_int8_project_runs_on_a_host_without_dsp(tmp_path):
-    """A Cortex-M4 project whose layers all read int8 weights, built with the host gcc: the
-    DSP sources fall back to plain C over the same (reordered) filters, bit-exact."""
+@pytest.mark.parametrize("layouts", [False, True], ids=["int8", "layouts"])
+def test_dsp_lowered_project_runs_on_a_host_without_dsp(tmp_path, layouts):
+    """A Cortex-M4 project built with the host gcc, its layers on int8 weights (reordered FC
+    filters) or on the pre-widened layouts that stand alone (no int8 copy beside them): the
+    DSP sources fall back to plain C over the same arrays, bit-exact."""
     graphs = fc_cases()[:12] + dw_cases()[:8] + conv_cases()[:6]
     graph = batch(graphs)
     inputs = random_inputs(graph, np.random.default_rng(24))
-    with int8_only(graph):
+    with contextlib.nullcontext() if layouts else int8_only(graph):
         compile_c(graph, "cortex-m4", tmp_path / "proj")
+    if layouts:
+        text = (tmp_path / "proj" / "model.c").read_text()
+        assert text.count(".filter = NULL") >= 3, "no conv or FC layout standing alone"
     sizes = lambda names: ", ".join(str(graph.tensors[n].nbytes) for n in names)  # noqa: E731
     (tmp_path / "app.c").write_text(MAIN_C % dict(ins=sizes(graph.inputs),
                                                  outs=sizes(graph.outputs)))

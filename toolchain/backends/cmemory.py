@@ -94,12 +94,14 @@ def wants_scratch_free(on: bool | None = None) -> bool | None:
 
 def without_scratch(call: CCall) -> CCall | None:
     """The call's scratch-free twin (same params), or None. The conv twin reads no DSP
-    arrays (dropped); the depthwise twin's DSP build reads filter_dsp (kept)."""
+    arrays (dropped) but the int8 filter (taken back from plain_params when a DSP layout
+    replaced it); the depthwise twin reads the plain filter too."""
     kernel = NOSCRATCH.get(call.kernel)
     if kernel is None or not call.scratch_bytes:
         return None
     unused = ("filter_dsp", "fast_requant") if call.kernel == "fitml_conv_s8" else ()
     params = {k: ("NULL" if k in unused else v) for k, v in call.params.items()}
+    params.update(call.plain_params)
     return dataclasses.replace(call, kernel=kernel, params=params, scratch_bytes=0,
                                args=tuple(a for a in call.args if not isinstance(a, Scratch)))
 

@@ -61,6 +61,9 @@ class CCall:
     emit: Callable[[Any, int], dict] | None = None
     kernels: tuple[str, ...] = ()
     overlay_input: int | None = None  # output laid over this dying input (the op orders writes)
+    # params the scratch-free twin takes back (backends/cmemory.without_scratch): the int8
+    # filter a DSP build leaves out beside its pre-widened layout
+    plain_params: dict[str, Any] = field(default_factory=dict)
 
 
 def kernel_names(call: CCall) -> tuple[str, ...]:

@@ -45,8 +45,9 @@ def depthwise_scratch_bytes(geom: dict, multiplier: int) -> int:
 def conv_s8_call(node: Node, filt: np.ndarray, filter_value, mult, shift) -> CCall:
     """The int8 CONV_2D kernel call for `filt` [C_out][KH][KW][C_in/groups] (given to C as
     `filter_value`: the weight tensor, or a CArray of a rearranged filter), with the DSP
-    kernel's fast records and, where it pays, its int16 layout; the scratch holds im2col
-    patches (the DSP kernel widens 4 at a time, see fitml_support.h)."""
+    kernel's fast records and, where it pays, its int16 layout (which then stands alone in a
+    DSP build); the scratch holds im2col patches (the DSP kernel widens 4 at a time, see
+    fitml_support.h)."""
     x = node.ins[0]
     geom = cparams.conv_geom(node, filt.shape)
     rows = np.asarray(filt).reshape(filt.shape[0], -1)     # int8: helpers widen per use
@@ -57,6 +58,11 @@ def conv_s8_call(node: Node, filt: np.ndarray, filter_value, mult, shift) -> CCa
     params = dict(geom=geom, filter=filter_value, input_zp=km.qparams(x)[1],
                   **cparams.int8_fields(node, rows.sum(axis=1, dtype=np.int64), mult, shift),
                   fast_requant=fast, filter_dsp=filter_dsp)
+    plain = {}
+    if not isinstance(filter_dsp, str) and cvariant.current_variant() == "dsp":
+        # the DSP kernel reads only the layout (the MVE one reads the int8 filter): no int8
+        # copy in flash; the scratch-free twin, which reads it, takes it back
+        params["filter"], plain = "NULL", {"filter": filter_value}
     return CCall("fitml_conv_s8", "fitml_conv_s8_params", params, cparams.io(node, Scratch()),
-                 scratch_bytes=conv_scratch_bytes(geom))
+                 scratch_bytes=conv_scratch_bytes(geom), plain_params=plain)
 

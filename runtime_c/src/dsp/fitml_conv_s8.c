@@ -11,7 +11,9 @@
  *   (0.81 per MAC).
  * Both requantize with the proven-exact fast records (fast_requant) and SSAT. Padded taps
  * hold input_zp; the folded bias cancels them. Grouped convolutions, clamps inside int8 and
- * layers without fast records take the portable kernel.
+ * layers without fast records take the portable kernel. A layer with the int16 layout has no
+ * int8 filter (the lowering leaves it out); built without the DSP extension, plain C walks
+ * the layout (fitml_dsp_conv16_c.h).
  */
 #include <string.h>
 
@@ -20,7 +22,7 @@
 #include "fitml/fitml_support.h"
 
 #if !FITML_HAS_DSP
-#include "../portable/fitml_conv_s8.c"
+#include "fitml_dsp_conv16_c.h"
 #else
 #include "fitml_dsp.h"
 #include "fitml_dsp_conv8.h"
@@ -189,8 +191,9 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
     int8_t *tmp;
     conv_ctx k;
     int32_t b, pix, npix, oy, ox, cout;
-    if (p == NULL || input == NULL || output == NULL || p->filter == NULL || p->bias == NULL
-        || p->requant.multiplier == NULL || p->requant.shift == NULL) {
+    if (p == NULL || input == NULL || output == NULL || p->bias == NULL
+        || (p->filter == NULL && p->filter_dsp == NULL) || p->requant.multiplier == NULL
+        || p->requant.shift == NULL) {
         return FITML_ERR_ARGUMENT;
     }
     g = &p->geom;
@@ -198,8 +201,9 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
     k.span = k.kw * k.c, k.row = g->input.w * k.c;
     k.depth = k.kh * k.span, k.d4 = fitml_conv_s8_depth4(g), k.d8 = fitml_conv_s8_depth8(g);
     if (!fitml_conv_s8_dsp_ok(g) || p->fast_requant == NULL || p->act_min != -128
-        || p->act_max != 127) {
-        return fitml_conv_s8_portable(p, input, output, scratch);
+        || p->act_max != 127) {     /* (a layout, which stands alone, implies none of these) */
+        return p->filter == NULL ? FITML_ERR_ARGUMENT
+                                 : fitml_conv_s8_portable(p, input, output, scratch);
     }
     if (g->filter.n != g->output.c) {
         return FITML_ERR_ARGUMENT;
