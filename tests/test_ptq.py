@@ -312,13 +312,14 @@ def _toy_graph(rng) -> Graph:
     a constant, MEAN, LEAKY_RELU, HARD_SWISH, FULLY_CONNECTED, SOFTMAX."""
     f = lambda name, shape: Tensor(name, shape, "float32")              # noqa: E731
     c = lambda name, a, dt="float32": Tensor(name, a.shape, dt, data=np.asarray(a, dt))  # noqa
-    t = [f("x", (1, 8, 8, 3)), f("xp", (1, 10, 10, 3)), f("a", (1, 8, 8, 8)),
+    t = [f("x", (1, 8, 8, 3)), f("xp", (1, 10, 10, 4)), f("a", (1, 8, 8, 8)),
          f("b", (1, 8, 8, 3)), f("cat", (1, 8, 8, 11)), f("r", (1, 8, 8, 11)),
          f("d", (1, 4, 4, 11)), f("e", (1, 4, 4, 11)), f("th", (1, 4, 4, 11)),
          f("g", (1, 4, 4, 22)), f("h", (1, 4, 4, 22)), f("m", (1, 22)), f("lk", (1, 22)),
          f("hs", (1, 22)), f("logits", (1, 10)), f("out", (1, 10)),
-         c("pads", np.array([[0, 0], [1, 1], [1, 1], [0, 0]]), "int32"),
-         c("w1", rng.normal(0, 0.3, (8, 3, 3, 3))), c("b1", rng.normal(0, 0.1, 8)),
+         # the PAD widens the channels too, so it stays (a spatial one folds into the conv)
+         c("pads", np.array([[0, 0], [1, 1], [1, 1], [0, 1]]), "int32"),
+         c("w1", rng.normal(0, 0.3, (8, 3, 3, 4))), c("b1", rng.normal(0, 0.1, 8)),
          c("w2", rng.normal(0, 0.3, (1, 3, 3, 3))), c("b2", rng.normal(0, 0.1, 3)),
          c("shift", rng.normal(0, 0.5, (1, 1, 1, 22))), c("axes", np.array([1, 2]), "int32"),
          c("w3", rng.normal(0, 0.3, (10, 22))), c("b3", rng.normal(0, 0.1, 10))]

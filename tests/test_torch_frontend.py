@@ -253,12 +253,13 @@ def test_batch_norm_folded_into_conv_and_linear_and_activation_fused():
 def test_depthwise_weights_layout_and_explicit_padding():
     module, x = build("depthwise_separable")
     graph = toolchain.load(module, (x,))
-    assert kinds(graph) == ["PAD", "DEPTHWISE_CONV_2D", "CONV_2D", "DEPTHWISE_CONV_2D"]
-    dw = graph.ops[1]
-    assert dw.attrs["depth_multiplier"] == 2 and dw.attrs["padding"] == "VALID"
+    assert kinds(graph) == ["DEPTHWISE_CONV_2D", "CONV_2D", "DEPTHWISE_CONV_2D"]
+    dw = graph.ops[0]       # torch's padding 1 at stride 2 is not SAME's: its PAD folds
+    assert dw.attrs["depth_multiplier"] == 2 and dw.attrs["padding"] == "EXPLICIT"
+    assert dw.attrs["explicit_padding"] == ((1, 0), (1, 1))
     assert dw.attrs["activation"] == "RELU6"
     assert graph.tensors[dw.inputs[1]].shape == (1, 3, 3, 8)
-    last = graph.ops[3]
+    last = graph.ops[2]
     assert last.attrs["padding"] == "SAME" and last.attrs["dilation"] == (2, 2)
     assert last.attrs["activation"] == "RELU_N1_TO_1"
 

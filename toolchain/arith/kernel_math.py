@@ -26,6 +26,31 @@ def pad_before(size: int, filt: int, stride: int, dilation: int, out: int) -> in
     return max(0, (out - 1) * stride + eff - size) // 2
 
 
+def explicit_out_size(size: int, filt: int, stride: int, dilation: int, before: int,
+                      after: int) -> int:
+    """Output extent of a window over `size` padded by `before` and `after` (VALID on the
+    padded extent)."""
+    return (size + before + after - ((filt - 1) * dilation + 1)) // stride + 1
+
+
+def reached_pads(size: int, filt: int, stride: int, dilation: int, out: int,
+                 before: int) -> tuple[int, int]:
+    """(before, after): the trailing padding is only what the last window reaches."""
+    eff = (filt - 1) * dilation + 1
+    return before, max(0, (out - 1) * stride + eff - size - before)
+
+
+def window_pads(op, in_hw, kernel, stride, dilation, out_hw) -> tuple[tuple[int, int], ...]:
+    """((top, bottom), (left, right)) a windowed op (an Op or Node) pads its input with: its
+    `explicit_padding` when `padding` is EXPLICIT, else TFLite's SAME/VALID rule (odd extra at
+    the end); bottom and right only as far as a window reaches."""
+    explicit = op.attr("explicit_padding") if op.attr("padding", "SAME") == "EXPLICIT" else None
+    return tuple(reached_pads(i, k, s, d, o, int(explicit[a][0]) if explicit is not None
+                              else pad_before(i, k, s, d, o))
+                 for a, (i, k, s, d, o) in enumerate(zip(in_hw, kernel, stride, dilation,
+                                                         out_hw)))
+
+
 def qparams(t: Tensor) -> tuple[float, int]:
     """(scale, zero point) of a per-tensor quantized tensor."""
     if t.quant is None:

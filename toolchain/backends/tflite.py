@@ -14,6 +14,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import Graph, GraphError, Tensor
 from ..ops import registry
+from ..passes.unfold_pads import unfold_pads
 from .tflite_versions import op_version
 
 PRODUCER = "fitml"
@@ -161,7 +162,9 @@ def _variables(graph: Graph) -> set[str]:
 
 
 def build_model(graph: Graph, metadata: dict[str, str] | None = None) -> schema.ModelT:
-    """The object-API ModelT for `graph` (what `write_tflite` packs)."""
+    """The object-API ModelT for `graph` (what `write_tflite` packs). EXPLICIT-padded ops
+    are written as TFLite runs them (SAME, or PAD + VALID: passes/unfold_pads.py)."""
+    graph = unfold_pads(graph)
     total = sum(t.nbytes for t in graph.tensors.values() if t.is_const)
     if total >= MAX_FLATBUFFER:
         raise GraphError(f"{total} bytes of constants: flatbuffers are limited to 2 GB")

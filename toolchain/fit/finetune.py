@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arith import kernel_math as km
 from ..errors import ModelError, UsageError
 from ..ir import Graph
 from ..ops.registry import Node
@@ -29,16 +30,12 @@ def _act(torch, y, name: str):
     return table[name](y)
 
 
-def _pad_same(F, x, node, kh, kw, stride, dilation):
-    """Zero-pad an NCHW tensor as TFLite pads (odd extra at the end) for this op's output."""
-    (sh, sw), (dh, dw) = stride, dilation
-    x_t, out = node.ins[0], node.outs[0]
-    pads = []
-    for size, k, s, d, o in ((x_t.shape[2], kw, sw, dw, out.shape[2]),
-                             (x_t.shape[1], kh, sh, dh, out.shape[1])):
-        total = max(0, (o - 1) * s + (k - 1) * d + 1 - size)
-        pads += [total // 2, total - total // 2]
-    return F.pad(x, pads)
+def _pad_same(F, x, node, kh, kw, stride, dilation, value=0.0):
+    """Pad an NCHW tensor with `value` as the op pads it: TFLite's SAME (odd extra at the end),
+    VALID (not at all) or its explicit padding."""
+    (top, bottom), (left, right) = km.window_pads(node, node.ins[0].shape[1:3], (kh, kw),
+                                                  stride, dilation, node.outs[0].shape[1:3])
+    return F.pad(x, [left, right, top, bottom], value=value)
 
 
 class GraphModule:
@@ -104,8 +101,7 @@ class GraphModule:
             w = self.weight(op, values, 3 if depthwise else 0)
             w = w.permute(3, 0, 1, 2) if depthwise else w.permute(0, 3, 1, 2)
             xn = x.permute(0, 3, 1, 2)
-            if op.attr("padding", "SAME") == "SAME":
-                xn = _pad_same(F, xn, node, w.shape[2], w.shape[3], stride, dil)
+            xn = _pad_same(F, xn, node, w.shape[2], w.shape[3], stride, dil)
             groups = xn.shape[1] // w.shape[1]
             y = F.conv2d(xn, w, ins[2] if len(ins) > 2 else None, tuple(stride), 0,
                          tuple(dil), groups)
@@ -130,13 +126,9 @@ class GraphModule:
         if kind in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
             xn = x.permute(0, 3, 1, 2)
             k, s = tuple(op.attr("filter", (1, 1))), tuple(op.attr("stride", (1, 1)))
-            padded = _pad_same(F, xn, node, k[0], k[1], s, (1, 1)) \
-                if op.attr("padding", "SAME") == "SAME" else xn
+            padded = _pad_same(F, xn, node, k[0], k[1], s, (1, 1), -1e30)
             if padded.shape != xn.shape and kind == "AVERAGE_POOL_2D":
                 raise ModelError("fine-tuning: padded AVERAGE_POOL_2D is not supported")
-            if padded.shape != xn.shape:
-                padded = F.pad(xn, [0, padded.shape[3] - xn.shape[3], 0,
-                                    padded.shape[2] - xn.shape[2]], value=-1e30)
             pool = F.max_pool2d if kind == "MAX_POOL_2D" else F.avg_pool2d
             return _act(torch, pool(padded, k, s).permute(0, 2, 3, 1), act)
         if kind == "CONCATENATION":

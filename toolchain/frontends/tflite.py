@@ -14,6 +14,7 @@ from ..errors import ModelError
 from ..ir import Graph, GraphError, Op, QuantParams, Tensor
 from ..ir.ranges import quant_problem
 from ..ops import registry
+from ..passes.pipeline import CLEANUP, run_pipeline
 from .tflite_arity import check_arity
 from .tflite_checks import check_options_type, check_unique
 
@@ -149,8 +150,11 @@ def _required(i: int, count: int, what: str) -> int:
     return int(i)
 
 
-def load_tflite(source) -> Graph:
-    """Read a .tflite file (path or bytes) into a validated Graph."""
+def load_tflite(source, cleanup: bool = True) -> Graph:
+    """Read a .tflite file (path or bytes) into a validated Graph.
+
+    cleanup: run the CLEANUP passes (as the other frontends do): what converters leave for the
+    kernels to do twice (an explicit PAD before a VALID conv, transposes that cancel) folds."""
     data, where = _read_bytes(source)
     model = _unpack(data, where)
     sub = model.subgraphs[0]
@@ -169,7 +173,8 @@ def load_tflite(source) -> Graph:
     graph = Graph.build(tensors, ops, inputs, outputs,
                         {"source": Path(where).name, "path": where, "format": "tflite"})
     try:
-        return graph.validate()
+        graph = graph.validate()
+        return run_pipeline(graph, CLEANUP) if cleanup else graph
     except GraphError as exc:
         raise ModelError(f"{where}: {exc}") from None
 

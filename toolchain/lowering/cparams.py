@@ -158,10 +158,11 @@ def conv_geom(node: Node, filter_dims) -> dict:
     x, out = node.ins[0], node.outs[0]
     kh, kw = filter_dims[1], filter_dims[2]
     (sh, sw), (dh, dw) = node.attr("stride", (1, 1)), node.attr("dilation", (1, 1))
+    (pad_h, _), (pad_w, _) = km.window_pads(node, x.shape[1:3], (kh, kw), (sh, sw), (dh, dw),
+                                            out.shape[1:3])
     return dict(input=dims(x.shape), filter=dims(filter_dims), output=dims(out.shape),
                 stride_h=sh, stride_w=sw, dilation_h=dh, dilation_w=dw,
-                pad_h=km.pad_before(x.shape[1], kh, sh, dh, out.shape[1]),
-                pad_w=km.pad_before(x.shape[2], kw, sw, dw, out.shape[2]))
+                pad_h=pad_h, pad_w=pad_w)
 
 
 def io(node: Node, *extra) -> tuple:

@@ -13,7 +13,7 @@ from ..lowering.ccall import CCall
 from ..ir import GraphError
 from . import common, int16
 from .registry import Node, OpDef, register
-from .windows import conv_patches, output_hw
+from .windows import conv_patches, node_pads, output_hw
 
 
 class Pool2D(OpDef):
@@ -30,8 +30,12 @@ class Pool2D(OpDef):
             raise GraphError(f"{cls.kind}: input dtype {x.dtype} not supported (float32, int8, "
                              "int16)")
         n, h, w, c = x.shape
+        # EXPLICIT padding only for MAX_POOL_2D: padded taps never win a max, while an
+        # average counts the taps it divides by (passes/fold_pads.py)
+        explicit = op.attr("explicit_padding") if cls.kind == "MAX_POOL_2D" else None
         oh, ow = output_hw(cls.kind, (h, w), op.attr("filter", (1, 1)),
-                           op.attr("stride", (1, 1)), (1, 1), op.attr("padding", "SAME"))
+                           op.attr("stride", (1, 1)), (1, 1), op.attr("padding", "SAME"),
+                           explicit)
         return [((n, oh, ow, c), x.dtype)]
 
     @classmethod
@@ -50,8 +54,9 @@ class Pool2D(OpDef):
     @staticmethod
     def windows(node: Node, x: np.ndarray, fill) -> np.ndarray:
         """[N, OH, OW, FH, FW, C] windows; taps outside the image hold `fill`."""
-        return conv_patches(x, node.attr("filter", (1, 1)), node.attr("stride", (1, 1)),
-                            (1, 1), node.outs[0].shape[1:3], fill)
+        kernel = node.attr("filter", (1, 1))
+        return conv_patches(x, kernel, node.attr("stride", (1, 1)), (1, 1),
+                            node.outs[0].shape[1:3], fill, node_pads(node, kernel))
 
     @staticmethod
     def bounds(node: Node) -> tuple[int, int]:
@@ -80,10 +85,9 @@ class Pool2D(OpDef):
         """fitml_avgpool_* / fitml_maxpool_* (int8 on raw codes, or float32)."""
         x, out = node.ins[0], node.outs[0]
         (fh, fw), (sh, sw) = node.attr("filter", (1, 1)), node.attr("stride", (1, 1))
+        pad_h, pad_w = node_pads(node, (fh, fw))
         geom = dict(input=cparams.dims(x.shape), output=cparams.dims(out.shape), filter_h=fh,
-                    filter_w=fw, stride_h=sh, stride_w=sw,
-                    pad_h=common.pad_before(x.shape[1], fh, sh, 1, out.shape[1]),
-                    pad_w=common.pad_before(x.shape[2], fw, sw, 1, out.shape[2]))
+                    filter_w=fw, stride_h=sh, stride_w=sw, pad_h=pad_h, pad_w=pad_w)
         act = node.attr("activation", "NONE")
         name = "avgpool" if node.op.kind == "AVERAGE_POOL_2D" else "maxpool"
         if node.quantized:

@@ -10,7 +10,7 @@ from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common, int16
 from .registry import FLOAT, INT8, Node, OpDef, input_filter_dtypes, register
-from .windows import conv_patches, output_hw
+from .windows import conv_patches, node_pads, output_hw
 
 
 @register
@@ -32,7 +32,8 @@ class Conv2D(OpDef):
             raise GraphError(f"CONV_2D: {cout} output channels do not split into "
                              f"{c // cin_g} groups")
         oh, ow = output_hw("CONV_2D", (h, wd), (kh, kw), op.attr("stride", (1, 1)),
-                           op.attr("dilation", (1, 1)), op.attr("padding", "SAME"))
+                           op.attr("dilation", (1, 1)), op.attr("padding", "SAME"),
+                           op.attr("explicit_padding"))
         dtype = "int8" if x.dtype == "int8" else x.dtype
         return [((n, oh, ow, cout), dtype)]
 
@@ -51,8 +52,9 @@ class Conv2D(OpDef):
         groups = xt.shape[3] // cin_g
         act = node.attr("activation", "NONE")
         zp_in = common.qparams(xt)[1] if node.quantized else 0
-        patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
-                               node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)
+        dilation = node.attr("dilation", (1, 1))
+        patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)), dilation,
+                               out.shape[1:3], zp_in, node_pads(node, (kh, kw), dilation))
         # patches: [N, OH, OW, KH, KW, C]; padded taps hold zp_in so they contribute zero
         cpg = cout // groups
         acc_dtype = np.int64 if node.quantized else np.float32

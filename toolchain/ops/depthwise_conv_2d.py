@@ -14,7 +14,7 @@ from ..arith import fixedpoint as fp
 from . import common, int16
 from .registry import (FLOAT, INT8, Node, OpDef, dtype_pairs, input_filter_dtypes,
                        register)
-from .windows import conv_patches, output_hw
+from .windows import conv_patches, node_pads, output_hw
 
 KIND = "DEPTHWISE_CONV_2D"
 
@@ -57,7 +57,8 @@ class DepthwiseConv2D(OpDef):
         n, h, wd, _ = x.shape
         _, kh, kw, cout = w.shape
         oh, ow = output_hw(KIND, (h, wd), (kh, kw), op.attr("stride", (1, 1)),
-                           op.attr("dilation", (1, 1)), op.attr("padding", "SAME"))
+                           op.attr("dilation", (1, 1)), op.attr("padding", "SAME"),
+                           op.attr("explicit_padding"))
         return [((n, oh, ow, cout), x.dtype)]
 
     @staticmethod
@@ -76,8 +77,9 @@ class DepthwiseConv2D(OpDef):
         c = xt.shape[3]
         act = node.attr("activation", "NONE")
         zp_in = common.qparams(xt)[1] if node.quantized else 0
-        patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)),
-                               node.attr("dilation", (1, 1)), out.shape[1:3], zp_in)
+        dilation = node.attr("dilation", (1, 1))
+        patches = conv_patches(x, (kh, kw), node.attr("stride", (1, 1)), dilation,
+                               out.shape[1:3], zp_in, node_pads(node, (kh, kw), dilation))
         # patches: [N, OH, OW, KH, KW, C]; padded taps hold zp_in so they contribute zero
         acc_dtype = np.int64 if node.quantized else np.float32
         # float: the patches as they are (x - 0.0 == x, a copy changes no value)

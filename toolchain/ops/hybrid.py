@@ -18,7 +18,7 @@ from ..arith import fixedpoint as fp
 from . import common
 from .hybrid_quantize import asymmetric_quantize, symmetric_quantize
 from .registry import HYBRID, Node, variant
-from .windows import conv_patches
+from .windows import conv_patches, node_pads
 
 F32 = np.float32
 
@@ -41,9 +41,10 @@ def _patches(node: Node, xq, offset, kernel) -> np.ndarray:
     kh, kw = kernel
     n = xq.shape[0]
     # fill each batch's padded taps with its own offset: they then contribute zero
-    p = np.stack([conv_patches(xq[b:b + 1], (kh, kw), node.attr("stride", (1, 1)),
-                               node.attr("dilation", (1, 1)), out.shape[1:3], int(offset[b]))[0]
-                  for b in range(n)])
+    dilation = node.attr("dilation", (1, 1))
+    pads = node_pads(node, (kh, kw), dilation)
+    p = np.stack([conv_patches(xq[b:b + 1], (kh, kw), node.attr("stride", (1, 1)), dilation,
+                               out.shape[1:3], int(offset[b]), pads)[0] for b in range(n)])
     return p - np.asarray(offset, np.int64).reshape(n, 1, 1, 1, 1, 1)
 
 

@@ -21,7 +21,7 @@ from ..arith import fixedpoint as fp
 from . import common
 from .fc_multipliers import multipliers
 from .registry import INT16x8, Node, variant
-from .windows import conv_patches
+from .windows import conv_patches, node_pads
 
 INT16_MIN, INT16_MAX = -32768, 32767
 # the installed TFLM reads an int32 bias for 16x8 CONV_2D and FULLY_CONNECTED (int32
@@ -99,9 +99,10 @@ def finish(node: Node, acc: np.ndarray, bias, mult, shift) -> np.ndarray:
 
 def _patches(node: Node, x) -> np.ndarray:
     """[N, OH, OW, KH, KW, C] windows of x; padded taps hold the zero point (0)."""
-    return conv_patches(x, node.ins[1].shape[1:3], node.attr("stride", (1, 1)),
-                        node.attr("dilation", (1, 1)), node.outs[0].shape[1:3],
-                        common.qparams(node.ins[0])[1])
+    kernel, dilation = node.ins[1].shape[1:3], node.attr("dilation", (1, 1))
+    return conv_patches(x, kernel, node.attr("stride", (1, 1)), dilation,
+                        node.outs[0].shape[1:3], common.qparams(node.ins[0])[1],
+                        node_pads(node, kernel, dilation))
 
 
 @variant("CONV_2D", INT16x8, "reference")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..arith import kernel_math as km
 from ..ir import Tensor
-from . import common
 
 WINDOWED = ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D")
 ELEMENTWISE = ("ADD", "SUB", "MUL")
@@ -73,8 +73,9 @@ def window(op, tensors: dict[str, Tensor]) -> Window | None:
         kernel, dilation = tuple(tensors[op.inputs[1]].shape[1:3]), tuple(
             op.attr("dilation", (1, 1)))
     stride = tuple(op.attr("stride", (1, 1)))
-    pad = tuple(common.pad_before(x.shape[1 + a], kernel[a], stride[a], dilation[a],
-                                  out.shape[1 + a]) for a in (0, 1))
+    (top, _), (left, _) = km.window_pads(op, x.shape[1:3], kernel, stride, dilation,
+                                         out.shape[1:3])
+    pad = (top, left)
     return Window(kernel, stride, dilation, pad)
 
 

@@ -117,6 +117,7 @@ def prune(graph: Graph) -> Graph:
         ops = live
     used = set(graph.inputs) | set(graph.outputs)
     used |= {n for op in ops for n in (*op.inputs, *op.outputs) if n}
+    used |= {n for op in ops for n in op.attr("intermediates", ())}   # an int8 LSTM's scales
     tensors = {k: t for k, t in graph.tensors.items() if k in used}
     if len(ops) == len(graph.ops) and len(tensors) == len(graph.tensors):
         return graph

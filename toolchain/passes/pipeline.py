@@ -11,6 +11,7 @@ from ..ops import registry
 from ..ops.registry import Node
 from .fold_batchnorm import fold_batchnorm
 from .fold_constants import fold_constants
+from .fold_pads import fold_pads
 from .fuse_activations import fuse_activations
 from .simplify import simplify
 
@@ -21,6 +22,7 @@ CLEANUP: list[tuple[str, Pass]] = [
     ("simplify", simplify),                   # identity ops out, reshape/transpose chains merged
     ("fold_batchnorm", fold_batchnorm),       # per-channel MUL/ADD after conv/FC -> weights
     ("fuse_activations", fuse_activations),   # RELU/RELU6/RELU_N1_TO_1 -> fused activation
+    ("fold_pads", fold_pads),                 # PAD (fill neutral) -> conv/depthwise/max pool
 ]
 
 
