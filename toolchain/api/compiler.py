@@ -23,6 +23,7 @@ from ..backends.tflite import write_tflite
 from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
+from ..passes.input_layout import layout_info
 from ..passes.partition import unpartition
 from ..plan.regions import layout_for
 from ..report.place import emitted_arrays, moved_activations, moved_weights
@@ -46,9 +47,12 @@ def basic_report(graph: Graph, target: str, fmt: str, arena: int | None = None) 
         weights += wbytes
         per_op.append({"index": i, "kind": op.kind, "macs": int(registry.get(op.kind).macs(node)),
                        "weight_bytes": int(wbytes), "output_shape": list(node.outs[0].shape)})
-    return {"schema": REPORT_SCHEMA, "model": graph.metadata.get("source", ""),
-            "target": target, "format": fmt, "arena_bytes": arena, "weights_bytes": weights,
-            "macs": sum(o["macs"] for o in per_op), "ops": per_op}
+    report = {"schema": REPORT_SCHEMA, "model": graph.metadata.get("source", ""),
+              "target": target, "format": fmt, "arena_bytes": arena, "weights_bytes": weights,
+              "macs": sum(o["macs"] for o in per_op), "ops": per_op}
+    if layout_info(graph) is not None:      # --input-layout nhwc: the inputs changed shape
+        report["input_layout"] = layout_info(graph)
+    return report
 
 
 def memory_layout(low, target) -> dict:

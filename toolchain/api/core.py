@@ -16,6 +16,7 @@ from ..frontends.torch_export import load_torch
 from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
+from ..passes.input_layout import with_input_layout
 from ..passes.schedule import live_peak
 from ..quant.ptq import quantize as _quantize
 from ..verify.executors import get_executor
@@ -35,12 +36,16 @@ def _is_torch_object(source) -> bool:
         source, (torch.nn.Module, torch.export.ExportedProgram))
 
 
-def load(source, example_inputs=None, input_shapes=None) -> Graph:
+def load(source, example_inputs=None, input_shapes=None, input_layout=None) -> Graph:
     """Load a model file (.tflite, .onnx, ...), a torch module with its example inputs (as
     `load(module, inputs)` or `load((module, inputs))`), or pass a Graph through unchanged.
 
     input_shapes: {input name: shape} for dynamic dims (.onnx; rank-4 shapes are NHWC).
+    input_layout: "nhwc" makes an NCHW input that the model transposes to NHWC first an NHWC
+    input, without the TRANSPOSE (passes/input_layout.py); None keeps the model's inputs.
     """
+    if input_layout is not None:
+        return with_input_layout(load(source, example_inputs, input_shapes), input_layout)
     if isinstance(source, Graph):
         return source
     if isinstance(source, tuple) and len(source) == 2 and _is_torch_object(source[0]):

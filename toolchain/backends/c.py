@@ -14,6 +14,7 @@ from ..lowering.ccall import C_TYPES, CArray, CCall, TensorRef, kernel_names
 from ..lowering.cvariant import kernel_variant
 from ..ops import registry
 from ..ops.registry import Node
+from ..passes.input_layout import layout_info
 from ..passes.schedule import schedule_for_memory
 from ..plan.arena import align_up
 from ..plan.memory import MemoryPlan, plan_memory
@@ -157,6 +158,17 @@ def emit_c(graph: Graph, prefix: str = "model", target: str = "",
     return {out: env.get_template(tpl).render(**ctx) for tpl, out in names.items()}
 
 
+def _layout_notes(graph: Graph, inputs: list[dict]) -> list[dict]:
+    """Inputs made NHWC by --input-layout nhwc say so (model.h), with the model's NCHW shape."""
+    changed = {c["input"]: c for c in (layout_info(graph) or {}).get("inputs", ())}
+    for io, name in zip(inputs, graph.inputs):
+        c = changed.get(name)
+        io["layout_note"] = cu.c_comment(
+            f"NHWC (--input-layout nhwc): the model file's input is NCHW {c['nchw_shape']}; "
+            "its TRANSPOSE to NHWC was removed", 160) if c else ""
+    return inputs
+
+
 def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]:
     """Everything the templates need, with every name and number already C-safe."""
     graph = low.graph
@@ -194,7 +206,8 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
               "symbol": bank_symbol(low.prefix, b.name)}
              for k, b in enumerate(low.plan.banks) if k and b.size]
     ctx = {"prefix": low.prefix, "PREFIX": low.prefix.upper(), "steps": steps,
-           "arena_size": low.plan.arena_size, "inputs": _io(low, graph.inputs),
+           "arena_size": low.plan.arena_size,
+           "inputs": _layout_notes(graph, _io(low, graph.inputs)),
            "outputs": _io(low, graph.outputs), "weights": weights, "arrays": arrays,
            "section": weights_section, "plan": low.plan, "version": __version__,
            "banks": banks, "caller_inputs": low.caller_inputs,

@@ -28,9 +28,20 @@ def input_shapes(specs) -> dict:
 
 
 def model_arg(args):
-    """The model path, or the loaded Graph when --input-shape fixes dynamic dims."""
+    """The model path, or the loaded Graph when --input-shape fixes dynamic dims or
+    --input-layout changes the inputs."""
     shapes = input_shapes(getattr(args, "input_shape", None))
-    return api.load(args.model, input_shapes=shapes) if shapes else args.model
+    layout = getattr(args, "input_layout", None)
+    if shapes or layout:
+        return api.load(args.model, input_shapes=shapes, input_layout=layout)
+    return args.model
+
+
+def add_input_layout(s) -> None:
+    s.add_argument("--input-layout", choices=["nhwc"], default=None,
+                   help="nhwc: an NCHW input the model transposes to NHWC first (PyTorch/ONNX "
+                   "conversions) is fed NHWC instead, and the TRANSPOSE goes (the input's "
+                   "shape changes; report.json and model.h say so)")
 
 
 SIZE_FORMS = "bytes (262144), hex (0x40000) or a number with K, M or G (256K, 1M, 512KiB)"

@@ -9,7 +9,7 @@ from .. import api
 from ..report.text import render_text
 from ..util.text import printable
 from ..verify.profile import render_text as render_profile
-from .common import add_memory, add_partition, model_arg, print_json, size_arg
+from .common import add_input_layout, add_memory, add_partition, model_arg, print_json, size_arg
 from .fit import add_force
 from .notices import announce_casts
 from .several import compile_several
@@ -76,9 +76,10 @@ def _verify_compiled(args, report: dict) -> int:
 
 def cmd_verify(args) -> int:
     inputs = api.read_inputs(args.input) if args.input else None
+    model = model_arg(args)
     if inputs:
-        announce_casts(api.load(args.model), inputs)
-    report = api.verify(args.model, args.target, inputs, args.random,
+        announce_casts(api.load(model), inputs)
+    report = api.verify(model, args.target, inputs, args.random,
                         partition=args.partition, ram=size_arg(args.ram, "--ram"),
                         flash=size_arg(args.flash, "--flash"), profile=args.profile)
     if args.json:
@@ -172,6 +173,7 @@ def add_verbs(sub) -> None:
                    "target's main RAM)")
     add_flash(s)
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...")
+    add_input_layout(s)
     add_memory(s)
     s.add_argument("--verify", action="store_true", help="then run the compiled model on host "
                    "C, QEMU and TFLite Micro against the reference and print its fit report")
@@ -191,6 +193,7 @@ def add_verbs(sub) -> None:
     s.add_argument("--profile", action="store_true",
                    help="also print instructions per op (exact, a profile build under QEMU) "
                    "and ESTIMATED cycles and milliseconds at the board's clock")
+    add_input_layout(s)
     add_partition(s)
     add_memory(s)
     s.set_defaults(func=cmd_verify)

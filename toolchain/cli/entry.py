@@ -20,7 +20,7 @@ from . import info as cli_info
 from .extras import install_hint
 from .helptext import complete
 from .notices import announce_casts
-from .common import input_buffer_arg, model_arg, print_json, size_arg
+from .common import add_input_layout, input_buffer_arg, model_arg, print_json, size_arg
 
 
 def cmd_inspect(args) -> int:
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
+    add_input_layout(s)
     s.set_defaults(func=cmd_inspect)
     s = sub.add_parser("run", help="run one model on given inputs with one executor")
     s.add_argument("model")
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
+    add_input_layout(s)
     s.set_defaults(func=cmd_run)
     cli_compile.add_verbs(sub)
     cli_fit.add_verbs(sub)

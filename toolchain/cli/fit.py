@@ -13,7 +13,7 @@ from ..report.text import render_markdown, render_text
 from ..util.atomic import atomic_path
 from ..util.outdir import check_file_target
 from ..util.text import printable
-from .common import add_memory, add_partition, model_arg, print_json, size_arg
+from .common import add_input_layout, add_memory, add_partition, model_arg, print_json, size_arg
 
 OUTPUT_HELP = ("the C project folder, created with missing parents; an existing one is "
                "replaced only if it is empty or a previous fitml output (see --force)")
@@ -68,6 +68,7 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
     add_memory(s)
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")
+    add_input_layout(s)
     add_partition(s)
     s.set_defaults(func=func)
 

@@ -17,6 +17,7 @@ from ..backends.tflite import write_tflite
 from ..errors import ModelError
 from ..ir import Graph
 from ..ops import interpreter as reference
+from ..passes.input_layout import layout_info
 from ..passes.partition import unpartition
 from . import cexec  # noqa: F401  (registers the host and qemu executors)
 from .litert import run_litert, run_litert_default
@@ -24,12 +25,30 @@ from .registry import RunResult, executor, get_executor, names  # noqa: F401  (t
 from .tflm import run_tflm
 
 
-def tflite_bytes(graph: Graph) -> bytes:
-    """The flatbuffer to hand an oracle: the source file when the graph was read from one."""
+def _source(graph: Graph) -> Path | None:
     src = graph.metadata.get("path")
     if graph.metadata.get("format") == "tflite" and src and Path(src).is_file():
-        return Path(src).read_bytes()
+        return Path(src)
+    return None
+
+
+def tflite_bytes(graph: Graph) -> bytes:
+    """The flatbuffer to hand an oracle: the source file when the graph was read from one."""
+    src = _source(graph)
+    if src is not None:
+        return src.read_bytes()
     return write_tflite(unpartition(graph))    # patch-based stages: the ops they run
+
+
+def _oracle_inputs(graph: Graph, args: list) -> list:
+    """`args` as the oracle's model takes them: when that is the source file, the inputs
+    --input-layout nhwc made NHWC go back to the file's NCHW."""
+    info = layout_info(graph)
+    if info is None or _source(graph) is None:
+        return args
+    nhwc = {c["input"] for c in info["inputs"]}
+    return [np.ascontiguousarray(np.asarray(a).transpose(0, 3, 1, 2)) if name in nhwc else a
+            for name, a in zip(graph.inputs, args)]
 
 
 @executor("reference")
@@ -51,7 +70,7 @@ def _isolated(target, model: bytes, inputs):
 
 
 def _cast_inputs(graph: Graph, inputs):
-    return reference.check_inputs(graph, inputs)
+    return _oracle_inputs(graph, reference.check_inputs(graph, inputs))
 
 
 @executor("tflm")
