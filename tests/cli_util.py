@@ -1,6 +1,7 @@
 """Run the real `fitml` console script as a user would, capturing exit code and output."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,9 +9,10 @@ from pathlib import Path
 FITML = Path(sys.executable).with_name("fitml")
 
 
-def fitml(*args, timeout: float = 600, cwd=None) -> subprocess.CompletedProcess:
+def fitml(*args, timeout: float = 600, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """`env`: variables set on top of this process's environment."""
     return subprocess.run([str(FITML), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd)
+                          timeout=timeout, cwd=cwd, env={**os.environ, **(env or {})})
 
 
 def one_clear_line(proc: subprocess.CompletedProcess) -> str:

@@ -2,6 +2,7 @@
 renders), how its values, pointers and arguments read as C, and the template environment."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from ..ir import Graph
 from ..lowering.ccall import C_TYPES, CArray, CCall, Scratch, TensorRef
 from ..plan.memory import MemoryPlan
 from ..plan.regions import Layout
-from ..resources import resource_dir
+from ..util.templating import template_environment
 from . import cgen_util as cu
 
 
@@ -107,11 +108,11 @@ def bank_symbol(prefix: str, region: str) -> str:
     return f"{prefix}_arena_{region}"
 
 
+@functools.cache
 def template_env() -> jinja2.Environment:
-    """The Jinja environment of templates/ with the C rendering filters (cgen_util)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
+    """The Jinja environment of templates/ with the C rendering filters (cgen_util); one per
+    process, its compiled templates cached on disk."""
+    env = template_environment(trim_blocks=True, lstrip_blocks=True)
     env.filters.update(comment=cu.c_comment, cint=cu.c_int, cfloat=cu.c_float,
                        body=cu.c_array_body)
     return env

@@ -14,6 +14,7 @@ from ..util.atomic import atomic_path
 from ..util.text import printable
 from ..verify.executors import names
 from ..version import __version__
+from . import cache as cli_cache
 from . import compile as cli_compile
 from . import fit as cli_fit
 from . import info as cli_info
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_compile.add_verbs(sub)
     cli_fit.add_verbs(sub)
     cli_info.add_verbs(sub)
+    cli_cache.add_verbs(sub)
     complete(p)
     return p
 

@@ -1,11 +1,19 @@
-"""fitml's build cache: $FITML_CACHE (default ~/.cache/fitml)/builds, shared by every build."""
+"""fitml's build cache: the `builds` folder of fitml's cache (util/cache_dir.py), shared by every
+build and pruned to `$FITML_CACHE_MAX` bytes, least recently used first, once per process."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from ..util.cache_dir import cache_dir, max_bytes, prune
+
+_pruned: set[Path] = set()
 
 
 def cache_root() -> Path:
-    root = Path(os.environ.get("FITML_CACHE", Path.home() / ".cache" / "fitml")) / "builds"
-    root.mkdir(parents=True, exist_ok=True)
+    root = cache_dir("builds")
+    if root not in _pruned:
+        _pruned.add(root)
+        limit = max_bytes()
+        if limit > 0:
+            prune(root, limit)
     return root

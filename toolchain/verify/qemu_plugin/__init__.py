@@ -1,9 +1,9 @@
 """The insn_count QEMU plugin: its C source, built with the host compiler on first use.
 
 Debian's QEMU has no plugins of its own and no headers for them, so insn_count.c declares the
-few version-1 plugin API functions it calls. The shared object is cached under
-`$FITML_CACHE_DIR` (default `~/.cache/fitml`), keyed by a hash of the source, and written
-atomically so that parallel test workers can build it at the same time.
+few version-1 plugin API functions it calls. The shared object is cached in fitml's cache
+folder (util/cache_dir.py: `$FITML_CACHE`, default `~/.cache/fitml`), keyed by a hash of the
+source, and written atomically so that parallel test workers can build it at the same time.
 """
 from __future__ import annotations
 
@@ -14,22 +14,15 @@ import subprocess
 from pathlib import Path
 
 from ...errors import BuildError, ToolchainMissing
+from ...util.cache_dir import cache_home
 
 SOURCE = Path(__file__).with_name("insn_count.c")
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("FITML_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "fitml"
 
 
 def insn_count_plugin() -> Path:
     """Path of the built plugin (.so), building it first if this source is not cached yet."""
     src = SOURCE.read_bytes()
-    out = cache_dir() / f"insn_count-{hashlib.sha256(src).hexdigest()[:16]}.so"
+    out = cache_home() / f"insn_count-{hashlib.sha256(src).hexdigest()[:16]}.so"
     if out.is_file():
         return out
     cc = shutil.which("gcc") or shutil.which("cc")

@@ -1,0 +1,108 @@
+"""fitml's cache folder: builds (ELFs, objects), the QEMU plugin and compiled templates.
+
+Where: `$FITML_CACHE`, else `$XDG_CACHE_HOME/fitml`, else `~/.cache/fitml`. Every entry is keyed
+by a hash of what went into it, so none is ever stale; the folder is bounded instead: once per
+process the oldest build entries (by last use) go until the builds take at most
+`$FITML_CACHE_MAX` bytes (default 2 GiB; `0` = unbounded). Entries used in the last ten minutes
+are kept whatever the size, so a parallel process never loses a build it is reading.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+DEFAULT_MAX_BYTES = 2 << 30
+RECENT_S = 600            # entries touched this recently are never pruned
+
+
+def cache_home() -> Path:
+    env = os.environ.get("FITML_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fitml"
+
+
+def cache_dir(name: str) -> Path:
+    """The cache's sub-folder `name`, created if missing."""
+    path = cache_home() / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def max_bytes() -> int:
+    raw = os.environ.get("FITML_CACHE_MAX", "")
+    try:
+        return int(raw) if raw else DEFAULT_MAX_BYTES
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+def entry_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def entries(root: Path) -> list[tuple[float, int, Path]]:
+    """(last use, bytes, path) of each entry of a cache folder; sub-folders of single files
+    (`objects/`) count each file as an entry."""
+    found = []
+    for child in root.iterdir() if root.is_dir() else ():
+        if child.name.startswith("."):
+            continue             # a build still being written (renamed into place when done)
+        kids = list(child.iterdir()) if child.is_dir() and child.name == "objects" else [child]
+        for path in kids:
+            try:
+                found.append((path.stat().st_mtime, entry_bytes(path), path))
+            except OSError:
+                pass
+    return found
+
+
+def prune(root: Path, limit: int, now: float | None = None) -> tuple[int, int]:
+    """Remove the least recently used entries of `root` until it holds at most `limit` bytes,
+    never one used in the last RECENT_S seconds. Returns (entries removed, bytes freed)."""
+    now = time.time() if now is None else now
+    found = sorted(entries(root))
+    total = sum(size for _, size, _ in found)
+    removed = freed = 0
+    for used, size, path in found:
+        if total - freed <= limit or now - used < RECENT_S:
+            break
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed, freed = removed + 1, freed + size
+    return removed, freed
+
+
+def touch(path: Path) -> None:
+    """Mark a cache entry as just used (it is pruned last)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def clear() -> tuple[int, int]:
+    """Remove the whole cache folder. Returns (entries removed, bytes freed)."""
+    home = cache_home()
+    found = [e for sub in ("builds", "templates") for e in entries(home / sub)]
+    found += [(0.0, p.stat().st_size, p) for p in home.glob("insn_count-*.so")]
+    for _, _, path in found:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return len(found), sum(size for _, size, _ in found)
