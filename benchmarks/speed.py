@@ -112,6 +112,7 @@ def main() -> None:
           "flash used B | code B | int8 weights B | layouts B | params B | TFLM+CMSIS-NN insns "
           "| fitml / TFLM | bit-exact |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|")
+    ratios: dict[str, list] = {"full": [], "tight": []}
     for name, path, core, sample, tflm in jobs:
         graph = api.load(path)
         inputs = [np.load(sample)] if sample else lcg_inputs(graph)
@@ -122,6 +123,22 @@ def main() -> None:
                 else f"{flash:,}"
             r = measure(name, path, core, flash, inputs)
             print(row(name, core, label, shown, r, tflm), flush=True)
+            if tflm and "error" not in r:
+                ratios.setdefault(budget, []).append((name, r["instructions"] / tflm))
+    print(summary(ratios))
+
+
+def summary(ratios: dict[str, list]) -> str:
+    """One sentence per budget: the range of fitml / TFLM over the models, and each model's."""
+    lines = []
+    for budget, label in (("full", "the whole flash"), ("tight", "the .tflite's size + 12 KB")):
+        found = ratios.get(budget)
+        if not found:
+            continue
+        each = ", ".join(f"{n} {r:.2f}x" for n, r in found)
+        lo, hi = min(r for _, r in found), max(r for _, r in found)
+        lines.append(f"With {label}: {lo:.2f}-{hi:.2f}x TFLM + CMSIS-NN's instructions ({each}).")
+    return "\n" + "\n".join(lines) if lines else ""
 
 
 if __name__ == "__main__":

@@ -1,0 +1,104 @@
+"""Regenerate README.md's measured tables from the benchmark scripts that produce them.
+
+Each generated section names its command in its opening marker, and nothing between the
+markers is edited by hand:
+
+    <!-- gen:speed benchmarks/speed.py --mobilenet -->
+    ...the script's standard output...
+    <!-- /gen:speed -->
+
+A command is a script under benchmarks/ and its arguments, run with this Python from the
+repository root. Instruction counts and bytes are exact (QEMU's counting plugin), so `--check`
+reruns every section and exits 1 naming those whose output differs. A section marked
+`measured` (`<!-- gen:scale measured benchmarks/scale.py --readme -->`) holds timings of the
+machine it ran on: `--check` reruns it only with `--measured`, and then checks its shape (the
+same rows and columns), not its numbers.
+
+    python docs/gen_readme.py                     # rewrite every section (slow: QEMU runs)
+    python docs/gen_readme.py --only speed,cores  # just these
+    python docs/gen_readme.py --check [--measured]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+_SECTION = re.compile(r"<!-- gen:(?P<name>[\w-]+)(?P<measured> measured)? (?P<cmd>[^\n]*?) -->\n"
+                      r"(?P<body>.*?)<!-- /gen:(?P=name) -->", re.S)
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    argv: tuple[str, ...]
+    measured: bool
+    body: str
+    span: tuple[int, int]      # of the body in the page
+
+
+def sections(text: str) -> list[Section]:
+    found = []
+    for m in _SECTION.finditer(text):
+        argv = tuple(shlex.split(m["cmd"]))
+        script = (REPO / argv[0]).resolve() if argv else None
+        if script is None or script.parent != REPO / "benchmarks" or script.suffix != ".py":
+            raise SystemExit(f"docs/gen_readme.py: section {m['name']!r}: the command must be a "
+                             f"benchmarks/*.py script, not {m['cmd']!r}")
+        found.append(Section(m["name"], argv, bool(m["measured"]), m["body"], m.span("body")))
+    return found
+
+
+def run(section: Section) -> str:
+    proc = subprocess.run([sys.executable, *section.argv], cwd=REPO, capture_output=True,
+                          text=True, timeout=3600)
+    if proc.returncode != 0:
+        raise SystemExit(f"docs/gen_readme.py: {' '.join(section.argv)} failed "
+                         f"(exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    return proc.stdout if proc.stdout.endswith("\n") else proc.stdout + "\n"
+
+
+def shape(table: str) -> list[tuple[str, int]]:
+    """Each line's first cell and cell count: what a timing table keeps from run to run."""
+    return [(line.split("|")[1].strip() if line.startswith("|") else "", line.count("|"))
+            for line in table.splitlines()]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--check", action="store_true",
+                    help="compare instead of writing; exit 1 naming the stale sections")
+    ap.add_argument("--measured", action="store_true",
+                    help="with --check: also rerun the timing sections (their shape only)")
+    ap.add_argument("--only", default="", help="comma-separated section names")
+    args = ap.parse_args(argv)
+    text = README.read_text()
+    chosen = [s for s in sections(text) if not args.only or s.name in args.only.split(",")]
+    stale, out, end = [], [], 0
+    for s in chosen:
+        if args.check and s.measured and not args.measured:
+            continue
+        new = run(s)
+        same = shape(new) == shape(s.body) if s.measured else new == s.body
+        if args.check and not same:
+            stale.append(s.name)
+            print(f"--- {s.name}: committed\n{s.body}+++ {s.name}: now\n{new}", file=sys.stderr)
+        out += [text[end:s.span[0]], new]
+        end = s.span[1]
+    if args.check:
+        if stale:
+            print(f"README.md stale: {', '.join(stale)} (run python docs/gen_readme.py)",
+                  file=sys.stderr)
+        return 1 if stale else 0
+    README.write_text("".join(out) + text[end:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
