@@ -27,6 +27,8 @@ BOARD = "nucleo-f411re"
 TIGHT_RAM = "48K"          # the overflow example: VWW layer by layer in 48 KB of RAM
 sys.path.insert(0, str(REPO))      # the checkout's toolchain, whatever is installed
 from toolchain import api  # noqa: E402
+from toolchain.backends.cmemory import scratch_free  # noqa: E402
+from toolchain.report.compare import compare, render  # noqa: E402
 from toolchain.report.text import render_markdown  # noqa: E402
 
 _SECTION = re.compile(r"(<!-- gen:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /gen:(?P=name) -->)",
@@ -53,6 +55,17 @@ def ci_overflow() -> str:
             f"--partition off --no-measure` it reads\n`{verdict}`.\n")
 
 
+def pr_comment() -> str:
+    """`--baseline` in Markdown: KWS on the board as the default plan builds it, against the
+    report of its `--memory small` plan (two real, measured reports)."""
+    with scratch_free(True):
+        old = _check(KWS).to_dict()
+    new = _check(KWS).to_dict()
+    return (f"For `fitml check kws_ref_model_int8.tflite --target {BOARD} --format md "
+            "--baseline main.json`, where main.json is the `--memory small` report of the same "
+            "model, the comment ends with:\n\n" + render(compare(old, new), True, "main.json"))
+
+
 def schema_example() -> str:
     """The KWS fit report on the board, abridged: every top-level field, the first op."""
     d = _check(KWS).to_dict()
@@ -77,7 +90,7 @@ def compact(value, indent: str = "", width: int = 96) -> str:
     return "[\n" + ",\n".join(items) + f"\n{indent}]"
 
 
-SECTIONS = {"ci-summary": ci_summary, "ci-overflow": ci_overflow,
+SECTIONS = {"ci-summary": ci_summary, "ci-overflow": ci_overflow, "pr-comment": pr_comment,
             "schema-example": schema_example}
 PAGES = ("ci.md", "report-schema.md")
 

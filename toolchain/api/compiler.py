@@ -57,10 +57,16 @@ def basic_report(graph: Graph, target: str, fmt: str, arena: int | None = None) 
 
 def memory_layout(low, target) -> dict:
     """Where the lowering put things on `target`: activation bytes per RAM bank (bank 0 is the
-    caller's arena) and what left the main regions (as the fit report's `moved`)."""
+    caller's arena), what left the main regions (as the fit report's `moved`), and the
+    constants' flash split as the fit report counts it (`flash_split`, code not built here)."""
+    arrays = emitted_arrays(low)
     moved = moved_activations(low, target.ram_region.name) + moved_weights(
-        low, emitted_arrays(low), low.layout.main_flash)
-    return {"arena_banks": [{"region": b.name, "bytes": b.size, "capacity": b.capacity}
+        low, arrays, low.layout.main_flash)
+    params = sum(a.bytes for a in arrays if a.is_param)
+    layouts = sum(c.to_dict()["bytes"] for c in low.layout_choices if c.to_dict()["kept"])
+    split = {"code": None, "int8_weights": sum(a.bytes for a in arrays) - params - layouts,
+             "layouts": layouts, "params": params}
+    return {"flash_split": split, "arena_banks": [{"region": b.name, "bytes": b.size, "capacity": b.capacity}
                             for b in low.plan.banks if b.size],
             "moved": [{"what": x.what, "bytes": x.bytes, "from": x.src, "to": x.dst,
                        "kind": x.kind} for x in moved]}

@@ -89,6 +89,10 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
         extra = {"partition": part} if part is not None else {}
         if flash is not None:
             extra["flash_budget"] = tgt.code_region.size
+        if accuracy is not None:             # in report.json too, not only the return value
+            extra["accuracy"] = accuracy
+        if calib is not None and info is not None:
+            extra["int16"] = info
         with outdir.replacing(out, force):
             report = compile_c(graph, tgt, Path(out), prefix, extra or None)
     if accuracy is not None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from .. import api
 from ..fit import search_report as fit_rep
+from ..errors import UsageError
+from ..report.compare import compare, growth, read_baseline, render
 from ..report.fit_report import to_json
 from ..report.plot import write_plot
 from ..report.text import render_markdown, render_text
@@ -40,16 +42,54 @@ def _fit(args):
     return result
 
 
+def _gates(args, result, baseline: dict | None) -> list[str]:
+    """--baseline's comparison (printed), --fail-on-growth and --max-ms: the failed gates."""
+    failed = []
+    if baseline is not None:
+        deltas = compare(baseline, result.to_dict())
+        if args.format != "json":
+            sys.stdout.write("\n" + render(deltas, args.format == "md",
+                                            printable(Path(args.baseline).name)))
+        if args.fail_on_growth is not None:
+            failed += [f"{d.what} grew {d.old:,} -> {d.new:,}"
+                       + ("" if d.percent is None else f" ({d.percent:+.1f}%)")
+                       + f", more than --fail-on-growth {args.fail_on_growth:g}%"
+                       for d in growth(deltas, args.fail_on_growth)]
+    if args.max_ms is not None:
+        est = api.estimated_ms(model_arg(args), args.target, size_arg(args.ram, "--ram"),
+                               size_arg(args.flash, "--flash"), args.partition)
+        if args.format != "json":
+            print(f"latency: ~{est['est_ms']:.3f} ms estimated ({est['est_cycles']:,} cycles "
+                  f"at {est['clock_hz'] / 1e6:g} MHz, zero-wait memory), --max-ms "
+                  f"{args.max_ms:g}")
+        if est["est_ms"] > args.max_ms:
+            failed.append(f"estimated latency {est['est_ms']:.3f} ms exceeds --max-ms "
+                          f"{args.max_ms:g}")
+    return failed
+
+
 def cmd_check(args) -> int:
+    if args.fail_on_growth is not None and not args.baseline:
+        raise UsageError("--fail-on-growth compares with an earlier report: give --baseline "
+                         "OLD.json (from `fitml check --format json`)")
+    baseline = read_baseline(args.baseline) if args.baseline else None   # before any output
+    if args.max_ms is not None and not api.target_with(args.target).clock_hz:
+        raise UsageError(f"--max-ms needs a clock: target {args.target} has none (give a "
+                         "board, or a .toml with clock_hz)")
     result = _fit(args)
+    failed = _gates(args, result, baseline)
     if not result.fits:
         print(f"fitml: {result.verdict()}", file=sys.stderr)
-        return 1
-    return 0
+    for line in failed:
+        print(f"fitml: {line}", file=sys.stderr)
+    return 1 if failed or not result.fits else 0
 
 
 def cmd_report(args) -> int:
-    _fit(args)
+    baseline = read_baseline(args.baseline) if args.baseline else None
+    result = _fit(args)
+    args.fail_on_growth, args.max_ms = None, None        # report never gates
+    _gates(args, result, baseline)
     return 0
 
 
@@ -65,6 +105,14 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
                    "existing folder; an existing file is replaced only if of the same kind")
     s.add_argument("--no-measure", action="store_true",
                    help="skip the ELF build and QEMU run (code and stack not measured)")
+    s.add_argument("--baseline", metavar="OLD.json", help="an earlier `--format json` report: "
+                   "print what changed (bytes per region, arena, flash split, instructions)")
+    if name == "check":
+        s.add_argument("--fail-on-growth", type=float, metavar="PCT",
+                       help="with --baseline: exit 1 if any of those grew by more than PCT%%")
+        s.add_argument("--max-ms", type=float, metavar="MS", help="exit 1 if one inference's "
+                       "estimated time at the board's clock exceeds MS (a profile build and "
+                       "QEMU run; cycles estimated from the core's timing table)")
     add_memory(s)
     s.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's dynamic dims (.onnx; rank-4 shapes are NHWC)")

@@ -104,6 +104,15 @@ class FitReport:
     live_peak_bytes = property(lambda self: max((o.live_bytes for o in self.ops), default=0))
 
     @property
+    def flash_split(self) -> dict:
+        """The model's flash by kind: code (measured; None if not), int8 weights with their
+        biases, the pre-widened DSP layouts' extra bytes, per-channel parameters."""
+        layouts = sum(x["bytes"] for x in self.layouts if x["kept"])
+        return {"code": self.measurement.code_bytes, "params": self.params_bytes,
+                "int8_weights": self.weights_bytes - self.params_bytes - layouts,
+                "layouts": layouts}
+
+    @property
     def peak_op(self) -> int | None:
         return max(self.ops, key=lambda o: o.live_bytes).index if self.ops else None
 
@@ -157,6 +166,7 @@ class FitReport:
             "activations_peak_bytes": self.activations_peak_bytes,
             "live_peak_bytes": self.live_peak_bytes, "peak_op": self.peak_op,
             "weights_bytes": self.weights_bytes, "params_bytes": self.params_bytes,
+            "flash_split": self.flash_split,
             "code_bytes": m.code_bytes, "stack_bytes": m.stack_bytes,
             "static_ram_bytes": m.static_ram_bytes, "reserve_ram_bytes": self.reserve_ram_bytes,
             "macs": self.macs,

@@ -44,8 +44,7 @@ def _totals(report: FitReport) -> list[str]:
     m = report.measurement
     return [f"activations peak (arena) {report.activations_peak_bytes:,} B at op "
             f"{report.peak_op} (live lower bound {report.live_peak_bytes:,} B)",
-            f"weights {report.weights_bytes:,} B (incl. {report.params_bytes:,} B per-channel "
-            f"parameters); MACs {report.macs:,}",
+            _flash_line(report) + f"; MACs {report.macs:,}",
             f"code {_b(m.code_bytes)}, stack {_b(m.stack_bytes)}, static RAM "
             f"{_b(m.static_ram_bytes)}" + (f" ({m.note})" if m.note else
                                            f" (measured: {m.method})")] + (
@@ -53,6 +52,14 @@ def _totals(report: FitReport) -> list[str]:
          f"reservation count there too); measured with the machine's full memory instead"]
         if m.link not in (None, "ok") else []) + _partition_lines(report) + _plain_lines(report) \
         + _trade_line(report)
+
+
+def _flash_line(report: FitReport) -> str:
+    """The model's flash split: code, int8 weights, pre-widened layouts, parameters."""
+    f = report.flash_split
+    return (f"flash: code {_b(f['code'])}, int8 weights {f['int8_weights']:,} B, pre-widened "
+            f"DSP layouts {f['layouts']:,} B, per-channel parameters {f['params']:,} B "
+            f"(weights {report.weights_bytes:,} B in all)")
 
 
 def _plain_lines(report: FitReport) -> list[str]:
