@@ -37,3 +37,18 @@ def test_mutated_models_fail_cleanly(fuzzer, fmt):
                 c.runs.items() if outcome in FAILURES]
     assert not failures, f"{len(failures)} of {CASES} {fmt} cases failed:\n" + \
         "\n".join(failures)
+
+
+# Cases the full-size run (benchmarks/fuzz.py 1000) found, kept so they stay fixed.
+FOUND = {"onnx": [548, 803],    # Conv strides of rank 3; an input's elem_type not in ONNX
+         }
+
+
+@pytest.mark.parametrize("fmt", sorted(FOUND))
+def test_cases_the_long_runs_found_stay_fixed(fuzzer, fmt):
+    seeds = FOUND[fmt]
+    cases = fuzzer.run(fmt, seeds, check_sample=len(seeds), sanity=False)
+    failures = [failure_report(c, verb) for c in cases for verb, (outcome, _, _) in
+                c.runs.items() if outcome in FAILURES]
+    assert not failures, "\n".join(failures)
+    assert all("check" in c.runs or c.runs["inspect"][0] != "ok" for c in cases)

@@ -136,7 +136,10 @@ def _add_input(b: Builder, vi, input_shapes: dict, keep_nchw: bool, where: str) 
     import onnx  # lazy: onnx is optional (fitml[onnx])
 
     tt = vi.type.tensor_type
-    elem = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type) if tt.elem_type else None
+    try:
+        elem = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type) if tt.elem_type else None
+    except KeyError:                     # not an ONNX TensorProto.DataType
+        elem = None
     if elem is None or elem.name not in ("float32", "float16", "float64"):
         raise ModelError(f"{where}: input {vi.name!r} has element type "
                          f"{elem.name if elem is not None else 'unknown'}; only float inputs "

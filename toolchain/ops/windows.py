@@ -29,6 +29,10 @@ def output_hw(kind: str, in_hw, kernel, stride, dilation, padding: str,
     for the others EXPLICIT is refused like any other unknown padding)."""
     if padding not in ("SAME", "VALID") and (padding != "EXPLICIT" or explicit is None):
         raise GraphError(f"{kind}: padding {padding!r} is not SAME or VALID")
+    if not all(len(v) == 2 and all(isinstance(i, int) for i in v)
+               for v in (kernel, stride, dilation)):
+        raise GraphError(f"{kind}: kernel {tuple(kernel)}, stride {tuple(stride)} and dilation "
+                         f"{tuple(dilation)} must each be two integers (height, width)")
     if min(*kernel, *stride, *dilation) < 1:
         raise GraphError(f"{kind}: kernel {kernel}, stride {stride} and dilation {dilation} "
                          "must be >= 1")
