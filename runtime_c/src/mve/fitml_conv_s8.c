@@ -77,7 +77,6 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
                            void *scratch)
 {
     const fitml_conv_geom *g;
-    int8_t *const first = output;
     int32_t b, oy, ox, c, depth, cout, in_place, grouped;
     if (p == NULL || input == NULL || output == NULL || p->filter == NULL || p->bias == NULL
         || p->requant.multiplier == NULL || p->requant.shift == NULL) {
@@ -119,7 +118,10 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
             }
         }
     }
-    fitml_dsp_clamp_s8(first, (size_t)(output - first), p->act_min, p->act_max);
+    if (p->act_min > -128 || p->act_max < 127) {        /* output has walked past the end */
+        const size_t n = (size_t)g->output.n * g->output.h * g->output.w * cout;
+        fitml_dsp_clamp_run(output - n, n, p->act_min, p->act_max);
+    }
     return FITML_OK;
 }
 #endif /* FITML_HAS_MVE */
