@@ -75,11 +75,11 @@ def main() -> None:
     dog = np.load(DOG)
     x = dog if args.layout == "model" else np.ascontiguousarray(dog.transpose(0, 2, 3, 1))
     kinds = Counter(op.kind for op in lower(graph).graph.ops)
-    print(f"schedule: {dict(kinds)}")
+    print(f"- schedule: {dict(kinds)}")
     top1 = int(np.argmax(run_graph(graph, [x])[0]))
     rep = verify(graph, args.target, [x], random=0)
     st = rep["stats"]
-    print(f"{args.target}, input {args.layout}: {st['instructions']:,} instructions, "
+    print(f"- {args.target}, input {args.layout}: {st['instructions']:,} instructions, "
           f"{st['macs']:,} MACs, {st['instructions'] / st['macs']:.3f} instr/MAC; top-1 {top1}; "
           f"bit-exact (host, QEMU, TFLM on the original file): {rep['bit_exact']}")
     if args.per_op:

@@ -4,8 +4,9 @@ Seeded random one-op cases are batched into one graph per kernel family (one ELF
 run) and run on cortex-m4 (DSP variant), cortex-m3 (portable variant) and cortex-m55 (MVE
 variant: Helium conv, DSP kernels elsewhere). The cases
 cover each DSP path (int8 and int16 conv, depthwise 4-channel pass, FC rows of 4, ADD/SUB
-tables) and what must fall back: grouped convs, other depthwise shapes, clamps inside int8,
-layers whose fast requantization cannot be proven (huge bias, multiplier >= 1), broadcasts.
+tables), fused activation clamps on those paths, and what must fall back: grouped convs,
+other depthwise shapes, layers whose fast requantization cannot be proven (huge bias,
+multiplier >= 1), broadcasts.
 Also: the scratch sizes the lowering reserves equal the C kernels' own, and the DSP sources
 use SXTB16/SMLAD at -O2.
 """
@@ -147,7 +148,7 @@ def conv_cases() -> list[Graph]:
         conv(rng, (1, 11, 6, 1), 12, (5, 4), stride=(2, 2)),         # KWS-like stem
         conv(rng, (2, 4, 5, 8), 8, (1, 1), pad="VALID", stride=(2, 1)),
         conv(rng, (1, 6, 6, 8), 6, (3, 3), groups=2, act="NONE"),    # grouped: portable
-        conv(rng, (1, 4, 4, 16), 8, (1, 1), act="RELU6"),            # clamp inside int8
+        conv(rng, (1, 4, 4, 16), 8, (1, 1), act="RELU6"),            # clamp after SSAT
         conv(rng, (1, 4, 3, 8), 8, (1, 1), huge_bias=True),          # bound fails: exact
         conv(rng, (1, 3, 4, 8), 4, (1, 1), s_out_div=1e6),           # multiplier >= 1
         conv(rng, (1, 5, 5, 12), 8, (3, 3), dead=True, act="NONE"),  # all-zero channel
@@ -183,7 +184,7 @@ def depthwise_cases() -> list[Graph]:
         depthwise(rng, (1, 2, 7, 12), stride=(1, 2)),
         depthwise(rng, (1, 6, 6, 8), pad="VALID"),
         depthwise(rng, (2, 5, 4, 8), per_channel=False),
-        depthwise(rng, (1, 5, 5, 8), act="RELU6"),                   # clamp: portable
+        depthwise(rng, (1, 5, 5, 8), act="RELU6"),                   # clamp after SSAT
         depthwise(rng, (1, 4, 4, 6)),                                # C % 4: portable
         depthwise(rng, (1, 5, 5, 4), dm=2),                          # multiplier: portable
         depthwise(rng, (1, 6, 6, 4), k=(5, 5)),                      # 5x5: portable

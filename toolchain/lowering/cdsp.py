@@ -72,16 +72,15 @@ CONV_DSP_I16_MAX_WEIGHTS = 8192
 
 def conv_dsp_layout(node: Node, rows: np.ndarray, fast, grouped: bool) -> tuple:
     """(filter_dsp, fast_requant) of a CONV_2D for the DSP kernel's int16 path, or
-    ("NULL", fast) to keep its int8 path. The int16 path needs no groups, C_out % 4 == 0, the
-    fast records and no clamp inside int8 (SSAT is the only clamp); it computes 4 channels of
+    ("NULL", fast) to keep its int8 path. The int16 path needs no groups, C_out % 4 == 0 and
+    the fast records (a fused activation range clamps after SSAT); it computes 4 channels of
     one pixel per pass from filter_dsp [C_out/4][depth4/4][4 channels][4 int16]: taps
     (k0, k2, k1, k3) of each 4-deep block, doubled, and regroups the records per 4 channels as
     {init0..3 (doubled), (m, round, shift) x 4}."""
     if not cvariant.wants_layout(node):
         return "NULL", fast
     cout, depth = rows.shape
-    lo, hi = km.output_bounds(node.attr("activation", "NONE"), node.outs[0])
-    if (isinstance(fast, str) or grouped or cout % 4 or (lo, hi) != (-128, 127)
+    if (isinstance(fast, str) or grouped or cout % 4
             or (depth > CONV_DSP_I16_MAX_DEPTH and rows.size > CONV_DSP_I16_MAX_WEIGHTS)):
         return "NULL", fast
     taps = dual_mac_taps(rows, cout // 4)
@@ -126,13 +125,12 @@ def fc_dsp_layout(node: Node, rows: np.ndarray, mult, shift):
     Rows are computed 4 at a time; per group one int16 stream: {init0..3 (doubled folded
     bias), taps [depth4/4][4 rows][4] (dual_mac_taps), (m, round, shift) x 4}. Rows padded
     to a multiple of 4 get {0, 0, 1, 1} records (their output, 0, is not stored). Needs the
-    fast requantization and no clamp inside int8."""
+    fast requantization (a fused activation range clamps after SSAT)."""
     if not cvariant.wants_layout(node):
         return "NULL"
     n = rows.shape[0]
-    lo, hi = km.output_bounds(node.attr("activation", "NONE"), node.outs[0])
     fast = fast_requant(node, rows, mult, shift, pre_doubled=True)
-    if isinstance(fast, str) or (lo, hi) != (-128, 127):
+    if isinstance(fast, str):
         return "NULL"
     g = (n + 3) // 4
     rec = np.concatenate([fast.values.astype(np.int64).reshape(n, 4),

@@ -9,9 +9,10 @@
  * - int8 (the portable [C_out][KH][KW][C_in] filter as is, any depth): per channel, 4 pixels
  *   per pass (fitml_dsp_conv8.h); 4 filter bytes cost one LDR and two SXTB16 for 16 MACs
  *   (0.81 per MAC).
- * Both requantize with the proven-exact fast records (fast_requant) and SSAT. Padded taps
- * hold input_zp; the folded bias cancels them. Grouped convolutions, clamps inside int8 and
- * layers without fast records take the portable kernel. A layer with the int16 layout has no
+ * Both requantize with the proven-exact fast records (fast_requant) and SSAT; a fused
+ * activation range (RELU6, RELU) then clamps the outputs (fitml_dsp_clamp.h). Padded taps
+ * hold input_zp; the folded bias cancels them. Grouped convolutions and layers without fast
+ * records take the portable kernel. A layer with the int16 layout has no
  * int8 filter (the lowering leaves it out); built without the DSP extension, plain C walks
  * the layout (fitml_dsp_conv16_c.h).
  */
@@ -25,6 +26,7 @@
 #include "fitml_dsp_conv16_c.h"
 #else
 #include "fitml_dsp.h"
+#include "fitml_dsp_clamp.h"
 #include "fitml_dsp_conv8.h"
 
 /* The portable kernel, renamed, for grouped convolutions (it also provides the scratch size). */
@@ -200,8 +202,8 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
     k.c = g->input.c, k.kh = g->filter.h, k.kw = g->filter.w;
     k.span = k.kw * k.c, k.row = g->input.w * k.c;
     k.depth = k.kh * k.span, k.d4 = fitml_conv_s8_depth4(g), k.d8 = fitml_conv_s8_depth8(g);
-    if (!fitml_conv_s8_dsp_ok(g) || p->fast_requant == NULL || p->act_min != -128
-        || p->act_max != 127) {     /* (a layout, which stands alone, implies none of these) */
+    if (!fitml_conv_s8_dsp_ok(g) || p->fast_requant == NULL) {
+        /* (a layout, which stands alone, implies neither) */
         return p->filter == NULL ? FITML_ERR_ARGUMENT
                                  : fitml_conv_s8_portable(p, input, output, scratch);
     }
@@ -247,6 +249,7 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
             }
         }
     }
+    fitml_dsp_clamp_s8(output, (size_t)g->output.n * npix * cout, p->act_min, p->act_max);
     return FITML_OK;
 }
 #endif /* FITML_HAS_DSP */

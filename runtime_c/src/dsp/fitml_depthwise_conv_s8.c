@@ -7,8 +7,9 @@
  * then per pair of output rows widens the input rows those rows read (input_zp padding, the
  * folded bias cancels it) and walks the pixels: per tap one LDRD of input lanes, one LDRD of
  * taps and 4 SMLAxy (fitml_dsp_dw8.h). Channels go 32 at a time so the scratch stays small.
- * Other shapes (not 3x3, depth multiplier, dilation, C % 4, clamps inside int8) and layers
- * whose records cannot be proven take the portable path.
+ * A fused activation range clamps the outputs afterwards (fitml_dsp_clamp.h). Other shapes
+ * (not 3x3, depth multiplier, dilation, C % 4) and layers whose records cannot be proven take
+ * the portable path.
  */
 #include <string.h>
 
@@ -27,6 +28,7 @@ fitml_status fitml_depthwise_conv_s8_portable(const fitml_depthwise_conv_s8_para
 #include "../portable/fitml_depthwise_conv_s8.c"
 #undef fitml_depthwise_conv_s8
 
+#include "fitml_dsp_clamp.h"
 #include "fitml_dsp_dw8.h"
 #include "fitml_dsp_dw8_rows.h"
 
@@ -78,8 +80,7 @@ fitml_status fitml_depthwise_conv_s8(const fitml_depthwise_conv_s8_params *p,
     x0 = fitml_clamp(g->pad_w, 0, width);
     x1 = fitml_clamp(g->pad_w + g->input.w, x0, width);
     if (!fitml_depthwise_dsp_ok(g, p->depth_multiplier) || g->input.c != g->output.c
-        || g->output.c == 0 || g->filter.c != g->output.c || p->act_min != -128
-        || p->act_max != 127 || g->output.w == 0 || x1 <= x0) {
+        || g->output.c == 0 || g->filter.c != g->output.c || g->output.w == 0 || x1 <= x0) {
         return fitml_depthwise_conv_s8_portable(p, input, output, scratch);
     }
     if (scratch == NULL) {
@@ -116,6 +117,8 @@ fitml_status fitml_depthwise_conv_s8(const fitml_depthwise_conv_s8_params *p,
             }
         }
     }
+    fitml_dsp_clamp_s8(output, (size_t)g->output.n * g->output.h * g->output.w * g->output.c,
+                       p->act_min, p->act_max);
     return FITML_OK;
 }
 #endif /* FITML_HAS_DSP */

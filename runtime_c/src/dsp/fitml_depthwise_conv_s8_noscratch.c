@@ -20,6 +20,7 @@ fitml_status fitml_depthwise_conv_s8_noscratch_portable(const fitml_depthwise_co
 #include "../portable/fitml_depthwise_conv_s8_noscratch.c"
 #undef fitml_depthwise_conv_s8_noscratch
 
+#include "fitml_dsp_clamp.h"
 #include "fitml_dsp_depthwise.h"
 #include "fitml_dsp_dw8.h"
 
@@ -59,7 +60,7 @@ fitml_status fitml_depthwise_conv_s8_noscratch(const fitml_depthwise_conv_s8_par
     }
     g = &p->geom;
     if (!fitml_depthwise_dsp_ok(g, p->depth_multiplier) || g->input.c != g->output.c
-        || g->output.c == 0 || p->act_min != -128 || p->act_max != 127) {
+        || g->output.c == 0) {
         return fitml_depthwise_conv_s8_noscratch_portable(p, input, output);
     }
     c = g->output.c;
@@ -85,6 +86,8 @@ fitml_status fitml_depthwise_conv_s8_noscratch(const fitml_depthwise_conv_s8_par
             }
         }
     }
+    fitml_dsp_clamp_s8(output, (size_t)g->output.n * g->output.h * g->output.w * g->output.c,
+                       p->act_min, p->act_max);
     return FITML_OK;
 }
 #endif /* FITML_HAS_DSP */

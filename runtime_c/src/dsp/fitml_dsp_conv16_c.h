@@ -16,12 +16,13 @@ fitml_status fitml_conv_s8_portable(const fitml_conv_s8_params *p, const int8_t 
 #include "../portable/fitml_conv_s8.c"
 #undef fitml_conv_s8
 
-/* fitml_requant_fast on a doubled accumulator, SMMLAR in 64-bit C, then the int8 range. */
-static int8_t conv16_c_out(int32_t a2, const int32_t *rec)
+/* fitml_requant_fast on a doubled accumulator, SMMLAR in 64-bit C, then the int8 range and
+ * the activation's [lo, hi]. */
+static int8_t conv16_c_out(int32_t a2, const int32_t *rec, int32_t lo, int32_t hi)
 {
     const int64_t prod = (int64_t)rec[1] * 4294967296LL + (int64_t)a2 * rec[0] + 2147483648LL;
-    const int32_t hi = (int32_t)(prod >> 32) + (a2 < 0 ? -1 : 0);
-    return (int8_t)fitml_clamp(hi >> rec[2], -128, 127);
+    const int32_t top = (int32_t)(prod >> 32) + (a2 < 0 ? -1 : 0);
+    return (int8_t)fitml_clamp(fitml_clamp(top >> rec[2], -128, 127), lo, hi);
 }
 
 fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, int8_t *output,
@@ -63,7 +64,8 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
                         }
                     }
                     for (i = 0; i < 4; i++) {
-                        output[4 * grp + i] = conv16_c_out((int32_t)acc[i], rec + 4 + 3 * i);
+                        output[4 * grp + i] = conv16_c_out((int32_t)acc[i], rec + 4 + 3 * i,
+                                                     p->act_min, p->act_max);
                     }
                 }
             }

@@ -6,8 +6,9 @@
  * accumulator inits, the doubled weights pre-widened in SXTB16 lane order, and the fast
  * requantization records. Each 4 input bytes are widened once (LDR + 2 SXTB16) for 4 rows
  * (2 LDMs of weights, 8 SMLADs): 0.8 instructions per MAC on a batch-1 layer, where every
- * weight is used once. Without filter_dsp (flash kept for other layers, no proof of the fast
- * path, or a clamp inside int8) `filter` holds the int8 weights reordered for two rows per
+ * weight is used once. A fused activation range clamps the outputs afterwards
+ * (fitml_dsp_clamp.h). Without filter_dsp (flash kept for other layers, or no proof of the
+ * fast path) `filter` holds the int8 weights reordered for two rows per
  * word (fitml_dsp_fc8.h): 17 instructions per 16 MACs. Built without the DSP extension, plain
  * C walks the same layouts.
  */
@@ -15,6 +16,7 @@
 
 #include "fitml/fitml_fully_connected.h"
 #include "fitml/fitml_support.h"
+#include "fitml_dsp_clamp.h"
 #include "fitml_dsp_fc8.h"
 #include "fitml_dsp_macs.h"
 #include "fitml_dsp_records.h"
@@ -83,8 +85,7 @@ static fitml_status fc8_run(const fitml_fully_connected_s8_params *p, const int8
         const uint32_t sum128 = fc8_sum128(x, k);
         int32_t done = 0;
 #if FITML_HAS_DSP
-        if (rec != NULL && k % 4 == 0 && k > 0 && n >= 4 && p->act_min == -128
-            && p->act_max == 127) {
+        if (rec != NULL && k % 4 == 0 && k > 0 && n >= 4) {
             fc8_run_ctx ctx;
             ctx.x0 = x;
             ctx.xend = x + k;
@@ -104,6 +105,7 @@ static fitml_status fc8_run(const fitml_fully_connected_s8_params *p, const int8
                 }
             }
             done = n / 4 * 4;
+            fitml_dsp_clamp_s8(output, (size_t)done, p->act_min, p->act_max);
         }
 #endif
         fc8_rows(p, rec, w, x, sum128, done, n, output);
@@ -171,7 +173,8 @@ fitml_status fitml_fully_connected_s8(const fitml_fully_connected_s8_params *p,
                 const int64_t prod = ((int64_t)rnd * 4294967296LL) + (int64_t)acc[r] * m
                                      + 2147483648LL;
                 const int32_t hi = (int32_t)(prod >> 32) + (acc[r] < 0 ? -1 : 0);
-                const int32_t v = fitml_clamp(hi >> e, -128, 127);
+                const int32_t v = fitml_clamp(fitml_clamp(hi >> e, -128, 127), p->act_min,
+                                              p->act_max);
                 if (4 * g + r < p->output_size) {
                     output[(size_t)b * p->output_size + 4 * g + r] = (int8_t)v;
                 }
@@ -272,6 +275,7 @@ fitml_status fitml_fully_connected_s8(const fitml_fully_connected_s8_params *p,
             fc_groups(p->filter_dsp + (size_t)full * step, 1, x, xend, tail, k & 3, last);
             memcpy(out + 4 * full, last, (size_t)rest);
         }
+        fitml_dsp_clamp_s8(out, (size_t)n, p->act_min, p->act_max);
     }
     return FITML_OK;
 }

@@ -5,8 +5,8 @@
  *
  * The receptive field is read in place (1x1, no padding) or gathered as int8 into scratch
  * (padded taps hold input_zp; the folded bias cancels them). Requantization uses the fast
- * records of the DSP kernels in either of their layouts; layers without them, clamps inside
- * int8 and grouped convolutions take the portable kernel.
+ * records of the DSP kernels in either of their layouts, then the fused activation range;
+ * layers without them and grouped convolutions take the portable kernel.
  */
 #include <string.h>
 
@@ -16,6 +16,7 @@
 #if !FITML_HAS_MVE
 #include "../dsp/fitml_conv_s8.c"
 #else
+#include "../dsp/fitml_dsp_clamp.h"
 #include "fitml_mve.h"
 
 fitml_status fitml_conv_s8_portable(const fitml_conv_s8_params *p, const int8_t *input,
@@ -82,8 +83,7 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
         return FITML_ERR_ARGUMENT;
     }
     g = &p->geom;
-    if (!fitml_conv_s8_dsp_ok(g) || p->fast_requant == NULL || p->act_min != -128
-        || p->act_max != 127 || g->filter.n != g->output.c) {
+    if (!fitml_conv_s8_dsp_ok(g) || p->fast_requant == NULL || g->filter.n != g->output.c) {
         return fitml_conv_s8_portable(p, input, output, scratch);
     }
     in_place = g->filter.h == 1 && g->filter.w == 1 && g->pad_h == 0 && g->pad_w == 0;
@@ -117,6 +117,10 @@ fitml_status fitml_conv_s8(const fitml_conv_s8_params *p, const int8_t *input, i
                 }
             }
         }
+    }
+    if (p->act_min > -128 || p->act_max < 127) {        /* output has walked past the end */
+        const size_t n = (size_t)g->output.n * g->output.h * g->output.w * cout;
+        fitml_dsp_clamp_run(output - n, n, p->act_min, p->act_max);
     }
     return FITML_OK;
 }
