@@ -11,7 +11,8 @@ from .core import LOADERS, activation_peak_naive, inspect, load, quantize, read_
 from .firmware import compile_models
 from .fitting import fit_model
 from .latency import estimated_ms
+from .matrix import check_matrix
 
-__all__ = ["LOADERS", "activation_peak_naive", "check", "compile", "compile_models", "estimated_ms",
+__all__ = ["LOADERS", "activation_peak_naive", "check", "check_matrix", "compile", "compile_models", "estimated_ms",
            "fit_model",
            "inspect", "load", "quantize", "read_inputs", "report", "run", "target_with", "verify"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 EXTRAS = {"onnx": "onnx", "onnxruntime": "onnx", "onnxscript": "torch", "torch": "torch",
           "tensorflow": "keras", "tf_keras": "keras", "keras": "keras", "h5py": "keras",
-          "matplotlib": "plot", "tflite_micro": "tflm"}
+          "matplotlib": "plot", "tflite_micro": "tflm", "ray": "ray"}
 
 
 def install_hint(exc: ModuleNotFoundError) -> str | None:

@@ -6,16 +6,26 @@ import sys
 from pathlib import Path
 
 from .. import api
-from ..fit import search_report as fit_rep
 from ..errors import UsageError
+from ..fit import search_report as fit_rep
 from ..report.compare import compare, growth, read_baseline, render
 from ..report.fit_report import to_json
+from ..report.matrix import exit_code as matrix_exit
+from ..report.matrix import render as render_matrix
 from ..report.plot import write_plot
 from ..report.text import render_markdown, render_text
 from ..util.atomic import atomic_path
 from ..util.outdir import check_file_target
 from ..util.text import printable
-from .common import add_input_layout, add_memory, add_partition, model_arg, print_json, size_arg
+from .common import (
+    add_input_layout,
+    add_memory,
+    add_partition,
+    input_buffer_arg,
+    model_arg,
+    print_json,
+    size_arg,
+)
 
 OUTPUT_HELP = ("the C project folder, created with missing parents; an existing one is "
                "replaced only if it is empty or a previous fitml output (see --force)")
@@ -68,7 +78,39 @@ def _gates(args, result, baseline: dict | None) -> list[str]:
     return failed
 
 
+def _single(args) -> bool:
+    """One model on one target (the full report), or a matrix of several."""
+    single = len(args.models) == 1 and len(args.target) == 1
+    if single:
+        args.model, args.target = args.models[0], args.target[0]
+    return single
+
+
+def _matrix(args) -> int:
+    """Several models and/or targets: one check per pair in parallel, one table."""
+    used = [flag for flag, on in (("--plot", args.plot), ("--baseline", args.baseline),
+                                  ("--max-ms", getattr(args, "max_ms", None) is not None),
+                                  ("--input-shape", args.input_shape),
+                                  ("--input-layout", args.input_layout)) if on]
+    if used:
+        raise UsageError(f"{', '.join(used)}: one model on one target only (got "
+                         f"{len(args.models)} models x {len(args.target)} targets)")
+    options = {"ram": size_arg(args.ram, "--ram"), "flash": size_arg(args.flash, "--flash"),
+               "reserve_ram": size_arg(args.reserve_ram, "--reserve-ram") or 0,
+               "measure": not args.no_measure, "partition": args.partition,
+               "memory": args.memory, "input_buffer": input_buffer_arg(args.input_buffer)}
+    cells = api.check_matrix(args.models, args.target, options, args.jobs, args.ray)
+    sys.stdout.write(render_matrix(cells, args.format))
+    for c in cells:
+        if c.status != "fits":
+            print(f"fitml: {printable(c.model)} on {c.target}: {printable(c.verdict)}",
+                  file=sys.stderr)
+    return matrix_exit(cells)
+
+
 def cmd_check(args) -> int:
+    if not _single(args):
+        return _matrix(args)
     if args.fail_on_growth is not None and not args.baseline:
         raise UsageError("--fail-on-growth compares with an earlier report: give --baseline "
                          "OLD.json (from `fitml check --format json`)")
@@ -86,6 +128,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_report(args) -> int:
+    if not _single(args):
+        raise UsageError("report takes one model and one --target; `check` takes several")
     baseline = read_baseline(args.baseline) if args.baseline else None
     result = _fit(args)
     args.fail_on_growth, args.max_ms = None, None        # report never gates
@@ -95,8 +139,10 @@ def cmd_report(args) -> int:
 
 def _add_fit_verb(sub, name: str, func, help: str) -> None:
     s = sub.add_parser(name, help=help)
-    s.add_argument("model")
-    s.add_argument("--target", required=True, metavar="BOARD", help="board/core name or .toml")
+    s.add_argument("models", nargs="+", metavar="MODEL")
+    s.add_argument("--target", required=True, action="append", metavar="BOARD",
+                   help="board/core name or .toml; check: repeat it (and give several models) "
+                   "for a models x targets matrix")
     s.add_argument("--ram", metavar="SIZE", help="replace the main RAM region's capacity")
     s.add_argument("--flash", metavar="SIZE", help="replace the main flash region's capacity")
     s.add_argument("--reserve-ram", metavar="SIZE", help="keep SIZE bytes of RAM for the app")
@@ -108,6 +154,11 @@ def _add_fit_verb(sub, name: str, func, help: str) -> None:
     s.add_argument("--baseline", metavar="OLD.json", help="an earlier `--format json` report: "
                    "print what changed (bytes per region, arena, flash split, instructions)")
     if name == "check":
+        s.add_argument("--jobs", type=int, default=None, metavar="N", help="matrix: checks "
+                       "run at once (default: the CPU count)")
+        s.add_argument("--ray", metavar="ADDRESS", help="matrix: run the checks on a Ray "
+                       "cluster (ADDRESS of its head, or 'local' for one on this machine; "
+                       "pip install 'fitml[ray]')")
         s.add_argument("--fail-on-growth", type=float, metavar="PCT",
                        help="with --baseline: exit 1 if any of those grew by more than PCT%%")
         s.add_argument("--max-ms", type=float, metavar="MS", help="exit 1 if one inference's "
