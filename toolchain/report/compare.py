@@ -105,7 +105,7 @@ def render(deltas: list[Delta], markdown: bool, old_name: str) -> str:
         return "\n".join(out) + "\n"
     head = ["against " + old_name, "before", "after", "change"]
     widths = [max(len(r[i]) for r in [head] + rows) for i in range(4)]
-    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)  # noqa: E731
+    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                                for i, (c, w) in enumerate(zip(r, widths))).rstrip()
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]) \
         + "\n"
