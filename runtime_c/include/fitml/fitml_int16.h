@@ -217,6 +217,17 @@ fitml_status fitml_relu6_s16(const fitml_clamp_s8_params *p, const int16_t *inpu
                              int16_t *output);
 
 /**
+ * @brief int16 LEAKY_RELU (TFLM QuantizeLeakyRelu<int16_t>): the int8 kernel's two
+ *        requantizations (identity for q - zp_in >= 0, alpha below), clamped to int16.
+ * @param p      parameters (the int8 struct)
+ * @param input  int16
+ * @param output int16 (may alias the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_leaky_relu_s16(const fitml_leaky_relu_s8_params *p, const int16_t *input,
+                                  int16_t *output);
+
+/**
  * @brief int16 LOGISTIC (TFLM reference_integer_ops::Logistic, int16): Q0.15 output.
  * @param p      parameters
  * @param input  int16, zero point 0
