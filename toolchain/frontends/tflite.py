@@ -18,6 +18,7 @@ from ..ops import registry
 from ..passes.pipeline import CLEANUP, run_pipeline
 from .tflite_arity import check_arity
 from .tflite_checks import check_options_type, check_unique
+from .tflite_custom import custom_op_message
 from .tflite_quirks import TensorFacts, tensor_quant_axis, warnings
 
 TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
@@ -208,11 +209,11 @@ def _op(o, index: int, codes, names, where: str, tensors) -> Op:
     code = codes[o.opcodeIndex]
     builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
     kind = BUILTIN_NAMES.get(builtin, f"builtin #{builtin}")
+    out = repr(outputs[0]) if outputs else "none"
     if kind == "CUSTOM":
-        custom = code.customCode.decode("utf-8", "replace") if code.customCode else "?"
-        kind = f"CUSTOM ({custom})"
+        raise ModelError(f"{where}: " + custom_op_message(code.customCode, index, out,
+                                                          registry.supported()))
     if kind not in registry.all_defs():
-        out = repr(outputs[0]) if outputs else "none"
         raise ModelError(f"{where}: operator {kind} (node {index}, output tensor {out}) is not "
                          f"supported; supported operators: {', '.join(registry.supported())}")
     opdef = registry.get(kind)
