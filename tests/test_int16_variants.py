@@ -1,7 +1,8 @@
 """int16 kernels TFLite Micro has for ops fitml already ran in int8 (issue 15): LEAKY_RELU (a
-registered dtype variant), PAD and STRIDED_SLICE in a 16x8 model from TensorFlow's converter,
-and QUANTIZE's integer requantizations (int32 -> int16 / int8, int8 / int16 -> int32): bit-exact
-in the reference, TFLM, host C and QEMU."""
+registered dtype variant), PAD, STRIDED_SLICE and MUL in a 16x8 model from TensorFlow's
+converter, MUL with broadcasting and fused activations, and QUANTIZE's integer requantizations
+(int32 -> int16 / int8, int8 / int16 -> int32): bit-exact in the reference, TFLM, host C and
+QEMU. HARD_SWISH, which TFLM runs in float32 and int8 only, is refused in int16 by name."""
 from __future__ import annotations
 
 import os
@@ -23,7 +24,8 @@ HW = (8, 8, 3)
 
 
 def keras_16x8(path) -> bytes:
-    """Conv -> LeakyReLU(0.2) -> ZeroPadding2D -> strided slice -> LeakyReLU(1.7) -> Dense."""
+    """Conv -> LeakyReLU(0.2) -> ZeroPadding2D -> strided slice -> LeakyReLU(1.7) -> x * conv(x)
+    -> Dense."""
     tf = pytest.importorskip("tensorflow")
     tf.keras.utils.set_random_seed(3)
     L = tf.keras.layers
@@ -31,6 +33,7 @@ def keras_16x8(path) -> bytes:
     x = L.LeakyReLU(0.2)(L.Conv2D(8, 3, padding="same")(inp))
     x = L.ZeroPadding2D(((1, 0), (0, 2)))(x)
     x = L.LeakyReLU(1.7)(x[:, 1:8:2, :, 2:7])
+    x = L.Multiply()([x, L.Conv2D(5, 1)(x)])
     model = tf.keras.Model(inp, L.Dense(4)(L.Flatten()(x)))
     rng = np.random.default_rng(0)
 
@@ -72,7 +75,8 @@ def test_leaky_relu_int16_is_a_registered_variant():
 def test_converter_emits_int16_ops(model):
     graph = model[0]
     kinds = [op.kind for op in graph.ops]
-    assert kinds.count("LEAKY_RELU") == 2 and {"PAD", "STRIDED_SLICE"} <= set(kinds), kinds
+    assert kinds.count("LEAKY_RELU") == 2 and {"PAD", "STRIDED_SLICE", "MUL"} <= set(kinds), \
+        kinds
     for op in graph.ops:
         assert graph.tensors[op.outputs[0]].dtype == "int16", op.kind
 
@@ -122,3 +126,41 @@ def test_integer_quantize_matches_tflm_and_c(src, dst):
     for i, arrays in enumerate((oplab.random_inputs(graph, rng), [wide])):
         assert_exact(run_graph(graph, arrays)[0], host(graph, arrays).outputs[0],
                      f"host case {i}")
+
+
+MUL_CASES = [((2, 3, 7), (2, 3, 7), "NONE"), ((1, 4, 5, 6), (1, 1, 1, 6), "RELU"),
+             ((3, 1, 5), (1, 4, 1), "RELU6"), ((9,), (9,), "RELU_N1_TO_1")]
+
+
+@pytest.mark.parametrize("shape1,shape2,act", MUL_CASES, ids=[c[2] for c in MUL_CASES])
+def test_int16_mul_matches_tflm_and_c(shape1, shape2, act):
+    rng = np.random.default_rng(len(shape1) * 10 + len(act))
+    a = oplab.act("a", shape1, "int16", scale=1 / 4096)
+    b = oplab.act("b", shape2, "int16", scale=1 / 8192)
+    attrs = dict(activation=act)
+    graph = oplab.one_op("MUL", [a, b], attrs,
+                         oplab.out_like("MUL", [a, b], attrs, scale=1 / 1500, zp=0))
+    oplab.check_tflm(graph, rng)
+    arrays = oplab.random_inputs(graph, rng)
+    got = get_executor("host")(graph, arrays).outputs[0]
+    assert got.dtype == np.int16
+    assert_exact(run_graph(graph, arrays)[0], got)
+
+
+def test_int16_hard_swish_is_refused_by_name():
+    from toolchain.ir import GraphError
+    x = oplab.act("x", (1, 8), "int16", scale=1 / 4096)
+    out = oplab.act("out", (1, 8), "int16", scale=1 / 4096)
+    with pytest.raises(GraphError, match="HARD_SWISH: int16 input not supported"):
+        oplab.one_op("HARD_SWISH", [x], {}, out)
+
+
+def test_a_lone_reshape_builds_and_runs_in_c():
+    """A graph whose only op aliases its input (no kernel call) still compiles (-Werror)."""
+    x = oplab.act("x", (1, 4, 5, 6), "int16", scale=1 / 4096)
+    shape = oplab.const("s", np.array([1, 120], np.int32))
+    attrs = dict(new_shape=(1, 120))
+    graph = oplab.one_op("RESHAPE", [x, shape], attrs, oplab.out_like("RESHAPE", [x, shape],
+                                                                      attrs, scale=1 / 4096))
+    arrays = oplab.random_inputs(graph, np.random.default_rng(1))
+    assert_exact(arrays[0].reshape(1, 120), get_executor("host")(graph, arrays).outputs[0])
