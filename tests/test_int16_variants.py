@@ -164,3 +164,24 @@ def test_a_lone_reshape_builds_and_runs_in_c():
                                                                       attrs, scale=1 / 4096))
     arrays = oplab.random_inputs(graph, np.random.default_rng(1))
     assert_exact(arrays[0].reshape(1, 120), get_executor("host")(graph, arrays).outputs[0])
+
+
+LEAKY = [(0.2, 1 / 4096, 0, 1 / 4096, 0), (-0.3, 1 / 2048, 17, 1 / 3000, -40),
+         (2.5, 0.001, -5, 0.004, 3), (0.0, 1 / 8192, 0, 1 / 16384, 0)]
+
+
+@pytest.mark.parametrize("alpha,s_in,zp_in,s_out,zp_out", LEAKY,
+                         ids=[f"alpha{c[0]}" for c in LEAKY])
+def test_int16_leaky_relu_every_code(alpha, s_in, zp_in, s_out, zp_out):
+    """All 65536 int16 codes: reference == TFLM == host C (zero points too: TFLM allows them)."""
+    from toolchain.verify.tflm import run_tflm
+    x = oplab.act("x", (1, 65536), "int16", scale=s_in, zp=zp_in)
+    attrs = dict(alpha=alpha)
+    graph = oplab.one_op("LEAKY_RELU", [x], attrs, oplab.act("out", x.shape, "int16",
+                                                              scale=s_out, zp=zp_out))
+    codes = [np.arange(-32768, 32768, dtype=np.int16).reshape(1, -1)]
+    want = run_graph(graph, codes)[0]
+    assert want.dtype == np.int16 and len(np.unique(want)) > 1000
+    assert_exact(want, np.asarray(run_tflm(write_tflite(graph), codes)[0]).reshape(want.shape),
+                 "tflm")
+    assert_exact(want, get_executor("host")(graph, codes).outputs[0], "host")
