@@ -109,3 +109,45 @@ def test_16x8_biasless_conv_gets_an_int64_zero_bias():
     inputs = oplab.random_inputs(graph, rng)
     oplab.assert_exact(run_graph(graph, inputs)[0],
                        np.asarray(run_tflm(written, inputs)[0]).reshape(graph.tensors["out"].shape))
+
+
+BIAS_TYPES = {"float32": schema.TensorType.FLOAT32, "int8": schema.TensorType.INT32,
+              "int16": schema.TensorType.INT64}
+
+
+def biasless(kind: str, dtype: str, rng) -> object:
+    """A DEPTHWISE_CONV_2D (two inputs) or FULLY_CONNECTED (absent bias) graph."""
+    scale = {"int8": 0.05, "int16": 1 / 4096}.get(dtype)
+    quantized = dtype != "float32"
+    if kind == "DEPTHWISE_CONV_2D":
+        x, w_shape, axis = oplab.act("x", (1, 6, 7, 4), dtype, scale=scale), (1, 3, 3, 4), 3
+        attrs = dict(padding="SAME", stride=(1, 1), dilation=(1, 1), activation="RELU",
+                     depth_multiplier=1)
+    else:
+        x, w_shape, axis = oplab.act("x", (1, 16), dtype, scale=scale), (5, 16), 0
+        attrs = dict(activation="NONE")
+    values = (rng.integers(-127, 128, w_shape).astype(np.int8) if quantized
+              else rng.standard_normal(w_shape).astype(np.float32))
+    channels = w_shape[axis]
+    w = oplab.const("w", values, scale=rng.uniform(0.005, 0.02, channels).astype(np.float32)
+                    if quantized else None, axis=axis if quantized else None)
+    ins = [x, w] if kind == "DEPTHWISE_CONV_2D" else [x, w, None]
+    out = oplab.out_like(kind, ins, attrs, scale=scale and scale * 8)
+    return oplab.one_op(kind, ins, attrs, out)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32", "int16"])
+@pytest.mark.parametrize("kind", ["DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])
+def test_biasless_depthwise_and_fc_run_in_default_resolver(kind, dtype, pool):
+    """LiteRT's default resolver crashed on a two-input int8 / float32 depthwise conv: it gets
+    a zero bias too; FULLY_CONNECTED takes a missing bias everywhere and keeps none."""
+    graph = biasless(kind, dtype, np.random.default_rng(len(kind) + len(dtype)))
+    written = write_tflite(graph)
+    sub = schema.ModelT.InitFromPackedBuf(written, 0).subgraphs[0]
+    inputs = list(sub.operators[0].inputs)
+    if kind == "DEPTHWISE_CONV_2D":
+        assert len(inputs) == 3 and sub.tensors[inputs[2]].type == BIAS_TYPES[dtype]
+    else:
+        assert inputs[2:] in ([], [-1]), inputs
+    invoke_default(pool, graph, written, f"{kind} {dtype} without bias")
+    oplab.check_tflm(graph, np.random.default_rng(5))
