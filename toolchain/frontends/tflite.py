@@ -19,7 +19,7 @@ from ..passes.pipeline import CLEANUP, run_pipeline
 from .tflite_arity import check_arity
 from .tflite_checks import check_options_type, check_unique
 from .tflite_custom import custom_op_message
-from .tflite_quirks import TensorFacts, tensor_quant_axis, warnings
+from .tflite_quirks import TensorFacts, quirk_warnings, tensor_quant_axis
 
 TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -175,7 +175,7 @@ def load_tflite(source, cleanup: bool = True) -> Graph:
     names = [_name(t.name, i, taken) for i, t in enumerate(raw_tensors)]
     found: list = []
     tensors = [_tensor(t, i, model, names[i], where, found) for i, t in enumerate(raw_tensors)]
-    quirks = warnings(found, where)
+    quirks = quirk_warnings(found, where)
     codes = _seq(model.operatorCodes)
     by_name = {t.name: t for t in tensors}
     ops = [_op(o, i, codes, names, where, by_name) for i, o in enumerate(_seq(sub.operators))]

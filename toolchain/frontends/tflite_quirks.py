@@ -2,8 +2,8 @@
 
 Each quirk is one row of `QUIRKS`: when it matches, what fitml reads instead, and why that is
 what TFLite Micro computes with (a quirk is accepted only when the results stay TFLM's). The
-reader calls `tensor_quant_axis` for every quantized tensor and `warnings` once per file: one
-line per quirk, naming its first tensor, which the reader prints on stderr.
+reader calls `tensor_quant_axis` for every quantized tensor and `quirk_warnings` once per file:
+one line per quirk, naming its first tensor, which the reader prints on stderr.
 """
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def tensor_quant_axis(facts: TensorFacts) -> tuple[int, Quirk | None]:
     return facts.axis, None
 
 
-def warnings(found: Sequence[tuple[Quirk, str, TensorFacts]], where: str) -> list[str]:
+def quirk_warnings(found: Sequence[tuple[Quirk, str, TensorFacts]],
+                   where: str) -> list[str]:
     """One line per quirk: its first tensor, how many more, what fitml does and why."""
     lines = []
     for quirk in dict.fromkeys(q for q, _, _ in found):
