@@ -66,10 +66,9 @@ CONV_VARIANTS = {
 
 @pytest.mark.parametrize("case", sorted(CONV_VARIANTS))
 def test_int8_conv_variants_exact(case):
-    """TFLM always; LiteRT too where its int8 CONV_2D accepts the graph (it needs a bias)."""
+    """TFLM and LiteRT (a bias-less conv is written with a zero bias, which LiteRT needs)."""
     graph = conv_graph(np.random.default_rng(7), **CONV_VARIANTS[case])
-    litert = case not in ("bias_absent", "two_inputs")
-    oplab.check_tflm(graph, np.random.default_rng(8), litert=litert)
+    oplab.check_tflm(graph, np.random.default_rng(8), litert=True)
 
 
 @pytest.mark.parametrize("padding,stride,activation",
@@ -132,10 +131,10 @@ def test_file_structure_and_metadata():
     assert read_metadata(write_tflite(graph)) is None
     sub = model.subgraphs[0]
     names = [t.name.decode() for t in sub.tensors]
-    assert names == list(graph.tensors)
+    assert names == [*graph.tensors, "out_zero_bias"]    # LiteRT's conv needs a bias
     assert [names[i] for i in sub.inputs] == ["x"] and [names[i] for i in sub.outputs] == ["out"]
     [op] = sub.operators
-    assert list(op.inputs) == [names.index("x"), names.index("w")]  # trailing absent: dropped
+    assert list(op.inputs) == [names.index(n) for n in ("x", "w", "out_zero_bias")]
     code = model.operatorCodes[op.opcodeIndex]
     assert code.builtinCode == schema.BuiltinOperator.CONV_2D == code.deprecatedBuiltinCode
     assert code.version == 3

@@ -26,7 +26,8 @@ from .core import inspect, load
 def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
            executors=None, partition="auto", ram=None, flash=None,
            profile: bool = False) -> dict:
-    """Reference vs host C vs QEMU (and TFLite Micro for int8) on given and random inputs.
+    """Reference vs host C vs QEMU vs TFLite Micro (float models too) on given and random
+    inputs.
     With patch-based partitioning (`partition`, as `compile`), the partitioned graph runs
     everywhere but TFLite Micro, which runs the model as given; `unpartitioned` then says
     whether the partitioned reference equals the layer-by-layer one on every case.

@@ -15,6 +15,7 @@ from ai_edge_litert import schema_py_generated as schema
 from ..ir import Graph, GraphError, Tensor
 from ..ops import registry
 from ..passes.unfold_pads import unfold_pads
+from ..passes.zero_bias import conv_zero_biases
 from .tflite_versions import op_version
 
 PRODUCER = "fitml"
@@ -163,8 +164,9 @@ def _variables(graph: Graph) -> set[str]:
 
 def build_model(graph: Graph, metadata: dict[str, str] | None = None) -> schema.ModelT:
     """The object-API ModelT for `graph` (what `write_tflite` packs). EXPLICIT-padded ops
-    are written as TFLite runs them (SAME, or PAD + VALID: passes/unfold_pads.py)."""
-    graph = unfold_pads(graph)
+    are written as TFLite runs them (SAME, or PAD + VALID: passes/unfold_pads.py); a bias-less
+    CONV_2D gets a zero bias, which LiteRT's conv kernel requires (passes/zero_bias.py)."""
+    graph = conv_zero_biases(unfold_pads(graph))
     total = sum(t.nbytes for t in graph.tensors.values() if t.is_const)
     if total >= MAX_FLATBUFFER:
         raise GraphError(f"{total} bytes of constants: flatbuffers are limited to 2 GB")

@@ -5,6 +5,7 @@ wrong, never a crash, a hang or a huge allocation.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from ..ops import registry
 from ..passes.pipeline import CLEANUP, run_pipeline
 from .tflite_arity import check_arity
 from .tflite_checks import check_options_type, check_unique
+from .tflite_custom import custom_op_message
+from .tflite_quirks import TensorFacts, quirk_warnings, tensor_quant_axis
 
 TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -65,7 +68,10 @@ def _name(raw, index: int, taken: set[str]) -> str:
     return name
 
 
-def _quant(qp, shape, dtype: str, where: str) -> QuantParams | None:
+def _quant(qp, shape, dtype: str, where: str, is_const: bool = False,
+           found: list | None = None, label: str = "") -> QuantParams | None:
+    """The tensor's QuantParams; a known quirk (tflite_quirks) is accepted and added to
+    `found` as (quirk, label, facts)."""
     if qp is None or qp.scale is None or len(qp.scale) == 0:
         return None
     scale = np.asarray(qp.scale, np.float32)
@@ -73,6 +79,11 @@ def _quant(qp, shape, dtype: str, where: str) -> QuantParams | None:
     if zero.size not in (1, scale.size):
         raise ModelError(f"{where}: {scale.size} scales but {zero.size} zero points")
     axis = int(qp.quantizedDimension) if scale.size > 1 else None
+    if axis is not None:
+        facts = TensorFacts(tuple(shape), dtype, is_const, int(scale.size), axis)
+        axis, quirk = tensor_quant_axis(facts)
+        if quirk is not None and found is not None:
+            found.append((quirk, label, facts))
     if axis is not None and not 0 <= axis < len(shape):
         raise ModelError(f"{where}: quantized dimension {axis} out of range for shape {shape}")
     quant = QuantParams(scale, zero, axis)
@@ -82,7 +93,7 @@ def _quant(qp, shape, dtype: str, where: str) -> QuantParams | None:
     return quant
 
 
-def _tensor(t, index: int, model, name: str, where: str) -> Tensor:
+def _tensor(t, index: int, model, name: str, where: str, found: list) -> Tensor:
     tname = f"{where}: tensor {index} ({name!r})"
     type_name = TENSOR_TYPES.get(t.type, str(t.type))
     if type_name not in IR_DTYPES:
@@ -102,7 +113,8 @@ def _tensor(t, index: int, model, name: str, where: str) -> Tensor:
     data = None
     if raw is not None and len(raw):
         data = _decode(raw, dtype, shape, count, tname)
-    quant = _quant(t.quantization, shape, dtype, tname)
+    quant = _quant(t.quantization, shape, dtype, tname, data is not None, found,
+                   f"{index} ({name!r})")
     if data is None and t.isVariable and dtype != "int4":
         # state (LSTM): what TFLM's ResetVariableTensors fills in (int8: the zero point)
         data = np.full(shape, quant.zp if dtype == "int8" and quant else 0, dtype)
@@ -161,7 +173,9 @@ def load_tflite(source, cleanup: bool = True) -> Graph:
     raw_tensors = _seq(sub.tensors)
     taken: set[str] = set()
     names = [_name(t.name, i, taken) for i, t in enumerate(raw_tensors)]
-    tensors = [_tensor(t, i, model, names[i], where) for i, t in enumerate(raw_tensors)]
+    found: list = []
+    tensors = [_tensor(t, i, model, names[i], where, found) for i, t in enumerate(raw_tensors)]
+    quirks = quirk_warnings(found, where)
     codes = _seq(model.operatorCodes)
     by_name = {t.name: t for t in tensors}
     ops = [_op(o, i, codes, names, where, by_name) for i, o in enumerate(_seq(sub.operators))]
@@ -170,13 +184,18 @@ def load_tflite(source, cleanup: bool = True) -> Graph:
                for i in _seq(sub.outputs)]
     check_unique(_seq(sub.inputs), names, "input", where)
     check_unique(_seq(sub.outputs), names, "output", where)
-    graph = Graph.build(tensors, ops, inputs, outputs,
-                        {"source": Path(where).name, "path": where, "format": "tflite"})
+    meta = {"source": Path(where).name, "path": where, "format": "tflite"}
+    if quirks:
+        meta["quirks"] = "\n".join(quirks)
+    graph = Graph.build(tensors, ops, inputs, outputs, meta)
     try:
         graph = graph.validate()
-        return run_pipeline(graph, CLEANUP) if cleanup else graph
+        graph = run_pipeline(graph, CLEANUP) if cleanup else graph
     except GraphError as exc:
         raise ModelError(f"{where}: {exc}") from None
+    for line in quirks:      # accepted, as TFLite Micro accepts it: said once, on stderr
+        print(line, file=sys.stderr)
+    return graph
 
 
 def _op(o, index: int, codes, names, where: str, tensors) -> Op:
@@ -190,11 +209,11 @@ def _op(o, index: int, codes, names, where: str, tensors) -> Op:
     code = codes[o.opcodeIndex]
     builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
     kind = BUILTIN_NAMES.get(builtin, f"builtin #{builtin}")
+    out = repr(outputs[0]) if outputs else "none"
     if kind == "CUSTOM":
-        custom = code.customCode.decode("utf-8", "replace") if code.customCode else "?"
-        kind = f"CUSTOM ({custom})"
+        raise ModelError(f"{where}: " + custom_op_message(code.customCode, index, out,
+                                                          registry.supported()))
     if kind not in registry.all_defs():
-        out = repr(outputs[0]) if outputs else "none"
         raise ModelError(f"{where}: operator {kind} (node {index}, output tensor {out}) is not "
                          f"supported; supported operators: {', '.join(registry.supported())}")
     opdef = registry.get(kind)

@@ -89,6 +89,9 @@ class HardSwish(OpDef):
     def check(op, ins, outs):
         if ins[0].dtype != outs[0].dtype:
             raise GraphError(f"HARD_SWISH: input {ins[0].dtype} but output {outs[0].dtype}")
+        if ins[0].dtype not in ("float32", "int8"):
+            raise GraphError(f"HARD_SWISH: {ins[0].dtype} input not supported (supported: "
+                             "float32, int8, as in TFLite Micro)")
         if ins[0].dtype != "int8":
             return
         (_, out_e), _ = params(common.qparams(ins[0])[0], common.qparams(outs[0])[0])

@@ -1,4 +1,4 @@
-"""LEAKY_RELU: x for x >= 0, alpha * x below (float32 or int8).
+"""LEAKY_RELU: x for x >= 0, alpha * x below (float32 or int8; int16: ops/int16_leaky_relu.py).
 
 int8 per TFLM (leaky_relu_common.cc, reference QuantizeLeakyRelu): two multipliers from
 float32 quotients, identity s_in / s_out and alpha s_in * alpha / s_out (alpha may be negative
@@ -15,7 +15,7 @@ from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common
 from .logistic import infer_same
-from .registry import Node, OpDef, register
+from .registry import Node, OpDef, input_filter_dtypes, register
 
 
 def multipliers(s_in: float, s_out: float, alpha: float):
@@ -35,6 +35,8 @@ def int8_params(node: Node):
 class LeakyRelu(OpDef):
     kind = "LEAKY_RELU"
     tflite_options = "LeakyReluOptions"
+    signature = staticmethod(input_filter_dtypes)     # (input, "none"); int16: a @variant
+    own_dtypes = (("float32", "none"), ("int8", "none"))
 
     @staticmethod
     def infer(op, ins):
@@ -44,7 +46,10 @@ class LeakyRelu(OpDef):
     def check(op, ins, outs):
         if ins[0].dtype != outs[0].dtype:
             raise GraphError(f"LEAKY_RELU: input {ins[0].dtype} but output {outs[0].dtype}")
-        if ins[0].dtype == "int8":
+        if ins[0].dtype not in ("float32", "int8", "int16"):
+            raise GraphError(f"LEAKY_RELU: {ins[0].dtype} input not supported (supported: "
+                             "float32, int8, int16)")
+        if ins[0].dtype != "float32":
             for t in (ins[0], outs[0]):
                 common.qparams(t)
 

@@ -80,13 +80,15 @@ class Mul(OpDef):
         a, b, out = node.ins[0], node.ins[1], node.outs[0]
         if a.dtype == "float32":
             return cparams.binary_f32(node)
-        if a.dtype != "int8":
+        if a.dtype not in QUANT_LIMITS:
             raise cparams.unsupported(node)
         (s1, zp1), (s2, zp2) = common.qparams(a), common.qparams(b)
         s_out, zp_out = common.qparams(out)
         mult, shift = mul_multiplier(s1, s2, s_out)
-        lo, hi = common.output_bounds(node.attr("activation", "NONE"), out)
-        return cparams.in_place(CCall("fitml_mul_s8", "fitml_mul_s8_params",
+        lo, hi = fp.activation_bounds(node.attr("activation", "NONE"), s_out, zp_out,
+                                      *QUANT_LIMITS[a.dtype])
+        kernel = "fitml_mul_s8" if a.dtype == "int8" else "fitml_mul_s16"
+        return cparams.in_place(CCall(kernel, "fitml_mul_s8_params",
                      dict(bc=cparams.broadcast(node), input1_zp=zp1, input2_zp=zp2,
                           output_zp=zp_out, output_multiplier=mult, output_shift=shift,
                           act_min=lo, act_max=hi), cparams.binary_io(node)), node)

@@ -88,16 +88,20 @@ class Quantize(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
+        """fitml_quantize_f32_<out>, or fitml_requantize_<in>_<out> (<in> alone for one
+        dtype) between int8, uint8, int16 and int32."""
         x, out = node.ins[0], node.outs[0]
-        suffix = {"int8": "s8", "int16": "s16"}
-        if out.dtype not in suffix or x.dtype not in ("float32", *suffix):
-            raise cparams.unsupported(node, f"{x.dtype} -> {out.dtype}")
+        suffix = {"int8": "s8", "uint8": "u8", "int16": "s16", "int32": "s32"}
+        float_out = ("int8", "int16")
+        if out.dtype not in suffix or x.dtype not in ("float32", *suffix) or \
+                (x.dtype == "float32" and out.dtype not in float_out):
+            raise cparams.unsupported(node, f"{x.dtype} -> {out.dtype} (C kernels: float32 -> "
+                                      "int8 / int16, and the integer requantizations)")
         s_out, zp_out = common.qparams(out)
         if x.dtype == "float32":
             return CCall(f"fitml_quantize_f32_{suffix[out.dtype]}", "fitml_affine_params",
                          dict(size=x.size, scale=s_out, zero_point=zp_out), cparams.io(node))
         mult, shift = requantize_multiplier(common.qparams(x)[0], s_out)
-        # fitml_requantize_s8 / _s16 (same dtype in and out), _s8_s16, _s16_s8
         name = suffix[x.dtype] if x.dtype == out.dtype else \
             f"{suffix[x.dtype]}_{suffix[out.dtype]}"
         return cparams.requantize_call(node, f"fitml_requantize_{name}", mult, shift,

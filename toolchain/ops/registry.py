@@ -24,6 +24,7 @@ INT8: Signature = (("int8", "int8"),)
 INT16x8: Signature = (("int16", "int8"),)      # TFLite's 16x8: int16 activations, int8 filter
 INT8x4: Signature = (("int8", "int4"),)        # int8 activations, packed int4 filter
 HYBRID: Signature = (("float32", "int8"), ("float32", "int4"))  # float activations, int filter
+INT16: Signature = (("int16", "none"),)        # int16 activations of a one-input op
 VARIANT_METHODS = ("reference", "lower_c")
 
 
@@ -99,7 +100,8 @@ def register(cls: type[OpDef]) -> type[OpDef]:
 
 
 def input_filter_dtypes(node: Node) -> tuple[str, str]:
-    """The dtype pair of a weighted op (CONV_2D, FULLY_CONNECTED, ...): (input, filter)."""
+    """The dtype pair of a weighted op (CONV_2D, FULLY_CONNECTED, ...): (input, filter); of a
+    one-input op (LEAKY_RELU): (input, "none")."""
     x, w = (node.ins + (None, None))[:2]
     return (x.dtype if x is not None else "none", w.dtype if w is not None else "none")
 

@@ -7,7 +7,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import FitmlError
-from ..ir import Graph
+from ..ir import Graph, Node
+from ..ops.hybrid import is_hybrid
 from ..util.progress import progress_bar
 from .executors import get_executor
 
@@ -15,8 +16,12 @@ FLOAT_TOLERANCE = 1e-5      # relative to the reference output's range
 OPTIONAL = {"tflm": ("tflite_micro", "tflm")}   # executor -> (module it needs, fitml extra)
 
 
-def unavailable(name: str) -> str | None:
-    """Why executor `name` cannot run here (an optional package missing), else None."""
+def unavailable(name: str, graph: Graph | None = None) -> str | None:
+    """Why executor `name` cannot run here (an optional package missing) or on `graph`
+    (TFLite Micro has no hybrid kernels), else None."""
+    if name == "tflm" and graph is not None and any(
+            is_hybrid(Node.of(graph, op)) for op in graph.ops):
+        return "TFLite Micro has no hybrid (float activations, int8 weights) kernels"
     module, extra = OPTIONAL.get(name, (None, None))
     if module is None or importlib.util.find_spec(module) is not None:
         return None
@@ -57,12 +62,14 @@ def compare(expected: Sequence[np.ndarray], actual: Sequence[np.ndarray]) -> dic
 
 def verify(graph: Graph, target: str, cases: list[list[np.ndarray]],
            executors: Sequence[str] | None = None) -> dict:
-    """Run every executor on every case against the reference; stats come from QEMU."""
+    """Run every executor on every case against the reference; stats come from QEMU.
+    Integer outputs must be bit-exact; float ones within FLOAT_TOLERANCE (TFLite Micro's
+    float kernels included)."""
     quantized = any(graph.tensors[n].dtype != "float32" for n in graph.inputs)
     if executors is None:
-        executors = ["host", "qemu"] + (["tflm"] if quantized else [])
+        executors = ["host", "qemu", "tflm"]
     reference = get_executor("reference")
-    skipped = {name: why for name in executors if (why := unavailable(name))}
+    skipped = {name: why for name in executors if (why := unavailable(name, graph))}
     executors = [name for name in executors if name not in skipped]
     results = {name: {"bit_exact": True, "within_tolerance": True, "max_abs_diff": 0.0}
                for name in executors}

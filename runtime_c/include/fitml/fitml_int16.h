@@ -96,6 +96,18 @@ fitml_status fitml_add_s16(const fitml_add_s8_params *p, const int16_t *input1,
                            const int16_t *input2, int16_t *output);
 
 /**
+ * @brief int16 MUL with broadcasting (TFLM Mul<int16_t>: MBQM of the product of the operands,
+ *        zero points 0, + zp_out, clamp).
+ * @param p      parameters (the int8 struct; act_min / act_max within the int16 range)
+ * @param input1 int16
+ * @param input2 int16
+ * @param output int16 (may alias an input of the output's shape)
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_mul_s16(const fitml_mul_s8_params *p, const int16_t *input1,
+                           const int16_t *input2, int16_t *output);
+
+/**
  * @brief int16 SUB with broadcasting (as fitml_add_s16, the second operand subtracted).
  * @param p      parameters (lut unused, may be NULL)
  * @param input1 int16
@@ -215,6 +227,17 @@ fitml_status fitml_dequantize_s16_f32(const fitml_affine_params *p, const int16_
  */
 fitml_status fitml_relu6_s16(const fitml_clamp_s8_params *p, const int16_t *input,
                              int16_t *output);
+
+/**
+ * @brief int16 LEAKY_RELU (TFLM QuantizeLeakyRelu<int16_t>): the int8 kernel's two
+ *        requantizations (identity for q - zp_in >= 0, alpha below), clamped to int16.
+ * @param p      parameters (the int8 struct)
+ * @param input  int16
+ * @param output int16 (may alias the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_leaky_relu_s16(const fitml_leaky_relu_s8_params *p, const int16_t *input,
+                                  int16_t *output);
 
 /**
  * @brief int16 LOGISTIC (TFLM reference_integer_ops::Logistic, int16): Q0.15 output.
