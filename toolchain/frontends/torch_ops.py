@@ -111,3 +111,23 @@ def div(b, node, x, y, rounding_mode=None):
         raise b.error("only division by a constant is supported (it becomes MUL by the "
                       "reciprocal); no DIV op")
     return binary(b, "MUL", x, np.float32(1) / np.asarray(y, np.float32))
+
+
+@converter("aten.maximum.default")
+def maximum(b, node, x, y):
+    return binary(b, "MAXIMUM", x, y)
+
+
+@converter("aten.minimum.default")
+def minimum(b, node, x, y):
+    return binary(b, "MINIMUM", x, y)
+
+
+@converter("aten.abs.default")
+def absolute(b, node, x):
+    return b.emit("ABS", [x.tensor], perm=x.perm)
+
+
+@converter("aten.neg.default")
+def negate(b, node, x):
+    return b.emit("NEG", [x.tensor], perm=x.perm)

@@ -161,6 +161,11 @@ typedef struct {
     int32_t strides2[FITML_MAX_DIMS];   /**< element strides of input 2 */
 } fitml_broadcast;
 
+/** @brief MAXIMUM / MINIMUM: only the broadcast walk (stored values are compared). */
+typedef struct {
+    fitml_broadcast bc;
+} fitml_broadcast_params;
+
 /** @brief ADD / SUB int8 (TFLite AddFunc: inputs rescaled with a common left shift). */
 typedef struct {
     fitml_broadcast bc;

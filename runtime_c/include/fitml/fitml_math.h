@@ -1,0 +1,178 @@
+/**
+ * @file fitml_math.h
+ * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE.
+ */
+#ifndef FITML_MATH_H
+#define FITML_MATH_H
+
+#include "fitml_types.h"
+
+/**
+ * @brief MAXIMUM f32: the larger stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_maximum_f32(const fitml_broadcast_params *p, const float *input1,
+                               const float *input2, float *output);
+
+/**
+ * @brief MAXIMUM s8: the larger stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_maximum_s8(const fitml_broadcast_params *p, const int8_t *input1,
+                              const int8_t *input2, int8_t *output);
+
+/**
+ * @brief MAXIMUM s16: the larger stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_maximum_s16(const fitml_broadcast_params *p, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
+
+/**
+ * @brief MAXIMUM s32: the larger stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_maximum_s32(const fitml_broadcast_params *p, const int32_t *input1,
+                               const int32_t *input2, int32_t *output);
+
+/**
+ * @brief MINIMUM f32: the smaller stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_minimum_f32(const fitml_broadcast_params *p, const float *input1,
+                               const float *input2, float *output);
+
+/**
+ * @brief MINIMUM s8: the smaller stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_minimum_s8(const fitml_broadcast_params *p, const int8_t *input1,
+                              const int8_t *input2, int8_t *output);
+
+/**
+ * @brief MINIMUM s16: the smaller stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_minimum_s16(const fitml_broadcast_params *p, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
+
+/**
+ * @brief MINIMUM s32: the smaller stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_minimum_s32(const fitml_broadcast_params *p, const int32_t *input1,
+                               const int32_t *input2, int32_t *output);
+
+/**
+ * @brief float32 ABS: fabsf per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_abs_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief int8 ABS (TFLM AbsEvalQuantized): clamp(MBQM(|q - input_zp|, multiplier, shift) +
+ *        output_zp, act_min, act_max).
+ * @param p      element count and requantization
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_abs_s8(const fitml_requantize_s8_params *p, const int8_t *input, int8_t *output);
+
+/**
+ * @brief int16 ABS: the int8 formula on int16 codes (zero points 0).
+ * @param p      element count and requantization
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_abs_s16(const fitml_requantize_s8_params *p, const int16_t *input,
+                           int16_t *output);
+
+/**
+ * @brief float32 NEG: -x per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_neg_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 SQUARED_DIFFERENCE: (a - b) * (a - b), broadcast (the clamp fields are +-FLT_MAX).
+ * @param p      parameters
+ * @param input1 minuend
+ * @param input2 subtrahend
+ * @param output result
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_squared_difference_f32(const fitml_binary_f32_params *p, const float *input1,
+                                          const float *input2, float *output);
+
+/**
+ * @brief int8 SQUARED_DIFFERENCE (TFLM): ADD's input rescaling with left shift 7, the difference
+ *        squared, MBQM by the output multiplier, + output_zp, clamped.
+ * @param p      parameters
+ * @param input1 minuend
+ * @param input2 subtrahend
+ * @param output result
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_squared_difference_s8(const fitml_add_s8_params *p, const int8_t *input1,
+                                         const int8_t *input2, int8_t *output);
+
+/**
+ * @brief int16 SQUARED_DIFFERENCE: the int8 formula with left shift 0 (zero points 0).
+ * @param p      parameters
+ * @param input1 minuend
+ * @param input2 subtrahend
+ * @param output result
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_squared_difference_s16(const fitml_add_s8_params *p, const int16_t *input1,
+                                          const int16_t *input2, int16_t *output);
+
+#endif /* FITML_MATH_H */
