@@ -1,6 +1,7 @@
 /**
  * @file fitml_math.h
- * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE.
+ * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
+ *        LOG_SOFTMAX.
  */
 #ifndef FITML_MATH_H
 #define FITML_MATH_H
@@ -174,5 +175,26 @@ fitml_status fitml_squared_difference_s8(const fitml_add_s8_params *p, const int
  */
 fitml_status fitml_squared_difference_s16(const fitml_add_s8_params *p, const int16_t *input1,
                                           const int16_t *input2, int16_t *output);
+
+/**
+ * @brief float32 LOG_SOFTMAX per row: x - max - logf(sum(expf(x - max))) (TFLM reference).
+ * @param p      rows and depth (beta is ignored: LOG_SOFTMAX has none)
+ * @param input  rows x depth values
+ * @param output rows x depth results
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_log_softmax_f32(const fitml_softmax_f32_params *p, const float *input,
+                                   float *output);
+
+/**
+ * @brief int8 LOG_SOFTMAX per row (TFLM LogSoftmaxQuantized): gemmlowp exp of the Q5.26
+ *        differences to the row max, Q12.19 sum, fixed-point ln; -128 below the cut-off.
+ * @param p      parameters from the Python lowering
+ * @param input  rows x depth codes
+ * @param output rows x depth codes (scale 16/256, zero point 127)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_log_softmax_s8(const fitml_log_softmax_s8_params *p, const int8_t *input,
+                                  int8_t *output);
 
 #endif /* FITML_MATH_H */

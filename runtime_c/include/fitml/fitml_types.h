@@ -207,6 +207,17 @@ typedef struct {
     int32_t diff_min;                   /**< differences below it give output -128 */
 } fitml_softmax_s8_params;
 
+/**
+ * @brief LOG_SOFTMAX int8 -> int8 over rows of `depth` (TFLM LogSoftmaxQuantized; output scale
+ *        16/256, zero point 127).
+ */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier, input_left_shift; /**< differences to Q5.26 (MBQM, shift >= 0) */
+    int32_t reverse_multiplier, reverse_shift;  /**< Q5.26 back to input codes (shift <= 0) */
+    int32_t diff_min;                           /**< differences below it add no exp */
+} fitml_log_softmax_s8_params;
+
 /** @brief SOFTMAX float32. */
 typedef struct {
     int32_t rows, depth;
