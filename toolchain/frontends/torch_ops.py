@@ -107,9 +107,12 @@ def mul(b, node, x, y):
 
 @converter("aten.div.Tensor", "aten.div.Scalar", "aten.div.Tensor_mode")
 def div(b, node, x, y, rounding_mode=None):
-    if rounding_mode is not None or isinstance(y, Value):
-        raise b.error("only division by a constant is supported (it becomes MUL by the "
-                      "reciprocal); no DIV op")
+    """x / constant as MUL by the reciprocal (foldable); x / activation as DIV."""
+    if rounding_mode is not None:
+        raise b.error(f"division with rounding_mode={rounding_mode!r} is not supported (only "
+                      "true division)")
+    if isinstance(y, Value):
+        return binary(b, "DIV", x, y)
     return binary(b, "MUL", x, np.float32(1) / np.asarray(y, np.float32))
 
 

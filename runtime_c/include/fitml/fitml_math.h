@@ -1,7 +1,7 @@
 /**
  * @file fitml_math.h
  * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
- *        LOG_SOFTMAX.
+ *        LOG_SOFTMAX; DIV.
  */
 #ifndef FITML_MATH_H
 #define FITML_MATH_H
@@ -196,5 +196,28 @@ fitml_status fitml_log_softmax_f32(const fitml_softmax_f32_params *p, const floa
  */
 fitml_status fitml_log_softmax_s8(const fitml_log_softmax_s8_params *p, const int8_t *input,
                                   int8_t *output);
+
+/**
+ * @brief float32 DIV with broadcasting, then the fused clamp.
+ * @param p      broadcast walk and clamp
+ * @param input1 dividend
+ * @param input2 divisor
+ * @param output quotient
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_div_f32(const fitml_binary_f32_params *p, const float *input1,
+                           const float *input2, float *output);
+
+/**
+ * @brief int8 DIV (TFLM DivElementwise): fixed-point reciprocal of the divisor, the dividend
+ *        shifted by its leading sign bits, requantized with MUL's parameters.
+ * @param p      broadcast walk, zero points, output multiplier (s1 / (s2 * s_out)), clamp
+ * @param input1 dividend codes
+ * @param input2 divisor codes
+ * @param output quotient codes
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_div_s8(const fitml_mul_s8_params *p, const int8_t *input1,
+                          const int8_t *input2, int8_t *output);
 
 #endif /* FITML_MATH_H */
