@@ -159,3 +159,27 @@ def log_x_ge_1(x, out_bits: int, in_bits: int) -> np.ndarray:
     recip = one_over_one_plus_x(denom_minus_one)
     total = _add(srdhm(z_pow2, LOG_2), srdhm(rdbpot(num, accum), recip))
     return sat_shl(total, accum - out_bits)
+
+
+def inv_sqrt_multiplier(x: int, reverse_shift: int = -1) -> tuple[int, int]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp for one int32 x >= 0: (multiplier, shift)
+    with 1/sqrt(x) ~ multiplier * 2^(shift - 31) for reverse_shift -1 (Newton in Q3.28)."""
+    if x <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while x >= 1 << 29:
+        x //= 4
+        shift += 1
+    pairs = (int(clz32(x)) - 1) // 2 - 1
+    shift -= pairs
+    x <<= 2 * pairs
+    half_input = int(rdbpot(x >> 1, 1))
+    half_three = (1 << 28) + (1 << 27)
+    y = 1 << 28                                  # One() in Q3.28
+    for _ in range(5):
+        y3 = sat_shl(srdhm(srdhm(y, y), y), 6)
+        y = int(sat_shl(_sub(srdhm(half_three, y), srdhm(half_input, y3)), 3))
+    inv = int(srdhm(y, SQRT_HALF))
+    if shift < 0:
+        inv, shift = int(wrap32(inv << -shift)), 0
+    return inv, shift * reverse_shift

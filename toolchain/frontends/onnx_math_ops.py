@@ -1,5 +1,5 @@
 """ONNX element-wise math nodes: Max, Min (variadic, as a chain of MAXIMUM / MINIMUM), Abs,
-Neg."""
+Neg, Exp, Sqrt."""
 from __future__ import annotations
 
 from .onnx_build import Builder, OnnxNode, converter
@@ -23,11 +23,9 @@ def extremum(b: Builder, n: OnnxNode):
         acc = binary(b, n, kind, acc, name, out=out)
 
 
-@converter("Abs")
-def absolute(b: Builder, n: OnnxNode):
-    unary(b, n, "ABS")
+UNARY = {"Abs": "ABS", "Neg": "NEG", "Exp": "EXP", "Sqrt": "SQRT"}
 
 
-@converter("Neg")
-def negate(b: Builder, n: OnnxNode):
-    unary(b, n, "NEG")
+@converter(*UNARY)
+def elementwise(b: Builder, n: OnnxNode):
+    unary(b, n, UNARY[n.op_type])

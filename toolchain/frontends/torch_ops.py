@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ops import common
 from .torch_builder import Builder
-from .torch_common import Value, converter, identity
+from .torch_common import Value, converter, identity, target_name
 
 
 def pair(v) -> tuple[int, int]:
@@ -126,11 +126,10 @@ def minimum(b, node, x, y):
     return binary(b, "MINIMUM", x, y)
 
 
-@converter("aten.abs.default")
-def absolute(b, node, x):
-    return b.emit("ABS", [x.tensor], perm=x.perm)
+UNARY = {"aten.abs.default": "ABS", "aten.neg.default": "NEG", "aten.exp.default": "EXP",
+         "aten.sqrt.default": "SQRT", "aten.rsqrt.default": "RSQRT"}
 
 
-@converter("aten.neg.default")
-def negate(b, node, x):
-    return b.emit("NEG", [x.tensor], perm=x.perm)
+@converter(*UNARY)
+def elementwise(b, node, x):
+    return b.emit(UNARY[target_name(node)], [x.tensor], perm=x.perm)

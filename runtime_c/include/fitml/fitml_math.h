@@ -1,7 +1,7 @@
 /**
  * @file fitml_math.h
  * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
- *        LOG_SOFTMAX; DIV.
+ *        LOG_SOFTMAX; DIV; EXP, SQRT, RSQRT.
  */
 #ifndef FITML_MATH_H
 #define FITML_MATH_H
@@ -219,5 +219,41 @@ fitml_status fitml_div_f32(const fitml_binary_f32_params *p, const float *input1
  */
 fitml_status fitml_div_s8(const fitml_mul_s8_params *p, const int8_t *input1,
                           const int8_t *input2, int8_t *output);
+
+/**
+ * @brief float32 EXP: expf(x) per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_exp_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 SQRT: sqrtf(x) per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_sqrt_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 RSQRT: 1.0f / sqrtf(x) per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_rsqrt_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief int8 RSQRT (TFLM RsqrtEvalQuantized) as a 256-entry table lookup.
+ * @param p      element count and the table (output for input code q at q + 128)
+ * @param input  input codes
+ * @param output output codes (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_rsqrt_s8(const fitml_lut_s8_params *p, const int8_t *input, int8_t *output);
 
 #endif /* FITML_MATH_H */
