@@ -37,17 +37,31 @@ class Model:
     cases: list            # input lists: from floats in the representative range, then random
 
 
+def spec(s):
+    """(shape, dtype name) of an input spec: a shape (float32) or ("bool", shape)."""
+    return (tuple(s[1]), "bool") if s and s[0] == "bool" else (tuple(s), "float32")
+
+
+def sample(rng, s, low: float, high: float) -> np.ndarray:
+    shape, dtype = spec(s)
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(np.bool_)
+    return rng.uniform(low, high, shape).astype(np.float32)
+
+
 def convert(fn, shapes, mode: str, low: float = -2.0, high: float = 2.0) -> bytes:
-    """The .tflite bytes TF's converter makes of `fn` over float inputs of `shapes`."""
+    """The .tflite bytes TF's converter makes of `fn` over inputs of `shapes` (float32, or
+    ("bool", shape) for a bool input)."""
     tf = pytest.importorskip("tensorflow")
-    concrete = fn.get_concrete_function(*[tf.TensorSpec(s, tf.float32) for s in shapes])
+    concrete = fn.get_concrete_function(*[tf.TensorSpec(spec(s)[0], getattr(tf, spec(s)[1]))
+                                          for s in shapes])
     conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete], fn)
     if mode != "float32":
         rng = np.random.default_rng(0)
 
         def representative():
             for _ in range(16):
-                yield [rng.uniform(low, high, s).astype(np.float32) for s in shapes]
+                yield [sample(rng, s, low, high) for s in shapes]
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         conv.representative_dataset = representative
         ops = tf.lite.OpsSet
@@ -71,14 +85,16 @@ def build(fn, shapes, mode: str, tmp_path_factory, low: float = -2.0, high: floa
     tensors = [graph.tensors[n] for n in graph.inputs]
     cases = []
     for _ in range(3):
-        xs = [rng.uniform(low, high, t.shape).astype(np.float32) for t in tensors]
-        cases.append([x if t.dtype == "float32" else
+        xs = [sample(rng, t.shape if t.dtype != "bool" else ("bool", t.shape), low, high)
+              for t in tensors]
+        cases.append([x if t.dtype in ("float32", "bool") else
                       quantize_float(x, t.quant.s, t.quant.zp, t.dtype)
                       for x, t in zip(xs, tensors)])
     if mode != "float32":
         for _ in range(2):
-            cases.append([rng.integers(np.iinfo(t.dtype).min, np.iinfo(t.dtype).max + 1,
-                                       t.shape).astype(t.dtype) for t in tensors])
+            cases.append([rng.integers(0, 2, t.shape).astype(np.bool_) if t.dtype == "bool"
+                          else rng.integers(np.iinfo(t.dtype).min, np.iinfo(t.dtype).max + 1,
+                                            t.shape).astype(t.dtype) for t in tensors])
     return Model(graph, blob, cases)
 
 

@@ -1,9 +1,9 @@
 """ONNX element-wise math nodes: Max, Min (variadic, as a chain of MAXIMUM / MINIMUM), Abs,
-Neg, Exp, Sqrt."""
+Neg, Exp, Sqrt, Where (SELECT_V2)."""
 from __future__ import annotations
 
 from .onnx_build import Builder, OnnxNode, converter
-from .onnx_ops import binary, unary
+from .onnx_ops import binary, layout, unary
 
 EXTREMA = {"Max": "MAXIMUM", "Min": "MINIMUM"}
 
@@ -29,3 +29,13 @@ UNARY = {"Abs": "ABS", "Neg": "NEG", "Exp": "EXP", "Sqrt": "SQRT"}
 @converter(*UNARY)
 def elementwise(b: Builder, n: OnnxNode):
     unary(b, n, UNARY[n.op_type])
+
+
+@converter("Where")
+def where(b: Builder, n: OnnxNode):
+    """Where(condition, x, y) with three-way broadcasting, in the operands' stored layout."""
+    names = [n.input(i) for i in range(3)]
+    rank = max(len(b.shape(name)) for name in names)
+    perm = layout(b, names, rank)
+    b.emit("SELECT_V2", [b.operand(name, rank, perm) for name in names], {},
+           out=n.outputs[0], perm=perm, base=f"{n.outputs[0]}_select")

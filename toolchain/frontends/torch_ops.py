@@ -59,7 +59,8 @@ def pad(b: Builder, t: str, pads, fill=None) -> str:
 def operand(b: Builder, x, rank: int, perm) -> str:
     """`x` right-aligned to `rank` dims (torch broadcasting), stored as permute(perm)."""
     if not isinstance(x, Value):
-        data = np.asarray(x, np.float32)
+        data = np.asarray(x)
+        data = data if data.dtype == np.bool_ else data.astype(np.float32)
         return b.tensor_in(data.reshape((1,) * (rank - data.ndim) + data.shape), perm)
     shape = b.shape(x)
     if len(shape) < rank:
@@ -133,3 +134,13 @@ UNARY = {"aten.abs.default": "ABS", "aten.neg.default": "NEG", "aten.exp.default
 @converter(*UNARY)
 def elementwise(b, node, x):
     return b.emit(UNARY[target_name(node)], [x.tensor], perm=x.perm)
+
+
+@converter("aten.where.self")
+def where(b, node, cond, x, y):
+    """torch.where(cond, x, y): SELECT_V2 with three-way broadcasting."""
+    rank = max(len(b.shape(v)) if isinstance(v, Value) else np.ndim(v) for v in (cond, x, y))
+    lead = next(v for v in (x, y, cond) if isinstance(v, Value))
+    perm = lead.perm if len(lead.perm) == rank else identity(rank)
+    ins = [operand(b, v, rank, perm) for v in (cond, x, y)]
+    return b.emit("SELECT_V2", ins, perm=perm)

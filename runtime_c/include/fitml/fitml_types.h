@@ -167,6 +167,19 @@ typedef struct {
     const int8_t *lut;                  /**< 256 outputs, for inputs -128..127 */
 } fitml_lut_s8_params;
 
+/**
+ * @brief SELECT_V2: output dims (row-major) and each operand's element strides, 0 where it
+ *        broadcasts; elements are copied as elem_size bytes.
+ */
+typedef struct {
+    int32_t rank;                       /**< 1..FITML_MAX_DIMS */
+    int32_t dims[FITML_MAX_DIMS];
+    int32_t strides_cond[FITML_MAX_DIMS];
+    int32_t strides_x[FITML_MAX_DIMS];
+    int32_t strides_y[FITML_MAX_DIMS];
+    int32_t elem_size;                  /**< bytes per x / y / output element (1..8) */
+} fitml_select_params;
+
 /** @brief MAXIMUM / MINIMUM: only the broadcast walk (stored values are compared). */
 typedef struct {
     fitml_broadcast bc;
