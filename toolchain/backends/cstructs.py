@@ -58,6 +58,8 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     "fitml_binary_f32_params": [("bc", "fitml_broadcast")] + _ACT_F,
     "fitml_broadcast_params": [("bc", "fitml_broadcast")],
     "fitml_lut_s8_params": [("size", _I32), ("lut", "const int8_t *")],
+    "fitml_cast_params": [("size", _I32), ("input_type", _I32), ("output_type", _I32)],
+    "fitml_zeros_params": [("bytes", _I32)],
     "fitml_select_params": [("rank", _I32), ("dims", _ND), ("strides_cond", _ND),
                             ("strides_x", _ND), ("strides_y", _ND), ("elem_size", _I32)],
     "fitml_softmax_s8_params": [("rows", _I32), ("depth", _I32), ("input_multiplier", _I32),

@@ -1,7 +1,7 @@
 /**
  * @file fitml_data.h
  * @brief Data movement of any element type: PAD, CONCATENATION, TRANSPOSE, STRIDED_SLICE,
- *        SELECT_V2.
+ *        SELECT_V2, CAST, ZEROS_LIKE.
  *
  * These copy raw bytes (elements of elem_size bytes); quantization is never read. RESHAPE and
  * SQUEEZE need no kernel: the output aliases the input (or a memmove when the plan moves it).
@@ -60,5 +60,22 @@ fitml_status fitml_strided_slice(const fitml_strided_slice_params *p, const void
  */
 fitml_status fitml_select(const fitml_select_params *p, const uint8_t *condition,
                           const void *x, const void *y, void *output);
+
+/**
+ * @brief CAST per element: static_cast between float32, int8, int16, int32 and bool.
+ * @param p      element count and type codes
+ * @param input  input elements
+ * @param output output elements
+ * @return FITML_OK or FITML_ERR_ARGUMENT (unknown type code)
+ */
+fitml_status fitml_cast(const fitml_cast_params *p, const void *input, void *output);
+
+/**
+ * @brief ZEROS_LIKE: sets p->bytes bytes of the output to zero.
+ * @param p      byte count
+ * @param output the tensor to clear
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_zeros_like(const fitml_zeros_params *p, void *output);
 
 #endif /* FITML_DATA_H */

@@ -180,6 +180,18 @@ typedef struct {
     int32_t elem_size;                  /**< bytes per x / y / output element (1..8) */
 } fitml_select_params;
 
+/** @brief CAST: element count and the two element types (0 float32, 1 int8, 2 int16,
+ *         3 int32, 4 bool). */
+typedef struct {
+    int32_t size;
+    int32_t input_type, output_type;
+} fitml_cast_params;
+
+/** @brief ZEROS_LIKE: the output's size in bytes. */
+typedef struct {
+    int32_t bytes;
+} fitml_zeros_params;
+
 /** @brief MAXIMUM / MINIMUM: only the broadcast walk (stored values are compared). */
 typedef struct {
     fitml_broadcast bc;
