@@ -123,3 +123,9 @@ def test_torch_export_abs_neg_maximum_minimum(tmp_path):
     want = Net()(*args).numpy()
     got = run_graph(g, [a.numpy() for a in args])[0]
     np.testing.assert_array_equal(got.reshape(want.shape), want)
+
+
+def test_abs_multiplier_beyond_a_31_bit_shift_is_refused():
+    x = oplab.act("x", (4,), "int8", 1.0, 0)
+    with pytest.raises(GraphError, match="ABS: input / output scale .* too large"):
+        oplab.one_op("ABS", [x], {}, oplab.act("out", (4,), "int8", 1e-12, 0))

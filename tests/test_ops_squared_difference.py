@@ -50,3 +50,11 @@ def test_int8_every_input_pair_matches_tflm(seed):
                      oplab.act("out", (256, 256), "int8", s_out, zpo))
     ref, tflm = oplab.run_reference_and_tflm(g, [GRID.reshape(256, 1), GRID.reshape(1, 256)])
     oplab.assert_exact(ref[0], np.asarray(tflm[0]).reshape(ref[0].shape), "tflm")
+
+
+def test_output_scale_too_small_is_refused():
+    from toolchain.ir import GraphError
+
+    x, y = oplab.act("x", (4,), "int8", 1.0, 0), oplab.act("y", (4,), "int8", 1.0, 0)
+    with pytest.raises(GraphError, match="SQUARED_DIFFERENCE: .* too large"):
+        oplab.one_op("SQUARED_DIFFERENCE", [x, y], {}, oplab.act("out", (4,), "int8", 1e-20, 0))

@@ -45,6 +45,10 @@ class Abs(OpDef):
     @staticmethod
     def check(op, ins, outs):
         unary_check("ABS", ins, outs)
+        if ins[0].dtype != "float32":
+            s_in, s_out = ins[0].quant.s, outs[0].quant.s
+            common.check_left_shift("ABS", abs_multiplier(s_in, s_out)[1], s_in / s_out,
+                                    "input / output scale")
 
     @staticmethod
     def reference(node: Node, args):

@@ -55,6 +55,11 @@ class SquaredDifference(OpDef):
         broadcast.check_per_tensor("SQUARED_DIFFERENCE", tensors)
         if ins[0].dtype == "int16":
             int16.check_zero_points("SQUARED_DIFFERENCE", tensors)
+        s1, s2, so = (t.quant.s for t in tensors)
+        left = LEFT_SHIFTS[ins[0].dtype]
+        real = (2 * max(s1, s2)) ** 2 / ((1 << 2 * left) * so)
+        common.check_left_shift("SQUARED_DIFFERENCE", multipliers(s1, s2, so, left)[2][1],
+                                real, "output multiplier")
 
     @staticmethod
     def reference(node: Node, args):
