@@ -54,3 +54,21 @@ def test_quantized_operands_must_share_params():
     y = oplab.act("y", (4,), scale=0.2, zp=3)
     with pytest.raises(GraphError, match="MAXIMUM: int8 inputs and output must share"):
         oplab.one_op("MAXIMUM", [x, y], {}, oplab.act("out", (4,), scale=0.1, zp=3))
+
+
+def test_keras_maximum_minimum_layers(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    from toolchain.frontends.keras import load_keras
+
+    L = tf.keras.layers
+    a, b = tf.keras.Input((3, 4), batch_size=1), tf.keras.Input((3, 4), batch_size=1)
+    c = L.Minimum()([L.Maximum()([a, b]), L.Dense(4)(a)])
+    model = tf.keras.Model([a, b], c)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    g = load_keras(str(path))
+    assert {"MAXIMUM", "MINIMUM"} <= {op.kind for op in g.ops}
+    rng = np.random.default_rng(9)
+    xs = [rng.standard_normal((1, 3, 4)).astype(np.float32) for _ in range(2)]
+    want = model.predict(xs, verbose=0)
+    oplab.assert_close(want, run_graph(g, xs)[0].reshape(want.shape), 1e-5, "keras")
