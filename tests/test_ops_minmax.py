@@ -72,3 +72,17 @@ def test_keras_maximum_minimum_layers(tmp_path):
     xs = [rng.standard_normal((1, 3, 4)).astype(np.float32) for _ in range(2)]
     want = model.predict(xs, verbose=0)
     oplab.assert_close(want, run_graph(g, xs)[0].reshape(want.shape), 1e-5, "keras")
+
+
+@pytest.mark.parametrize("kind", ["MAXIMUM", "MINIMUM"])
+def test_int32_matches_tflm_and_host_c(kind, rng):
+    from toolchain.verify.executors import get_executor
+
+    x, y = oplab.act("x", (2, 3, 4), "int32"), oplab.act("y", (3, 1), "int32")
+    g = oplab.one_op(kind, [x, y], {}, oplab.act("out", (2, 3, 4), "int32"))
+    ref = oplab.check_tflm(g, rng)
+    inputs = oplab.random_inputs(g, rng)
+    oplab.assert_exact(run_graph(g, inputs)[0],
+                       np.asarray(get_executor("host")(g, inputs).outputs[0]).reshape(2, 3, 4),
+                       "host")
+    assert ref[0].dtype == np.int32
