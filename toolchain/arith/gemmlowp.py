@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fixedpoint import INT32_MAX, i64, rdbpot, rounding_half_sum, sat_shl, srdhm, wrap32
+from .fixedpoint import (INT32_MAX, INT32_MIN, i64, rdbpot, rounding_half_sum, sat_shl, srdhm,
+                         wrap32)
 
 ONE_Q0 = INT32_MAX                  # One() of FixedPoint<int32, 0>
 EXP_MINUS_ONE_EIGHTH = 1895147668   # exp(-1/8) in Q0.31
@@ -109,3 +110,76 @@ def get_reciprocal(x, integer_digits: int) -> tuple[np.ndarray, np.ndarray]:
     bits_over_unit = integer_digits - headroom_plus_one
     shifted_minus_one = wrap32(((u << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31))
     return one_over_one_plus_x(shifted_minus_one), bits_over_unit
+
+
+# constants of TFLite's log_x_for_x_greater_than_or_equal_to_1 (Q0.31)
+LOG_2 = 1488522236
+SQRT_SQRT_HALF = 1805811301
+SQRT_HALF = 1518500250
+ONE_QUARTER = 1 << 29
+LOG_ALPHA_N, LOG_ALPHA_D = 117049297, 127690142
+LOG_ALPHA_I, LOG_ALPHA_F = 1057819769, 638450708
+
+
+def sat_shl_param(x, k) -> np.ndarray:
+    """SaturatingRoundingMultiplyByPOTParam with a per-element exponent k (0 <= k <= 31)."""
+    x, k = i64(x), i64(k)
+    threshold = (i64(1) << (31 - k)) - 1
+    return np.where(x > threshold, INT32_MAX,
+                    np.where(x < -threshold, INT32_MIN, x << k))
+
+
+def _sat_add(a, b) -> np.ndarray:
+    return np.clip(i64(a) + i64(b), INT32_MIN, INT32_MAX)
+
+
+def log_x_ge_1(x, out_bits: int, in_bits: int) -> np.ndarray:
+    """TFLite's log_x_for_x_greater_than_or_equal_to_1: ln(x) of a positive Q(in_bits) raw,
+    as a Q(out_bits) raw. The extra accumulator bit keeps z * ln 2 from saturating."""
+    accum = out_bits + 1
+    quarter = rdbpot(ONE_QUARTER, accum)
+    z = i64(x)
+    za_headroom_plus_1 = clz32(z)
+    r_a = sat_shl(srdhm(sat_shl_param(z, za_headroom_plus_1 - 1), SQRT_HALF), 1)
+    za_pow2 = _sat_add(sat_shl_param(in_bits - za_headroom_plus_1, 31 - accum), quarter)
+    z_b = srdhm(z, SQRT_HALF)
+    zb_headroom = clz32(z_b) - 1
+    r_b = sat_shl_param(z, zb_headroom)
+    zb_pow2 = np.clip(sat_shl_param(in_bits - zb_headroom, 31 - accum) - quarter,
+                      INT32_MIN, INT32_MAX)
+    r = np.minimum(r_a, r_b)
+    z_pow2 = np.maximum(za_pow2, zb_pow2)
+    p = rounding_half_sum(r, SQRT_SQRT_HALF)
+    q = _sub(r, SQRT_SQRT_HALF)
+    q = _add(q, q)
+    sq = srdhm(q, q)
+    num = _add(srdhm(q, r), srdhm(srdhm(q, sq), LOG_ALPHA_N))
+    inner = _add(_add(LOG_ALPHA_I, q), srdhm(LOG_ALPHA_D, sq))
+    denom_minus_one = _add(srdhm(p, inner), srdhm(LOG_ALPHA_F, q))
+    recip = one_over_one_plus_x(denom_minus_one)
+    total = _add(srdhm(z_pow2, LOG_2), srdhm(rdbpot(num, accum), recip))
+    return sat_shl(total, accum - out_bits)
+
+
+def inv_sqrt_multiplier(x: int, reverse_shift: int = -1) -> tuple[int, int]:
+    """TFLite's GetInvSqrtQuantizedMultiplierExp for one int32 x >= 0: (multiplier, shift)
+    with 1/sqrt(x) ~ multiplier * 2^(shift - 31) for reverse_shift -1 (Newton in Q3.28)."""
+    if x <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while x >= 1 << 29:
+        x //= 4
+        shift += 1
+    pairs = (int(clz32(x)) - 1) // 2 - 1
+    shift -= pairs
+    x <<= 2 * pairs
+    half_input = int(rdbpot(x >> 1, 1))
+    half_three = (1 << 28) + (1 << 27)
+    y = 1 << 28                                  # One() in Q3.28
+    for _ in range(5):
+        y3 = sat_shl(srdhm(srdhm(y, y), y), 6)
+        y = int(sat_shl(_sub(srdhm(half_three, y), srdhm(half_input, y3)), 3))
+    inv = int(srdhm(y, SQRT_HALF))
+    if shift < 0:
+        inv, shift = int(wrap32(inv << -shift)), 0
+    return inv, shift * reverse_shift

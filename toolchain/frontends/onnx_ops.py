@@ -278,8 +278,6 @@ def arithmetic(b: Builder, n: OnnxNode):
         c = b.const(y).astype(np.float64)
         y = b.add_const(-c if kind == "SUB" else 1.0 / c, f"{y}_{kind.lower()}")
         kind = "ADD" if kind == "SUB" else "MUL"
-    if kind == "DIV":
-        raise b.error("Div by a non-constant divisor is not supported")
     binary(b, n, kind, x, y, out=n.outputs[0])
 
 

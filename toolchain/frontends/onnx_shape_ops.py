@@ -1,6 +1,6 @@
 """ONNX converters of data-movement and layout-sensitive ops: Identity/Dropout, Flatten,
 Reshape, (Un)Squeeze, Transpose, Concat, Pad, Slice, Split(ToSequence)/SequenceAt, Gather,
-Softmax, ReduceMean, Shape/Size/Cast.
+Softmax, LogSoftmax, ReduceMean, Shape/Size/Cast.
 
 Ops that reorder elements work in ONNX order (`b.plain`); ops with an axis work on the stored
 layout with the axis remapped, so an NHWC tensor needs no transpose for them.
@@ -249,21 +249,24 @@ def gather(b: Builder, n: OnnxNode):
     b.reshape(b.plain(temp), out_shape, out=n.outputs[0])
 
 
-@converter("Softmax")
+@converter("Softmax", "LogSoftmax")
 def softmax(b: Builder, n: OnnxNode):
+    """SOFTMAX / LOG_SOFTMAX over one axis, moved last in the stored layout."""
+    kind, attrs = (("SOFTMAX", dict(beta=1.0)) if n.op_type == "Softmax"
+                   else ("LOG_SOFTMAX", {}))
     x = n.input(0)
     shape = b.shape(x)
     rank = len(shape)
     axis = int(n.attr("axis", 1 if b.opset < 13 else -1)) % rank
     if b.opset < 13 and axis != rank - 1:   # old semantics: softmax of the flattened tail
         flat = b.reshape(b.plain(x), (int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))))
-        out = b.emit("SOFTMAX", [flat], dict(beta=1.0), base=f"{n.outputs[0]}_2d")
+        out = b.emit(kind, [flat], attrs, base=f"{n.outputs[0]}_2d")
         b.reshape(out, shape, out=n.outputs[0])
         return
     v = b.value(x)
     perm = v.perm if v.perm[-1] == axis else tuple(
         [a for a in v.perm if a != axis] + [axis])
-    b.emit("SOFTMAX", [b.tensor_in(x, perm)], dict(beta=1.0), out=n.outputs[0], perm=perm)
+    b.emit(kind, [b.tensor_in(x, perm)], attrs, out=n.outputs[0], perm=perm)
 
 
 @converter("ReduceMean")

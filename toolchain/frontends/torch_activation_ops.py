@@ -79,6 +79,13 @@ def softmax(b, node, x, dim, _=None):
     return b.emit("SOFTMAX", [b.tensor_in(x, perm)], dict(beta=1.0), perm=perm)
 
 
+@converter("aten.log_softmax.int", "aten._log_softmax.default")
+def log_softmax(b, node, x, dim, _=None):
+    dim = int(dim) % len(x.perm)
+    perm = tuple(p for p in x.perm if p != dim) + (dim,)
+    return b.emit("LOG_SOFTMAX", [b.tensor_in(x, perm)], perm=perm)
+
+
 @converter("aten.clone.default", "aten.alias.default", "aten.detach.default",
            "aten.lift_fresh_copy.default", "aten.contiguous.default")
 def same(b, node, x, *_):

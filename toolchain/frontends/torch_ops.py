@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ops import common
 from .torch_builder import Builder
-from .torch_common import Value, converter, identity
+from .torch_common import Value, converter, identity, target_name
 
 
 def pair(v) -> tuple[int, int]:
@@ -59,7 +59,8 @@ def pad(b: Builder, t: str, pads, fill=None) -> str:
 def operand(b: Builder, x, rank: int, perm) -> str:
     """`x` right-aligned to `rank` dims (torch broadcasting), stored as permute(perm)."""
     if not isinstance(x, Value):
-        data = np.asarray(x, np.float32)
+        data = np.asarray(x)
+        data = data if data.dtype == np.bool_ else data.astype(np.float32)
         return b.tensor_in(data.reshape((1,) * (rank - data.ndim) + data.shape), perm)
     shape = b.shape(x)
     if len(shape) < rank:
@@ -107,7 +108,39 @@ def mul(b, node, x, y):
 
 @converter("aten.div.Tensor", "aten.div.Scalar", "aten.div.Tensor_mode")
 def div(b, node, x, y, rounding_mode=None):
-    if rounding_mode is not None or isinstance(y, Value):
-        raise b.error("only division by a constant is supported (it becomes MUL by the "
-                      "reciprocal); no DIV op")
+    """x / constant as MUL by the reciprocal (foldable); x / activation as DIV."""
+    if rounding_mode is not None:
+        raise b.error(f"division with rounding_mode={rounding_mode!r} is not supported (only "
+                      "true division)")
+    if isinstance(y, Value):
+        return binary(b, "DIV", x, y)
     return binary(b, "MUL", x, np.float32(1) / np.asarray(y, np.float32))
+
+
+@converter("aten.maximum.default")
+def maximum(b, node, x, y):
+    return binary(b, "MAXIMUM", x, y)
+
+
+@converter("aten.minimum.default")
+def minimum(b, node, x, y):
+    return binary(b, "MINIMUM", x, y)
+
+
+UNARY = {"aten.abs.default": "ABS", "aten.neg.default": "NEG", "aten.exp.default": "EXP",
+         "aten.sqrt.default": "SQRT", "aten.rsqrt.default": "RSQRT"}
+
+
+@converter(*UNARY)
+def elementwise(b, node, x):
+    return b.emit(UNARY[target_name(node)], [x.tensor], perm=x.perm)
+
+
+@converter("aten.where.self")
+def where(b, node, cond, x, y):
+    """torch.where(cond, x, y): SELECT_V2 with three-way broadcasting."""
+    rank = max(len(b.shape(v)) if isinstance(v, Value) else np.ndim(v) for v in (cond, x, y))
+    lead = next(v for v in (x, y, cond) if isinstance(v, Value))
+    perm = lead.perm if len(lead.perm) == rank else identity(rank)
+    ins = [operand(b, v, rank, perm) for v in (cond, x, y)]
+    return b.emit("SELECT_V2", ins, perm=perm)

@@ -38,7 +38,7 @@ def addsub_multipliers(s1: float, s2: float, s_out: float, float32: bool = False
     return [fp.quantize_multiplier(m) for m in reals], reals[2]
 
 
-def _scale_down(x: np.ndarray, mult: int, shift: int) -> np.ndarray:
+def scale_down(x: np.ndarray, mult: int, shift: int) -> np.ndarray:
     """MultiplyByQuantizedMultiplierSmallerThanOneExp (shift <= 0)."""
     return fp.rdbpot(fp.srdhm(x, mult), -shift)
 
@@ -48,10 +48,10 @@ def addsub_int8(q1, q2, zp1: int, zp2: int, zp_out: int, params, sign: int,
     """Per-element TFLM int8 ADD (sign=+1) / SUB (sign=-1), with numpy broadcasting; int16
     (TFLM's general-scale path, `pot_scale` false) is the same with left shift 15."""
     (m1, e1), (m2, e2), (mo, eo) = params
-    a1 = _scale_down(fp.wrap32((fp.i64(q1) - zp1) << left_shift), m1, e1)
-    a2 = _scale_down(fp.wrap32((fp.i64(q2) - zp2) << left_shift), m2, e2)
+    a1 = scale_down(fp.wrap32((fp.i64(q1) - zp1) << left_shift), m1, e1)
+    a2 = scale_down(fp.wrap32((fp.i64(q2) - zp2) << left_shift), m2, e2)
     total = fp.wrap32(a1 + sign * a2)
-    out = _scale_down(total, mo, eo) + zp_out
+    out = scale_down(total, mo, eo) + zp_out
     return np.clip(out, lo, hi).astype(dtype)
 
 

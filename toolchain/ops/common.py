@@ -93,3 +93,10 @@ def check_weighted(kind: str, ins, outs, channels: int, axis: int) -> bool:
         raise GraphError(f"{kind}: per-channel filter scales must be {channels} along axis "
                          f"{axis}, got {q.scale.size} along axis {q.axis}")
     return True
+
+
+def check_left_shift(kind: str, shift: int, real: float, what: str) -> None:
+    """TFLite's MultiplyByQuantizedMultiplier shifts left by at most 31 bits."""
+    if shift > 31:
+        raise GraphError(f"{kind}: {what} {real:g} is too large (its multiplier would shift left "
+                         f"by {shift} bits; TFLite allows at most 31)")

@@ -25,6 +25,7 @@ extern "C" {
 #include "fitml_int4.h"
 #include "fitml_int16.h"
 #include "fitml_lstm.h"
+#include "fitml_math.h"
 #include "fitml_pool.h"
 #include "fitml_quantize.h"
 #include "fitml_reduce.h"

@@ -1,6 +1,7 @@
 /**
  * @file fitml_data.h
- * @brief Data movement of any element type: PAD, CONCATENATION, TRANSPOSE, STRIDED_SLICE.
+ * @brief Data movement of any element type: PAD, CONCATENATION, TRANSPOSE, STRIDED_SLICE,
+ *        SELECT_V2, CAST, ZEROS_LIKE.
  *
  * These copy raw bytes (elements of elem_size bytes); quantization is never read. RESHAPE and
  * SQUEEZE need no kernel: the output aliases the input (or a memmove when the plan moves it).
@@ -47,5 +48,34 @@ fitml_status fitml_transpose(const fitml_transpose_params *p, const void *input,
  */
 fitml_status fitml_strided_slice(const fitml_strided_slice_params *p, const void *input,
                                  void *output);
+
+/**
+ * @brief SELECT_V2 with broadcasting: output[i] = condition[i] ? x[i] : y[i] (any element type).
+ * @param p         dims, the three operands' strides and the element size
+ * @param condition bool condition (one byte each, nonzero is true)
+ * @param x         values taken where the condition holds
+ * @param y         values taken elsewhere
+ * @param output    result, row-major over p->dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_select(const fitml_select_params *p, const uint8_t *condition,
+                          const void *x, const void *y, void *output);
+
+/**
+ * @brief CAST per element: static_cast between float32, int8, int16, int32 and bool.
+ * @param p      element count and type codes
+ * @param input  input elements
+ * @param output output elements
+ * @return FITML_OK or FITML_ERR_ARGUMENT (unknown type code)
+ */
+fitml_status fitml_cast(const fitml_cast_params *p, const void *input, void *output);
+
+/**
+ * @brief ZEROS_LIKE: sets p->bytes bytes of the output to zero.
+ * @param p      byte count
+ * @param output the tensor to clear
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_zeros_like(const fitml_zeros_params *p, void *output);
 
 #endif /* FITML_DATA_H */

@@ -161,6 +161,42 @@ typedef struct {
     int32_t strides2[FITML_MAX_DIMS];   /**< element strides of input 2 */
 } fitml_broadcast;
 
+/** @brief An int8 -> int8 function of the code alone, as a table (RSQRT int8). */
+typedef struct {
+    int32_t size;
+    const int8_t *lut;                  /**< 256 outputs, for inputs -128..127 */
+} fitml_lut_s8_params;
+
+/**
+ * @brief SELECT_V2: output dims (row-major) and each operand's element strides, 0 where it
+ *        broadcasts; elements are copied as elem_size bytes.
+ */
+typedef struct {
+    int32_t rank;                       /**< 1..FITML_MAX_DIMS */
+    int32_t dims[FITML_MAX_DIMS];
+    int32_t strides_cond[FITML_MAX_DIMS];
+    int32_t strides_x[FITML_MAX_DIMS];
+    int32_t strides_y[FITML_MAX_DIMS];
+    int32_t elem_size;                  /**< bytes per x / y / output element (1..8) */
+} fitml_select_params;
+
+/** @brief CAST: element count and the two element types (0 float32, 1 int8, 2 int16,
+ *         3 int32, 4 bool). */
+typedef struct {
+    int32_t size;
+    int32_t input_type, output_type;
+} fitml_cast_params;
+
+/** @brief ZEROS_LIKE: the output's size in bytes. */
+typedef struct {
+    int32_t bytes;
+} fitml_zeros_params;
+
+/** @brief MAXIMUM / MINIMUM: only the broadcast walk (stored values are compared). */
+typedef struct {
+    fitml_broadcast bc;
+} fitml_broadcast_params;
+
 /** @brief ADD / SUB int8 (TFLite AddFunc: inputs rescaled with a common left shift). */
 typedef struct {
     fitml_broadcast bc;
@@ -201,6 +237,17 @@ typedef struct {
     int32_t input_left_shift;           /**< >= 0 */
     int32_t diff_min;                   /**< differences below it give output -128 */
 } fitml_softmax_s8_params;
+
+/**
+ * @brief LOG_SOFTMAX int8 -> int8 over rows of `depth` (TFLM LogSoftmaxQuantized; output scale
+ *        16/256, zero point 127).
+ */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier, input_left_shift; /**< differences to Q5.26 (MBQM, shift >= 0) */
+    int32_t reverse_multiplier, reverse_shift;  /**< Q5.26 back to input codes (shift <= 0) */
+    int32_t diff_min;                           /**< differences below it add no exp */
+} fitml_log_softmax_s8_params;
 
 /** @brief SOFTMAX float32. */
 typedef struct {

@@ -1,0 +1,259 @@
+/**
+ * @file fitml_math.h
+ * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
+ *        LOG_SOFTMAX; DIV; EXP, SQRT, RSQRT.
+ */
+#ifndef FITML_MATH_H
+#define FITML_MATH_H
+
+#include "fitml_types.h"
+
+/**
+ * @brief MAXIMUM f32: the larger stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_maximum_f32(const fitml_broadcast_params *p, const float *input1,
+                               const float *input2, float *output);
+
+/**
+ * @brief MAXIMUM s8: the larger stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_maximum_s8(const fitml_broadcast_params *p, const int8_t *input1,
+                              const int8_t *input2, int8_t *output);
+
+/**
+ * @brief MAXIMUM s16: the larger stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_maximum_s16(const fitml_broadcast_params *p, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
+
+/**
+ * @brief MAXIMUM s32: the larger stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_maximum_s32(const fitml_broadcast_params *p, const int32_t *input1,
+                               const int32_t *input2, int32_t *output);
+
+/**
+ * @brief MINIMUM f32: the smaller stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_minimum_f32(const fitml_broadcast_params *p, const float *input1,
+                               const float *input2, float *output);
+
+/**
+ * @brief MINIMUM s8: the smaller stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_minimum_s8(const fitml_broadcast_params *p, const int8_t *input1,
+                              const int8_t *input2, int8_t *output);
+
+/**
+ * @brief MINIMUM s16: the smaller stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_minimum_s16(const fitml_broadcast_params *p, const int16_t *input1,
+                               const int16_t *input2, int16_t *output);
+
+/**
+ * @brief MINIMUM s32: the smaller stored value per element, broadcast (TFLM compares codes: inputs
+ *        and output share one scale and zero point).
+ * @param p      broadcast walk
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_minimum_s32(const fitml_broadcast_params *p, const int32_t *input1,
+                               const int32_t *input2, int32_t *output);
+
+/**
+ * @brief float32 ABS: fabsf per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_abs_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief int8 ABS (TFLM AbsEvalQuantized): clamp(MBQM(|q - input_zp|, multiplier, shift) +
+ *        output_zp, act_min, act_max).
+ * @param p      element count and requantization
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_abs_s8(const fitml_requantize_s8_params *p, const int8_t *input, int8_t *output);
+
+/**
+ * @brief int16 ABS: the int8 formula on int16 codes (zero points 0).
+ * @param p      element count and requantization
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_abs_s16(const fitml_requantize_s8_params *p, const int16_t *input,
+                           int16_t *output);
+
+/**
+ * @brief float32 NEG: -x per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_neg_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 SQUARED_DIFFERENCE: (a - b) * (a - b), broadcast (the clamp fields are +-FLT_MAX).
+ * @param p      parameters
+ * @param input1 minuend
+ * @param input2 subtrahend
+ * @param output result
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_squared_difference_f32(const fitml_binary_f32_params *p, const float *input1,
+                                          const float *input2, float *output);
+
+/**
+ * @brief int8 SQUARED_DIFFERENCE (TFLM): ADD's input rescaling with left shift 7, the difference
+ *        squared, MBQM by the output multiplier, + output_zp, clamped.
+ * @param p      parameters
+ * @param input1 minuend
+ * @param input2 subtrahend
+ * @param output result
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_squared_difference_s8(const fitml_add_s8_params *p, const int8_t *input1,
+                                         const int8_t *input2, int8_t *output);
+
+/**
+ * @brief int16 SQUARED_DIFFERENCE: the int8 formula with left shift 0 (zero points 0).
+ * @param p      parameters
+ * @param input1 minuend
+ * @param input2 subtrahend
+ * @param output result
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_squared_difference_s16(const fitml_add_s8_params *p, const int16_t *input1,
+                                          const int16_t *input2, int16_t *output);
+
+/**
+ * @brief float32 LOG_SOFTMAX per row: x - max - logf(sum(expf(x - max))) (TFLM reference).
+ * @param p      rows and depth (beta is ignored: LOG_SOFTMAX has none)
+ * @param input  rows x depth values
+ * @param output rows x depth results
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_log_softmax_f32(const fitml_softmax_f32_params *p, const float *input,
+                                   float *output);
+
+/**
+ * @brief int8 LOG_SOFTMAX per row (TFLM LogSoftmaxQuantized): gemmlowp exp of the Q5.26
+ *        differences to the row max, Q12.19 sum, fixed-point ln; -128 below the cut-off.
+ * @param p      parameters from the Python lowering
+ * @param input  rows x depth codes
+ * @param output rows x depth codes (scale 16/256, zero point 127)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_log_softmax_s8(const fitml_log_softmax_s8_params *p, const int8_t *input,
+                                  int8_t *output);
+
+/**
+ * @brief float32 DIV with broadcasting, then the fused clamp.
+ * @param p      broadcast walk and clamp
+ * @param input1 dividend
+ * @param input2 divisor
+ * @param output quotient
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_div_f32(const fitml_binary_f32_params *p, const float *input1,
+                           const float *input2, float *output);
+
+/**
+ * @brief int8 DIV (TFLM DivElementwise): fixed-point reciprocal of the divisor, the dividend
+ *        shifted by its leading sign bits, requantized with MUL's parameters.
+ * @param p      broadcast walk, zero points, output multiplier (s1 / (s2 * s_out)), clamp
+ * @param input1 dividend codes
+ * @param input2 divisor codes
+ * @param output quotient codes
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_div_s8(const fitml_mul_s8_params *p, const int8_t *input1,
+                          const int8_t *input2, int8_t *output);
+
+/**
+ * @brief float32 EXP: expf(x) per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_exp_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 SQRT: sqrtf(x) per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_sqrt_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 RSQRT: 1.0f / sqrtf(x) per element.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_rsqrt_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief int8 RSQRT (TFLM RsqrtEvalQuantized) as a 256-entry table lookup.
+ * @param p      element count and the table (output for input code q at q + 128)
+ * @param input  input codes
+ * @param output output codes (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_rsqrt_s8(const fitml_lut_s8_params *p, const int8_t *input, int8_t *output);
+
+#endif /* FITML_MATH_H */

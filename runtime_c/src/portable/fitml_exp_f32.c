@@ -1,0 +1,19 @@
+/**
+ * @file fitml_exp_f32.c
+ * @brief float32 EXP: expf(x) per element.
+ */
+#include <math.h>
+
+#include "fitml/fitml_math.h"
+
+fitml_status fitml_exp_f32(const fitml_size_params *p, const float *input, float *output)
+{
+    int32_t i;
+    if (p == NULL || input == NULL || output == NULL || p->size < 0) {
+        return FITML_ERR_ARGUMENT;
+    }
+    for (i = 0; i < p->size; i++) {
+        output[i] = expf(input[i]);
+    }
+    return FITML_OK;
+}

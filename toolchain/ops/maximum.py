@@ -1,0 +1,10 @@
+"""MAXIMUM: element-wise larger value with NumPy broadcasting (definition in extremum.py)."""
+from __future__ import annotations
+
+from .extremum import ExtremumBase
+from .registry import register
+
+
+@register
+class Maximum(ExtremumBase):
+    kind = "MAXIMUM"
