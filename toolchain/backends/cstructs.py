@@ -85,6 +85,8 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
                          ("pad_before", _ND), ("elem_size", _I32), ("pad_value", "uint8_t[8]")],
     "fitml_concat_params": [("num_inputs", _I32), ("outer", _I32),
                             ("chunk_bytes", "const int32_t *")],
+    "fitml_split_params": [("num_outputs", _I32), ("outer", _I32),
+                           ("chunk_bytes", "const int32_t *")],
     "fitml_gather_params": [("walk", "fitml_walk"), ("offset", _I32), ("elem_size", _I32)],
     "fitml_conv_hybrid_f32_params": [("geom", "fitml_conv_geom"), ("filter", "const int8_t *"),
                                      ("scales", "const float *"), ("bias", "const float *"),

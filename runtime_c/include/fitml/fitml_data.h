@@ -1,6 +1,7 @@
 /**
  * @file fitml_data.h
- * @brief Data movement of any element type: PAD, CONCATENATION, TRANSPOSE, STRIDED_SLICE.
+ * @brief Data movement of any element type: PAD, CONCATENATION (and PACK), SPLIT (SPLIT_V,
+ * UNPACK), TRANSPOSE, STRIDED_SLICE.
  *
  * These copy raw bytes (elements of elem_size bytes); quantization is never read. RESHAPE and
  * SQUEEZE need no kernel: the output aliases the input (or a memmove when the plan moves it).
@@ -28,6 +29,15 @@ fitml_status fitml_pad(const fitml_pad_params *p, const void *input, void *outpu
  */
 fitml_status fitml_concat(const fitml_concat_params *p, const void *const *inputs,
                           void *output);
+
+/**
+ * @brief SPLIT / SPLIT_V / UNPACK: row by row, the input's next chunk to each output in turn.
+ * @param p       parameters
+ * @param input   input
+ * @param outputs p->num_outputs output pointers (none may overlap the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_split(const fitml_split_params *p, const void *input, void *const *outputs);
 
 /**
  * @brief TRANSPOSE as a strided gather (strides are the input strides in output dim order).

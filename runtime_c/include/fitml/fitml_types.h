@@ -325,6 +325,13 @@ typedef struct {
     const int32_t *chunk_bytes;         /**< [num_inputs] */
 } fitml_concat_params;
 
+/** @brief SPLIT / SPLIT_V / UNPACK: for each of `outer` rows, chunk_bytes[i] to each output i. */
+typedef struct {
+    int32_t num_outputs;
+    int32_t outer;
+    const int32_t *chunk_bytes;         /**< [num_outputs] */
+} fitml_split_params;
+
 /** @brief Strided gather (TRANSPOSE, STRIDED_SLICE): output is row-major over walk.dims. */
 typedef struct {
     fitml_walk walk;                    /**< input element strides per output dim */
