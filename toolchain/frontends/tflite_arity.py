@@ -20,6 +20,7 @@ INPUTS: dict[str, tuple[int, int | None]] = {
     "MEAN": (2, 2), "PAD": (2, 2), "PADV2": (2, 3), "RESHAPE": (1, 2), "SQUEEZE": (1, 1),
     "STRIDED_SLICE": (4, 4), "TRANSPOSE": (2, 2),
     "SPLIT": (2, 2), "SPLIT_V": (3, 3), "PACK": (1, None), "UNPACK": (1, 1),
+    "RESIZE_NEAREST_NEIGHBOR": (2, 2), "RESIZE_BILINEAR": (2, 2),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": (20, 24),
 }
 
