@@ -332,6 +332,20 @@ typedef struct {
     const int32_t *chunk_bytes;         /**< [num_outputs] */
 } fitml_split_params;
 
+/** @brief GATHER of any element type: out[b, o, k, :] = in[b, o, coords[b, k], :]. */
+typedef struct {
+    int32_t batch;                      /**< product of the batch_dims leading dims */
+    int32_t outer;                      /**< product of the dims between them and the axis */
+    int32_t coord_size;                 /**< indices per batch */
+    int32_t axis_size;                  /**< valid indices are 0 .. axis_size - 1 */
+    int32_t inner_bytes;                /**< bytes of one slice (dims after the axis) */
+} fitml_gather_axis_params;
+
+/** @brief ARG_MAX: over [outer, axis_size, inner], the first greatest index along axis_size. */
+typedef struct {
+    int32_t outer, axis_size, inner;
+} fitml_arg_max_params;
+
 /** @brief RESIZE_NEAREST_NEIGHBOR of any element type: source row / column per output one. */
 typedef struct {
     int32_t batches, in_h, in_w, out_h, out_w;
