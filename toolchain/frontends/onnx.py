@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import ModelError
 from ..ir import Graph, GraphError, Tensor
 from ..passes.pipeline import CLEANUP, run_pipeline
-from . import onnx_fold, onnx_ops, onnx_qdq, onnx_shape_ops  # noqa: F401  (converters)
+from . import onnx_fold, onnx_ops, onnx_qdq, onnx_resize_ops, onnx_shape_ops  # noqa: F401
 from .onnx_build import CONVERTERS, NCHW, NHWC, Builder, OnnxNode, identity, natural
 from .onnx_checks import check_elements, check_structure, node_problem
 
