@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import oplab
 from oplab import act, const
 from tf_convert import check_model, convert, op_kinds, tf
 from toolchain.ir import GraphError, Op
@@ -114,3 +115,12 @@ def _infer(kind, size, attrs, dtype="int8", shape=(1, 4, 4, 2)):
 def test_malformed_resizes_are_refused(kind, size, attrs, dtype, shape, needle):
     with pytest.raises(GraphError, match=needle):
         _infer(kind, size, attrs, dtype, shape)
+
+
+def test_int8_bilinear_reading_past_the_input_is_refused():
+    """1 -> 1500 rows: TFLite's 10-bit scale rounds to 1/1024, so TFLM's lower source row
+    reaches 1 in a 1-row input (an out-of-bounds read); fitml refuses the graph."""
+    x, size = act("x", (1, 1, 1, 2), "int8"), const("size", np.asarray([1500, 1], np.int32))
+    out = oplab.out_like(BILINEAR, [x, size], {}, scale=0.05, zp=0)
+    with pytest.raises(GraphError, match="source index past the input"):
+        oplab.one_op(BILINEAR, [x, size], {}, out)

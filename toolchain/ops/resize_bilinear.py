@@ -65,6 +65,10 @@ class ResizeBilinear(OpDef):
         return [((x.shape[0], h, w, x.shape[3]), x.dtype)]
 
     @staticmethod
+    def check(op, ins, outs):
+        tables(Node(op, tuple(ins), tuple(outs)))   # refuses what would read past the input
+
+    @staticmethod
     def reference(node: Node, args):
         ys, xs = tables(node)
         return [blend(np.asarray(args[0]), ys, xs)]
