@@ -197,8 +197,18 @@ def transfer(K):
                          L.Dense(3)])
 
 
+def upsample(K):
+    """UpSampling2D nearest (2x3) and bilinear (2x2, half-pixel centres)."""
+    L = K.layers
+    x = K.Input((3, 4, 2))
+    y = L.Conv2D(3, 1)(x)
+    near = L.UpSampling2D((2, 3))(y)
+    bilinear = L.UpSampling2D(2, interpolation="bilinear")(L.Conv2D(3, 3, padding="same")(x))
+    return K.Model(x, [near, bilinear])
+
+
 BUILDERS = {f.__name__: f for f in (cnn_with_bn, residual, separable, branches, dense_rank3,
-                                    transfer)}
+                                    transfer, upsample)}
 SAVES = [("tf_keras", ".h5"), ("tf_keras", ".keras"), ("keras", ".keras"), ("keras", ".h5")]
 
 

@@ -173,7 +173,22 @@ class Activations(nn.Module):
         return F.leaky_relu(y, 0.1), F.silu(y) * 4 - 1
 
 
+class StackUnbind(nn.Module):
+    """unbind and stack (torch.export decomposes them to slices, views and cat) on an
+    NHWC-stored and on a plain value."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        a, b, c = y.unbind(1)
+        return torch.stack([a, b * 2, c], dim=3), torch.stack(x.unbind(2), dim=0)
+
+
 MODELS = {
+    "stack_unbind": (StackUnbind, (1, 3, 4, 5)),
     "cnn_bn": (CnnBn, (1, 3, 12, 12)),
     "depthwise_separable": (DepthwiseSeparable, (1, 4, 10, 9)),
     "residual": (Residual, (1, 8, 8, 8)),

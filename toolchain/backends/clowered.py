@@ -10,7 +10,7 @@ import jinja2
 import numpy as np
 
 from ..ir import Graph
-from ..lowering.ccall import C_TYPES, CArray, CCall, Scratch, TensorRef
+from ..lowering.ccall import C_TYPES, CArray, CCall, OutRefs, Scratch, TensorRef
 from ..plan.memory import MemoryPlan
 from ..plan.regions import Layout
 from ..util.templating import template_environment
@@ -91,6 +91,9 @@ class Lowered:
         return "arena" if bank == 0 else bank_symbol(self.prefix, self.plan.banks[bank].name)
 
     def arg(self, a, index: int) -> str:
+        if isinstance(a, OutRefs):      # several outputs (SPLIT): a compound literal
+            items = ", ".join(f"(void *){self.arg(x, index)}" for x in a)
+            return f"(void *const[]){{{items}}}"
         if isinstance(a, tuple):        # several tensors (CONCATENATION): a compound literal
             items = ", ".join(f"(const void *){self.arg(x, index)}" for x in a)
             return f"(const void *const[]){{{items}}}"

@@ -1,6 +1,6 @@
 """Keras layers that move, combine or pass tensors through: Flatten, Reshape, Permute,
-ZeroPadding2D; the merges (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate);
-the inference identities (Dropout and its kin) and Rescaling."""
+ZeroPadding2D, UpSampling2D; the merges (Add, Subtract, Multiply, Average, Maximum, Minimum,
+Concatenate); the inference identities (Dropout and its kin) and Rescaling."""
 from __future__ import annotations
 
 import numpy as np
@@ -41,6 +41,20 @@ def zero_padding(b: KerasBuilder, L: Layer, ins):
     pad = [pair(p) if not isinstance(p, int) else (p, p) for p in pad]
     paddings = np.array([(0, 0), *pad, (0, 0)], np.int32)
     return [b.emit("PAD", [ins[0], b.const(paddings, f"{L.name}/paddings", "int32")])]
+
+
+@layer("UpSampling2D", needs=("RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"))
+def up_sampling(b: KerasBuilder, L: Layer, ins):
+    """tf.image.resize by an integer factor: half-pixel centres, as Keras resizes."""
+    channels_last(b, L)
+    mode = L.get("interpolation", "nearest")
+    kinds = {"nearest": "RESIZE_NEAREST_NEIGHBOR", "bilinear": "RESIZE_BILINEAR"}
+    if mode not in kinds:
+        raise b.error(f"interpolation {mode!r} is not supported (nearest or bilinear)")
+    fh, fw = pair(L.get("size", (2, 2)))
+    _, h, w, _ = b.shape(ins[0])
+    size = b.const(np.array([h * fh, w * fw], np.int32), f"{L.name}/size", "int32")
+    return [b.emit(kinds[mode], [ins[0], size], dict(half_pixel_centers=True))]
 
 
 # --- merges --------------------------------------------------------------------------------------

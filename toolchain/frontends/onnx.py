@@ -25,7 +25,7 @@ from ..errors import ModelError
 from ..ir import Graph, GraphError, Tensor
 from ..passes.pipeline import CLEANUP, run_pipeline
 from . import (onnx_fold, onnx_math_ops, onnx_ops, onnx_qdq,  # noqa: F401  (converters)
-               onnx_shape_ops)
+               onnx_resize_ops, onnx_shape_ops)
 from .onnx_build import CONVERTERS, NCHW, NHWC, Builder, OnnxNode, identity, natural
 from .onnx_checks import check_elements, check_structure, node_problem
 

@@ -24,7 +24,8 @@ INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1   # int64 constants become int3
 FLOAT_TYPES = ("float16", "float32", "float64", "bfloat16")
 # ops whose int8 output reuses the input's quantization when no QuantizeLinear follows
 SAME_QUANT = ("RESHAPE", "TRANSPOSE", "SQUEEZE", "MAX_POOL_2D", "PAD", "PADV2",
-              "STRIDED_SLICE")
+              "STRIDED_SLICE", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "DEPTH_TO_SPACE",
+              "SPACE_TO_DEPTH")
 
 # ONNX op type -> converter(builder, node); filled by @converter in the onnx_*ops modules
 CONVERTERS: dict[str, Callable[["Builder", "OnnxNode"], None]] = {}

@@ -44,7 +44,11 @@ class Scratch:
     """The op's caller-owned scratch buffer (size in CCall.scratch_bytes)."""
 
 
-Arg = Union[TensorRef, Scratch, CArray, str]
+class OutRefs(tuple):
+    """Several output tensors (SPLIT, UNPACK): passed as a `void *const[]` compound literal."""
+
+
+Arg = Union[TensorRef, Scratch, CArray, OutRefs, str]
 
 
 @dataclass(frozen=True)

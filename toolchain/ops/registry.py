@@ -38,6 +38,8 @@ class OpDef:
                     then makes `reference` and `lower_c` run the `@variant` kernel registered
                     for that pair, and the op's own methods serve the pairs no variant claims
     own_dtypes      the dtype pairs the op's own reference / lower_c are written for
+    shape_only      True when the outputs depend only on the input shapes (SHAPE): constant
+                    folding replaces the op by its value
     """
 
     kind: str = ""
@@ -45,6 +47,7 @@ class OpDef:
     uint8_ok: bool = False          # accepts legacy uint8 activations (QUANTIZE, DEQUANTIZE)
     signature: Callable[[Node], tuple[str, str]] | None = None
     own_dtypes: Signature = ()
+    shape_only: bool = False
 
     @staticmethod
     def infer(op: Op, ins: Sequence[Tensor | None]) -> list[tuple[Shape, str]]:

@@ -31,8 +31,28 @@ def _check_quant(t: Tensor) -> None:
                              f"{t.shape[q.axis]} channels on axis {q.axis}")
 
 
+SHAPE_VALUE_LIMIT = 64     # elements of an int vector the validator evaluates (shape math)
+
+
+def static_value(opdef, op, ins, outs, known: dict) -> None:
+    """Record the outputs of `op` in `known` when they are small int vectors computable now:
+    a SHAPE (`shape_only`) or an op on constants fed by one, so that a RESHAPE whose shape a
+    SHAPE -> STRIDED_SLICE -> PACK chain computes validates (fold_constants folds it later)."""
+    present = [t for t in ins if t is not None]
+    derived = any(t.name in known for t in present)
+    if not (opdef.shape_only or (derived and all(t.is_const for t in present))):
+        return
+    if any(t.dtype not in ("int32", "int64") or t.size > SHAPE_VALUE_LIMIT for t in outs):
+        return
+    values = opdef.reference(registry.Node(op, tuple(ins), tuple(outs)),
+                             [t.data if t is not None else None for t in ins])
+    for t, value in zip(outs, values):
+        known[t.name] = t.replace(data=np.asarray(value, t.dtype).reshape(t.shape))
+
+
 @add_validator
 def validate_graph(graph: Graph) -> None:
+    known: dict[str, Tensor] = {}     # outputs of shape math, by value
     defined = set(graph.inputs)
     for name, t in graph.tensors.items():
         if name != t.name:
@@ -53,8 +73,10 @@ def validate_graph(graph: Graph) -> None:
             if name and name not in defined:
                 raise GraphError(f"{where}: input {name!r} is not defined before use")
         opdef = registry.get(op.kind)
+        ins = tuple(known.get(t.name, t) if t is not None else None
+                    for t in graph.op_inputs(op))
         try:
-            expected = opdef.infer(op, graph.op_inputs(op))
+            expected = opdef.infer(op, ins)
         except GraphError as exc:
             raise GraphError(f"{where}: {exc}") from None
         except Exception as exc:  # malformed operands (wrong rank, missing constant, ...)
@@ -72,7 +94,8 @@ def validate_graph(graph: Graph) -> None:
                                  f"inferred {dtype}{list(shape)}")
             defined.add(name)
         try:
-            opdef.check(op, graph.op_inputs(op), graph.op_outputs(op))
+            opdef.check(op, ins, graph.op_outputs(op))
+            static_value(opdef, op, ins, graph.op_outputs(op), known)
         except GraphError as exc:
             raise GraphError(f"{where}: {exc}") from None
         except Exception as exc:

@@ -29,6 +29,7 @@ extern "C" {
 #include "fitml_pool.h"
 #include "fitml_quantize.h"
 #include "fitml_reduce.h"
+#include "fitml_resize.h"
 
 #ifdef __cplusplus
 }

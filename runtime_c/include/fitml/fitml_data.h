@@ -1,6 +1,7 @@
 /**
  * @file fitml_data.h
- * @brief Data movement of any element type: PAD, CONCATENATION, TRANSPOSE, STRIDED_SLICE,
+ * @brief Data movement of any element type: PAD, CONCATENATION (and PACK), SPLIT (SPLIT_V,
+ *        UNPACK), GATHER, TRANSPOSE (and DEPTH_TO_SPACE, SPACE_TO_DEPTH), STRIDED_SLICE,
  *        SELECT_V2, CAST, ZEROS_LIKE.
  *
  * These copy raw bytes (elements of elem_size bytes); quantization is never read. RESHAPE and
@@ -29,6 +30,27 @@ fitml_status fitml_pad(const fitml_pad_params *p, const void *input, void *outpu
  */
 fitml_status fitml_concat(const fitml_concat_params *p, const void *const *inputs,
                           void *output);
+
+/**
+ * @brief SPLIT / SPLIT_V / UNPACK: row by row, the input's next chunk to each output in turn.
+ * @param p       parameters
+ * @param input   input
+ * @param outputs p->num_outputs output pointers (none may overlap the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_split(const fitml_split_params *p, const void *input, void *const *outputs);
+
+/**
+ * @brief GATHER: for each batch and outer index, the input slice each index picks.
+ * @param p      parameters
+ * @param input  input elements
+ * @param coords int32 indices, [batch, coord_size]
+ * @param output output elements (must not overlap the input)
+ * @return FITML_OK, or FITML_ERR_ARGUMENT (also for an index outside [0, axis_size), as TFLM
+ *         fails the inference)
+ */
+fitml_status fitml_gather_axis(const fitml_gather_axis_params *p, const void *input,
+                               const int32_t *coords, void *output);
 
 /**
  * @brief TRANSPOSE as a strided gather (strides are the input strides in output dim order).

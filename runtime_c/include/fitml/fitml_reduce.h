@@ -1,6 +1,6 @@
 /**
  * @file fitml_reduce.h
- * @brief MEAN kernels (int8 and float32) over any set of axes, described as two walks.
+ * @brief MEAN kernels (int8 and float32) over any set of axes, described as two walks; ARG_MAX.
  */
 #ifndef FITML_REDUCE_H
 #define FITML_REDUCE_H
@@ -25,5 +25,25 @@ fitml_status fitml_mean_s8(const fitml_mean_s8_params *p, const int8_t *input, i
  * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
  */
 fitml_status fitml_mean_f32(const fitml_mean_f32_params *p, const float *input, float *output);
+
+/**
+ * @brief int8 ARG_MAX: index of the first greatest raw value (TFLM's strict greater-than).
+ * @param p      parameters
+ * @param input  int8, [outer, axis_size, inner]
+ * @param output int32, [outer, inner]
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_arg_max_s8(const fitml_arg_max_params *p, const int8_t *input,
+                              int32_t *output);
+
+/**
+ * @brief float32 ARG_MAX: index of the first greatest value (NaN never compares greater).
+ * @param p      parameters
+ * @param input  float, [outer, axis_size, inner]
+ * @param output int32, [outer, inner]
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_arg_max_f32(const fitml_arg_max_params *p, const float *input,
+                               int32_t *output);
 
 #endif /* FITML_REDUCE_H */

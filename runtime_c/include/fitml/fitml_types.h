@@ -372,6 +372,56 @@ typedef struct {
     const int32_t *chunk_bytes;         /**< [num_inputs] */
 } fitml_concat_params;
 
+/** @brief SPLIT / SPLIT_V / UNPACK: for each of `outer` rows, chunk_bytes[i] to each output i. */
+typedef struct {
+    int32_t num_outputs;
+    int32_t outer;
+    const int32_t *chunk_bytes;         /**< [num_outputs] */
+} fitml_split_params;
+
+/** @brief GATHER of any element type: out[b, o, k, :] = in[b, o, coords[b, k], :]. */
+typedef struct {
+    int32_t batch;                      /**< product of the batch_dims leading dims */
+    int32_t outer;                      /**< product of the dims between them and the axis */
+    int32_t coord_size;                 /**< indices per batch */
+    int32_t axis_size;                  /**< valid indices are 0 .. axis_size - 1 */
+    int32_t inner_bytes;                /**< bytes of one slice (dims after the axis) */
+} fitml_gather_axis_params;
+
+/** @brief ARG_MAX: over [outer, axis_size, inner], the first greatest index along axis_size. */
+typedef struct {
+    int32_t outer, axis_size, inner;
+} fitml_arg_max_params;
+
+/** @brief RESIZE_NEAREST_NEIGHBOR of any element type: source row / column per output one. */
+typedef struct {
+    int32_t batches, in_h, in_w, out_h, out_w;
+    int32_t pixel_bytes;                /**< channels * element size */
+    const int32_t *rows;                /**< [out_h] input row of each output row */
+    const int32_t *cols;                /**< [out_w] input column of each output column */
+} fitml_resize_nearest_params;
+
+/** @brief RESIZE_BILINEAR geometry: the two source rows / columns of each output one. */
+typedef struct {
+    int32_t batches, in_h, in_w, depth, out_h, out_w;
+    const int32_t *y0, *y1;             /**< [out_h] lower and upper input rows */
+    const int32_t *x0, *x1;             /**< [out_w] lower and upper input columns */
+} fitml_resize_geom;
+
+/** @brief RESIZE_BILINEAR int8: fractions in 1/1024 (may be negative at the edges). */
+typedef struct {
+    fitml_resize_geom geom;
+    const int32_t *dy;                  /**< [out_h] */
+    const int32_t *dx;                  /**< [out_w] */
+} fitml_resize_bilinear_s8_params;
+
+/** @brief RESIZE_BILINEAR float32: fractions scaled - lower, as float. */
+typedef struct {
+    fitml_resize_geom geom;
+    const float *dy;                    /**< [out_h] */
+    const float *dx;                    /**< [out_w] */
+} fitml_resize_bilinear_f32_params;
+
 /** @brief Strided gather (TRANSPOSE, STRIDED_SLICE): output is row-major over walk.dims. */
 typedef struct {
     fitml_walk walk;                    /**< input element strides per output dim */
