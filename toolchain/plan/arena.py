@@ -68,7 +68,6 @@ class ArenaPlanner:
     def _place(self, order: list[int], lowest_top: bool, cap: int | None = None) -> list:
         """Offsets in `order`; with a `cap`, a buffer that fits no gap ending at or below it is
         left out (offset None)."""
-        import numpy as np
         offsets: list = [None] * len(self.buffers)
         placed: list[int] = []
         top = 0
