@@ -331,13 +331,13 @@ def _run_host_dsp(graph, inputs, tmp_path):
     """The DSP-lowered C built for the host (no DSP extension: plain C over the layout)."""
     import subprocess
 
-    from toolchain.verify import cexec
+    from toolchain.verify import cbuild, cexec
     files = emit_c(graph, "model", "host", extra={"harness/host_main.c.j2": "main.c"},
                    variant="dsp")
     assert ".filter_dsp = model_" in files["model.c"]      # the layout, not the int8 path
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    include, sources = cexec.runtime_files("dsp", files)
+    include, sources = cbuild.runtime_files("dsp", files)
     exe = tmp_path / "app"
     proc = subprocess.run(["gcc", *cexec.HOST_FLAGS, f"-I{include}", f"-I{tmp_path}",
                            str(tmp_path / "model.c"), str(tmp_path / "model_weights.c"),

@@ -30,7 +30,7 @@ from toolchain.ops.interpreter import run_graph
 from toolchain.ops.registry import Node
 from toolchain.report.fit import with_overrides
 from toolchain.targets.target import load_target
-from toolchain.verify import cexec
+from toolchain.verify import cbuild, cexec, qemu_build
 from toolchain.verify.executors import get_executor
 from toolchain.verify.tflm import run_tflm
 from toolchain.verify.baseline_inputs import lcg_inputs as lcg_input  # noqa: E402
@@ -133,7 +133,7 @@ def host_dsp_run(graph, inputs, tmp_path) -> np.ndarray:
     assert ".weights_dsp = model_" in files["model.c"]
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    include, sources = cexec.runtime_files("dsp", files)
+    include, sources = cbuild.runtime_files("dsp", files)
     exe = tmp_path / "app"
     proc = subprocess.run(["gcc", *cexec.HOST_FLAGS, f"-I{include}", f"-I{tmp_path}",
                            str(tmp_path / "model.c"), str(tmp_path / "model_weights.c"),
@@ -186,8 +186,8 @@ def tight_target(blob_size: int):
 
 
 def lstm_calls(graph, target) -> list[dict]:
-    tgt = cexec.emulation_target(target)
-    low = lower(graph, layout=cexec.harness_layout(tgt, graph), variant=tgt.kernel_variant)
+    tgt = qemu_build.emulation_target(target)
+    low = lower(graph, layout=qemu_build.harness_layout(tgt, graph), variant=tgt.kernel_variant)
     return [c.params for c in low.calls if c.kernel == "fitml_lstm_s8"]
 
 
