@@ -53,7 +53,7 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
     best candidates with PyTorch (int4 layers fake-quantized). Writes the chosen model as a C
     project into `out` (with fit.json, fit.txt, fit_report.json and pareto.svg) when one fits;
     an existing `out` folder is replaced only when it is fitml's previous output, or `force`.
-    Returns the `fit.search.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
+    Returns the `fit.ranking.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
     """
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
     outdir.check_prefix(prefix)
