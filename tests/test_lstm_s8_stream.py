@@ -29,7 +29,7 @@ from toolchain.ops import lstm_s8_stream as st
 from toolchain.ops.interpreter import run_graph
 from toolchain.ops.registry import Node
 from toolchain.report.fit import with_overrides
-from toolchain.targets.target import load_target
+from toolchain.targets import load_target
 from toolchain.verify import cbuild, cexec, qemu_build
 from toolchain.verify.executors import get_executor
 from toolchain.verify.tflm import run_tflm
