@@ -48,7 +48,6 @@ def build_host(graph: Graph) -> Path:
     return exe
 
 
-
 @executor("host")
 def run_host(graph: Graph, inputs, **_) -> RunResult:
     args = check_inputs(graph, inputs)
