@@ -17,6 +17,7 @@ from models import INT8_MODELS, random_inputs as model_inputs, sample_inputs
 from oplab import assert_close, assert_exact
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, GraphError, Op, QuantParams, Tensor
+from toolchain.ops import patch_boxes as pb
 from toolchain.ops import patch_geometry as pg
 from toolchain.ops.patched_stage import KIND
 from toolchain.ops.windows import output_hw
@@ -251,18 +252,18 @@ def test_geometry_by_hand():
     y = Tensor("y", (1, 4, 4, 1), "float32")
     op = Op("CONV_2D", ["x", "w", ""], ["y"], dict(padding="SAME", stride=(2, 2)))
     tensors = {"x": x, "w": w, "y": y}
-    assert pg.window(op, tensors).pad == (1, 1)
-    assert pg.split(7, 3) == [(0, 3), (3, 5), (5, 7)]
+    assert pb.window(op, tensors).pad == (1, 1)
+    assert pb.split(7, 3) == [(0, 3), (3, 5), (5, 7)]
     top, bottom = [pg.patch_steps([op], tensors, ("x",), "y", box)[0]
-                   for box in pg.grid_boxes(y, (2, 1))]
-    assert top.reads[0].box == pg.Box(0, 4, 0, 7) and top.reads[0].pad == (1, 1)
+                   for box in pb.grid_boxes(y, (2, 1))]
+    assert top.reads[0].box == pb.Box(0, 4, 0, 7) and top.reads[0].pad == (1, 1)
     assert top.reads[0].view == (7, 7)
-    assert bottom.reads[0].box == pg.Box(3, 7, 0, 7) and bottom.reads[0].pad == (0, 1)
+    assert bottom.reads[0].box == pb.Box(3, 7, 0, 7) and bottom.reads[0].pad == (0, 1)
     assert bottom.reads[0].view == (4, 7)          # taps below row 7 are padding
     # a 2x2 grid: the right column's window needs right padding, so its view starts at the
     # image's first column with a negative column pad (the kernel's width is its pitch)
-    right = pg.patch_steps([op], tensors, ("x",), "y", pg.Box(0, 2, 2, 4))[0].reads[0]
-    assert right.box == pg.Box(0, 4, 3, 7) and right.origin == (0, 0)
+    right = pg.patch_steps([op], tensors, ("x",), "y", pb.Box(0, 2, 2, 4))[0].reads[0]
+    assert right.box == pb.Box(0, 4, 3, 7) and right.origin == (0, 0)
     assert right.pad == (1, -3) and right.view == (7, 7)
 
 

@@ -9,7 +9,7 @@ import pytest
 from oplab import assert_exact
 from test_partition import random_cnn, random_stages
 from toolchain.ir import Graph, GraphError, Op, QuantParams
-from toolchain.ops import patch_geometry as pg
+from toolchain.ops import patch_boxes as pb
 from toolchain.passes.partition import apply, apply_stages
 from toolchain.verify.executors import get_executor
 from toolchain.ops.interpreter import run_graph
@@ -74,7 +74,7 @@ def test_int16_stage_refuses_a_sub_op_without_int16_patch_kernel():
                            graph.inputs, ["sq"]).validate()
 
     int8 = conv_then_mul(random_cnn(3))
-    assert "MUL" in pg.SUPPORTED and apply(int8, 0, 1, (2, 2)) is not None
+    assert "MUL" in pb.SUPPORTED and apply(int8, 0, 1, (2, 2)) is not None
     assert apply(to_16x8(int8), 0, 1, (2, 2)) is None
     stage = apply(int8, 0, 1, (2, 2)).ops[0]
     int16 = to_16x8(int8)
