@@ -24,6 +24,7 @@ from toolchain.frontends.tflite import load_tflite
 from toolchain.lowering import cvariant
 from toolchain.lowering.ccall import CArray
 from toolchain.ops import int16_nonlinear as nl
+from toolchain.ops import lstm_int8 as li
 from toolchain.ops import lstm_math as lm
 from toolchain.ops import lstm_s8_stream as st
 from toolchain.ops.interpreter import run_graph
@@ -52,9 +53,9 @@ def case(name: str, seed: int = 3):
                       hidden_zp=-5 if seed % 2 else 0)
 
 
-def params(graph) -> lm.Int8Lstm:
+def params(graph) -> li.Int8Lstm:
     node = Node.of(graph, graph.ops[0])
-    return lm.int8_params(node.ins, float(node.attr("cell_clip", 0.0)))
+    return li.int8_params(node.ins, float(node.attr("cell_clip", 0.0)))
 
 
 def decode(stream: np.ndarray, n_in: int, units: int):
