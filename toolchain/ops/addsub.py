@@ -16,7 +16,8 @@ from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import broadcast, common, int16
-from .registry import Node, OpDef
+from .opdef import OpDef
+from .registry import Node
 
 LEFT_SHIFT = 20
 LEFT_SHIFTS = {"int8": LEFT_SHIFT, "int16": 15}   # TFLM add_common.cc / sub_common.cc

@@ -16,7 +16,8 @@ from . import registry
 from .patch_lowering import lower_stage
 from .patch_plan import patches, stage_tensors, sub_node
 from .patch_reference import run_patches
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 KIND = "PATCHED_STAGE"
 DTYPES = ("int8", "int16", "float32")

@@ -20,7 +20,8 @@ from ..arith import fixedpoint as fp
 from ..arith import gemmlowp as gl
 from . import common
 from . import int16_softmax as sm
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 SCALED_DIFF_INTEGER_BITS = 5     # input differences live in Q5.26
 ACCUM_INTEGER_BITS = 12          # the sum of exps lives in Q12.19

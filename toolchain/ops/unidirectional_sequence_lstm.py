@@ -19,7 +19,8 @@ from . import lstm_int8 as li
 from . import lstm_math as lm
 from .lstm_checks import check_lstm
 from .lstm_math import KIND, sizes
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 
 @register
