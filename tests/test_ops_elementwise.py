@@ -14,7 +14,7 @@ from conftest import shared_model
 from toolchain.backends.tflite import write_tflite
 from toolchain.ir import GraphError, Op
 from toolchain.ops import registry
-from toolchain.ops.addsub import addsub_int8, addsub_multipliers
+from toolchain.arith.addsub import addsub_int8, addsub_multipliers
 from toolchain.ops.broadcast import broadcast_shape
 from toolchain.arith import fixedpoint as fp
 from toolchain.verify.litert import run_litert
