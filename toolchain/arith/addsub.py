@@ -4,7 +4,7 @@ are added (or subtracted), then rescaled to the output. It does not reduce to on
 
 All three multipliers are derived in double for both ops. TFLITE_INT8.md (TFLM 90b983c2) says
 SUB derives them in float32, but the tflite-micro build we verify against, and LiteRT, use
-double for SUB too (tests/test_ops_elementwise.py shows the float32 variant disagreeing);
+double for SUB too (tests/test_ops_elementwise_binary.py shows the float32 variant disagreeing);
 `addsub_multipliers(float32=True)` keeps that variant for comparison only.
 """
 from __future__ import annotations
