@@ -1,4 +1,4 @@
-"""Patch-based partitioning of int16 (16x8) graphs: the random CNNs of tests/test_partition.py
+"""Patch-based partitioning of int16 (16x8) graphs: the random CNNs of tests/partition_cnns.py
 turned 16x8 (int16 activations with zero point 0, int64 biases); a PATCHED_STAGE's reference
 equals the unsplit graph's, and so does its generated C on the host."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from oplab import assert_exact
-from test_partition import random_cnn, random_stages
+from partition_cnns import random_cnn, random_stages
 from toolchain.ir import Graph, GraphError, Op, QuantParams
 from toolchain.ops import patch_boxes as pb
 from toolchain.passes.partition import apply, apply_stages
