@@ -111,7 +111,8 @@ def main() -> None:
     from toolchain import api
     from toolchain.backends.c import c_context, lower
     from toolchain.backends.cmemory import scratch_free
-    from toolchain.verify.cexec import build_qemu, emulation_target, variant_for
+    from toolchain.verify.cbuild import variant_for
+    from toolchain.verify.qemu_build import build_qemu, emulation_target
     from toolchain.verify.executors import get_executor
     from toolchain.ops.interpreter import run_graph
     base = baseline()

@@ -30,7 +30,8 @@ from toolchain.backends.c import lower  # noqa: E402
 from toolchain.backends.clayouts import layout_bytes  # noqa: E402
 from toolchain.lowering.cvariant import plain_layouts  # noqa: E402
 from toolchain.lowering.layout_costs import SCHEMA, TABLE, family  # noqa: E402
-from toolchain.verify.cexec import emulation_target, harness_layout, run_qemu  # noqa: E402
+from toolchain.verify.cexec import run_qemu  # noqa: E402
+from toolchain.verify.qemu_build import emulation_target, harness_layout  # noqa: E402
 
 CORES = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 

@@ -1,17 +1,17 @@
 """The compiler at scale: how each stage's cost grows with the model.
 
-Generated MobileNetV2-like models (benchmarks/scale_models.py: conv, depthwise, FC and
-residual ADDs) on three ladders: int8 weights from 0.1 to 16 MB at a fixed op count
-(`weights`), op count from ~10 to ~500 at a fixed size (`ops`) and float weights (`float`,
-float C and PTQ), plus the shared int8 models and MobileNetV2. Timed stages: `compile`,
-`check` (cold build cache), `verify` split into reference / host build / host run / QEMU build /
-QEMU run / TFLite Micro, PTQ (32 samples along the ladders; 8 to 512 samples on one model),
-the partition search (lowest arena) and `fit` (a flash budget that forces int4 / pruning).
-Each measurement runs in a fresh process (scale_stages.py) with an empty build cache; its CPU
-time (user + sys, the gcc / QEMU processes it waits for included) is the primary figure, as
-wall time on a shared machine measures the neighbours. Peak memory is the process's resident
-peak above its size after the imports. Last, the float MobileNetV2 from PyTorch to verified
-int8 C beside TFLite's converter alone on the same network (median of --repeat runs).
+Generated MobileNetV2-like models (benchmarks/scale_models.py: conv, depthwise, FC and residual
+ADDs) on three ladders: int8 weights from 0.1 to 16 MB at a fixed op count (`weights`), op count
+from ~10 to ~500 at a fixed size (`ops`) and float weights (`float`, float C and PTQ), plus the
+shared int8 models and MobileNetV2. Timed stages: `compile`, `check` (cold build cache),
+`verify` split into reference / host build / host run / QEMU build / QEMU run / TFLite Micro,
+PTQ (32 samples along the ladders; 8 to 512 samples on one model), the partition search (lowest
+arena) and `fit` (a flash budget that forces int4 / pruning). Each measurement runs in a fresh
+process (scale_runner.py, scale_stages.py) with an empty build cache; its CPU time (user + sys,
+the gcc / QEMU processes it waits for included) is the primary figure, as wall time on a shared
+machine measures the neighbours. Peak memory is the process's resident peak above its size after
+the imports. Last, the float MobileNetV2 from PyTorch to verified int8 C beside TFLite's
+converter alone on the same network (median of --repeat runs).
 
 Prints one table per ladder and the growth exponent of each stage: the least-squares slope of
 log(CPU) against log(weight bytes) (ops ladder: op count; PTQ samples ladder: samples), over
@@ -26,20 +26,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks")]
 import scale_report as tables  # noqa: E402
+from scale_runner import MB, Runner, make_models, measure, warm_check  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "models"
-MB = 1_000_000
 FULL = {"weights": [0.1, 0.25, 0.5, 1, 2, 4, 8, 16], "ops": [10, 20, 50, 100, 250, 500],
         "float": [0.1, 0.4, 1.6, 6.4], "samples": [8, 32, 128, 512], "fit": [0.1, 0.4, 1.6]}
 QUICK = {"weights": [0.1, 0.5, 2, 8], "ops": [20, 80, 320], "float": [0.2, 1.6],
@@ -53,72 +49,6 @@ SHARED_INT8 = {"kws": "mlperf_tiny/kws/kws_ref_model_int8.tflite",
                "ic": "mlperf_tiny/ic/pretrainedResnet_quant.tflite",
                "ad": "mlperf_tiny/ad/ad01_int8.tflite",
                "mobilenet_v2": "tflm/mobilenet_v2_pytorch_int8_224.tflite"}
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-class Runner:
-    """Runs stages in fresh processes, each with its own empty build cache."""
-
-    def __init__(self, work: Path, target: str, verbose: bool):
-        self.work, self.target, self.verbose = work, target, verbose
-
-    def stage(self, stage: str, args: dict, timeout: float = 7200) -> dict:
-        cache = Path(tempfile.mkdtemp(prefix="cache-", dir=self.work))
-        env = dict(os.environ, FITML_CACHE=str(cache))
-        start, before = time.perf_counter(), _children_cpu()
-        proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "scale_stages.py"),
-                               stage, json.dumps(args)], capture_output=True, env=env,
-                              text=True, timeout=timeout, check=False)
-        out, err = proc.stdout, proc.stderr
-        shutil.rmtree(cache, ignore_errors=True)
-        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            tail = (err.strip().splitlines() or ["no output"])[-1]
-            print(f"  ! {stage} {args.get('model', '')}: {tail}", file=sys.stderr)
-            return {"error": tail}
-        result = json.loads(lines[-1])
-        result["process_wall"] = time.perf_counter() - start
-        result["process_cpu"] = _children_cpu() - before     # one child at a time: its own
-        if self.verbose:
-            print(f"  {stage} {Path(args.get('model', args.get('how', ''))).name}: "
-                  + ", ".join(f"{k} {v['cpu']:.2f}s" for k, v in result["steps"].items()),
-                  file=sys.stderr, flush=True)
-        return result
-
-
-def make_models(run: Runner, ladder: str, sizes, ops_of, mb_of, itemsize=1) -> list[dict]:
-    """Generate each model of a ladder as .tflite (float, and int8 for itemsize 1)."""
-    models = []
-    for size in sizes:
-        mb, ops = mb_of(size), ops_of(size)
-        stem = run.work / f"{ladder}_{size}"
-        args = {"weight_bytes": int(mb * MB), "ops": ops, "itemsize": itemsize,
-                "float": f"{stem}_float.tflite"}
-        if itemsize == 1:
-            args["int8"] = f"{stem}_int8.tflite"
-        proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "scale_stages.py"),
-                               "make", json.dumps(args)], capture_output=True, text=True,
-                              check=True)
-        info = json.loads(proc.stdout.strip().splitlines()[-1])
-        model = args["int8"] if itemsize == 1 else args["float"]
-        models.append(dict(info, size=size, model=model, float=args["float"],
-                           file_bytes=Path(model).stat().st_size, mb=mb))
-    return models
-
-
-def measure(run: Runner, model: dict, stages, verify: bool, partition: bool) -> dict:
-    rows = {}
-    for stage in stages:
-        if stage == "verify" and not verify:
-            continue
-        if stage == "partition" and not partition:
-            continue
-        rows[stage] = run.stage(stage, {"model": model["model"], "target": run.target})
-    return rows
 
 
 def ladder(run: Runner, name: str, sizes, stages, *, ops_of, mb_of, itemsize=1,
@@ -170,17 +100,6 @@ def shared(run: Runner, keys) -> list[dict]:
             model["results"]["check_warm"] = warm_check(run, str(path))
         out.append(model)
     return out
-
-
-def warm_check(run: Runner, model: str) -> dict:
-    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=run.work))
-    env = dict(os.environ, FITML_CACHE=str(cache))
-    cmd = [sys.executable, str(REPO / "benchmarks" / "scale_stages.py"), "check",
-           json.dumps({"model": model, "target": run.target})]
-    subprocess.run(cmd, env=env, capture_output=True, check=True)
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    shutil.rmtree(cache, ignore_errors=True)
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def mobilenet(run: Runner, repeat: int) -> dict:

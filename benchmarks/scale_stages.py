@@ -110,7 +110,7 @@ def verify(a):
     """verify's steps apart: reference, host build + run, QEMU build, QEMU run, TFLite Micro."""
     from toolchain.frontends.tflite import load_tflite
     from toolchain.targets import load_target
-    from toolchain.verify import cexec, qemu
+    from toolchain.verify import cexec, qemu, qemu_build
     from toolchain.verify.executors import get_executor
     from toolchain.verify.ladder import compare, random_inputs
     from toolchain.ops.interpreter import run_graph
@@ -128,8 +128,8 @@ def verify(a):
     host = get_executor("host")(graph, x).outputs
     s.lap("host_run", ok=same(ref, host))
     try:
-        elf, emu = cexec.build_qemu(graph, load_target(a["target"]))
-    except cexec.ExecutionError as exc:
+        elf, emu = qemu_build.build_qemu(graph, load_target(a["target"]))
+    except qemu_build.ExecutionError as exc:
         s.lap("qemu_build", error=str(exc).splitlines()[0])
     else:
         s.lap("qemu_build")

@@ -31,7 +31,7 @@ from toolchain import api  # noqa: E402
 from toolchain.backends.c import c_context, lower  # noqa: E402
 from toolchain.lowering.ccall import CArray  # noqa: E402
 from toolchain.ops.interpreter import run_graph  # noqa: E402
-from toolchain.verify.cexec import build_qemu_layout, emulation_target  # noqa: E402
+from toolchain.verify.qemu_build import build_qemu_layout, emulation_target  # noqa: E402
 from toolchain.verify.executors import get_executor  # noqa: E402
 
 MOBILENET = ("mobilenet_v2", "tflm/mobilenet_v2_pytorch_int8_224.tflite", "cortex-m7",

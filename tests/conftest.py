@@ -1,4 +1,5 @@
-"""Shared fixtures: where the shared real models live, seeded RNGs."""
+"""Shared fixtures: where the shared real models live, seeded RNGs, the C runtime as a host
+library (built once per session for the tests/test_c_kernels_*.py files)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,3 +24,11 @@ def shared_model(rel: str) -> Path:
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def lib(tmp_path_factory):
+    """The C runtime with the support-math shim, as a host shared library with UBSan
+    (tests/ckernels.py); test files with a library of their own define their own `lib`."""
+    from ckernels import shim_library   # a test helper: imported only by the tests that use it
+    return shim_library(tmp_path_factory.mktemp("cruntime"))

@@ -31,7 +31,7 @@ from toolchain.plan.memory import plan_memory
 from toolchain.plan.regions import CODE_RESERVE, Layout, layout_for, place_weights
 from toolchain.report.text import render_markdown, render_text
 from toolchain.targets import load_target
-from toolchain.verify.cexec import build_qemu, emulation_target, harness_layout
+from toolchain.verify.qemu_build import build_qemu, emulation_target, harness_layout
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),

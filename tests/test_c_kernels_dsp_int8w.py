@@ -19,8 +19,8 @@ import pytest
 
 from conftest import shared_model
 from oplab import assert_exact
-from test_c_kernels_dsp import (ACTS, all_scratch_free, batch, conv,  # noqa: F401 (fixture)
-                                depthwise, fully_connected, random_inputs, spatial)
+from dsp_cases import (ACTS, all_scratch_free, batch, conv,  # noqa: F401 (fixture)
+                       depthwise, fully_connected, random_inputs, spatial)
 from toolchain.api.compiler import compile_c
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph

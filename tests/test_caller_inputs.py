@@ -22,7 +22,7 @@ from toolchain.lowering.cvariant import kernel_variant
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, Op, QuantParams, Tensor
 from toolchain.ops import registry
-from toolchain.ops.patch_lowering import cached_lower
+from toolchain.ops.patch_cache import cached_lower
 from toolchain.ops.registry import Node
 from toolchain.backends.cpartition import search
 from toolchain.passes.partition_search import total_macs

@@ -20,6 +20,7 @@ from toolchain.backends.cruntime import C99_WARNINGS
 from toolchain.ops.interpreter import NP_DTYPES, run_graph
 from toolchain.targets import load_target
 from toolchain.verify import qemu
+from toolchain.verify.harness import render_linker_script, render_main, render_startup
 
 MODELS = {"kws": "mlperf_tiny/kws/kws_ref_model_int8.tflite",
           "ad": "mlperf_tiny/ad/ad01_int8.tflite",
@@ -119,11 +120,11 @@ def project(tmp_path: Path, compiled) -> Path:
     (tmp_path / "app.c").write_text(APP)
     sizes = lambda names: [graphs[p].tensors[n].nbytes for p in MODELS  # noqa: E731
                            for n in getattr(graphs[p], names)]
-    qemu.render_main(tmp_path, sizes("inputs"), sizes("outputs"), includes=["app.h"],
+    render_main(tmp_path, sizes("inputs"), sizes("outputs"), includes=["app.h"],
                      call="fw_run(fitml_inputs, fitml_outputs)")
     tgt = load_target(TARGET)
-    qemu.render_startup(tmp_path, tgt)
-    qemu.render_linker_script(tmp_path, tgt)
+    render_startup(tmp_path, tgt)
+    render_linker_script(tmp_path, tgt)
     return tmp_path
 
 

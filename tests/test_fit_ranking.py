@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolchain.fit.search import SearchResult, rank, tolerance_points
+from toolchain.fit.ranking import SearchResult, rank, tolerance_points
 from toolchain.fit.search_report import table
 from toolchain.ir import Graph, Op, Tensor
 from toolchain.quant.calibration import collect

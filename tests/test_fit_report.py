@@ -23,8 +23,9 @@ from toolchain.report.fit_report import SCHEMA, to_json
 from toolchain.report.plot import render_svg, write_plot
 from toolchain.report.text import render_markdown
 from toolchain.targets import load_target
-from toolchain.verify import qemu
-from toolchain.verify.cexec import emulation_target
+from toolchain.verify.elf import elf_sizes
+from toolchain.verify.harness import render_linker_script
+from toolchain.verify.qemu_build import emulation_target
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -65,7 +66,7 @@ def test_prediction_agrees_with_elf_and_qemu(model):
     assert_close("arena", rep.activations_peak_bytes, syms["arena"])
     weights = sum(size for name, size in syms.items() if WEIGHT_SYMBOL.match(name))
     assert_close("weights", rep.weights_bytes, weights)
-    full, harness = qemu.elf_sizes(m.elf, emu), qemu.elf_sizes(m.harness_elf, emu)
+    full, harness = elf_sizes(m.elf, emu), elf_sizes(m.harness_elf, emu)
     flash, ram = emu.code_region.name, emu.ram_region.name
     assert_close("flash total", rep.region(flash).used,
                  full.regions[flash] - harness.regions[flash])
@@ -177,7 +178,7 @@ def test_emulation_target_keeps_board_sizes_on_the_core_machine(tmp_path):
             assert (mine.name, mine.size) == (board.main_region(kind).name,
                                               min(board.main_region(kind).size, theirs.size))
             assert mine.base == theirs.base
-        script = qemu.render_linker_script(tmp_path, emu).read_text()
+        script = render_linker_script(tmp_path, emu).read_text()
         assert f"LENGTH = 0x{board.ram_region.size:08x}" in script
     assert emulation_target("cortex-m55") == load_target("cortex-m55")
 

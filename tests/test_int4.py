@@ -148,12 +148,12 @@ def filter_symbols(graph) -> dict[str, str]:
 
 
 def test_int4_halves_filter_bytes_in_the_elf(models):
-    from toolchain.verify import cexec
+    from toolchain.verify import qemu_build
     _, q8, q4, _ = models
     sizes = {}
     # a portable build (Cortex-M3): DSP builds store some int8 layers as int16 layouts instead
     for tag, graph in (("int8", q8), ("int4", q4)):
-        elf, _ = cexec.build_qemu(graph, "cortex-m3")
+        elf, _ = qemu_build.build_qemu(graph, "cortex-m3")
         symbols = {name: size for name, _, _, size in nm_sizes(elf)}
         sizes[tag] = {layer: symbols[sym] for layer, sym in filter_symbols(graph).items()}
     assert sizes["int8"].keys() == sizes["int4"].keys() and len(sizes["int8"]) == 4

@@ -18,7 +18,8 @@ from toolchain.lowering.ccall import CArray
 from toolchain.backends.tflite import write_tflite
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import Graph, GraphError, QuantParams, Tensor
-from toolchain.ops import lstm_lowering, lstm_math as lm
+from toolchain.ops import lstm_dsp, lstm_math as lm
+from toolchain.ops import lstm_int8 as li
 from toolchain.ops.registry import Node
 from toolchain.verify.executors import get_executor
 from toolchain.verify.litert import run_litert
@@ -104,12 +105,12 @@ def test_float_one_op_close_to_tflm_and_litert(name):
 def test_dsp_fast_path_proof():
     """The SMMLAR requantization is enabled only when its conditions hold."""
     def params(graph):
-        return lm.int8_params(Node.of(graph, graph.ops[0]).ins, 0.0)
+        return li.int8_params(Node.of(graph, graph.ops[0]).ins, 0.0)
     for name in ("small", "tails_batch3_clip", "time_major", "hidden_zp_cell2^-13"):
-        assert lstm_lowering.dsp_fast(params(lstm_case(name, 5))), name
-    assert lstm_lowering.dsp_fast(params(lstm_only(load_tflite(shared_model(INT8)))))
+        assert lstm_dsp.dsp_fast(params(lstm_case(name, 5))), name
+    assert lstm_dsp.dsp_fast(params(lstm_only(load_tflite(shared_model(INT8)))))
     big = params(lstm_case("big_input_scale", 5))
-    assert max(s for _, s in big.mult_in) >= 0 and not lstm_lowering.dsp_fast(big)
+    assert max(s for _, s in big.mult_in) >= 0 and not lstm_dsp.dsp_fast(big)
 
 
 def _c_matches(graph, executor, seeds=(0, 1), **options):
@@ -315,29 +316,29 @@ def test_lerp_tables_reproduce_the_int16_sigmoid_and_tanh():
     caught (the check can fail)."""
     for cell_log2 in range(-15, -7):
         graph = lstm_graph(0, cell_log2=cell_log2)
-        p = lm.int8_params(Node.of(graph, graph.ops[0]).ins, 0.0)
+        p = li.int8_params(Node.of(graph, graph.ops[0]).ins, 0.0)
         m, s = p.cell_tanh
         m, s = (3 << s, 0) if m == 0 else (m, s)
-        assert lstm_lowering.lerp_exact(p, m, s), cell_log2
-    sig, tanh = lstm_lowering.lerp_tables()
+        assert lstm_dsp.lerp_exact(p, m, s), cell_log2
+    sig, tanh = lstm_dsp.lerp_tables()
     q = np.arange(-32768, 32768, dtype=np.int64)
     bad = sig.copy()
     bad[200, 1] += 1
-    assert not np.array_equal(lstm_lowering.lerp_eval(bad, -192, 3 * q, 9, 10),
-                              lstm_lowering.lerp_eval(sig, -192, 3 * q, 9, 10))
+    assert not np.array_equal(lstm_dsp.lerp_eval(bad, -192, 3 * q, 9, 10),
+                              lstm_dsp.lerp_eval(sig, -192, 3 * q, 9, 10))
 
 
 def _run_host_dsp(graph, inputs, tmp_path):
     """The DSP-lowered C built for the host (no DSP extension: plain C over the layout)."""
     import subprocess
 
-    from toolchain.verify import cexec
+    from toolchain.verify import cbuild, cexec
     files = emit_c(graph, "model", "host", extra={"harness/host_main.c.j2": "main.c"},
                    variant="dsp")
     assert ".filter_dsp = model_" in files["model.c"]      # the layout, not the int8 path
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    include, sources = cexec.runtime_files("dsp", files)
+    include, sources = cbuild.runtime_files("dsp", files)
     exe = tmp_path / "app"
     proc = subprocess.run(["gcc", *cexec.HOST_FLAGS, f"-I{include}", f"-I{tmp_path}",
                            str(tmp_path / "model.c"), str(tmp_path / "model_weights.c"),

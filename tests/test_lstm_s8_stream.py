@@ -24,13 +24,14 @@ from toolchain.frontends.tflite import load_tflite
 from toolchain.lowering import cvariant
 from toolchain.lowering.ccall import CArray
 from toolchain.ops import int16_nonlinear as nl
+from toolchain.ops import lstm_int8 as li
 from toolchain.ops import lstm_math as lm
 from toolchain.ops import lstm_s8_stream as st
 from toolchain.ops.interpreter import run_graph
 from toolchain.ops.registry import Node
 from toolchain.report.fit import with_overrides
-from toolchain.targets.target import load_target
-from toolchain.verify import cexec
+from toolchain.targets import load_target
+from toolchain.verify import cbuild, cexec, qemu_build
 from toolchain.verify.executors import get_executor
 from toolchain.verify.tflm import run_tflm
 from toolchain.verify.baseline_inputs import lcg_inputs as lcg_input  # noqa: E402
@@ -52,9 +53,9 @@ def case(name: str, seed: int = 3):
                       hidden_zp=-5 if seed % 2 else 0)
 
 
-def params(graph) -> lm.Int8Lstm:
+def params(graph) -> li.Int8Lstm:
     node = Node.of(graph, graph.ops[0])
-    return lm.int8_params(node.ins, float(node.attr("cell_clip", 0.0)))
+    return li.int8_params(node.ins, float(node.attr("cell_clip", 0.0)))
 
 
 def decode(stream: np.ndarray, n_in: int, units: int):
@@ -133,7 +134,7 @@ def host_dsp_run(graph, inputs, tmp_path) -> np.ndarray:
     assert ".weights_dsp = model_" in files["model.c"]
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    include, sources = cexec.runtime_files("dsp", files)
+    include, sources = cbuild.runtime_files("dsp", files)
     exe = tmp_path / "app"
     proc = subprocess.run(["gcc", *cexec.HOST_FLAGS, f"-I{include}", f"-I{tmp_path}",
                            str(tmp_path / "model.c"), str(tmp_path / "model_weights.c"),
@@ -186,8 +187,8 @@ def tight_target(blob_size: int):
 
 
 def lstm_calls(graph, target) -> list[dict]:
-    tgt = cexec.emulation_target(target)
-    low = lower(graph, layout=cexec.harness_layout(tgt, graph), variant=tgt.kernel_variant)
+    tgt = qemu_build.emulation_target(target)
+    low = lower(graph, layout=qemu_build.harness_layout(tgt, graph), variant=tgt.kernel_variant)
     return [c.params for c in low.calls if c.kernel == "fitml_lstm_s8"]
 
 

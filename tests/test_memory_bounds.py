@@ -180,7 +180,7 @@ def test_residual_fusion_bit_exact_on_host(seed):
 def test_scratch_free_kernels_bit_exact(seed):
     """Single convs/depthwise convs (every shape path: padding, strides, dilation, depth
     multiplier, groups) run through the scratch-free kernels on host."""
-    from test_c_kernels import conv_graph, spatial, weighted, quant_x
+    from ckernels import conv_graph, spatial, weighted, quant_x
     rng = np.random.default_rng([5, seed])
     run = get_executor("host")
     for i in range(6):
@@ -209,7 +209,7 @@ def test_scratch_free_kernels_bit_exact(seed):
 def test_dsp_depthwise_scratch_free_on_m4():
     """The DSP build's scratch-free 3x3 depthwise (interior pixels in place, borders portable)
     under QEMU cortex-m4, on random shapes, strides and paddings."""
-    from test_c_kernels import weighted, quant_x
+    from ckernels import weighted, quant_x
     rng = np.random.default_rng(6)
     run = get_executor("qemu")
     for i in range(3):
@@ -231,7 +231,7 @@ def test_dsp_depthwise_scratch_free_on_m4():
 def test_dsp_conv_scratch_free_on_m4():
     """The DSP build's scratch-free conv (4 output channels per widened input word, padded
     taps at borders) under QEMU cortex-m4."""
-    from test_c_kernels import conv_graph
+    from ckernels import conv_graph
     rng = np.random.default_rng(8)
     run = get_executor("qemu")
     for i in range(3):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from test_onnx_frontend import check_model, close, make, ort_run, to_nhwc
+from onnx_cases import check_model, close, make, ort_run, to_nhwc
 from toolchain.errors import ModelError
 from toolchain.frontends.onnx import load_onnx
 from toolchain.verify.executors import get_executor

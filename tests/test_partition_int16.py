@@ -1,4 +1,4 @@
-"""Patch-based partitioning of int16 (16x8) graphs: the random CNNs of tests/test_partition.py
+"""Patch-based partitioning of int16 (16x8) graphs: the random CNNs of tests/partition_cnns.py
 turned 16x8 (int16 activations with zero point 0, int64 biases); a PATCHED_STAGE's reference
 equals the unsplit graph's, and so does its generated C on the host."""
 from __future__ import annotations
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from oplab import assert_exact
-from test_partition import random_cnn, random_stages
+from partition_cnns import random_cnn, random_stages
 from toolchain.ir import Graph, GraphError, Op, QuantParams
-from toolchain.ops import patch_geometry as pg
+from toolchain.ops import patch_boxes as pb
 from toolchain.passes.partition import apply, apply_stages
 from toolchain.verify.executors import get_executor
 from toolchain.ops.interpreter import run_graph
@@ -74,7 +74,7 @@ def test_int16_stage_refuses_a_sub_op_without_int16_patch_kernel():
                            graph.inputs, ["sq"]).validate()
 
     int8 = conv_then_mul(random_cnn(3))
-    assert "MUL" in pg.SUPPORTED and apply(int8, 0, 1, (2, 2)) is not None
+    assert "MUL" in pb.SUPPORTED and apply(int8, 0, 1, (2, 2)) is not None
     assert apply(to_16x8(int8), 0, 1, (2, 2)) is None
     stage = apply(int8, 0, 1, (2, 2)).ops[0]
     int16 = to_16x8(int8)

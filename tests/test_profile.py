@@ -18,9 +18,10 @@ from toolchain.frontends.tflite import load_tflite
 from toolchain.ops.interpreter import run_graph
 from toolchain.report.fit import with_overrides
 from toolchain.targets import load_target
-from toolchain.verify.cexec import build_qemu_layout, emulation_target, harness_layout, run_qemu
+from toolchain.verify.cexec import run_qemu
 from toolchain.verify.cycles import TIMINGS, timing_for
 from toolchain.verify.profile import Span, render_text, spans
+from toolchain.verify.qemu_build import build_qemu_layout, emulation_target, harness_layout
 
 needs_arm = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),

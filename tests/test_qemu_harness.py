@@ -7,13 +7,18 @@ instruction counts (exact, run to run) and the harness reports (faults, stack, l
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 
 import numpy as np
 import pytest
 
 from toolchain import targets
+from toolchain.errors import BuildError, ToolchainMissing
 from toolchain.verify import qemu
+from toolchain.verify.elf import build_elf, elf_sizes, elf_symbols
+from toolchain.verify.harness import (EXIT_FAULT, EXIT_IO, EXIT_MODEL, EXIT_STACK,
+                                      render_linker_script, render_main, render_startup)
 
 CORES = ["cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33",
          "cortex-m55"]
@@ -111,8 +116,8 @@ def build(tmp_path, target, source, in_sizes, out_sizes, **kw):
     d = tmp_path / name
     d.mkdir(parents=True, exist_ok=True)
     (d / "model.c").write_text(source)
-    main = qemu.render_main(d, in_sizes, out_sizes)
-    return qemu.build_elf([d / "model.c", main], [], target, d, **kw)
+    main = render_main(d, in_sizes, out_sizes)
+    return build_elf([d / "model.c", main], [], target, d, **kw)
 
 
 def i8(rng, n):
@@ -134,7 +139,7 @@ def test_dot_product_runs_on_core(tmp_path, rng, core):
     assert runs[0].instructions == runs[1].instructions
     # Plain C: between 2 and 10 instructions per MAC on every core (M4: 5 per MAC).
     assert 2 * N_MACS < runs[0].instructions < 10 * N_MACS
-    sizes = qemu.elf_sizes(elf, core)
+    sizes = elf_sizes(elf, core)
     target = targets.load_target(core)
     assert sizes.text > 0 and sizes.bss >= 2 * N_MACS
     assert sizes.regions[target.ram_region.name] >= sizes.bss + 16384
@@ -164,23 +169,23 @@ def test_loop_of_known_length_counts_exactly(tmp_path, core):
 def test_model_status_and_io_errors(tmp_path):
     elf = build(tmp_path, "cortex-m3", LOOP_C, [8], [4])
     r = qemu.run_elf(elf, "cortex-m3", [struct.pack("<II", 10, 5)], 1)
-    assert (r.exit_code, r.status) == (qemu.EXIT_MODEL, 5)
+    assert (r.exit_code, r.status) == (EXIT_MODEL, 5)
     assert struct.unpack("<I", r.outputs[0])[0] == 0x600DF00D
     with pytest.raises(qemu.QemuError, match="exited with 241"):
         r.check()
     r = qemu.run_elf(elf, "cortex-m3", [b"\x01\x02\x03"], 1)
-    assert r.exit_code == qemu.EXIT_IO and "wrong size of in0.bin" in r.stdout, r.stdout
+    assert r.exit_code == EXIT_IO and "wrong size of in0.bin" in r.stdout, r.stdout
     r = qemu.run_elf(elf, "cortex-m3", [], 1)
-    assert r.exit_code == qemu.EXIT_IO and "cannot open in0.bin" in r.stdout, r.stdout
+    assert r.exit_code == EXIT_IO and "cannot open in0.bin" in r.stdout, r.stdout
 
 
 @pytest.mark.parametrize("core", ["cortex-m0", "cortex-m4", "cortex-m33"])
 def test_hardfault_gives_readable_report(tmp_path, core):
     elf = build(tmp_path, core, FAULT_C, [], [4])
     r = qemu.run_elf(elf, core, [], 1)
-    assert r.exit_code == qemu.EXIT_FAULT, r.stdout + r.stderr
+    assert r.exit_code == EXIT_FAULT, r.stdout + r.stderr
     assert "*** fitml: HardFault" in r.stdout
-    crash = qemu.elf_symbols(elf)["fitml_test_crash"]
+    crash = elf_symbols(elf)["fitml_test_crash"]
     assert f"PC={crash:#x}" in r.stdout, r.stdout
     assert r.fault().startswith(f"HardFault at PC={crash:#x}")
     if core != "cortex-m0":  # ARMv6-M has no CFSR
@@ -190,9 +195,9 @@ def test_hardfault_gives_readable_report(tmp_path, core):
         r.check()
 
 
-@pytest.mark.parametrize("core, code", [("cortex-m0", qemu.EXIT_STACK),
-                                        ("cortex-m4", qemu.EXIT_FAULT),
-                                        ("cortex-m33", qemu.EXIT_FAULT)])
+@pytest.mark.parametrize("core, code", [("cortex-m0", EXIT_STACK),
+                                        ("cortex-m4", EXIT_FAULT),
+                                        ("cortex-m33", EXIT_FAULT)])
 def test_stack_overflow_is_caught(tmp_path, core, code):
     elf = build(tmp_path, core, RECURSE_C, [4], [4], stack_size=2048)
     ok = qemu.run_elf(elf, core, [struct.pack("<I", 4)], 1).check()
@@ -213,7 +218,7 @@ def test_link_overflow_names_the_region(tmp_path):
                      '[[regions]]\nname = "flash"\nkind = "flash"\nbase = 0\nsize = "64K"\n'
                      '[[regions]]\nname = "sram"\nkind = "ram"\nbase = 0x20000000\n'
                      'size = "16K"\n')
-    with pytest.raises(qemu.BuildError) as err:
+    with pytest.raises(BuildError) as err:
         build(tmp_path, targets.load_target(board), DOT_C, [N_MACS, N_MACS], [4],
               stack_size=4096)
     first = str(err.value).splitlines()[0]
@@ -230,7 +235,7 @@ def test_m55_extra_regions_are_placed_and_zeroed(tmp_path):
     target = targets.load_target("cortex-m55")
     assert (zero, value) == (0, 7 + 44)
     assert (big, table) == (target.region("isram").base, target.region("qspi").base)
-    sizes = qemu.elf_sizes(elf, target)
+    sizes = elf_sizes(elf, target)
     assert sizes.regions["isram"] == 4 * 1000000 and sizes.regions["qspi"] == 16
 
 
@@ -241,11 +246,11 @@ def test_timeout_raises(tmp_path):
 
 
 def test_missing_toolchain_names_setup(tmp_path, monkeypatch):
-    monkeypatch.setattr(qemu.shutil, "which", lambda name: None)
-    with pytest.raises(qemu.ToolchainMissing) as err:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ToolchainMissing) as err:
         build(tmp_path, "cortex-m4", DOT_C, [1], [1])
     assert "./setup.sh" in str(err.value) and "\n" not in str(err.value)
-    with pytest.raises(qemu.ToolchainMissing, match="qemu-system-arm not found"):
+    with pytest.raises(ToolchainMissing, match="qemu-system-arm not found"):
         qemu.run_elf(tmp_path / "x.elf", "cortex-m4", [], 0)
 
 
@@ -253,8 +258,8 @@ def test_generated_files_are_deterministic(tmp_path):
     target = targets.load_target("cortex-m55")
     texts = []
     for d in (tmp_path / "a", tmp_path / "b"):
-        paths = [qemu.render_main(d, [3, 5], [7], includes=["model.h"]),
-                 qemu.render_startup(d, target), qemu.render_linker_script(d, target)]
+        paths = [render_main(d, [3, 5], [7], includes=["model.h"]),
+                 render_startup(d, target), render_linker_script(d, target)]
         texts.append([p.read_text() for p in paths])
     assert texts[0] == texts[1]
     for text in texts[0]:

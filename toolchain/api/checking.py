@@ -18,8 +18,9 @@ from ..ops.interpreter import run_graph
 from ..passes.partition import parse_mode
 from ..report.fit import fit_partitioned, with_overrides
 from ..targets import load_target, parse_size
-from ..verify.cexec import build_qemu, run_qemu
+from ..verify.cexec import run_qemu
 from ..verify.ladder import random_inputs, verify as _verify
+from ..verify.qemu_build import build_qemu
 from .core import inspect, load
 
 

@@ -29,7 +29,7 @@ from ..plan.regions import layout_for
 from ..report.place import emitted_arrays, moved_activations, moved_weights
 from ..targets import load_target
 from ..util.atomic import atomic_path
-from ..verify.cexec import used_kernels, variant_for
+from ..verify.cbuild import used_kernels, variant_for
 from ..version import __version__
 
 REPORT_SCHEMA = "fitml.report/1"

@@ -22,6 +22,8 @@ from ..quant.ptq import quantize as _quantize
 from ..report.fit import fit, ram_fits, with_overrides
 from ..targets import load_target, parse_size
 from ..util import outdir
+from ..util.cprefix import check_prefix
+from ..util.outpath import check_file_target
 from ..util.arrays import load_arrays
 from .checking import partitioned
 from .compiler import compile_c, compile_c_array, compile_tflite
@@ -46,7 +48,7 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     the target's main flash capacity (e.g. "66K" on a cortex-m4 core): the DSP weight layouts
     kept are those saving the most instructions per byte that fit (report keys `dsp_layouts`,
     `flash_budget`)."""
-    outdir.check_prefix(prefix)
+    check_prefix(prefix)
     graph = load(model)
     tgt = load_target(target)
     if out is None:
@@ -59,7 +61,7 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     if fmt not in ("c", "tflite", "c-array"):
         raise UsageError(f"unknown format {fmt!r}; supported: c, tflite, c-array")
     if fmt == "tflite" and Path(out).suffix == ".tflite":
-        outdir.check_file_target(out, "-o", "tflite")
+        check_file_target(out, "-o", "tflite")
     else:
         outdir.check_dir_target(out, force, "-o", inputs=(model, calib, val))
     accuracy = None

@@ -13,6 +13,7 @@ from ..errors import UsageError
 from ..ir import Graph
 from ..targets import load_target
 from ..util import outdir
+from ..util.cprefix import PREFIX_MAX, check_prefix
 from .checking import partitioned
 from .compiler import c_model, write_c_project
 from .core import load
@@ -20,7 +21,7 @@ from .core import load
 
 def default_prefixes(models) -> list[str]:
     """A C prefix per model: its file name's stem (model0, model1, ... for graphs)."""
-    return [c_identifier(Path(m).stem)[:outdir.PREFIX_MAX] if isinstance(m, (str, Path))
+    return [c_identifier(Path(m).stem)[:PREFIX_MAX] if isinstance(m, (str, Path))
             else f"model{i}" for i, m in enumerate(models)]
 
 
@@ -40,7 +41,7 @@ def compile_models(models, target: str = "cortex-m4", out=None, prefixes=None,
         raise UsageError(f"--prefix names {len(prefixes)} prefix(es) for {len(models)} models; "
                          "give one per model, comma-separated (e.g. --prefix kws,ad)")
     for p in prefixes:
-        outdir.check_prefix(p)
+        check_prefix(p)
     same = sorted({p for p in prefixes if prefixes.count(p) > 1})
     if same:
         raise UsageError(f"--prefix {','.join(prefixes)}: {', '.join(same)} given twice; each "

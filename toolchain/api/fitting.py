@@ -17,6 +17,7 @@ from ..fit.search import search
 from ..report import fit_report as rep
 from ..targets import load_target, parse_size
 from ..util import outdir
+from ..util.cprefix import check_prefix
 from ..util.arrays import load_arrays
 from ..util.atomic import atomic_path
 from .compiler import compile_c
@@ -53,10 +54,10 @@ def fit_model(model, target: str, calib, val=None, out=None, max_drop: float | N
     best candidates with PyTorch (int4 layers fake-quantized). Writes the chosen model as a C
     project into `out` (with fit.json, fit.txt, fit_report.json and pareto.svg) when one fits;
     an existing `out` folder is replaced only when it is fitml's previous output, or `force`.
-    Returns the `fit.search.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
+    Returns the `fit.ranking.SearchResult` (`.ok`, `.chosen`, `.reason`, `.candidates`).
     """
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
-    outdir.check_prefix(prefix)
+    check_prefix(prefix)
     if out is not None:             # before the search: it takes minutes
         outdir.check_dir_target(out, force, "-o", inputs=(model, calib, val, train))
     graph = load(model, example_inputs)

@@ -9,7 +9,7 @@ once per candidate.
 from __future__ import annotations
 
 from ..ir import Graph, Node
-from ..ops.patch_lowering import cached_lower
+from ..ops.patch_cache import cached_lower
 from ..passes import partition_search
 from ..passes.partition import Partition, parse_mode
 from ..passes.schedule import schedule_for_memory

@@ -150,6 +150,7 @@ STRUCTS.update({
     + _S16_OUT,
 })
 # int16 LOGISTIC / TANH / SOFTMAX (fitml_int16.h): constant tables from ops/int16_nonlinear.py
+# and ops/int16_softmax.py
 STRUCTS.update({
     "fitml_logistic_s16_params": [("size", _I32), ("input_multiplier", _I32),
                                   ("input_left_shift", _I32), ("table", "const int16_t *")],

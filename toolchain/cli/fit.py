@@ -15,7 +15,7 @@ from ..report.matrix import render as render_matrix
 from ..report.plot import write_plot
 from ..report.text import render_markdown, render_text
 from ..util.atomic import atomic_path
-from ..util.outdir import check_file_target
+from ..util.outpath import check_file_target
 from ..util.text import printable
 from .common import (
     add_input_layout,

@@ -9,7 +9,7 @@ from ..ir import Graph
 from ..report.fit_report import layout_trade
 from ..util.text import printable
 from .candidates import WEIGHTED
-from .search import Candidate, SearchResult
+from .ranking import Candidate, SearchResult
 
 SCHEMA = "fitml.fit-search/1"
 

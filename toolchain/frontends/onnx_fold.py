@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .onnx_build import Builder, OnnxNode
+from .onnx_build import Builder
+from .onnx_node import OnnxNode
 
 MAX_ELEMENTS = 1 << 24       # one folded output (64 MiB of float32: more than any MCU flash)
 MAX_TOTAL = 1 << 26          # all folded outputs of one model

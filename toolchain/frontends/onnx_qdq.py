@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..ir import QuantParams
-from .onnx_build import Builder, OnnxNode, converter
+from .onnx_build import Builder
+from .onnx_node import OnnxNode, converter
 
 INT_TYPES = {"int8": np.int8, "uint8": np.int8, "int32": np.int32}
 

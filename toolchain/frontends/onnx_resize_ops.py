@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .onnx_build import NHWC, Builder, OnnxNode, converter
+from .onnx_build import Builder
+from .onnx_node import NHWC, OnnxNode, converter
 
 NEAREST = {("asymmetric", "floor"): (False, False),
            ("align_corners", "round_prefer_ceil"): (True, False),

@@ -3,7 +3,8 @@ import importlib
 import pkgutil
 
 from . import registry
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in ("registry", "common"):

@@ -12,7 +12,8 @@ from ..lowering import cparams
 from ..lowering.ccall import CCall
 from ..ir import GraphError
 from . import common, int16
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 from .windows import conv_patches, node_pads, output_hw
 
 

@@ -12,7 +12,8 @@ from ..lowering import cparams
 from ..lowering.ccall import CCall
 from ..ir import GraphError
 from . import common
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 
 def positive_axis(axis: int, rank: int, op: str) -> int:

@@ -9,7 +9,8 @@ from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common, int16
-from .registry import FLOAT, INT8, Node, OpDef, input_filter_dtypes, register
+from .opdef import OpDef
+from .registry import FLOAT, INT8, Node, input_filter_dtypes, register
 from .windows import conv_patches, node_pads, output_hw
 
 

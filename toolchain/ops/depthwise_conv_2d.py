@@ -12,8 +12,8 @@ from ..lowering.ccall import CArray, CCall, Scratch
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common, int16
-from .registry import (FLOAT, INT8, Node, OpDef, dtype_pairs, input_filter_dtypes,
-                       register)
+from .opdef import OpDef
+from .registry import FLOAT, INT8, Node, dtype_pairs, input_filter_dtypes, register
 from .windows import conv_patches, node_pads, output_hw
 
 KIND = "DEPTHWISE_CONV_2D"

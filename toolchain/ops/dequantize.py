@@ -11,7 +11,8 @@ from ..lowering import cparams
 from ..lowering.ccall import CCall
 from ..ir import GraphError
 from . import common
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 DTYPES = ("int8", "uint8", "int16")
 

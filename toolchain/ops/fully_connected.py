@@ -13,8 +13,8 @@ from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common, int16
 from .fc_multipliers import multipliers, per_tensor_multiplier  # noqa: F401 (re-exported)
-from .registry import (FLOAT, INT8, Node, OpDef, dtype_pairs, input_filter_dtypes,
-                       register)
+from .opdef import OpDef
+from .registry import FLOAT, INT8, Node, dtype_pairs, input_filter_dtypes, register
 
 KIND = "FULLY_CONNECTED"
 WEIGHT_FORMATS = {v: k for k, v in vars(schema.FullyConnectedOptionsWeightsFormat).items()

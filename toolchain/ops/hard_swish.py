@@ -16,7 +16,8 @@ from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common
 from .logistic import infer_same
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 I16_MIN, I16_MAX = -(1 << 15), (1 << 15) - 1
 

@@ -15,7 +15,8 @@ from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common
 from .logistic import infer_same
-from .registry import Node, OpDef, input_filter_dtypes, register
+from .opdef import OpDef
+from .registry import Node, input_filter_dtypes, register
 
 
 def multipliers(s_in: float, s_out: float, alpha: float):

@@ -18,7 +18,8 @@ from ..arith import fixedpoint as fp
 from ..arith import gemmlowp as gl
 from . import common
 from . import int16_nonlinear as nl
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 INPUT_INTEGER_BITS = 4           # the rescaled input lives in Q4.27
 FLOAT_CUTOFF_UPPER = np.float32(16.619047164916992188)

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import int16_nonlinear as nl
-from . import lstm_math as lm
+from . import lstm_int8 as li
 
 
 def _fc_part(w: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
@@ -37,7 +37,7 @@ def _fc_part(w: np.ndarray, bias: np.ndarray) -> list[np.ndarray]:
     return [init, blocks.reshape(units, -1), tail.reshape(units, -1)]
 
 
-def stream(p: lm.Int8Lstm) -> np.ndarray:
+def stream(p: li.Int8Lstm) -> np.ndarray:
     """weights_dsp: per unit {2 * input bias, input taps, 2 * recurrent bias, recurrent taps}."""
     parts = _fc_part(p.w_in, p.bias_in) + _fc_part(p.w_rec, p.bias_rec)
     return np.concatenate(parts, axis=1).ravel()

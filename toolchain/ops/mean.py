@@ -14,7 +14,8 @@ from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import common
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 
 def resolve_axes(node_ins, kind: str = "MEAN") -> tuple[int, ...]:

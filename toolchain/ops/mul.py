@@ -13,7 +13,8 @@ from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import broadcast, common
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 DTYPES = ("float32", "int8", "int16", "int32")
 QUANT_LIMITS = {"int8": (-128, 127), "int16": (-32768, 32767)}

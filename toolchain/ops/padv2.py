@@ -11,7 +11,8 @@ from ai_edge_litert import schema_py_generated as schema
 from ..ir import GraphError
 from . import common
 from .pad import check_pad, default_fill, infer_pad, lower_pad, pad_array
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 
 def fill_of(node: Node, args=None):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ..ir import Node, Op, Tensor
 from ..lowering.ccall import CCall
+from . import patch_boxes as pb
 from . import patch_geometry as pg
 
 
@@ -27,7 +28,7 @@ def patches(op: Op, tensors: dict[str, Tensor]) -> list[list[pg.Step]]:
     """Per patch (row-major), the geometry of every op."""
     out = tensors[op.outputs[0]]
     return [pg.patch_steps(op.attr("ops"), tensors, op.inputs[:1], out.name, box)
-            for box in pg.grid_boxes(out, tuple(op.attr("grid")))]
+            for box in pb.grid_boxes(out, tuple(op.attr("grid")))]
 
 
 @dataclass

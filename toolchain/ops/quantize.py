@@ -17,7 +17,8 @@ from ..lowering.ccall import CCall
 from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from . import broadcast, common
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 CONVERSIONS = {"float32": ("int8", "uint8", "int16"), "int8": ("int8", "uint8", "int16", "int32"),
                "uint8": ("int8", "uint8"), "int16": ("int8", "int16", "int32"),

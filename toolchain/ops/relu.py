@@ -12,7 +12,8 @@ from ..lowering.ccall import CCall
 from ..ir import GraphError
 from . import broadcast, common
 from .quantize import limits, requantize_codes, requantize_multiplier
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 DTYPES = ("float32", "int8", "int16")
 

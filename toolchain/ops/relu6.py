@@ -13,7 +13,8 @@ from ..lowering.ccall import CCall
 from ..arith import fixedpoint as fp
 from . import common
 from .quantize import limits
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 from .relu import unary_check, unary_infer
 
 

@@ -12,7 +12,8 @@ from ai_edge_litert import schema_py_generated as schema
 from ..lowering import cparams
 from ..ir import GraphError
 from . import common
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 
 def resolve_shape(target, count: int, op: str = "RESHAPE") -> tuple[int, ...]:

@@ -4,7 +4,7 @@ int8 follows TFLM's reference kernel (no lookup table): inputs minus the row max
 beta * s_in into Q5.26, exponentiated, summed in Q12.19 and multiplied by a fixed-point
 reciprocal. The output must be quantized with scale 1/256 and zero point -128, as TFLM's
 Prepare demands. int16 -> int16 follows TFLM's SoftmaxInt16 (two interpolated 513-entry
-tables, ops/int16_nonlinear.py); its output scale is 1/32768, zero point 0.
+tables, ops/int16_softmax.py); its output scale is 1/32768, zero point 0.
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from ..ir import GraphError
 from ..arith import fixedpoint as fp
 from ..arith import gemmlowp as gl
 from . import common
-from . import int16_nonlinear as nl
-from .registry import Node, OpDef, register
+from . import int16_softmax as sm
+from .opdef import OpDef
+from .registry import Node, register
 
 SCALED_DIFF_INTEGER_BITS = 5     # input differences live in Q5.26
 ACCUM_INTEGER_BITS = 12          # the sum of exps lives in Q12.19
@@ -88,7 +89,7 @@ class Softmax(OpDef):
     def check(op, ins, outs):
         if ins[0].dtype == "int16":
             common.qparams(ins[0])
-            return nl.check_softmax_output(outs[0])
+            return sm.check_softmax_output(outs[0])
         if ins[0].dtype != "int8":
             return
         s_out, zp_out = common.qparams(outs[0])
@@ -101,7 +102,7 @@ class Softmax(OpDef):
     def reference(node: Node, args):
         beta = node.attr("beta", 1.0)
         if node.ins[0].dtype == "int16":
-            return [nl.softmax_s16(args[0], beta, common.qparams(node.ins[0])[0])]
+            return [sm.softmax_s16(args[0], beta, common.qparams(node.ins[0])[0])]
         if node.quantized:
             return [softmax_int8(args[0], beta, common.qparams(node.ins[0])[0])]
         return [softmax_float(args[0], beta)]
@@ -126,9 +127,9 @@ class Softmax(OpDef):
             return CCall("fitml_softmax_f32", "fitml_softmax_f32_params",
                          dict(rows=rows, depth=depth, beta=float(beta)), cparams.io(node))
         if x.dtype == "int16":
-            mult, shift = nl.softmax_params(beta, x.quant.s)
+            mult, shift = sm.softmax_params(beta, x.quant.s)
             luts = {k: CArray(f(), "int16_t", role="weights")
-                    for k, f in (("exp_lut", nl.exp_lut), ("recip_lut", nl.recip_lut))}
+                    for k, f in (("exp_lut", sm.exp_lut), ("recip_lut", sm.recip_lut))}
             return CCall("fitml_softmax_s16", "fitml_softmax_s16_params",
                          dict(rows=rows, depth=depth, input_multiplier=mult,
                               input_left_shift=shift, **luts), cparams.io(node))

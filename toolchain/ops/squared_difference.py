@@ -14,7 +14,7 @@ from ..ir import GraphError
 from ..lowering import cparams
 from ..lowering.ccall import CCall
 from . import broadcast, common, int16
-from .addsub import scale_down
+from ..arith.addsub import scale_down
 from .quantize import limits
 from .registry import Node, OpDef, register
 

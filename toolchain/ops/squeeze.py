@@ -9,7 +9,8 @@ from ai_edge_litert import schema_py_generated as schema
 from ..lowering import cparams
 from ..ir import GraphError
 from . import common
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 
 def squeezed_shape(shape: tuple[int, ...], dims) -> tuple[int, ...]:

@@ -15,7 +15,8 @@ from ai_edge_litert import schema_py_generated as schema
 from ..lowering import cparams
 from ..ir import GraphError
 from . import common
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
 OPTION_FIELDS = ("beginMask", "endMask", "ellipsisMask", "newAxisMask", "shrinkAxisMask")

@@ -13,7 +13,8 @@ from ..arith import gemmlowp as gl
 from . import int16_nonlinear as nl
 from .logistic import (INPUT_INTEGER_BITS, check_int8_io, infer_same, lower_q4, rescale_q4,
                        saturate)
-from .registry import Node, OpDef, register
+from .opdef import OpDef
+from .registry import Node, register
 
 
 @register

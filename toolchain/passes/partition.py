@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Graph, GraphError, Op
-from ..ops import patch_geometry as pg
+from ..ops import patch_boxes as pb
 from ..ops import registry
 from ..ops.patched_stage import KIND
 
@@ -77,7 +77,7 @@ def parse_mode(spec: str):
 def stage_op(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Op | None:
     """The PATCHED_STAGE replacing ops start..end, or None when they cannot form one."""
     ops = graph.ops[start:end + 1]
-    if any(len(op.outputs) != 1 or op.kind not in pg.SUPPORTED for op in ops):
+    if any(len(op.outputs) != 1 or op.kind not in pb.SUPPORTED for op in ops):
         return None
     made = [n for op in ops for n in op.outputs]
     inside = set(made)

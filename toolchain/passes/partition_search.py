@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..ir import Graph, Node, Op
-from ..ops import patch_geometry as pg
+from ..ops import patch_boxes as pb
 from ..ops import registry
 from ..ops.patch_plan import stage_tensors
 from ..plan.memory import MemoryPlan
@@ -56,12 +56,12 @@ def ranges(graph: Graph, first: int, last: int):
     """(start, end) of the runs of spatial ops covering ops first..last, starting at a
     windowed op."""
     for start in range(first, -1, -1):
-        if graph.ops[start].kind not in pg.SUPPORTED:
+        if graph.ops[start].kind not in pb.SUPPORTED:
             break
-        if graph.ops[start].kind not in pg.WINDOWED:
+        if graph.ops[start].kind not in pb.WINDOWED:
             continue
         for end in range(last, len(graph.ops)):
-            if graph.ops[end].kind not in pg.SUPPORTED:
+            if graph.ops[end].kind not in pb.SUPPORTED:
                 break
             yield start, end
 
@@ -80,7 +80,7 @@ def estimate(graph: Graph, stage: Op) -> tuple[int, int]:
     tensors = stage_tensors(stage, graph.op_inputs(stage))
     subs, (rows, cols) = stage.attr("ops"), stage.attr("grid")
     x, y = tensors[stage.inputs[0]], tensors[stage.outputs[0]]
-    spans = [pg.axis_spans(subs, tensors, y.name, n, a) for a, n in ((0, rows), (1, cols))]
+    spans = [pb.axis_spans(subs, tensors, y.name, n, a) for a, n in ((0, rows), (1, cols))]
     total = lambda name, a: sum(hi - lo for lo, hi in spans[a][name])  # noqa: E731
     px = {n: t.shape[3] * np.dtype(t.dtype).itemsize for n, t in tensors.items()
           if not t.is_const}
@@ -92,7 +92,7 @@ def estimate(graph: Graph, stage: Op) -> tuple[int, int]:
         per_pixel = registry.get(sub.kind).macs(n) // max(oh * ow, 1)
         name = sub.outputs[0]
         macs += per_pixel * total(name, 0) * total(name, 1)
-        reads = [t for t in pg.activation_inputs(sub, tensors) if t != x.name]
+        reads = [t for t in pb.activation_inputs(sub, tensors) if t != x.name]
         writes = [name] if k < len(subs) - 1 else []
         live = reads + writes          # bytes of patch (i, j): sum of rows_t[i] cols_t[j] px_t
         if live:

@@ -27,10 +27,13 @@ from ..errors import FitmlError, ToolchainMissing
 from ..ir import Graph
 from ..resources import resource_dir
 from ..targets import Target, load_target
-from ..verify import cexec, qemu
-from ..verify.cexec import emulation_target
+from ..verify import qemu
+from ..verify.cache import cache_root
+from ..verify.cbuild import ExecutionError
+from ..verify.elf import build_elf, tool
+from ..verify.harness import render_main
 from ..verify.ladder import random_inputs
-from ..verify.qemu import tool
+from ..verify.qemu_build import build_qemu, emulation_target
 from .fit_report import Measurement
 
 METHOD = ("ELF symbol sizes (arm-none-eabi-nm -S) minus a harness-only ELF's symbols; "
@@ -48,13 +51,13 @@ def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
     link = "ok"
     try:
         try:
-            elf, emu = cexec.build_qemu(graph, tgt, layout=layout)
-        except cexec.ExecutionError as exc:
+            elf, emu = build_qemu(graph, tgt, layout=layout)
+        except ExecutionError as exc:
             first = str(exc).splitlines()[0]
             if "overflowed" not in first and "models no memory" not in first:
                 return Measurement(method=METHOD, note=first)
             link = first           # measure anyway: the machine's memory (and, for regions it
-            elf, emu = cexec.build_qemu(   # lacks, the activations and weights it can hold)
+            elf, emu = build_qemu(   # lacks, the activations and weights it can hold)
                 graph, roomy(tgt), layout=layout if "overflowed" in first else None)
         harness = harness_elf(graph, emu)
         code, static, data = symbol_sizes(elf, harness, emu, model_symbols | {"arena"})
@@ -120,14 +123,14 @@ def harness_elf(graph: Graph, emu: Target) -> Path:
     h = hashlib.sha256(repr((emu, io, oo)).encode())
     for p in sorted((resource_dir("templates") / "harness").glob("*.j2")):
         h.update(p.read_bytes())
-    out = cexec.cache_root() / f"harness-{h.hexdigest()[:24]}"
+    out = cache_root() / f"harness-{h.hexdigest()[:24]}"
     if (out / "DONE").exists():
         return out / "harness.elf"
-    tmp = Path(tempfile.mkdtemp(prefix=".harness-", dir=cexec.cache_root()))
+    tmp = Path(tempfile.mkdtemp(prefix=".harness-", dir=cache_root()))
     try:
-        qemu.render_main(tmp, io, oo, entry="fitml_model_entry")
+        render_main(tmp, io, oo, entry="fitml_model_entry")
         (tmp / "stub.c").write_text(_STUB)
-        qemu.build_elf([tmp / "main.c", tmp / "stub.c"], [], emu, tmp,
+        build_elf([tmp / "main.c", tmp / "stub.c"], [], emu, tmp,
                        cflags=["-std=c99", "-pedantic"], name="harness")
         (tmp / "DONE").write_text("ok\n")
         try:

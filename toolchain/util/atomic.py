@@ -1,8 +1,8 @@
 """Atomic outputs: write into a hidden temporary sibling, put it in place only on success.
 
-Only paths outdir.py allows are written. A finished folder gets fitml's marker and replaces
-an existing one with one exchange rename where Linux has renameat2(RENAME_EXCHANGE), so the
-output path never goes missing (elsewhere: two renames); the replaced tree, checked again
+Only paths outdir.py and outpath.py allow are written. A finished folder gets fitml's marker and
+replaces an existing one with one exchange rename where Linux has renameat2(RENAME_EXCHANGE), so
+the output path never goes missing (elsewhere: two renames); the replaced tree, checked again
 after the swap, is then deleted. SIGTERM while writing exits 143 through the same cleanup as
 Ctrl-C, so no hidden temporary folder is left behind.
 """
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UsageError
-from . import outdir
+from . import outdir, outpath
 
 _AT_FDCWD = -100
 _RENAME_NOREPLACE, _RENAME_EXCHANGE = 1, 2
@@ -164,8 +164,8 @@ def _put_in_place(tmp: Path, target: Path, directory: bool, trash: list, keep: l
             outdir.write_marker(tmp)
             _put_dir(tmp, target, trash, keep)
             return
-        kind = outdir.file_kind(tmp)
-        outdir.check_file_target(target, kind=None if kind == "empty" else kind)
+        kind = outpath.file_kind(tmp)
+        outpath.check_file_target(target, kind=None if kind == "empty" else kind)
         os.replace(tmp, target)
     except OSError as exc:
         raise UsageError(f"{target}: cannot put the output in place: "
@@ -183,7 +183,7 @@ def atomic_path(target, directory: bool = False):
     if directory:
         outdir.check_dir_target(target, flag=None)
     else:
-        outdir.check_file_target(target)
+        outpath.check_file_target(target)
     tmp = None
     trash: list = []
     keep: list = []
