@@ -25,11 +25,12 @@ from ..ir import Graph
 from ..ops import registry
 from ..ops.interpreter import NP_DTYPES, check_inputs
 from ..ops.registry import Node
-from ..plan.regions import CODE_RESERVE, layout_for, place_weights, ram_reservation
+from ..plan.regions import CODE_RESERVE, layout_for, place_weights
 from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from . import qemu
 from .cache import cache_root
+from .harness_only import harness_flash
 from .profile import Profile, spans
 from .registry import RunResult, executor
 
@@ -178,15 +179,46 @@ def emulation_target(target):
 
 
 HARNESS_RAM_SLACK = 512   # harness statics (semihosting, newlib) and section alignment padding
+STACK_GUARD = 128         # the harness's stack guard band (link.ld.j2)
+
+
+def harness_ram(graph: Graph) -> int:
+    """RAM bytes the QEMU harness needs besides what the application needs (its I/O buffers,
+    the stack guard band, its own statics): the board-sized build links them in RAM added to
+    the board's main RAM (`link_target`), so the board is charged what `check` charges."""
+    io = sum(-(-graph.tensors[n].nbytes // 16) * 16 for n in (*graph.inputs, *graph.outputs))
+    return STACK_GUARD + io + HARNESS_RAM_SLACK
+
+
+def link_target(target, graph: Graph):
+    """The emulated `target` as the harness is linked: its main RAM region grown by
+    `harness_ram`, its main flash region by what the harness alone takes there
+    (harness_only.py), each as far as its QEMU machine region and the next emulated region
+    allow: ld then enforces the board's sizes on the application's own bytes."""
+    try:
+        machine = load_target(target.core).regions
+    except TargetError:
+        return target
+    grow = {target.ram_region.name: harness_ram(graph),
+            target.code_region.name: harness_flash(graph, target)}
+    regions = []
+    for r in target.regions:
+        m = next((m for m in machine if m.base <= r.base < m.end), None)
+        if r.name in grow and m is not None:
+            end = min([m.end] + [o.base for o in target.regions if r.base < o.base < m.end])
+            r = dataclasses.replace(r, size=max(r.size, min(r.size + grow[r.name],
+                                                            end - r.base)))
+        regions.append(r)
+    return target.with_regions(regions)
 
 
 def harness_layout(target, graph: Graph, flash_overhead: int | None = None):
-    """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the main
-    RAM bank also holds the harness's stack (and its guard band), heap and I/O buffers; the main
-    flash keeps `flash_overhead` bytes for code (default: plan/regions.CODE_RESERVE)."""
-    io = sum(-(-graph.tensors[n].nbytes // 16) * 16 for n in (*graph.inputs, *graph.outputs))
-    return layout_for(target, ram_overhead=ram_reservation(target) + 128 + io + HARNESS_RAM_SLACK,
-                      flash_overhead=flash_overhead)
+    """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the
+    application's (stack and heap as the target declares them; the main flash keeps
+    `flash_overhead` bytes for code, default plan/regions.CODE_RESERVE). The harness's own RAM
+    is linked on top of the board's (`link_target`)."""
+    del graph                   # the harness's I/O buffers no longer come out of the board
+    return layout_for(target, flash_overhead=flash_overhead)
 
 
 CODE_MARGIN = 512     # bytes kept over the measured code when the flash is re-divided
@@ -265,7 +297,7 @@ def _build_qemu(graph: Graph, target, opt: str, layout, profile: bool):
     include, sources = runtime_files(variant_for(target), files)
     srcs = [*_model_sources(out), out / "glue.c", out / "main.c", *sources]
     try:
-        qemu.build_elf(srcs, [include, out], target, out, opt=opt,
+        qemu.build_elf(srcs, [include, out], link_target(target, graph), out, opt=opt,
                        cflags=["-std=c99", "-pedantic"], name="model")
     except qemu.BuildError as exc:
         raise ExecutionError(str(exc).splitlines()[0] + f"\n{exc}") from None
