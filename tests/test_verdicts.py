@@ -38,6 +38,8 @@ def ad_models(tmp_path_factory) -> dict[str, Path]:
     for h in (96, 64):
         paths[h] = out / f"ad_{h}.tflite"
         paths[h].write_bytes(ad_cnn(h, h, 16))
+    paths[80] = out / "ad_80x24.tflite"       # 24 maps: the greedy search alone missed 4x4
+    paths[80].write_bytes(ad_cnn(80, 80, 24))
     return paths
 
 
@@ -72,12 +74,15 @@ def test_shared_model_small_board_check_equals_build():
     assert_agrees(out)
 
 
-@pytest.mark.parametrize("ram", [60_000, 70_000, 90_000])
-def test_auto_finds_a_partition_whenever_a_fixed_grid_fits(ad_models, ram):
-    graph = load(ad_models[96])
+@pytest.mark.parametrize("size,ram", [(80, 40_000), (96, 60_000)])
+def test_auto_finds_a_partition_whenever_a_fixed_grid_fits(ad_models, size, ram):
+    graph = load(ad_models[size])
     auto = fit_partitioned(graph, BOARD, ram=ram, measure=False)
     fixed = {g: fit_partitioned(graph, BOARD, ram=ram, measure=False, partition=g).fits
-             for g in FALLBACK_GRIDS[:4]}
+             for g in ((2, 2), (3, 3), (4, 4))}
+    assert (2, 2) in FALLBACK_GRIDS and (4, 4) in FALLBACK_GRIDS
+    if size == 80:       # before: "no patch-based partition fits ..." although 4x4 did
+        assert fixed[(4, 4)], fixed
     if any(fixed.values()):
         assert auto.fits, (ram, fixed, auto.verdict(), auto.partition)
     reason = (auto.partition or {}).get("reason", "")
