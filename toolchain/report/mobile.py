@@ -5,7 +5,8 @@ for the .tflite) and `--ram` (a memory budget) when given.
 
 LiteRT runs in a child process (`python -c`, the model in a temporary file, no shell), so its
 peak memory is its own: the largest resident size after allocating and after each invoke,
-minus the resident size once LiteRT is imported (Linux /proc/self/statm). Host numbers, not the phone's: the same runtime and kernels, another CPU.
+minus the resident size once LiteRT is imported (Linux /proc/self/statm). Host numbers, not
+the phone's: the same runtime and kernels, another CPU.
 """
 from __future__ import annotations
 
