@@ -171,8 +171,9 @@ def pivot(cores: list[str], models: list[str]) -> None:
     from toolchain.backends.c import c_context, lower
     from toolchain.backends.cmemory import scratch_free
     from toolchain.ops.interpreter import run_graph
-    from toolchain.verify.cexec import emulation_target, variant_for
+    from toolchain.verify.cbuild import variant_for
     from toolchain.verify.executors import get_executor
+    from toolchain.verify.qemu_build import emulation_target
     names = [f"{c} ({variant_for(emulation_target(c))}) insns (insn/MAC)" for c in cores]
     print("| model | " + " | ".join(names) + f" | {cores[0]} arena B | arena --memory small B |")
     print("|---|" + "---:|" * (len(cores) + 2))

@@ -50,7 +50,7 @@ def test_matrix_text_and_exit_code_when_something_does_not_fit(models):
     head, rule, *rows = proc.stdout.splitlines()
     assert head.split()[1:] == BOARDS and len(rows) == 2, proc.stdout
     kws_row = next(r for r in rows if "kws" in r)
-    assert kws_row.count("NO:") == 2, kws_row
+    assert "NO: sram +" in kws_row, kws_row        # nucleo-f411re's one RAM bank overflows
     assert f"{models[0]} on {BOARDS[0]}: does not fit" in proc.stderr, proc.stderr
 
 

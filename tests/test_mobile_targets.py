@@ -34,3 +34,22 @@ def test_mobile_target_refuses_c_and_verify(tmp_path):
     assert proc.returncode == 2 and "mobile target" in one_clear_line(proc)
     proc = fitml("verify", EXAMPLE, "--target", "ios-arm64")
     assert proc.returncode == 2 and "litert" in one_clear_line(proc)
+
+
+def test_check_on_a_phone_measures_litert_and_checks_budgets():
+    import json
+    proc = fitml("check", EXAMPLE, "--target", "android-arm64", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["schema"] == "fitml.mobile-fit/1" and rep["fits"]
+    assert rep["tflite_bytes"] > 1000 and rep["peak_memory_bytes"] > 0 and rep["invoke_ms"] > 0
+    size = rep["tflite_bytes"]
+    ok = fitml("check", EXAMPLE, "--target", "android-arm64", "--flash", size,
+               "--ram", rep["peak_memory_bytes"] * 4)
+    assert ok.returncode == 0, ok.stderr + ok.stdout
+    small = fitml("check", EXAMPLE, "--target", "android-arm64", "--flash", size - 1,
+                  "--ram", "1K")
+    assert small.returncode == 1, small.stderr
+    line = one_clear_line(small)
+    assert f".tflite {size:,} B over --flash {size - 1:,} B" in line, line
+    assert "over --ram 1,024 B" in line, line

@@ -17,6 +17,7 @@ from ..ir import Graph
 from ..ops.interpreter import run_graph
 from ..passes.partition import parse_mode
 from ..report.fit import fit_partitioned, with_overrides
+from ..report.mobile import mobile_fit
 from ..targets import load_target, parse_size
 from ..verify.cexec import run_qemu
 from ..verify.ladder import random_inputs, verify as _verify
@@ -105,9 +106,14 @@ def check(model, target: str, ram=None, flash=None, reserve_ram=0, measure: bool
     ram/flash replace the main RAM/flash capacity, reserve_ram keeps bytes for the application
     (each an int or a size string such as "256K"). `partition`: "auto" runs the first layers
     patch by patch when the layer-by-layer activations overflow RAM, "off", or a grid "NxM"
-    (the report's `partition` gives the peak before and after and the MAC overhead)."""
+    (the report's `partition` gives the peak before and after and the MAC overhead).
+    On a mobile target: a MobileReport (report/mobile.py), --flash / --ram as the .tflite's
+    app-size and LiteRT's memory budgets."""
     size = lambda v: None if v is None else parse_size(v)  # noqa: E731
     graph = load(model)
+    tgt = load_target(target)
+    if tgt.kind == "mobile":        # a phone: the .tflite and LiteRT on the host
+        return mobile_fit(graph, tgt.name, size(flash), size(ram), measure)
     try:
         return fit_partitioned(graph, target, size(ram), size(flash), size(reserve_ram) or 0,
                                measure, grid_within(graph, partition_mode(partition)))

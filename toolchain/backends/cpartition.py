@@ -8,6 +8,8 @@ once per candidate.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..ir import Graph, Node
 from ..ops.patch_cache import cached_lower
 from ..passes import partition_search
@@ -39,29 +41,84 @@ def search(graph: Graph, ram_budget: int | None = None, grid=None,
     return partition_search.search(graph, plan_arena, ram_budget, grid, **options)
 
 
-def for_target(graph: Graph, target, partition="auto", reserve_ram: int = 0):
-    """(graph to compile, Partition or None) on a target: "off"; "auto" partitions only when
-    the layer-by-layer arena exceeds the RAM its layout leaves for activations (stack and heap
-    counted as the target declares them); "NxM" or (N, M) forces that grid."""
+FALLBACK_GRIDS = tuple(sorted(((r, c) for r in range(1, 5) for c in range(1, 5)
+                               if (r, c) != (1, 1)), key=lambda g: (g[0] * g[1], g)))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What `choose` decided: the graph to compile, its Partition (None: layer by layer) and,
+    when auto found none that fits, why (one line, numbers that agree with each other)."""
+    graph: Graph
+    found: Partition | None
+    reason: str | None = None
+
+
+def choose(graph: Graph, target, partition="auto", reserve_ram: int = 0,
+           layout=None) -> Choice:
+    """The partition `fitml check`, `compile` and `verify` all use on a target (a Target or
+    name): "off"; "auto" partitions only when the layer-by-layer plan overflows the RAM banks
+    the layout leaves for activations (stack and heap as the target declares them), then takes
+    the cheapest partition in MACs whose plan fits the banks: the greedy search over every
+    grid, else each grid alone (the grids `--partition NxM` accepts, fewest patches first, the
+    lowest MAC overhead among them); "NxM" or (N, M) forces that grid (its lowest peak)."""
     mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
     if mode == "off":
-        return graph, None
-    if mode == "auto":
-        tgt = load_target(target)
-        layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
-        sizes = [size for _, size in layout.banks]
-
-        def fits(g: Graph) -> bool:
-            plan = lower(g, layout=layout, variant=tgt.kernel_variant).plan
-            return all(b.capacity is None or b.size <= b.capacity for b in plan.banks)
-        if arena_peak(graph) <= sum(sizes) and fits(graph):
-            return graph, None
-        found = None
-        # over several banks a buffer cannot straddle two: then the whole arena in the roomiest
-        for budget in dict.fromkeys([min(sum(sizes), arena_peak(graph) - 1), max(sizes)]):
-            found = search(graph, budget)
-            if found is not None and fits(found.graph):
-                break
-    else:
+        return Choice(graph, None)
+    if mode != "auto":
         found = search(graph, None, mode)
-    return (graph, None) if found is None else (found.graph, found)
+        return Choice(graph if found is None else found.graph, found)
+    tgt = load_target(target)
+    if layout is None:
+        layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
+    sizes = [size for _, size in layout.banks]
+
+    def fits(g: Graph) -> bool:
+        plan = lower(g, layout=layout, variant=tgt.kernel_variant, core=tgt.core).plan
+        return all(b.capacity is None or b.size <= b.capacity for b in plan.banks)
+    peak = arena_peak(graph)
+    if peak <= sum(sizes) and fits(graph):
+        return Choice(graph, None)
+    # over several banks a buffer cannot straddle two: then the whole arena in the roomiest
+    budgets = list(dict.fromkeys([min(sum(sizes), peak - 1), min(max(sizes), peak - 1)]))
+    for budget in budgets:
+        found = search(graph, budget)
+        if found is not None and fits(found.graph):
+            return Choice(found.graph, found)
+    best = None
+    for grid in FALLBACK_GRIDS:
+        if best is not None and grid[0] * grid[1] > _patches(best):
+            break
+        for budget in budgets:
+            found = search(graph, budget, grid)
+            if found is not None and fits(found.graph):
+                best = found if best is None or found.overhead < best.overhead else best
+                break
+    if best is not None:
+        return Choice(best.graph, best)
+    low = search(graph)                 # the lowest peak, whatever its MACs
+    if low is not None and fits(low.graph):
+        return Choice(low.graph, low)
+    return Choice(graph, None, _why_none(low, layout))
+
+
+def _patches(found: Partition) -> int:
+    return max(st.grid[0] * st.grid[1] for st in found.stages)
+
+
+def _why_none(low: Partition | None, layout) -> str:
+    banks = " + ".join(f"{name} {size:,} B" for name, size in layout.banks)
+    room = (f"the {sum(s for _, s in layout.banks):,} B left for activations ({banks})"
+            if len(layout.banks) > 1 else f"the {layout.banks[0][1]:,} B left for activations")
+    if low is None:
+        return f"no patch-based partition lowers the activation peak below {room}"
+    lowest = f"the lowest peak found: {low.peak_after:,} B, MACs +{low.overhead:.1%}"
+    if low.peak_after <= sum(s for _, s in layout.banks):
+        lowest += ", but its buffers do not fit the banks (a buffer cannot straddle two)"
+    return f"no patch-based partition fits {room} ({lowest})"
+
+
+def for_target(graph: Graph, target, partition="auto", reserve_ram: int = 0):
+    """(graph to compile, Partition or None) on a target: `choose`'s."""
+    choice = choose(graph, target, partition, reserve_ram)
+    return choice.graph, choice.found

@@ -2,6 +2,7 @@
 and `fit` (search int4 / pruning candidates and write the least lossy one that fits)."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from ..report.compare import compare, growth, read_baseline, render
 from ..report.fit_report import to_json
 from ..report.matrix import exit_code as matrix_exit
 from ..report.matrix import render as render_matrix
+from ..report.mobile import MobileReport
 from ..report.plot import write_plot
 from ..report.text import render_markdown, render_text
 from ..util.atomic import atomic_path
@@ -45,6 +47,13 @@ def _fit(args):
                        size_arg(args.flash, "--flash"),
                        size_arg(args.reserve_ram, "--reserve-ram") or 0,
                        measure=not args.no_measure, partition=args.partition)
+    if isinstance(result, MobileReport):      # a phone target: no regions, no plot
+        if args.plot:
+            raise UsageError(f"--plot draws RAM regions; {result.target} has none")
+        sys.stdout.write({"json": lambda r: json.dumps(r.to_dict(), indent=2) + "\n",
+                          "md": MobileReport.render_markdown,
+                          "text": MobileReport.render_text}[args.format](result))
+        return result
     render = {"json": to_json, "md": render_markdown, "text": render_text}
     sys.stdout.write(render[args.format](result))
     if args.plot:

@@ -16,13 +16,13 @@ from pathlib import Path
 from ..backends.c import c_context, lower
 from ..backends.clowered import bank_symbol
 from ..backends.cmemory import caller_input_bytes
-from ..backends.cpartition import arena_peak, search
+from ..backends.cpartition import choose
 from ..errors import UsageError
 from ..ir import Graph
 from ..passes.partition import parse_mode
-from ..plan.regions import layout_for
+from ..plan.regions import layout_for, ram_reservation
 from ..targets import Target, load_target
-from .fit_report import FitReport, Measurement, activation_budget
+from .fit_report import FitReport, Measurement
 from .measure import METHOD, measure_elf
 from .place import emitted_arrays, op_uses, place
 
@@ -64,7 +64,10 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
                      sum(a.bytes for a in arrays if a.is_param), meas, reserve_ram,
                      {"ram": ram, "flash": flash, "reserve_ram": reserve_ram}, tuple(moved),
                      plain_layouts=plain,
-                     layouts=tuple(c.to_dict() for c in low.layout_choices))
+                     layouts=tuple(c.to_dict() for c in low.layout_choices),
+                     bank_overflows=tuple((b.name, b.size, b.capacity) for b in low.plan.banks
+                                          if b.capacity is not None and b.size > b.capacity),
+                     ram_reservation=ram_reservation(tgt))
 
 
 def ram_fits(report: FitReport) -> bool:
@@ -74,48 +77,23 @@ def ram_fits(report: FitReport) -> bool:
 def fit_partitioned(graph: Graph, target, ram: int | None = None, flash: int | None = None,
                     reserve_ram: int = 0, measure: bool = True,
                     partition="auto") -> FitReport:
-    """`fit` with patch-based partitioning (passes/partition.py): `partition` "off", "auto"
-    (only when the layer-by-layer plan overflows RAM: the cheapest partition in MACs within the
-    activation budget left once stack, static data and the reserve are counted), or a grid
-    "NxM" / (N, M) forced (the lowest peak with that grid). The report's `partition` says what
-    was done, the peak before and after, and the MAC overhead."""
+    """`fit` of the graph the build compiles: patch-based partitioning (passes/partition.py)
+    chosen by `backends.cpartition.choose`, the one choice compile and verify make too:
+    `partition` "off", "auto" (only when the layer-by-layer plan overflows the RAM banks) or a
+    grid "NxM" / (N, M) forced. The report's `partition` says what was done, the peak before
+    and after, and the MAC overhead (or why nothing fits)."""
     mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
     if mode == "off":
         return fit(graph, target, ram, flash, reserve_ram, measure)
     label = mode if mode == "auto" else f"{mode[0]}x{mode[1]}"
-    base = fit(graph, target, ram, flash, reserve_ram, measure)
-    if mode == "auto" and ram_fits(base):
-        return base
-    budget = activation_budget(base) if mode == "auto" else None
-    if budget is not None:      # over several RAM banks a buffer cannot straddle two: the sum
-        budget = min(budget, arena_peak(graph) - 1)     # of the banks may hold no partition
-    found = search(graph, budget, None if mode == "auto" else mode)
-    for attempt in range(4):
-        if found is None:
-            low = search(graph) if budget is not None else None
-            why = (f"no patch-based partition fits the {budget:,} B left for activations"
-                   + (f" (the lowest found: {low.peak_after:,} B, MACs +{low.overhead:.1%})"
-                      if low is not None else "")
-                   if budget is not None else "no patch-based partition lowers the peak")
-            return dataclasses.replace(base, partition={"applied": False, "mode": label,
-                                                        "reason": why})
-        rep = fit(found.graph, target, ram, flash, reserve_ram, measure)
-        info = dict(found.to_dict(), applied=True, mode=label)
-        if mode != "auto" or ram_fits(rep):
-            return dataclasses.replace(rep, partition=info)
-        # the banks split the arena (then: the whole arena in the roomiest bank), or the
-        # stack or static data grew (then: a bit less room)
-        over = max(r.used - r.capacity for r in rep.regions if r.kind == "ram")
-        roomy = roomiest_bank(graph, target, ram, flash, reserve_ram)
-        budget = roomy if roomy < min(budget, found.peak_after) else \
-            min(budget, found.peak_after) - over
-        found = search(graph, budget)
-    return dataclasses.replace(rep, partition=info)
-
-
-def roomiest_bank(graph: Graph, target, ram, flash, reserve_ram: int) -> int:
-    """Bytes the roomiest RAM bank of the target's layout leaves for activations (stack, heap,
-    the reserve and caller-owned inputs taken out): an arena that size fits in one bank."""
     tgt = with_overrides(load_target(target), ram, flash)
-    layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
-    return max(size for _, size in layout.banks)
+    choice = choose(graph, tgt, mode, reserve_ram)
+    rep = fit(choice.graph, target, ram, flash, reserve_ram, measure)
+    if choice.found is not None:
+        return dataclasses.replace(rep, partition=dict(choice.found.to_dict(), applied=True,
+                                                       mode=label))
+    if choice.reason is not None or mode != "auto":
+        why = choice.reason or "no patch-based partition lowers the peak"
+        return dataclasses.replace(rep, partition={"applied": False, "mode": label,
+                                                   "reason": why})
+    return rep

@@ -96,8 +96,17 @@ class FitReport:
     partition: dict | None = None  # patch-based partitioning (fit.fit_partitioned), if tried
     plain_layouts: tuple[dict, ...] = ()   # ops whose DSP weight layout was left out for flash
     layouts: tuple[dict, ...] = ()   # every op that can carry one: bytes, est. gain, kept
+    # what the board-sized build links beyond the table: activation bytes planned per RAM bank
+    # over the room its layout leaves (the stack and heap as declared, not as measured)
+    bank_overflows: tuple[tuple[str, int, int], ...] = ()   # (bank, planned, room)
+    ram_reservation: int = 0       # declared stack + heap the build links in the main RAM
 
-    fits = property(lambda self: all(r.used <= r.capacity for r in self.regions))
+    @property
+    def fits(self) -> bool:
+        """Every region holds its contents, and the board-sized build links (as far as known:
+        the plan within its banks' room, the measuring build's link)."""
+        return (all(r.used <= r.capacity for r in self.regions) and not self.bank_overflows
+                and self.measurement.link in (None, "ok"))
     code_bytes = property(lambda self: self.measurement.code_bytes)
     stack_bytes = property(lambda self: self.measurement.stack_bytes)
     macs = property(lambda self: sum(o.macs for o in self.ops))
@@ -138,7 +147,21 @@ class FitReport:
                  f"largest consumers: " + ", ".join(f"{i.what} {i.bytes:,} B"
                                                     for i in r.largest())
                  for r, over in self.overflows]
-        return f"does not fit {self.target}: " + "; ".join(parts) + self._unmeasured()
+        return f"does not fit {self.target}: " + "; ".join(parts + self._build_parts()) \
+            + self._unmeasured()
+
+    def _build_parts(self) -> list[str]:
+        """Why the board-sized build fails where the table's regions hold their contents."""
+        if any(r.headroom < 0 for r in self.regions):
+            return []
+        banks = [f"the plan puts {planned:,} B of activations in {name}, which has {room:,} B "
+                 f"for them" for name, planned, room in self.bank_overflows]
+        why = (f" (the build reserves the declared stack + heap, "
+               f"{self.ram_reservation:,} B, in the main RAM; the table counts the stack "
+               f"measured)") if self.bank_overflows else ""
+        link = self.measurement.link
+        return (banks[:1] and ["; ".join(banks) + why]) + (
+            [f"the board-sized build does not link: {link}"] if link not in (None, "ok") else [])
 
     def _thanks(self) -> str:
         p = self.partition
@@ -179,6 +202,8 @@ class FitReport:
             "moved": [{"what": x.what, "bytes": x.bytes, "from": x.src, "to": x.dst,
                        "kind": x.kind} for x in self.moved],
             "overrides": dict(self.overrides),
+            "bank_overflows": [{"bank": n, "planned_bytes": p, "room_bytes": r}
+                               for n, p, r in self.bank_overflows],
             "ops": [{"index": o.index, "kind": o.kind, "output": o.output,
                      "live_bytes": o.live_bytes, "scratch_bytes": o.scratch_bytes,
                      "weight_bytes": o.weight_bytes, "macs": o.macs} for o in self.ops],

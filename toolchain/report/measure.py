@@ -18,29 +18,23 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from ..errors import FitmlError, ToolchainMissing
 from ..ir import Graph
-from ..resources import resource_dir
 from ..targets import Target, load_target
 from ..verify import qemu
-from ..verify.cache import cache_root
 from ..verify.cbuild import ExecutionError
-from ..verify.elf import build_elf, tool
-from ..verify.harness import render_main
+from ..verify.elf import tool
+from ..verify.harness_only import harness_elf
 from ..verify.ladder import random_inputs
 from ..verify.qemu_build import build_qemu, emulation_target
 from .fit_report import Measurement
 
 METHOD = ("ELF symbol sizes (arm-none-eabi-nm -S) minus a harness-only ELF's symbols; "
           "stack high-water mark of one QEMU run")
-_STUB = ("int fitml_model_entry(const void *const in[], void *const out[]);\n"
-         "int fitml_model_entry(const void *const in[], void *const out[])\n"
-         "{\n    (void)in;\n    (void)out;\n    return 0;\n}\n")
+
 
 
 def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
@@ -114,32 +108,6 @@ def roomy(tgt: Target) -> Target:
             return r.end
         return min([m.end] + [b for b in starts if r.base < b < m.end])
     return emu.with_regions([dataclasses.replace(r, size=end(r) - r.base) for r in emu.regions])
-
-
-def harness_elf(graph: Graph, emu: Target) -> Path:
-    """The QEMU harness alone (a stub model entry), built once per target and I/O sizes."""
-    io = [graph.tensors[n].nbytes for n in graph.inputs]
-    oo = [graph.tensors[n].nbytes for n in graph.outputs]
-    h = hashlib.sha256(repr((emu, io, oo)).encode())
-    for p in sorted((resource_dir("templates") / "harness").glob("*.j2")):
-        h.update(p.read_bytes())
-    out = cache_root() / f"harness-{h.hexdigest()[:24]}"
-    if (out / "DONE").exists():
-        return out / "harness.elf"
-    tmp = Path(tempfile.mkdtemp(prefix=".harness-", dir=cache_root()))
-    try:
-        render_main(tmp, io, oo, entry="fitml_model_entry")
-        (tmp / "stub.c").write_text(_STUB)
-        build_elf([tmp / "main.c", tmp / "stub.c"], [], emu, tmp,
-                       cflags=["-std=c99", "-pedantic"], name="harness")
-        (tmp / "DONE").write_text("ok\n")
-        try:
-            os.rename(tmp, out)
-        except OSError:                # another process finished the same build first
-            pass
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out / "harness.elf"
 
 
 def nm_sizes(elf) -> list[tuple[str, str, int, int]]:

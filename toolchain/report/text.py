@@ -48,8 +48,10 @@ def _totals(report: FitReport) -> list[str]:
             f"code {_b(m.code_bytes)}, stack {_b(m.stack_bytes)}, static RAM "
             f"{_b(m.static_ram_bytes)}" + (f" ({m.note})" if m.note else
                                            f" (measured: {m.method})")] + (
-        [f"board-sized harness link: {m.link} (the QEMU harness's I/O buffers and stack "
-         f"reservation count there too); measured with the machine's full memory instead"]
+        [f"board-sized build: {m.link} (the linker reserves the declared stack + heap, "
+         f"{report.ram_reservation:,} B, in the main RAM where the table counts the stack "
+         f"measured; the QEMU harness's own buffers are linked beside the board's RAM, not in "
+         f"it); so it does not fit; measured with the machine's full memory instead"]
         if m.link not in (None, "ok") else []) + _partition_lines(report) + _plain_lines(report) \
         + _trade_line(report)
 

@@ -12,13 +12,14 @@ from ..errors import BuildError
 from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
-from ..plan.regions import CODE_RESERVE, layout_for, place_weights, ram_reservation
+from ..plan.regions import CODE_RESERVE, layout_for, place_weights
 from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from .cbuild import (PREFIX, ExecutionError, digest, materialize, model_sources, runtime_files,
                      variant_for)
 from .elf import build_elf, elf_sizes
 from .harness import render_main
+from .harness_only import link_target
 
 
 def emulation_target(target):
@@ -54,16 +55,13 @@ def emulation_target(target):
                                qemu_cpu=machine.qemu_cpu)
 
 
-HARNESS_RAM_SLACK = 512   # harness statics (semihosting, newlib) and section alignment padding
-
-
 def harness_layout(target, graph: Graph, flash_overhead: int | None = None):
-    """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the main
-    RAM bank also holds the harness's stack (and its guard band), heap and I/O buffers; the main
-    flash keeps `flash_overhead` bytes for code (default: plan/regions.CODE_RESERVE)."""
-    io = sum(-(-graph.tensors[n].nbytes // 16) * 16 for n in (*graph.inputs, *graph.outputs))
-    return layout_for(target, ram_overhead=ram_reservation(target) + 128 + io + HARNESS_RAM_SLACK,
-                      flash_overhead=flash_overhead)
+    """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the
+    application's (stack and heap as the target declares them; the main flash keeps
+    `flash_overhead` bytes for code, default plan/regions.CODE_RESERVE). The harness's own RAM
+    and flash are linked on top of the board's (harness_only.link_target)."""
+    del graph                   # the harness's I/O buffers no longer come out of the board
+    return layout_for(target, flash_overhead=flash_overhead)
 
 
 CODE_MARGIN = 512     # bytes kept over the measured code when the flash is re-divided
@@ -142,7 +140,7 @@ def _build_qemu(graph: Graph, target, opt: str, layout, profile: bool):
     include, sources = runtime_files(variant_for(target), files)
     srcs = [*model_sources(out), out / "glue.c", out / "main.c", *sources]
     try:
-        build_elf(srcs, [include, out], target, out, opt=opt,
+        build_elf(srcs, [include, out], link_target(target, graph), out, opt=opt,
                   cflags=["-std=c99", "-pedantic"], name="model")
     except BuildError as exc:
         raise ExecutionError(str(exc).splitlines()[0] + f"\n{exc}") from None
