@@ -48,7 +48,8 @@ def for_target(graph: Graph, target, partition="auto", reserve_ram: int = 0):
         return graph, None
     if mode == "auto":
         tgt = load_target(target)
-        layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
+        layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt),
+                            ops=len(graph.ops))
         sizes = [size for _, size in layout.banks]
 
         def fits(g: Graph) -> bool:

@@ -25,7 +25,7 @@ from ..ir import Graph
 from ..ops import registry
 from ..ops.interpreter import NP_DTYPES, check_inputs
 from ..ops.registry import Node
-from ..plan.regions import CODE_RESERVE, layout_for, place_weights, ram_reservation
+from ..plan.regions import code_allowance, layout_for, place_weights, ram_reservation
 from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from . import qemu
@@ -183,10 +183,10 @@ HARNESS_RAM_SLACK = 512   # harness statics (semihosting, newlib) and section al
 def harness_layout(target, graph: Graph, flash_overhead: int | None = None):
     """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the main
     RAM bank also holds the harness's stack (and its guard band), heap and I/O buffers; the main
-    flash keeps `flash_overhead` bytes for code (default: plan/regions.CODE_RESERVE)."""
+    flash keeps `flash_overhead` bytes for code (default: plan/regions.code_allowance)."""
     io = sum(-(-graph.tensors[n].nbytes // 16) * 16 for n in (*graph.inputs, *graph.outputs))
     return layout_for(target, ram_overhead=ram_reservation(target) + 128 + io + HARNESS_RAM_SLACK,
-                      flash_overhead=flash_overhead)
+                      flash_overhead=flash_overhead, ops=len(graph.ops))
 
 
 CODE_MARGIN = 512     # bytes kept over the measured code when the flash is re-divided
@@ -194,7 +194,7 @@ CODE_MARGIN = 512     # bytes kept over the measured code when the flash is re-d
 
 def measured_layout(graph: Graph, target, opt: str = "-O2"):
     """When the harness layout leaves a DSP weight layout out for flash (its code allowance,
-    CODE_RESERVE, is a guess made before anything is built): the layout with the code measured
+    code_allowance, is a guess made before anything is built): the layout with the code measured
     instead, from that build (its flash use minus the model's constant arrays, + CODE_MARGIN),
     so the flash the code does not take holds layouts. None when nothing was left out, the
     build does not link, or the measured code is not smaller than the allowance."""
@@ -213,7 +213,8 @@ def measured_layout(graph: Graph, target, opt: str = "-O2"):
     main = target.code_region.name
     consts = sum(size for key, size, _ in arrays if where[key] == layout.main_flash)
     code = qemu.elf_sizes(elf, target).regions[main] - consts + CODE_MARGIN
-    return harness_layout(target, graph, code) if code < CODE_RESERVE else None
+    return harness_layout(target, graph, code) if code < code_allowance(len(graph.ops)) \
+        else None
 
 
 def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None, profile: bool = False):
