@@ -121,3 +121,31 @@ def test_int8_qemu_equals_tflm(models, target):
     if target == "cortex-m4":
         check_model(models["stacked", "int8"], np.random.default_rng(9), executors=("qemu",),
                     target=target)
+
+
+def test_int8_fits_nucleo_f411re_with_shared_weights_once(models):
+    """The unrolled GRU's ~100 FULLY_CONNECTED share 3 weight tensors: emitted once each
+    (fitml issue #15), it fits the board's 512 KB; check counts the flash as compile emits it,
+    and the portable build's constants stay below the .tflite's size."""
+    from toolchain.api.compiler import c_model
+    from toolchain.report.fit import fit
+    model = models["kws", "int8"]
+    graph = load_tflite(model)
+    report = fit(graph, "nucleo-f411re")
+    flash = next(r for r in report.regions if r.kind == "flash")
+    portable = fit(graph, "cortex-m0", measure=False)
+    print(f".tflite {len(model):,} B; nucleo-f411re flash {flash.used:,} of {flash.capacity:,} B "
+          f"{report.flash_split}, {report.measurement.instructions} instructions; cortex-m0 "
+          f"constants {portable.weights_bytes:,} B")
+    assert report.fits, report.measurement
+    built = c_model(graph, "nucleo-f411re").report["flash_split"]
+    assert {k: v for k, v in report.flash_split.items() if k != "code"} == \
+        {k: v for k, v in built.items() if k != "code"}
+    assert portable.weights_bytes < len(model)
+
+
+def test_int8_on_nucleo_f411re_equals_tflm(models):
+    """On the board some layers keep their DSP arrays, the rest share plain int8 filters."""
+    model = models["kws", "int8"]
+    check_model(model, None, executors=("qemu",), target="nucleo-f411re",
+                inputs=realistic(model, 6, 1)[0])

@@ -26,6 +26,7 @@ from ..ops.registry import Node
 from ..passes.input_layout import layout_info
 from ..passes.partition import unpartition
 from ..plan.regions import layout_for
+from ..report.fit_report import split_flash
 from ..report.place import emitted_arrays, moved_activations, moved_weights
 from ..targets import load_target
 from ..util.atomic import atomic_path
@@ -63,10 +64,10 @@ def memory_layout(low, target) -> dict:
     moved = moved_activations(low, target.ram_region.name) + moved_weights(
         low, arrays, low.layout.main_flash)
     params = sum(a.bytes for a in arrays if a.is_param)
-    layouts = sum(c.to_dict()["bytes"] for c in low.layout_choices if c.to_dict()["kept"])
-    split = {"code": None, "int8_weights": sum(a.bytes for a in arrays) - params - layouts,
-             "layouts": layouts, "params": params}
-    return {"flash_split": split, "arena_banks": [{"region": b.name, "bytes": b.size, "capacity": b.capacity}
+    split = split_flash(None, sum(a.bytes for a in arrays), params,
+                        [c.to_dict() for c in low.layout_choices])
+    return {"flash_split": split,
+            "arena_banks": [{"region": b.name, "bytes": b.size, "capacity": b.capacity}
                             for b in low.plan.banks if b.size],
             "moved": [{"what": x.what, "bytes": x.bytes, "from": x.src, "to": x.dst,
                        "kind": x.kind} for x in moved]}
@@ -85,7 +86,7 @@ def c_model(graph: Graph, target, prefix: str = "model", extra: dict | None = No
     """Emit one model: activations and weights spread over the target's memory regions
     (plan/regions.py); `extra` joins its report (e.g. the partition api.compile chose)."""
     tgt = load_target(target)
-    layout = layout_for(tgt, taken=caller_input_bytes(graph, tgt))
+    layout = layout_for(tgt, taken=caller_input_bytes(graph, tgt), ops=len(graph.ops))
     files = emit_c(graph, prefix, tgt.name, layout=layout, variant=tgt.kernel_variant,
                    core=tgt.core)
     low = lower(graph, prefix, layout=layout, variant=tgt.kernel_variant, core=tgt.core)

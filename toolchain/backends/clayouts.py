@@ -27,8 +27,9 @@ WEIGHT_ALIGN, PARAM_ALIGN = 16, 4      # as model_weights.c.j2 aligns the arrays
 
 @dataclass(frozen=True)
 class LayoutChoice:
-    """One layer that can carry a layout: the flash it costs over its int8 path, the
-    instructions it saves (estimated), and whether it was kept."""
+    """One layer that can carry a layout: the flash it costs over its int8 path (0 for the
+    later layers sharing a byte-identical layout), the instructions it saves (estimated),
+    and whether it was kept."""
     op: int
     kind: str
     output: str
@@ -58,7 +59,7 @@ def _arrays(graph: Graph, call: CCall):
     for leaf in [*leaves(call.params), *leaves(call.args)]:
         if isinstance(leaf, CArray):
             param = leaf.role != "weights"
-            yield (str(id(leaf)), align_up(leaf.values.nbytes, PARAM_ALIGN if param
+            yield (leaf.key, align_up(leaf.values.nbytes, PARAM_ALIGN if param
                                            else WEIGHT_ALIGN), param)
         elif graph.tensors[leaf.name].is_const:
             yield leaf.name, align_up(graph.tensors[leaf.name].nbytes, WEIGHT_ALIGN), False
@@ -85,10 +86,18 @@ def flash_fits(layout: Layout, graph: Graph, calls: list[CCall]) -> bool:
     return sum(size for key, size, _ in arrays if where[key] == main) <= layout.flashes[0][1]
 
 
+LAYOUT_FIELDS = ("filter_dsp", "lut")    # DSP/MVE-only arrays a layer can give up
+
+
+def layout_arrays(call: CCall) -> list[CArray]:
+    """The call's own DSP arrays: its pre-widened weight layout, its ADD / SUB table."""
+    params = call.params if isinstance(call.params, dict) else {}
+    return [a for a in (params.get(f) for f in LAYOUT_FIELDS) if isinstance(a, CArray)]
+
+
 def layout_bytes(call: CCall) -> int:
-    """Bytes of the call's own DSP weight layout (0 without one)."""
-    layout = call.params.get("filter_dsp") if isinstance(call.params, dict) else None
-    return layout.values.nbytes if isinstance(layout, CArray) else 0
+    """Bytes of the call's own DSP arrays (0 without any)."""
+    return sum(a.values.nbytes for a in layout_arrays(call))
 
 
 def footprint(graph: Graph, call: CCall) -> int:
@@ -126,17 +135,29 @@ def fit_layouts(graph: Graph, calls: list[CCall], layout: Layout | None, core: s
     costs = {i: max(0, footprint(graph, calls[i]) - footprint(graph, plain[i])) for i in cands}
     gains = {i: insns_saved(graph.ops[i].kind, calls[i].params,
                             registry.get(graph.ops[i].kind).macs(Node.of(graph, graph.ops[i])),
-                            core, variant, table) for i in cands}
+                            core, variant, table,
+                            graph.tensors[graph.ops[i].outputs[0]].size) for i in cands}
+    # layers whose layouts are byte-identical (one weight shared) keep or drop them together:
+    # the flash is spent once for all their gains
+    groups: dict[tuple, list[int]] = {}
+    for i in cands:
+        groups.setdefault(tuple(a.key for a in layout_arrays(calls[i])), []).append(i)
+    members = {g[0]: g for g in groups.values()}
 
     def mix(kept) -> list[CCall]:
-        return [plain[i] if i in plain and i not in kept else c for i, c in enumerate(calls)]
+        keep = {i for k in kept for i in members[k]}
+        return [plain[i] if i in plain and i not in keep else c for i, c in enumerate(calls)]
 
     if layout is None or flash_fits(layout, graph, calls):
-        kept = set(cands)
+        kept = set(members)
     elif not flash_fits(layout, graph, mix(set())):
         kept = set()                    # too big even without layouts: the report says so
     else:
-        kept = choose(gains, costs, lambda ks: flash_fits(layout, graph, mix(ks)))
-    choices = tuple(LayoutChoice(i, graph.ops[i].kind, graph.ops[i].outputs[0], costs[i],
+        kept = choose({k: sum(gains[i] for i in g) for k, g in members.items()},
+                      {k: costs[k] for k in members},
+                      lambda ks: flash_fits(layout, graph, mix(ks)))
+    kept = {i for k in kept for i in members[k]}
+    once = {i: costs[i] if i in members else 0 for i in cands}    # a shared layout's bytes
+    choices = tuple(LayoutChoice(i, graph.ops[i].kind, graph.ops[i].outputs[0], once[i],
                                  gains[i], i in kept) for i in cands)
     return mix(kept), tuple(graph.ops[i].outputs[0] for i in cands if i not in kept), choices

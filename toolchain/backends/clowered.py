@@ -25,7 +25,7 @@ class Lowered:
     calls: list[CCall]
     plan: MemoryPlan
     prefix: str
-    arrays: dict[int, tuple[str, CArray]] = field(default_factory=dict)   # id(CArray) -> name
+    arrays: dict[tuple, tuple[str, CArray]] = field(default_factory=dict)  # CArray.key -> name
     weights: dict[str, str] = field(default_factory=dict)                # const tensor -> name
     layout: Layout | None = None
     weight_regions: dict[str, str] = field(default_factory=dict)  # weight symbol -> flash region
@@ -38,9 +38,12 @@ class Lowered:
         return template_env().get_template(template).render(**params)
 
     def array_name(self, arr: CArray) -> str:
-        if id(arr) not in self.arrays:
-            self.arrays[id(arr)] = (f"{self.prefix}_c{len(self.arrays)}", arr)
-        return self.arrays[id(arr)][0]
+        """The symbol of a constant array: byte-identical arrays of one C type and role (an
+        FC's reordered filter or requantization arrays when several ops share a weight, as an
+        unrolled RNN's steps do) get one symbol, emitted once."""
+        if arr.key not in self.arrays:
+            self.arrays[arr.key] = (f"{self.prefix}_c{len(self.arrays)}", arr)
+        return self.arrays[arr.key][0]
 
     def weight_name(self, tensor: str) -> str:
         if tensor not in self.weights:

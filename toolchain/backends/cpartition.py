@@ -70,7 +70,8 @@ def choose(graph: Graph, target, partition="auto", reserve_ram: int = 0,
         return Choice(graph if found is None else found.graph, found)
     tgt = load_target(target)
     if layout is None:
-        layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
+        layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt),
+                            ops=len(graph.ops))
     sizes = [size for _, size in layout.banks]
 
     def fits(g: Graph) -> bool:

@@ -6,6 +6,7 @@ Each op file's `lower_c(node, ctx)` returns a `CCall`; the C backend turns it in
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
@@ -30,6 +31,17 @@ class CArray:
     def __post_init__(self):
         object.__setattr__(self, "values",
                            np.ascontiguousarray(self.values, CTYPES[self.ctype]).ravel())
+
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        """What makes two arrays one: C type, role, length and a hash of the bytes. The C
+        backend emits each key once (ops sharing a weight reuse its derived arrays)."""
+        cached = self.__dict__.get("_key")
+        if cached is None:
+            digest = hashlib.sha256(self.values.tobytes()).hexdigest()
+            cached = (self.ctype, self.role, int(self.values.size), digest)
+            object.__setattr__(self, "_key", cached)
+        return cached
 
 
 @dataclass(frozen=True)

@@ -89,13 +89,14 @@ def conv_dsp_layout(node: Node, rows: np.ndarray, fast, grouped: bool) -> tuple:
     return CArray(taps, "int16_t", role="weights"), cparams.i32(grouped)
 
 
-def addsub_lut(zp1: int, zp2: int, zp_out: int, params, sign: int):
-    """FITML_ADD_LUT words of an int8 ADD (sign 1) / SUB (-1) for the DSP kernel, or NULL.
+def addsub_lut(node: Node, zp1: int, zp2: int, zp_out: int, params, sign: int):
+    """FITML_ADD_LUT words of an int8 ADD (sign 1) / SUB (-1) for the DSP kernel, or NULL (also
+    when the layer keeps its plain path to fit the flash: cvariant.wants_layout).
 
     Each input's rescaling (shift by 20, then its own MBQM) depends on its code alone, so it
     is tabulated (doubled, the SUB operand negated); the kernel adds two table words and
     requantizes with a fast record, which needs the sum's bound below 2^30 and a right shift."""
-    if not cvariant.fast_kernels():
+    if not cvariant.wants_layout(node):
         return "NULL"
     (m1, e1), (m2, e2), (mo, eo) = params
     q = np.arange(-128, 128, dtype=np.int64)

@@ -55,8 +55,17 @@ def saving_per_mac(fam: str | None, core: str | None, variant: str = "dsp",
     return 0.0
 
 
+# An int8 ADD / SUB's table (cdsp.addsub_lut) saves instructions per output element, not per
+# MAC: about 70 per element on Cortex-M4 (QEMU counts of three builds of tests/test_gru.py's
+# int8 GRU, 241 ADD / SUB of 32 elements, differing in the tables and FC layouts they keep).
+ADDSUB_LUT_SAVING = 70.0
+
+
 def insns_saved(kind: str, params, macs: int, core: str | None, variant: str = "dsp",
-                table: dict | None = None) -> int:
+                table: dict | None = None, elements: int = 0) -> int:
     """Estimated instructions per inference a layer's layout saves: MACs x the family's
-    insn/MAC difference on the core."""
+    insn/MAC difference on the core; for an ADD / SUB table, its output `elements` x
+    ADDSUB_LUT_SAVING."""
+    if kind in ("ADD", "SUB"):
+        return round(elements * ADDSUB_LUT_SAVING)
     return round(macs * saving_per_mac(family(kind, params), core, variant, table))

@@ -87,7 +87,7 @@ class AddSubBase(OpDef):
         (m1, e1), (m2, e2), (mo, eo) = addsub_multipliers(s1, s2, s_out)[0]
         lo, hi = common.output_bounds(node.attr("activation", "NONE"), out)
         # DSP kernels: both inputs' rescaling tabulated per code (cdsp.addsub_lut)
-        lut = cdsp.addsub_lut(zp1, zp2, zp_out, ((m1, e1), (m2, e2), (mo, eo)), cls.SIGN)
+        lut = cdsp.addsub_lut(node, zp1, zp2, zp_out, ((m1, e1), (m2, e2), (mo, eo)), cls.SIGN)
         return cparams.in_place(CCall(f"fitml_{cls.kind.lower()}_s8", "fitml_add_s8_params",
                      dict(bc=cparams.broadcast(node), input1_zp=zp1, input2_zp=zp2,
                           output_zp=zp_out, left_shift=LEFT_SHIFT, input1_multiplier=m1,

@@ -46,7 +46,8 @@ def fit(graph: Graph, target, ram: int | None = None, flash: int | None = None,
     if reserve_ram < 0:
         raise UsageError(f"--reserve-ram must not be negative, got {reserve_ram}")
     tgt = with_overrides(load_target(target), ram, flash)
-    layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt))
+    layout = layout_for(tgt, reserve_ram, taken=caller_input_bytes(graph, tgt),
+                        ops=len(graph.ops))
     low = lower(graph, PREFIX, layout=layout, variant=tgt.kernel_variant, core=tgt.core)
     c_context(low, tgt.name, "")       # names every emitted array and places it, as emit_c does
     arrays = emitted_arrays(low)

@@ -12,6 +12,20 @@ from dataclasses import dataclass, field
 SCHEMA = "fitml.fit/1"
 
 
+TABLE_KINDS = ("ADD", "SUB")     # their DSP arrays are tables among the parameters
+
+
+def split_flash(code, constants: int, params: int, layers) -> dict:
+    """The flash split: code, parameters, int8 weights (with biases) and the kept DSP arrays'
+    extra bytes (`layers`: the dsp layout choices as dicts), each array once. ADD / SUB tables
+    are parameter arrays: their bytes move from parameters to layouts."""
+    kept = [x for x in layers if x["kept"]]
+    tables = sum(x["bytes"] for x in kept if x["kind"] in TABLE_KINDS)
+    layouts = sum(x["bytes"] for x in kept)
+    return {"code": code, "params": params - tables,
+            "int8_weights": constants - params - (layouts - tables), "layouts": layouts}
+
+
 @dataclass(frozen=True)
 class Item:
     """One consumer of a region's bytes (the arena, the stack, the weights of op 12, ...)."""
@@ -116,10 +130,8 @@ class FitReport:
     def flash_split(self) -> dict:
         """The model's flash by kind: code (measured; None if not), int8 weights with their
         biases, the pre-widened DSP layouts' extra bytes, per-channel parameters."""
-        layouts = sum(x["bytes"] for x in self.layouts if x["kept"])
-        return {"code": self.measurement.code_bytes, "params": self.params_bytes,
-                "int8_weights": self.weights_bytes - self.params_bytes - layouts,
-                "layouts": layouts}
+        return split_flash(self.measurement.code_bytes, self.weights_bytes, self.params_bytes,
+                           self.layouts)
 
     @property
     def peak_op(self) -> int | None:

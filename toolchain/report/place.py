@@ -31,12 +31,12 @@ class Array:
 
 def emitted_arrays(low) -> list[Array]:
     """Every array the C backend emits (after `c_context` named them), in emission order,
-    each attributed to the first op that uses it."""
+    each attributed to the first op that uses it (shared arrays count once)."""
     graph, owner = low.graph, {}
     for i, call in enumerate(low.calls):
         extra = [TensorRef(call.alias_of)] if call.alias_of is not None else []
         for leaf in [*leaves(call.params), *leaves(call.args), *extra]:
-            owner.setdefault(id(leaf) if isinstance(leaf, CArray) else leaf.name, i)
+            owner.setdefault(leaf.key if isinstance(leaf, CArray) else leaf.name, i)
     label = lambda what, i: f"{what} of op {i} {graph.ops[i].kind}" if i >= 0 \
         else f"{what} (no op)"  # noqa: E731
     keys = [*low.weights, *low.arrays]           # the order constant_arrays lists them in

@@ -12,7 +12,7 @@ from ..errors import BuildError
 from ..ir import Graph
 from ..ops import registry
 from ..ops.registry import Node
-from ..plan.regions import CODE_RESERVE, layout_for, place_weights
+from ..plan.regions import code_allowance, layout_for, place_weights
 from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from .cbuild import (PREFIX, ExecutionError, digest, materialize, model_sources, runtime_files,
@@ -58,10 +58,9 @@ def emulation_target(target):
 def harness_layout(target, graph: Graph, flash_overhead: int | None = None):
     """The memory layout (plan/regions.py) of a harness build on the emulated `target`: the
     application's (stack and heap as the target declares them; the main flash keeps
-    `flash_overhead` bytes for code, default plan/regions.CODE_RESERVE). The harness's own RAM
+    `flash_overhead` bytes for code, default plan/regions.code_allowance). The harness's own RAM
     and flash are linked on top of the board's (harness_only.link_target)."""
-    del graph                   # the harness's I/O buffers no longer come out of the board
-    return layout_for(target, flash_overhead=flash_overhead)
+    return layout_for(target, flash_overhead=flash_overhead, ops=len(graph.ops))
 
 
 CODE_MARGIN = 512     # bytes kept over the measured code when the flash is re-divided
@@ -69,7 +68,7 @@ CODE_MARGIN = 512     # bytes kept over the measured code when the flash is re-d
 
 def measured_layout(graph: Graph, target, opt: str = "-O2"):
     """When the harness layout leaves a DSP weight layout out for flash (its code allowance,
-    CODE_RESERVE, is a guess made before anything is built): the layout with the code measured
+    code_allowance, is a guess made before anything is built): the layout with the code measured
     instead, from that build (its flash use minus the model's constant arrays, + CODE_MARGIN),
     so the flash the code does not take holds layouts. None when nothing was left out, the
     build does not link, or the measured code is not smaller than the allowance."""
@@ -88,7 +87,8 @@ def measured_layout(graph: Graph, target, opt: str = "-O2"):
     main = target.code_region.name
     consts = sum(size for key, size, _ in arrays if where[key] == layout.main_flash)
     code = elf_sizes(elf, target).regions[main] - consts + CODE_MARGIN
-    return harness_layout(target, graph, code) if code < CODE_RESERVE else None
+    return harness_layout(target, graph, code) if code < code_allowance(len(graph.ops)) \
+        else None
 
 
 def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None, profile: bool = False):
