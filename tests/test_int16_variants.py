@@ -69,7 +69,8 @@ def test_leaky_relu_int16_is_a_registered_variant():
     table = registry.variants("LEAKY_RELU")
     assert {k: f.__module__.rsplit(".", 1)[1] for k, f in table.items()} == {
         ("reference", ("int16", "none")): "int16_leaky_relu",
-        ("lower_c", ("int16", "none")): "int16_leaky_relu"}
+        ("lower_c", ("int16", "none")): "int16_leaky_relu",
+        ("lower_c", ("int8", "none")): "lut_lowering"}
 
 
 def test_converter_emits_int16_ops(model):

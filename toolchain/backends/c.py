@@ -86,7 +86,7 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
         calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
         plain: tuple[str, ...] = ()
         choices: tuple = ()
-        if layout is not None and variant != "portable":   # DSP layouts within main flash
+        if layout is not None:      # DSP layouts and int8 tables within the main flash
             calls, plain, choices = fit_layouts(graph, calls, layout, core, variant)
     graph, calls, best = plan_calls(graph, calls, alignment, layout.banks if layout else None,
                                     variant, scratch_free, caller_inputs)

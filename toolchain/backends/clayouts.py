@@ -7,7 +7,9 @@ weights may spill to: plan/regions.py), only the layouts that save the most inst
 byte of flash are kept (greedy by gain / bytes, each kept while the constants still fit; the
 best single layout instead when it alone gains more). A layer's gain is estimated from the
 measured cost table (lowering/layout_costs.py): its MACs times the insn/MAC its layout saves on
-the core. The other layers run their int8 path, bit-exact, slower.
+the core. The other layers run their int8 path, bit-exact, slower. The int8 table kernels
+(ops/lut_lowering.py: 256 bytes for hundreds of instructions per element) are candidates too,
+priced by the op's measured instructions per element; a dropped one runs the op's own kernel.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from ..ir import Graph
 from ..lowering.ccall import CArray, CCall, TensorRef
 from ..lowering.cvariant import plain_layouts
 from ..lowering.layout_costs import insns_saved
-from ..ops import registry
+from ..ops import lut_lowering, registry
 from ..ops.registry import Node
 from ..plan.arena import align_up
 from ..plan.regions import Layout, place_weights
@@ -126,17 +128,19 @@ def fit_layouts(graph: Graph, calls: list[CCall], layout: Layout | None, core: s
     placed in the layout's flash regions (every layout kept when they fit, or without a
     layout), keeping the layouts with the most estimated instructions saved per byte (from the
     measured cost table, or `table` in its form)."""
-    cands = [i for i, c in enumerate(calls) if layout_bytes(c)]
+    tables = {i for i, c in enumerate(calls) if lut_lowering.droppable(c, graph.ops[i].kind)}
+    cands = [i for i, c in enumerate(calls) if layout_bytes(c) or i in tables]
     if not cands:
         return calls, (), ()
     ops = [graph.ops[i] for i in cands]
     with plain_layouts([op.outputs[0] for op in ops]):
         plain = {i: registry.get(op.kind).lower_c(Node.of(graph, op)) for i, op in zip(cands, ops)}
     costs = {i: max(0, footprint(graph, calls[i]) - footprint(graph, plain[i])) for i in cands}
-    gains = {i: insns_saved(graph.ops[i].kind, calls[i].params,
-                            registry.get(graph.ops[i].kind).macs(Node.of(graph, graph.ops[i])),
-                            core, variant, table,
-                            graph.tensors[graph.ops[i].outputs[0]].size) for i in cands}
+    gains = {i: lut_lowering.insns_saved(Node.of(graph, graph.ops[i])) if i in tables else
+             insns_saved(graph.ops[i].kind, calls[i].params,
+                         registry.get(graph.ops[i].kind).macs(Node.of(graph, graph.ops[i])),
+                         core, variant, table, graph.tensors[graph.ops[i].outputs[0]].size)
+             for i in cands}
     # layers whose layouts are byte-identical (one weight shared) keep or drop them together:
     # the flash is spent once for all their gains
     groups: dict[tuple, list[int]] = {}

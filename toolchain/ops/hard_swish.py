@@ -17,7 +17,7 @@ from ..arith import fixedpoint as fp
 from . import common
 from .logistic import infer_same
 from .opdef import OpDef
-from .registry import Node, register
+from .registry import Node, input_filter_dtypes, register
 
 I16_MIN, I16_MAX = -(1 << 15), (1 << 15) - 1
 
@@ -81,6 +81,8 @@ def hard_swish_int8(q: np.ndarray, zp_in: int, zp_out: int, s_in: float,
 class HardSwish(OpDef):
     kind = "HARD_SWISH"
     tflite_options = "HardSwishOptions"
+    signature = staticmethod(input_filter_dtypes)     # int8: a table where it pays (lut_lowering)
+    own_dtypes = (("float32", "none"), ("int8", "none"))
 
     @staticmethod
     def infer(op, ins):

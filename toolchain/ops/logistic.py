@@ -19,7 +19,7 @@ from ..arith import gemmlowp as gl
 from . import common
 from . import int16_nonlinear as nl
 from .opdef import OpDef
-from .registry import Node, register
+from .registry import Node, input_filter_dtypes, register
 
 INPUT_INTEGER_BITS = 4           # the rescaled input lives in Q4.27
 FLOAT_CUTOFF_UPPER = np.float32(16.619047164916992188)
@@ -104,6 +104,8 @@ def logistic_float(x: np.ndarray) -> np.ndarray:
 @register
 class Logistic(OpDef):
     kind = "LOGISTIC"
+    signature = staticmethod(input_filter_dtypes)     # int8: a table where it pays (lut_lowering)
+    own_dtypes = (("float32", "none"), ("int8", "none"), ("int16", "none"))
 
     @staticmethod
     def infer(op, ins):

@@ -26,6 +26,7 @@ VARIANT_METHODS = ("reference", "lower_c")
 
 _REGISTRY: dict[str, type[OpDef]] = {}
 _VARIANTS: dict[tuple[str, str, tuple[str, str]], Callable] = {}
+_OWN: dict[tuple[str, str], Callable] = {}      # the methods the dispatchers replaced
 
 
 def register(cls: type[OpDef]) -> type[OpDef]:
@@ -81,7 +82,14 @@ def _dispatcher(cls: type[OpDef], method: str) -> Callable:
         kernel = _VARIANTS.get((cls.kind, method, cls.signature(node)), own)
         return kernel(node, *args)
     dispatch.__doc__ = own.__doc__
+    _OWN[(cls.kind, method)] = own
     return dispatch
+
+
+def own_method(kind: str, method: str) -> Callable:
+    """Op `kind`'s own `method`, bypassing its variants: for a variant that serves only some
+    nodes of its dtype pair (a table kernel where it pays) and leaves the rest to the op."""
+    return _OWN.get((kind, method)) or getattr(get(kind), method)
 
 
 def get(kind: str) -> type[OpDef]:

@@ -3,8 +3,8 @@
 int8 per TFLM (elementwise.cc RsqrtEvalQuantized): v = q - zp_in; v = 0 gives 127; else
 1/sqrt(v) as GetInvSqrtQuantizedMultiplierExp(v) (arith/gemmlowp.py), applied to 1 << 20 by
 MBQM, then MBQM by 1 / (sqrt(s_in) * s_out) (double) with its shift lowered by 20, + zp_out,
-clamped. The result depends on q alone, so the C kernel reads a 256-entry table the reference
-builds. TFLM refuses to run on v < 0 ("only defined for positive values"); fitml gives 127.
+clamped. The result depends on q alone: int8 lowers to the table kernel (ops/lut_lowering.py).
+TFLM refuses to run on v < 0 ("only defined for positive values"); fitml gives 127.
 """
 from __future__ import annotations
 
@@ -14,11 +14,9 @@ import numpy as np
 
 from ..arith import fixedpoint as fp
 from ..arith import gemmlowp as gl
-from ..lowering import cparams
-from ..lowering.ccall import CArray, CCall
 from . import broadcast, common
 from .float_unary import FloatUnaryBase
-from .registry import Node, register
+from .registry import Node, input_filter_dtypes, register
 
 SHIFT = 20
 
@@ -47,6 +45,8 @@ def node_table(node: Node) -> np.ndarray:
 class Rsqrt(FloatUnaryBase):
     kind = "RSQRT"
     DTYPES = ("float32", "int8")
+    signature = staticmethod(input_filter_dtypes)     # int8: the table kernel (lut_lowering)
+    own_dtypes = (("float32", "none"),)
     FUNC = staticmethod(lambda x: np.float32(1) / np.sqrt(x))
 
     @staticmethod
@@ -59,12 +59,3 @@ class Rsqrt(FloatUnaryBase):
         if node.ins[0].dtype == "float32":
             return super().reference(node, args)
         return [node_table(node)[np.asarray(args[0], np.int64) + 128]]
-
-    @classmethod
-    def lower_c(cls, node: Node):
-        if node.ins[0].dtype == "float32":
-            return super().lower_c(node)
-        return cparams.in_place(CCall("fitml_rsqrt_s8", "fitml_lut_s8_params",
-                                      dict(size=node.ins[0].size,
-                                           lut=CArray(node_table(node), "int8_t")),
-                                      cparams.io(node)), node)

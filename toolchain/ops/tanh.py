@@ -14,12 +14,14 @@ from . import int16_nonlinear as nl
 from .logistic import (INPUT_INTEGER_BITS, check_int8_io, infer_same, lower_q4, rescale_q4,
                        saturate)
 from .opdef import OpDef
-from .registry import Node, register
+from .registry import Node, input_filter_dtypes, register
 
 
 @register
 class Tanh(OpDef):
     kind = "TANH"
+    signature = staticmethod(input_filter_dtypes)     # int8: a table where it pays (lut_lowering)
+    own_dtypes = (("float32", "none"), ("int8", "none"), ("int16", "none"))
 
     @staticmethod
     def infer(op, ins):

@@ -3,8 +3,9 @@
  * @brief SOFTMAX, LOGISTIC, TANH, RELU-family, HARD_SWISH and LEAKY_RELU kernels (int8 and
  *        float32).
  *
- * The int8 transcendental kernels use gemmlowp fixed point (no lookup table, no libm), as
- * TFLM's reference kernels do. The float32 ones use <math.h> and live in separate files.
+ * The int8 transcendental kernels use gemmlowp fixed point (no libm), as TFLM's reference
+ * kernels do; where a table pays, fitml lowers them to fitml_lut_s8 (fitml_math.h) instead.
+ * The float32 ones use <math.h> and live in separate files.
  */
 #ifndef FITML_ACTIVATION_H
 #define FITML_ACTIVATION_H

@@ -248,12 +248,14 @@ fitml_status fitml_sqrt_f32(const fitml_size_params *p, const float *input, floa
 fitml_status fitml_rsqrt_f32(const fitml_size_params *p, const float *input, float *output);
 
 /**
- * @brief int8 RSQRT (TFLM RsqrtEvalQuantized) as a 256-entry table lookup.
+ * @brief An int8 -> int8 op of the input code alone as a 256-entry table lookup: LOGISTIC,
+ *        TANH, RSQRT, HARD_SWISH, LEAKY_RELU int8 (the table is the op's TFLM arithmetic on
+ *        every code, computed at compile time; toolchain/ops/lut_lowering.py).
  * @param p      element count and the table (output for input code q at q + 128)
  * @param input  input codes
  * @param output output codes (may be the input)
  * @return FITML_OK or FITML_ERR_ARGUMENT
  */
-fitml_status fitml_rsqrt_s8(const fitml_lut_s8_params *p, const int8_t *input, int8_t *output);
+fitml_status fitml_lut_s8(const fitml_lut_s8_params *p, const int8_t *input, int8_t *output);
 
 #endif /* FITML_MATH_H */

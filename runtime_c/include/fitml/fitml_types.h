@@ -161,7 +161,7 @@ typedef struct {
     int32_t strides2[FITML_MAX_DIMS];   /**< element strides of input 2 */
 } fitml_broadcast;
 
-/** @brief An int8 -> int8 function of the code alone, as a table (RSQRT int8). */
+/** @brief An int8 -> int8 function of the code alone, as a table (fitml_lut_s8). */
 typedef struct {
     int32_t size;
     const int8_t *lut;                  /**< 256 outputs, for inputs -128..127 */
