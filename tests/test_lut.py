@@ -14,7 +14,7 @@ import pytest
 
 import converted_ops as co
 import oplab
-from test_c_kernels import run_c
+from ckernels import run_c
 from toolchain.backends import cruntime
 from toolchain.backends.c import lower
 from toolchain.backends.clayouts import fit_layouts, flash_fits
