@@ -154,6 +154,6 @@ def test_ci_doc_workflow_is_valid_and_its_command_parses():
         line = script.split("fitml check", 1)[1].split(">", 1)[0].replace("\\\n", " ")
         argv = ["check"] + line.replace("${{ matrix.board }}", board).split()
         args = build_parser().parse_args(argv)
-        assert (args.target, args.format, args.reserve_ram) == (board, "md", "24K")
+        assert (args.target, args.format, args.reserve_ram) == ([board], "md", "24K")
         assert fitml("check", shared_model(KWS), "--target", board, "--reserve-ram", "24K",
                      "--no-measure").returncode == 0

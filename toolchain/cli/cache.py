@@ -29,6 +29,7 @@ def cmd_cache(args) -> int:
 
 def add_verbs(sub) -> None:
     s = sub.add_parser("cache", help="the build cache: location and size, or clear it")
-    s.add_argument("action", nargs="?", choices=("info", "clear"), default="info")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("action", nargs="?", choices=("info", "clear"), default="info",
+                   help="info (default): location, size, limit; clear: empty the cache")
+    s.add_argument("--json", action="store_true", help="info as one JSON object")
     s.set_defaults(func=cmd_cache)

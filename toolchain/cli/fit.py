@@ -90,7 +90,8 @@ def cmd_report(args) -> int:
 
 def _add_fit_verb(sub, name: str, func, help: str) -> None:
     s = sub.add_parser(name, help=help)
-    s.add_argument("models", nargs="+", metavar="MODEL")
+    s.add_argument("models", nargs="+", metavar="MODEL",
+                   help="model file(s); check: several for a models x targets matrix")
     s.add_argument("--target", required=True, action="append", metavar="BOARD",
                    help="board/core name or .toml; check: repeat it (and give several models) "
                    "for a models x targets matrix")

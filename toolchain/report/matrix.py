@@ -25,8 +25,11 @@ class Cell:
 
     @classmethod
     def of(cls, model: str, target: str, report: FitReport) -> Cell:
+        """From a FitReport, or a phone target's report (no regions: its verdict only)."""
+        regions = {r.name: {"used": r.used, "capacity": r.capacity}
+                   for r in getattr(report, "regions", ())}
         return cls(model, target, "fits" if report.fits else "does not fit", report.verdict(),
-                   {r.name: {"used": r.used, "capacity": r.capacity} for r in report.regions})
+                   regions)
 
     @property
     def short(self) -> str:
@@ -34,6 +37,8 @@ class Cell:
         if self.status == "error":
             return "error: " + self.verdict[:60]
         use = {k: v["used"] / v["capacity"] for k, v in self.regions.items() if v["capacity"]}
+        if not use:                                  # a phone target: no memory regions
+            return self.status
         if self.status == "fits":
             name = max(use, key=use.get)
             return f"fits ({name} {use[name]:.0%})"
