@@ -1,5 +1,6 @@
 """fitml's cache folder: location from FITML_CACHE, least-recently-used pruning to
-FITML_CACHE_MAX (never what was used in the last minutes), `fitml cache` and `cache clear`."""
+FITML_CACHE_MAX (never what was used in the last minutes), `fitml cache` and `cache clear`;
+only a folder fitml owns is pruned, and only the entries fitml names."""
 from __future__ import annotations
 
 import json
@@ -8,12 +9,21 @@ import time
 
 from cli_util import fitml
 from conftest import shared_model
-from toolchain.util.cache_dir import RECENT_S, entries, prune
+from toolchain.util.cache_dir import MARKER, RECENT_S, entries, prune
 
 HELLO = shared_model("tflm/hello_world_int8.tflite")
 
 
+def _builds(tmp_path, marked: bool = True):
+    """A cache root under tmp_path (marked as fitml's, or not) and its builds folder."""
+    (tmp_path / "builds").mkdir()
+    if marked:
+        (tmp_path / MARKER).write_text("")
+    return tmp_path / "builds"
+
+
 def _entry(root, name: str, size: int, age_s: float):
+    name = name * 24 if len(name) == 1 else name     # fitml's entries are hash-named
     path = root / name
     path.mkdir(parents=True)
     (path / "model.elf").write_bytes(b"\0" * size)
@@ -23,6 +33,7 @@ def _entry(root, name: str, size: int, age_s: float):
 
 
 def test_prune_removes_least_recently_used_first_down_to_the_limit(tmp_path):
+    tmp_path = _builds(tmp_path)
     old = _entry(tmp_path, "a", 1000, 3 * RECENT_S)
     mid = _entry(tmp_path, "b", 1000, 2 * RECENT_S)
     new = _entry(tmp_path, "c", 1000, 1.5 * RECENT_S)
@@ -31,7 +42,8 @@ def test_prune_removes_least_recently_used_first_down_to_the_limit(tmp_path):
 
 
 def test_prune_keeps_entries_used_recently_whatever_the_size(tmp_path):
-    recent = [_entry(tmp_path, n, 5000, RECENT_S / 10) for n in "xyz"]
+    tmp_path = _builds(tmp_path)
+    recent = [_entry(tmp_path, n, 5000, RECENT_S / 10) for n in "abc"]
     assert prune(tmp_path, 100) == (0, 0)
     assert all(p.exists() for p in recent)
     assert sum(size for _, size, _ in entries(tmp_path)) == 15000
@@ -56,3 +68,32 @@ def test_compiled_templates_are_cached_beside_the_builds(tmp_path):
     proc = fitml("compile", HELLO, "-o", out, env=env)
     assert proc.returncode == 0, proc.stderr
     assert list((tmp_path / "cache" / "templates").glob("__jinja2_*.cache"))
+
+
+def test_prune_never_touches_a_folder_fitml_does_not_own(tmp_path):
+    builds = _builds(tmp_path, marked=False)
+    theirs = _entry(builds, "a", 1000, 3 * RECENT_S)
+    assert prune(builds, 0) == (0, 0)
+    assert theirs.exists()
+
+
+def test_prune_and_clear_skip_entries_fitml_did_not_name(tmp_path):
+    builds = _builds(tmp_path)
+    mine = _entry(builds, "a", 1000, 3 * RECENT_S)
+    theirs = _entry(builds, "my-project-build", 1000, 3 * RECENT_S)
+    assert prune(builds, 0) == (1, 1000)
+    assert [mine.exists(), theirs.exists()] == [False, True]
+    (tmp_path / "notes.so").write_text("mine")
+    cleared = fitml("cache", "clear", env={"FITML_CACHE": str(tmp_path)})
+    assert cleared.returncode == 0, cleared.stderr
+    assert theirs.exists() and (tmp_path / "notes.so").exists()
+
+
+def test_cache_clear_of_a_users_own_folder_removes_nothing(tmp_path):
+    user = tmp_path / "user"
+    builds = user / "builds"
+    builds.mkdir(parents=True)
+    kept = _entry(builds, "b", 100, 3 * RECENT_S)
+    cleared = fitml("cache", "clear", env={"FITML_CACHE": str(user)})
+    assert cleared.returncode == 0 and "nothing removed" in cleared.stdout, cleared
+    assert kept.exists()

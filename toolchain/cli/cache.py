@@ -1,7 +1,7 @@
 """`fitml cache` (where the build cache is, how big) and `fitml cache clear`."""
 from __future__ import annotations
 
-from ..util.cache_dir import cache_home, clear, entries, max_bytes
+from ..util.cache_dir import MARKER, cache_home, clear, entries, max_bytes, owned
 from .common import print_json
 
 
@@ -12,6 +12,9 @@ def _mb(n: int) -> str:
 def cmd_cache(args) -> int:
     home = cache_home()
     if args.action == "clear":
+        if not owned(home):
+            print(f"{home} is not marked as fitml's cache (no {MARKER}): nothing removed")
+            return 0
         removed, freed = clear()
         print(f"removed {removed:,} entries ({_mb(freed)}) from {home}")
         return 0
