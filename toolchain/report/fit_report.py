@@ -117,10 +117,10 @@ class FitReport:
 
     @property
     def fits(self) -> bool:
-        """Every region holds its contents and the plan stays within its banks' room. (The
-        measuring build's link is reported, `measurement.link`, but does not decide: its
-        int4 / pruned builds still emit arrays the table does not count, see the issue notes.)"""
-        return all(r.used <= r.capacity for r in self.regions) and not self.bank_overflows
+        """Every region holds its contents, and the board-sized build links (as far as known:
+        the plan within its banks' room, the measuring build's link)."""
+        return (all(r.used <= r.capacity for r in self.regions) and not self.bank_overflows
+                and self.measurement.link in (None, "ok"))
     code_bytes = property(lambda self: self.measurement.code_bytes)
     stack_bytes = property(lambda self: self.measurement.stack_bytes)
     macs = property(lambda self: sum(o.macs for o in self.ops))
@@ -154,10 +154,7 @@ class FitReport:
             tight = max(used, key=lambda r: r.used / r.capacity) if used else None
             most = f" (tightest: {tight.name} {tight.used / tight.capacity:.1%} used)" \
                 if tight else ""
-            link = self.measurement.link
-            warn = (f"; WARNING: the board-sized build does not link: {link} (a known "
-                    "check/build disagreement)") if link not in (None, "ok") else ""
-            return f"fits {self.target}{self._thanks()}{most}{warn}{self._unmeasured()}"
+            return f"fits {self.target}{self._thanks()}{most}{self._unmeasured()}"
         parts = [f"region '{r.name}' overflows by {over:,} B ({r.used:,} of {r.capacity:,} B); "
                  f"largest consumers: " + ", ".join(f"{i.what} {i.bytes:,} B"
                                                     for i in r.largest())
