@@ -50,8 +50,9 @@ def estimate(graph: Graph, tgt, meas: Measurement, reserve: int = 0) -> FitRepor
     regions = tuple(dataclasses.replace(r, contents=r.contents + tuple(
         Item(what, v, key) for what, v, key in extra.get(r.name, ()) if v)) for r in rep.regions)
     note = "estimated: code, static data and stack as measured on the int8 build"
+    # this graph was not built: the int8 build's link line says nothing about it
     return dataclasses.replace(rep, regions=regions,
-                               measurement=dataclasses.replace(meas, note=note))
+                               measurement=dataclasses.replace(meas, note=note, link=None))
 
 
 def search(graph: Graph, target, calib, val=None, labels=None, max_drop: float | None = None,
