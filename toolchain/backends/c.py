@@ -13,6 +13,7 @@ from ..ir import Graph
 from ..lowering.ccall import C_TYPES, CArray, CCall, TensorRef, kernel_names
 from ..lowering.cvariant import kernel_variant
 from ..ops import registry
+from ..ops.patch_cache import cached_lower
 from ..ops.registry import Node
 from ..passes.input_layout import layout_info
 from ..passes.schedule import schedule_for_memory
@@ -83,7 +84,8 @@ def lower(graph: Graph, prefix: str = "model", alignment: int = 16,
     `Lowered.graph` is the scheduled (and fused) graph."""
     graph = schedule_for_memory(graph)
     with kernel_variant(variant):
-        calls = [registry.get(op.kind).lower_c(Node.of(graph, op)) for op in graph.ops]
+        # check, compile and verify lower the same graph several times: each op once
+        calls = [cached_lower(op, Node.of(graph, op)) for op in graph.ops]
         plain: tuple[str, ...] = ()
         choices: tuple = ()
         if layout is not None:      # DSP layouts and int8 tables within the main flash
@@ -101,7 +103,8 @@ def plan_calls(graph: Graph, calls: list[CCall], alignment: int = 16, banks=None
     fast (every kernel as lowered) and smallest (residual ADDs fused into their convs, ops whose
     scratch raises the peak on scratch-free kernels: fewer bytes, more instructions).
     `scratch_free` True / False picks one, None defers to the `cmemory.scratch_free()` context
-    (`fitml ... --memory small`), fast by default. `caller_inputs` likewise with
+    (`fitml ... --memory small|fast`), else to the plan the board's choice recorded on the
+    graph (cpartition.choose), fast by default. `caller_inputs` likewise with
     `cmemory.caller_inputs()`: the graph inputs are left out of the plan."""
     del variant     # both schedules exist for every runtime variant
     ext = tuple(graph.inputs) if wants_caller_inputs(caller_inputs) else ()
@@ -116,7 +119,7 @@ def plan_calls(graph: Graph, calls: list[CCall], alignment: int = 16, banks=None
             cs, _ = drop_peak_scratch(g, cs, plan, shares, ext)
         return g, cs, plan(cs, banks)
 
-    return build(bool(wants_scratch_free(scratch_free)))
+    return build(wants_scratch_free(scratch_free, graph))
 
 
 def _io(low: Lowered, names) -> list[dict]:

@@ -111,11 +111,25 @@ def roomy(tgt: Target) -> Target:
 
 
 def nm_sizes(elf) -> list[tuple[str, str, int, int]]:
-    """(name, nm type letter, address, size) of every symbol that has a size."""
+    """(name, nm type letter, address, size) of every symbol that has a size; remembered
+    beside the ELF (a cached build's ELF never changes: a warm check runs no nm)."""
+    memo = Path(f"{elf}.nm.json")
+    try:
+        if memo.stat().st_mtime_ns >= Path(elf).stat().st_mtime_ns:
+            return [tuple(row) for row in json.loads(memo.read_text())]
+    except (OSError, ValueError):
+        pass
     out = subprocess.run([tool("arm-none-eabi-nm"), "-S", str(elf)], capture_output=True,
                          text=True, check=True).stdout
     rows = [ln.split() for ln in out.splitlines()]
-    return [(p[3], p[2], int(p[0], 16), int(p[1], 16)) for p in rows if len(p) == 4]
+    sizes = [(p[3], p[2], int(p[0], 16), int(p[1], 16)) for p in rows if len(p) == 4]
+    try:
+        tmp = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(sizes))
+        os.replace(tmp, memo)
+    except OSError:
+        pass                    # a read-only cache: measure again next time
+    return sizes
 
 
 def symbol_sizes(elf, harness, emu: Target, exclude: set[str]) -> tuple[int, int, int]:
