@@ -49,10 +49,13 @@ def verify(model, target: str = "cortex-m4", inputs=None, random: int = 3,
         raise UsageError("--profile runs the first input: give -i X.npy or --random N >= 1")
     original = graph
     graph, part = partitioned(graph, tgt, partition)
+    plan = memory_plan(graph)
     if executors is None or "qemu" in executors:
         links(graph, tgt, model)
     report = _verify(graph, tgt, cases, executors)     # the Target: user .toml boards too
     report["target"] = tgt.name
+    if plan is not None:
+        report["memory_plan"] = plan
     if ram is not None or flash is not None:
         report["overrides"] = {"ram": tgt.ram_region.size if ram is not None else None,
                                "flash": tgt.code_region.size if flash is not None else None}
@@ -161,4 +164,9 @@ def partitioned(graph: Graph, tgt, partition) -> tuple[Graph, dict | None]:
     if found is None:
         return graph, None
     return graph, dict(found.to_dict(), mode=mode if mode == "auto" else f"{mode[0]}x{mode[1]}")
+
+
+def memory_plan(graph: Graph) -> dict | None:
+    """The plan the board's choice recorded on the graph (cpartition.choose), for reports."""
+    return {"plan": "small"} if graph.metadata.get("memory") == "small" else None
 

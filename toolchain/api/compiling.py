@@ -25,7 +25,7 @@ from ..util import outdir
 from ..util.cprefix import check_prefix
 from ..util.outpath import check_file_target
 from ..util.arrays import load_arrays
-from .checking import partitioned
+from .checking import memory_plan, partitioned
 from .compiler import compile_c, compile_c_array, compile_tflite
 from .core import load, quantize
 
@@ -56,8 +56,10 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     fmt = fmt or tgt.default_format
     if tgt.kind == "mobile" and fmt not in ("tflite", "c-array"):
         raise UsageError(f"{tgt.name} is a mobile target: it takes --format tflite")
-    if flash is not None and tgt.kind != "mobile":
-        tgt = with_overrides(tgt, None, parse_size(flash))
+    if (flash is not None or ram is not None) and tgt.kind != "mobile":
+        # the plan (partition, small arena) is chosen for these sizes, as `check` chooses it
+        tgt = with_overrides(tgt, None if ram is None else parse_size(ram),
+                             None if flash is None else parse_size(flash))
     if fmt not in ("c", "tflite", "c-array"):
         raise UsageError(f"unknown format {fmt!r}; supported: c, tflite, c-array")
     if fmt == "tflite" and Path(out).suffix == ".tflite":
@@ -89,6 +91,8 @@ def compile(model, target: str = "cortex-m4", out=None, fmt: str | None = None,
     else:
         graph, part = partitioned(graph, tgt, partition)
         extra = {"partition": part} if part is not None else {}
+        if memory_plan(graph):
+            extra["memory_plan"] = memory_plan(graph)
         if flash is not None:
             extra["flash_budget"] = tgt.code_region.size
         if accuracy is not None:             # in report.json too, not only the return value

@@ -17,10 +17,11 @@ from .checking import check
 
 
 def check_cell(model: str, target: str, options: dict) -> Cell:
-    """One check, as plain data. `options`: check's keyword arguments plus `memory` ("fast" /
-    "small") and `input_buffer` (False, True or a region name)."""
+    """One check, as plain data. `options`: check's keyword arguments plus `memory` ("auto",
+    "fast", "small") and `input_buffer` (False, True or a region name)."""
     opts = dict(options)
-    small, inputs = opts.pop("memory", "fast") == "small", opts.pop("input_buffer", False)
+    memory, inputs = opts.pop("memory", "auto"), opts.pop("input_buffer", False)
+    small = None if memory == "auto" else memory == "small"
     try:
         with scratch_free(small), caller_inputs(inputs):
             return Cell.of(str(model), target, check(model, target, **opts))

@@ -85,11 +85,28 @@ def caller_input_bytes(graph, tgt: Target) -> dict[str, int]:
     return {input_region(tgt): sum(graph.tensors[n].nbytes for n in graph.inputs)}
 
 
-def wants_scratch_free(on: bool | None = None) -> bool | None:
-    """`on`, else the scratch_free() context: True = smallest arena (fused residual ADDs,
-    scratch-free kernels: more instructions, the DSP paths of the switched ops given up),
-    False or None = fastest kernels."""
-    return _SCRATCH_FREE.get() if on is None else on
+SMALL_PLAN = "small"         # graph.metadata["memory"]: the plan `choose` picked for the board
+
+
+def wants_scratch_free(on: bool | None = None, graph: Graph | None = None) -> bool:
+    """`on`, else the scratch_free() context (`--memory small` / `fast`), else what the
+    automatic plan choice recorded on the graph (`graph.metadata["memory"]`, set by
+    cpartition.choose): True = smallest arena (fused residual ADDs, scratch-free kernels: more
+    instructions, the DSP paths of the switched ops given up), False = fastest kernels."""
+    forced = _SCRATCH_FREE.get() if on is None else on
+    if forced is not None:
+        return bool(forced)
+    return graph is not None and graph.metadata.get("memory") == SMALL_PLAN
+
+
+def plan_forced() -> bool:
+    """Whether `--memory fast|small` (the scratch_free() context) forces the plan."""
+    return _SCRATCH_FREE.get() is not None
+
+
+def with_small_plan(graph: Graph) -> Graph:
+    """The graph marked for the smallest-arena plan (what lower() then plans for it)."""
+    return graph.replace(metadata={**graph.metadata, "memory": SMALL_PLAN})
 
 
 def without_scratch(call: CCall) -> CCall | None:

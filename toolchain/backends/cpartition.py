@@ -19,7 +19,7 @@ from ..plan.memory import MemoryPlan
 from ..plan.regions import layout_for
 from ..targets import load_target
 from .c import lower, plan_calls
-from .cmemory import caller_input_bytes
+from .cmemory import SMALL_PLAN, caller_input_bytes, plan_forced, with_small_plan
 
 
 def plan_arena(graph: Graph) -> tuple[Graph, MemoryPlan]:
@@ -52,20 +52,22 @@ class Choice:
     graph: Graph
     found: Partition | None
     reason: str | None = None
+    plan_why: str | None = None    # why the small-arena plan (auto), when it was chosen
 
 
 def choose(graph: Graph, target, partition="auto", reserve_ram: int = 0,
            layout=None) -> Choice:
-    """The partition `fitml check`, `compile` and `verify` all use on a target (a Target or
-    name): "off"; "auto" partitions only when the layer-by-layer plan overflows the RAM banks
+    """The plan `fitml check`, `compile` and `verify` all use on a target (a Target or
+    name), the fastest that fits: the fast plan, else a partition, else (unless `--memory`
+    forces a plan) the small-arena plan (the graph marked `with_small_plan`: fused residual
+    ADDs, scratch-free kernels at the peak; see `_small`). `partition` "off" never partitions;
+    "auto" partitions only when the layer-by-layer plan overflows the RAM banks
     the layout leaves for activations (stack and heap as the target declares them), then takes
     the cheapest partition in MACs whose plan fits the banks: the greedy search over every
     grid, else each grid alone (the grids `--partition NxM` accepts, fewest patches first, the
     lowest MAC overhead among them); "NxM" or (N, M) forces that grid (its lowest peak)."""
     mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
-    if mode == "off":
-        return Choice(graph, None)
-    if mode != "auto":
+    if mode not in ("off", "auto"):
         found = search(graph, None, mode)
         return Choice(graph if found is None else found.graph, found)
     tgt = load_target(target)
@@ -80,6 +82,8 @@ def choose(graph: Graph, target, partition="auto", reserve_ram: int = 0,
     peak = arena_peak(graph)
     if peak <= sum(sizes) and fits(graph):
         return Choice(graph, None)
+    if mode == "off":
+        return _small(graph, peak, sum(sizes), fits) or Choice(graph, None)
     # over several banks a buffer cannot straddle two: then the whole arena in the roomiest
     budgets = list(dict.fromkeys([min(sum(sizes), peak - 1), min(max(sizes), peak - 1)]))
     for budget in budgets:
@@ -100,7 +104,23 @@ def choose(graph: Graph, target, partition="auto", reserve_ram: int = 0,
     low = search(graph)                 # the lowest peak, whatever its MACs
     if low is not None and fits(low.graph):
         return Choice(low.graph, low)
-    return Choice(graph, None, _why_none(low, layout))
+    return _small(graph, peak, sum(sizes), fits) or Choice(graph, None, _why_none(low, layout))
+
+
+def _small(graph: Graph, peak: int, room: int, fits) -> Choice | None:
+    """The small-arena plan when it fits and `--memory` forces nothing: tried after the
+    partitions, as it is the slower way out (its scratch-free kernels give up the DSP paths:
+    MLPerf KWS on an M4 whose RAM the fast plan overflows by 760 B runs 11.6 M instructions
+    small, 3.45 M partitioned)."""
+    if plan_forced() or graph.metadata.get("memory") == SMALL_PLAN:
+        return None
+    small = with_small_plan(graph)
+    small_peak = arena_peak(small)
+    if small_peak > room or not fits(small):
+        return None
+    return Choice(small, None, plan_why=(
+        f"the fast plan's activations need {peak:,} B, {room:,} B are left for them; the "
+        f"small plan's {small_peak:,} B fit: bit-exact, more instructions"))
 
 
 def _patches(found: Partition) -> int:

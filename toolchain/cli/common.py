@@ -66,10 +66,12 @@ def add_partition(s) -> None:
 
 
 def add_memory(s) -> None:
-    s.add_argument("--memory", default="fast", choices=["fast", "small"],
-                   help="fast: the fastest kernels; small: the smallest arena (residual ADDs "
-                        "fused into their convs, scratch-free kernels at the peak; bit-exact, "
-                        "more instructions)")
+    s.add_argument("--memory", default="auto", choices=["auto", "fast", "small"],
+                   help="auto (default): the fastest plan that fits the board (fast, else "
+                        "small, else partitioned; the report says which and why); fast: the "
+                        "fastest kernels; small: the smallest arena (residual ADDs fused into "
+                        "their convs, scratch-free kernels at the peak; bit-exact, more "
+                        "instructions)")
     s.add_argument("--input-buffer", default="arena", metavar="arena|caller[:REGION]",
                    help="arena: inputs are copied into the arena; caller: the model reads "
                         "them in place from buffers the caller owns (e.g. a camera DMA "

@@ -35,6 +35,8 @@ def cmd_compile(args) -> int:
                   f"MACs {report['macs']:,}")
         if "partition" in report:
             print("  " + _partition_line(report["partition"]))
+        if "memory_plan" in report:
+            print("  " + SMALL_PLAN_LINE)
         if "int16" in report:
             print("  " + printable(_int16_line(report["int16"])))
         layouts = report.get("dsp_layouts") or []
@@ -126,11 +128,18 @@ def _print_verify(model, report: dict) -> None:
               f"({st['macs']:,} MACs); stack {st['stack_bytes']:,} B")
         print(f"  ELF: text {st['text']:,} B  rodata {st['rodata']:,} B  "
               f"data {st['data']:,} B  bss {st['bss']:,} B")
+    if "memory_plan" in report:
+        print("  " + SMALL_PLAN_LINE)
     if "partition" in report:
         p = report["partition"]
         print("  " + _partition_line(p) + ("; partitioned reference bit-exact to the "
                                           "layer-by-layer one" if p["unpartitioned_bit_exact"]
                                           else "; partitioned reference DIFFERS"))
+
+
+SMALL_PLAN_LINE = ("memory plan: small (chosen for the board: the fast plan's activations "
+                   "do not fit its RAM, nor a partition: smallest arena, scratch-free "
+                   "kernels, more instructions)")
 
 
 def _partition_line(p: dict) -> str:

@@ -110,7 +110,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with scratch_free(getattr(args, "memory", "fast") == "small"), \
+        memory = getattr(args, "memory", "auto")
+        with scratch_free(None if memory == "auto" else memory == "small"), \
                 caller_inputs(input_buffer_arg(getattr(args, "input_buffer", "arena"))):
             return args.func(args)
     except FitmlError as exc:

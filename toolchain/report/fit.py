@@ -84,12 +84,14 @@ def fit_partitioned(graph: Graph, target, ram: int | None = None, flash: int | N
     grid "NxM" / (N, M) forced. The report's `partition` says what was done, the peak before
     and after, and the MAC overhead (or why nothing fits)."""
     mode = parse_mode(partition) if isinstance(partition, str) else tuple(partition)
-    if mode == "off":
-        return fit(graph, target, ram, flash, reserve_ram, measure)
-    label = mode if mode == "auto" else f"{mode[0]}x{mode[1]}"
+    label = mode if isinstance(mode, str) else f"{mode[0]}x{mode[1]}"
     tgt = with_overrides(load_target(target), ram, flash)
     choice = choose(graph, tgt, mode, reserve_ram)
     rep = fit(choice.graph, target, ram, flash, reserve_ram, measure)
+    if choice.plan_why is not None:
+        rep = dataclasses.replace(rep, memory_plan={"plan": "small", "why": choice.plan_why})
+    if mode == "off":
+        return rep
     if choice.found is not None:
         return dataclasses.replace(rep, partition=dict(choice.found.to_dict(), applied=True,
                                                        mode=label))

@@ -108,6 +108,7 @@ class FitReport:
     overrides: dict = field(default_factory=dict)
     moved: tuple[Moved, ...] = ()
     partition: dict | None = None  # patch-based partitioning (fit.fit_partitioned), if tried
+    memory_plan: dict | None = None  # the plan chosen for the board: {plan, why} (auto)
     plain_layouts: tuple[dict, ...] = ()   # ops whose DSP weight layout was left out for flash
     layouts: tuple[dict, ...] = ()   # every op that can carry one: bytes, est. gain, kept
     # what the board-sized build links beyond the table: activation bytes planned per RAM bank
@@ -176,7 +177,9 @@ class FitReport:
             [f"the board-sized build does not link: {link}"] if link not in (None, "ok") else [])
 
     def _thanks(self) -> str:
-        p = self.partition
+        p, m = self.partition, self.memory_plan
+        if m and m.get("plan") == "small":
+            return f" with the small-arena plan ({m['why']})"
         if not p or not p.get("applied"):
             return ""
         ram = next(r for r in self.regions if r.kind == "ram")
@@ -220,6 +223,7 @@ class FitReport:
                      "live_bytes": o.live_bytes, "scratch_bytes": o.scratch_bytes,
                      "weight_bytes": o.weight_bytes, "macs": o.macs} for o in self.ops],
             "partition": self.partition,
+            "memory_plan": self.memory_plan,
             "dsp_layouts_left_out": list(self.plain_layouts),
             "dsp_layouts": layout_trade(self.layouts),
             "verdict": self.verdict(),
