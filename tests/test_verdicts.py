@@ -112,6 +112,6 @@ def test_verdict_explains_a_build_that_does_not_link(ad_models):
     bad = dataclasses.replace(rep, measurement=dataclasses.replace(
         rep.measurement, link="link failed: region 'RAM' overflowed by 58752 bytes"))
     # a failed link does not decide the verdict (int4 / pruned builds still emit arrays the
-    # table does not count: tests/test_compress.py), but the verdict line says so
+    # table does not count: tests/test_compress_fit.py), but the verdict line says so
     assert "the board-sized build does not link: link failed: region 'RAM' overflowed by " \
         "58752 bytes" in bad.verdict(), bad.verdict()
