@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 
 import oplab
-import test_ops_int16 as cases
+import int16_cases as cases
 from toolchain.ir import Graph, Op
 
 KERNELS = ("fitml_conv_s16", "fitml_depthwise_conv_s16", "fitml_fully_connected_s16")

@@ -12,7 +12,7 @@ import pytest
 from int16_dsp_cases import (CONV, EDGE, FC, KERNELS, MIXED_KINDS, conv_case, fc_beyond_int32,
                              fc_case, mixed_case)
 import oplab
-import test_ops_int16 as cases
+import int16_cases as cases
 from toolchain.lowering import cdsp, cvariant
 from toolchain.backends import cruntime
 from toolchain.lowering.ccall import CArray, TensorRef

@@ -25,7 +25,7 @@ import pytest
 from int16_dsp_cases import (CONV, DW, EDGE, FC, MIXED, MIXED_KINDS, TARGETS, conv_case, dw_case,
                              fc_beyond_int32, fc_case, merged, mixed_case)
 import oplab
-import test_ops_int16 as cases
+import int16_cases as cases
 from toolchain.lowering import cvariant
 from toolchain.ops import registry
 from toolchain.ops.registry import Node

@@ -18,7 +18,7 @@ import pytest
 
 from oplab import assert_exact
 from dsp_cases import batch, conv, depthwise, fully_connected, path_of, random_inputs
-from test_c_kernels_dsp_int8w import int8_only, lowered_int8, needs_arm
+from dsp_int8w import int8_only, lowered_int8, needs_arm
 from toolchain.arith import kernel_math as km
 from toolchain.ir import Graph
 from toolchain.ops.interpreter import run_graph

@@ -16,7 +16,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 import oplab
 from conftest import SHARED_MODELS
-from test_tflite_writer import conv_graph
+from writer_cases import conv_graph
 from toolchain.api import load, quantize
 from toolchain.backends.tflite import write_tflite
 from toolchain.ir import Node

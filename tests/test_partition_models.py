@@ -46,7 +46,7 @@ def test_vww_peak_with_the_input_in_the_arena():
     # The input image alone (96x96x3) is 27,648 B: while it sits in the arena, any plan needs
     # it plus the first op's output or patch buffers, so the arena-resident peak stays above
     # that; fitml reaches within 10% of it at a fraction of a percent more MACs. With the input
-    # in the caller's buffer the arena meets 27,648 B (tests/test_caller_inputs.py).
+    # in the caller's buffer the arena meets 27,648 B (tests/test_caller_inputs_models.py).
     _, graph, part = found("vww")
     x = graph.tensors[graph.inputs[0]]
     assert x.nbytes == 27_648 and part.peak_after > x.nbytes

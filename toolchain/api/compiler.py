@@ -26,7 +26,7 @@ from ..ops.registry import Node
 from ..passes.input_layout import layout_info
 from ..passes.partition import unpartition
 from ..plan.regions import layout_for
-from ..report.fit_report import split_flash
+from ..report.flash_split import split_flash
 from ..report.place import emitted_arrays, moved_activations, moved_weights
 from ..targets import load_target
 from ..util.atomic import atomic_path

@@ -6,7 +6,7 @@ import math
 from html import escape
 
 from ..ir import Graph
-from ..report.fit_report import layout_trade
+from ..report.flash_split import layout_trade
 from ..util.text import printable
 from .candidates import WEIGHTED
 from .ranking import Candidate, SearchResult

@@ -10,8 +10,8 @@ scales) are not used by TFLM.
 
 Checked against the installed TFLM, not only its source: the source at hand spells the gate
 output scale as the float 0.00003051757 (just under 2^-15), but the installed kernel behaves as
-exactly 2^-15 (tests/test_lstm.py finds mismatches with the float constant once the gates
-saturate).
+exactly 2^-15 (tests/test_lstm_reference.py finds mismatches with the float constant once the
+gates saturate).
 """
 from __future__ import annotations
 

@@ -2,28 +2,17 @@
 
 `FitReport` is computed by `toolchain.report.fit.fit`; `to_dict` / `to_json` give its JSON (schema
 "fitml.fit/1", documented in docs/report-schema.md). The terminal table and Markdown for CI
-job summaries are in text.py, the SVG / PNG memory timeline in plot.py.
+job summaries are in text.py, the SVG / PNG memory timeline in plot.py, the flash split and
+the DSP layout trade in flash_split.py.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 
+from .flash_split import layout_trade, split_flash
+
 SCHEMA = "fitml.fit/1"
-
-
-TABLE_KINDS = ("ADD", "SUB")     # their DSP arrays are tables among the parameters
-
-
-def split_flash(code, constants: int, params: int, layers) -> dict:
-    """The flash split: code, parameters, int8 weights (with biases) and the kept DSP arrays'
-    extra bytes (`layers`: the dsp layout choices as dicts), each array once. ADD / SUB tables
-    are parameter arrays: their bytes move from parameters to layouts."""
-    kept = [x for x in layers if x["kept"]]
-    tables = sum(x["bytes"] for x in kept if x["kind"] in TABLE_KINDS)
-    layouts = sum(x["bytes"] for x in kept)
-    return {"code": code, "params": params - tables,
-            "int8_weights": constants - params - (layouts - tables), "layouts": layouts}
 
 
 @dataclass(frozen=True)
@@ -228,18 +217,6 @@ class FitReport:
             "dsp_layouts": layout_trade(self.layouts),
             "verdict": self.verdict(),
         }
-
-
-def layout_trade(layouts) -> dict:
-    """The DSP layout trade: flash spent and instructions saved (estimated) by the layouts kept,
-    and what the layers left on their int8 path would have cost and saved; per layer."""
-    kept = [x for x in layouts if x["kept"]]
-    plain = [x for x in layouts if not x["kept"]]
-    return {"kept_bytes": sum(x["bytes"] for x in kept),
-            "kept_insns_saved_est": sum(x["insns_saved_est"] for x in kept),
-            "int8_path_bytes_saved": sum(x["bytes"] for x in plain),
-            "int8_path_insns_lost_est": sum(x["insns_saved_est"] for x in plain),
-            "layers": [dict(x) for x in layouts]}
 
 
 def _item(i: Item) -> dict:

@@ -1,10 +1,10 @@
-"""Hostile .pt2 and Keras files: fitml refuses them in one line without running their code.
+"""Hostile .pt2 files: fitml refuses them in one line without running their code.
 
-Each attack file is built here from a real torch.export.save / Keras save, then rewritten.
-The payloads write a marker file; after fitml refuses, the test feeds the same file to the
-library directly and checks that the marker does appear, so each test proves its payload
-is live and would catch a regression.
-"""
+Each attack file is built here from a real torch.export.save, then rewritten: pickled weights,
+constants, opaque objects, legacy weights and sample inputs, sympy expressions, ambiguous or
+exploding zips, corrupt archives, constant folding that would allocate what the file asks. The
+payloads write a marker file; after fitml refuses, the test feeds the same file to torch
+directly and checks that the marker does appear, so each test proves its payload is live."""
 from __future__ import annotations
 
 import io
@@ -15,19 +15,10 @@ import zipfile
 import pytest
 
 from cli_util import fitml, one_clear_line
+from hostile_files import Touch, assert_live, edit_config, rewrite
 from toolchain.errors import ModelError
 
 torch = pytest.importorskip("torch")
-
-
-class Touch:
-    """Unpickling this creates `path` (what a real attack would do with os.system)."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))
 
 
 class Tiny(torch.nn.Module):
@@ -47,41 +38,6 @@ def tiny_pt2(tmp_path, **save_args):
     return path
 
 
-def rewrite(src, dst, edit=lambda name, data: data, extra=()):
-    """Copy a zip, passing each entry through edit(name, data) (None drops it), then add
-    the (name, data) pairs of `extra`."""
-    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w") as out:
-        for info in z.infolist():
-            data = edit(info.filename, z.read(info.filename))
-            if data is not None:
-                out.writestr(info.filename, data)
-        for name, data in extra:
-            out.writestr(name, data)
-    return dst
-
-
-def edit_config(kind, change):
-    """An edit() applying change(config dict) to the weights or constants config."""
-    def edit(name, data):
-        if name.endswith(f"model_{kind}_config.json"):
-            cfg = json.loads(data)
-            change(cfg["config"])
-            return json.dumps(cfg).encode()
-        return data
-    return edit
-
-
-def assert_live(marker, run):
-    """The payload really runs when the library reads the file itself."""
-    assert not marker.exists()
-    try:
-        run()
-    except Exception:
-        pass
-    assert marker.exists(), "the attack file is not live: the test could not fail"
-
-
-# --- .pt2 ----------------------------------------------------------------------------------------
 def test_pt2_pickled_weight_never_runs(tmp_path):
     marker = tmp_path / "pwned"
 
@@ -239,128 +195,3 @@ def test_legitimate_pt2_with_extra_files_still_loads(tmp_path):
 
     graph = load_torch(tiny_pt2(tmp_path, extra_files={"note.txt": "trained on MNIST"}))
     assert graph.tensors[graph.outputs[0]].shape == (1, 3)
-
-
-# --- Keras ---------------------------------------------------------------------------------------
-@pytest.fixture
-def tf_keras():
-    return pytest.importorskip("tf_keras")
-
-
-def lambda_h5(K, tmp_path, marker):
-    """A Keras 2 .h5 whose Lambda writes `marker` when Keras rebuilds the model."""
-    def touch_and_add(t, path=str(marker)):
-        open(path, "w").close()
-        return t + 1
-
-    x = K.Input((3,))
-    path = tmp_path / "lambda.h5"
-    K.Model(x, K.layers.Lambda(touch_and_add, name="plus_one")(x)).save(path)
-    marker.unlink()
-    return path
-
-
-def harmless_zip(K, tmp_path) -> bytes:
-    """A small zip holding the config.json of a plain Dense model."""
-    K.Sequential([K.Input((3,)), K.layers.Dense(2)]).save(tmp_path / "dense.keras")
-    with zipfile.ZipFile(tmp_path / "dense.keras") as z:
-        config = z.read("config.json")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("config.json", config)
-    return buf.getvalue()
-
-
-def test_h5_with_a_zip_appended_is_refused(tmp_path, tf_keras):
-    h5py = pytest.importorskip("h5py")
-    marker = tmp_path / "pwned"
-    bad = tmp_path / "evil.h5"
-    bad.write_bytes(lambda_h5(tf_keras, tmp_path, marker).read_bytes()
-                    + harmless_zip(tf_keras, tmp_path))
-    assert zipfile.is_zipfile(bad) and h5py.is_hdf5(bad)
-    proc = fitml("inspect", bad)
-    assert proc.returncode == 2
-    line = one_clear_line(proc)
-    assert "evil.h5" in line and "both a zip archive and an HDF5 file" in line
-    assert not marker.exists()
-    assert_live(marker, lambda: tf_keras.models.load_model(str(bad), compile=False))
-
-
-def test_zip_with_hdf5_behind_a_user_block_is_refused(tmp_path, tf_keras):
-    """A zip at byte 0 whose tail is an HDF5 file with a 2048-byte user block: zipfile and
-    h5py both accept it, and tf_keras opens it as HDF5 under any name but `*.keras`."""
-    from toolchain.frontends.keras import load_keras
-
-    h5py = pytest.importorskip("h5py")
-    marker = tmp_path / "pwned"
-    src, blocked = lambda_h5(tf_keras, tmp_path, marker), tmp_path / "blocked.h5"
-    with h5py.File(src, "r") as f, h5py.File(blocked, "w", userblock_size=2048) as g:
-        g.attrs.update(f.attrs)
-        for key in f:
-            f.copy(key, g)
-    data = bytearray(blocked.read_bytes())
-    head = harmless_zip(tf_keras, tmp_path)
-    data[:len(head)] = head
-    bad = tmp_path / "evil.KERAS"
-    bad.write_bytes(bytes(data))
-    assert zipfile.is_zipfile(bad) and h5py.is_hdf5(bad)
-    with pytest.raises(ModelError, match="evil.KERAS: is both a zip archive and an HDF5 file"):
-        load_keras(bad)
-    assert not marker.exists()
-    assert_live(marker, lambda: tf_keras.models.load_model(str(bad), compile=False))
-
-
-def test_suffix_must_match_the_content(tmp_path, tf_keras):
-    from toolchain.frontends.keras import load_keras
-
-    tf_keras.Sequential([tf_keras.Input((3,)), tf_keras.layers.Dense(2)]).save(tmp_path / "a.h5")
-    (tmp_path / "a.keras").write_bytes((tmp_path / "a.h5").read_bytes())
-    with pytest.raises(ModelError, match=r"a.keras: the name says a zip archive .* is an HDF5"):
-        load_keras(tmp_path / "a.keras")
-    (tmp_path / "b.h5").write_bytes(harmless_zip(tf_keras, tmp_path))
-    with pytest.raises(ModelError, match=r"b.h5: the name says an HDF5 file .* is a zip"):
-        load_keras(tmp_path / "b.h5")
-
-
-def _h5_with_config(tmp_path, text: str):
-    h5py = pytest.importorskip("h5py")
-    path = tmp_path / "broken.h5"
-    with h5py.File(path, "w") as f:
-        f.attrs["model_config"] = text
-    return path
-
-
-def _keras_with_config(tmp_path, text: str):
-    path = tmp_path / "broken.keras"
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("config.json", text)
-    return path
-
-
-@pytest.mark.parametrize("write", [_h5_with_config, _keras_with_config], ids=["h5", "keras"])
-@pytest.mark.parametrize("text", ['{"class_name": "Functional", "config": {"layers": [',
-                                  '["not", "an", "object"]',
-                                  '{"class_name": "Sequential", "config": {"layers": [7]}}'])
-def test_corrupt_keras_config_is_one_line(tmp_path, write, text):
-    proc = fitml("inspect", write(tmp_path, text))
-    assert proc.returncode == 2
-    assert "broken." in one_clear_line(proc)
-
-
-def test_config_object_from_outside_keras_is_refused(tmp_path, tf_keras):
-    """tf_keras imports the module a .keras config names (here builtins.eval)."""
-    from toolchain.frontends.keras import load_keras
-
-    tf_keras.Sequential([tf_keras.Input((3,)), tf_keras.layers.Dense(2)]).save(tmp_path / "d.keras")
-
-    def evil_initializer(name, data):
-        if name != "config.json":
-            return data
-        cfg = json.loads(data)
-        dense = cfg["config"]["layers"][-1]["config"]
-        dense["kernel_initializer"] = {"module": "builtins", "class_name": "function",
-                                       "config": "eval", "registered_name": "function"}
-        return json.dumps(cfg).encode()
-    bad = rewrite(tmp_path / "d.keras", tmp_path / "evil.keras", evil_initializer)
-    with pytest.raises(ModelError, match=r"evil.keras: object 'function' from module 'builtins'"):
-        load_keras(bad)
