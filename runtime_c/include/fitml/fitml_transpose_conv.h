@@ -57,16 +57,30 @@ fitml_status fitml_transpose_conv_f32(const fitml_transpose_conv_f32_params *p,
                                       const float *input, float *output);
 
 /**
+ * @brief Scratch bytes fitml_transpose_conv_s8() needs: one int32 per output element.
+ * @param p parameters
+ * @return bytes (0 when p is NULL)
+ */
+size_t fitml_transpose_conv_s8_scratch_size(const fitml_transpose_conv_s8_params *p);
+
+/**
  * @brief int8 TRANSPOSE_CONV: (input - input_zp) * filter summed in int32 (wrapping), + bias,
  *        MultiplyByQuantizedMultiplier per channel, + output_zp, clamp.
  * @param p       parameters
  * @param input   NHWC int8
  * @param output  NHWC int8
- * @param scratch output.n * h * w * c int32 accumulators (4 bytes each, 4-byte aligned)
+ * @param scratch fitml_transpose_conv_s8_scratch_size(p) bytes, 4-byte aligned
  * @return FITML_OK or FITML_ERR_ARGUMENT
  */
 fitml_status fitml_transpose_conv_s8(const fitml_transpose_conv_s8_params *p,
                                      const int8_t *input, int8_t *output, void *scratch);
+
+/**
+ * @brief Scratch bytes fitml_transpose_conv_s16() needs: one int64 per output element.
+ * @param p parameters
+ * @return bytes (0 when p is NULL)
+ */
+size_t fitml_transpose_conv_s16_scratch_size(const fitml_transpose_conv_s16_params *p);
 
 /**
  * @brief int16 x int8 TRANSPOSE_CONV: exact int64 sums, + bias, the int64
@@ -74,7 +88,7 @@ fitml_status fitml_transpose_conv_s8(const fitml_transpose_conv_s8_params *p,
  * @param p       parameters
  * @param input   NHWC int16
  * @param output  NHWC int16
- * @param scratch output.n * h * w * c int64 accumulators (8 bytes each, 8-byte aligned)
+ * @param scratch fitml_transpose_conv_s16_scratch_size(p) bytes, 8-byte aligned
  * @return FITML_OK or FITML_ERR_ARGUMENT
  */
 fitml_status fitml_transpose_conv_s16(const fitml_transpose_conv_s16_params *p,

@@ -7,6 +7,15 @@
 
 #define TCONV_S16_TERM(x, w) ((int64_t)((int32_t)(x) * (int32_t)(w)))  /* |x*w| <= 2^22 */
 
+size_t fitml_transpose_conv_s16_scratch_size(const fitml_transpose_conv_s16_params *p)
+{
+    if (p == NULL) {
+        return 0;
+    }
+    return (size_t)p->geom.output.n * p->geom.output.h * p->geom.output.w * p->geom.output.c
+           * sizeof(int64_t);
+}
+
 fitml_status fitml_transpose_conv_s16(const fitml_transpose_conv_s16_params *p,
                                       const int16_t *input, int16_t *output, void *scratch)
 {

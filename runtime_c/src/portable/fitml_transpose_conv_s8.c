@@ -7,6 +7,15 @@
 
 #define TCONV_S8_TERM(x, w) (((int32_t)(x) - p->input_zp) * (int32_t)(w))
 
+size_t fitml_transpose_conv_s8_scratch_size(const fitml_transpose_conv_s8_params *p)
+{
+    if (p == NULL) {
+        return 0;
+    }
+    return (size_t)p->geom.output.n * p->geom.output.h * p->geom.output.w * p->geom.output.c
+           * sizeof(int32_t);
+}
+
 fitml_status fitml_transpose_conv_s8(const fitml_transpose_conv_s8_params *p,
                                      const int8_t *input, int8_t *output, void *scratch)
 {
