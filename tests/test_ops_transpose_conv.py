@@ -1,10 +1,13 @@
 """TRANSPOSE_CONV: Keras Conv2DTranspose layers converted by TensorFlow's converter (float32,
 int8, 16x8; strides 1 and 2, SAME and VALID, with and without bias, fused RELU / RELU6) run
 bit-exact in the reference, TFLite Micro, generated C on the host and under QEMU; an int8
-fused RELU whose clamp bites matches TFLM; the written .tflite runs in LiteRT's default
-resolver; ONNX ConvTranspose, torch.export conv_transpose2d and Keras Conv2DTranspose map to
-it; a malformed stride is one clean line, exit 2."""
+/ 16x8 fused clamp that bites matches TFLM; the written .tflite runs in LiteRT's default
+resolver; a malformed stride is one clean line, exit 2 (frontends:
+test_ops_transpose_conv_frontends.py)."""
 from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import flatbuffers
 import numpy as np
@@ -14,6 +17,9 @@ from ai_edge_litert import schema_py_generated as schema
 import converted_ops as co
 import oplab
 from cli_util import fitml, one_clear_line
+from test_litert_default_resolver import invoke_default
+from toolchain.backends.tflite import write_tflite
+from toolchain.frontends.tflite import load_tflite
 from toolchain.ir import GraphError
 
 # name: (filters, kernel, strides, padding, use_bias, activation, input shape)
@@ -66,9 +72,7 @@ def test_fused_activations_are_read():
     """The converter fuses the RELU / RELU6 of these layers (float32 at least)."""
     tf = pytest.importorskip("tensorflow")
     for case, want in (("s2_same_bias_relu", "RELU"), ("s2_same_k4_relu6_batch2", "RELU6")):
-        layer = keras_layer(case)
-        blob = co.convert(tf.function(lambda x: layer(x)), [CASES[case][-1]], "float32")
-        from toolchain.frontends.tflite import load_tflite
+        blob = co.convert(tf.function(keras_layer(case)), [CASES[case][-1]], "float32")
         (op,) = load_tflite(blob).ops
         assert (op.kind, op.attr("activation")) == ("TRANSPOSE_CONV", want)
 
@@ -104,12 +108,6 @@ def test_quantized_fused_clamp_bites_and_matches_tflm(dtype, activation, zp_out)
 def test_written_tflite_runs_in_litert_default_resolver():
     """fitml's written file (from the one-op graphs and a float one) loads in LiteRT's
     default resolver and computes what the reference does."""
-    from test_litert_default_resolver import invoke_default  # its spawned-child helper
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from toolchain.backends.tflite import write_tflite
-
     rng = np.random.default_rng(5)
     x = oplab.act("x", (1, 3, 3, 2), "float32")
     w = oplab.const("w", rng.standard_normal((4, 3, 3, 2)).astype(np.float32))

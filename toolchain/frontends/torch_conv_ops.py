@@ -1,4 +1,5 @@
-"""ATen convolution (conv1d/2d, depthwise; transposed: torch_tconv_ops.py), linear / addmm / mm and inference BatchNorm.
+"""ATen convolution (conv1d/2d, depthwise; transposed: torch_tconv_ops.py), linear / addmm /
+mm and inference BatchNorm.
 
 conv1d runs as a 2-D convolution over [N, 1, L, C]; BatchNorm becomes a per-channel MUL and
 ADD that fold_batchnorm folds into the preceding conv or linear.

@@ -20,7 +20,7 @@ def conv_transpose(b: Builder, node, x, w: np.ndarray, bias, stride, padding, di
     if int(groups) != 1 or pair(dilation) != (1, 1):
         raise b.error(f"transposed convolution groups={groups} dilation={list(pair(dilation))}:"
                       " only groups 1 and dilation 1 are supported")
-    cin, cout, kh, kw = w.shape
+    _, cout, kh, kw = w.shape
     strides, pads = pair(stride), pair(padding)
     out_hw = tuple(b.out_shape(node)[2:])
     padding_mode, hw, crop = tflite_geometry(shape[2:], (kh, kw), strides, pads, out_hw)

@@ -11,7 +11,8 @@ from ..lowering import cparams
 from ..lowering.ccall import CCall, Scratch, TensorRef
 from . import common, int16
 from .registry import INT16x8, Node, variant
-from .transpose_conv import KIND, geom, scatter
+from .transpose_conv import KIND
+from .transpose_conv_scatter import geom, scatter
 
 
 def _multipliers(node: Node):
