@@ -158,6 +158,17 @@ STRUCTS.update({
                                  ("input_left_shift", _I32), ("exp_lut", "const int16_t *"),
                                  ("recip_lut", "const int16_t *")],
 })
+# TRANSPOSE_CONV (fitml_transpose_conv.h, ops/transpose_conv.py)
+_TCONV = [("geom", "fitml_conv_geom")]
+STRUCTS.update({
+    "fitml_transpose_conv_f32_params": _TCONV + [("filter", "const float *"),
+                                                 ("bias", "const float *")] + _ACT_F,
+    "fitml_transpose_conv_s8_params": _TCONV + [("filter", "const int8_t *"),
+                                                ("bias", "const int32_t *")] + _REQ
+    + [("input_zp", _I32), ("output_zp", _I32)] + _ACT_I,
+    "fitml_transpose_conv_s16_params": _TCONV + [("filter", "const int8_t *"),
+                                                 ("bias", "const int64_t *")] + _REQ + _ACT_I,
+})
 # CONV_2D fused with its residual ADD (fitml_conv.h, backends/c.py fuse_residual_adds)
 STRUCTS["fitml_conv_add_s8_params"] = [("conv", "fitml_conv_s8_params"),
                                        ("add", "fitml_add_s8_params"), ("residual_first", _I32)]

@@ -46,6 +46,11 @@ def op_version(kind: str, ins, outs=(), attrs=None) -> int:
         return {"CONV_2D": 7, "DEPTHWISE_CONV_2D": 7, "FULLY_CONNECTED": 10}.get(kind, 1)
     if kind == "FULLY_CONNECTED" and a == "int8":
         return 6 if len(ins) == 2 else 5 if attrs.get("keep_num_dims") else 4
+    if kind == "TRANSPOSE_CONV":      # inputs: output_shape, filter, input[, bias]
+        a = ins[2].dtype if len(ins) > 2 and ins[2] else None
+        if attrs.get("activation", "NONE") != "NONE":
+            return 4
+        return {"int8": 2, "int16": 3}.get(a, 1)
     if kind == "QUANTIZE":
         y = outs[0] if outs else None
         if "int4" in (a, y and y.dtype):

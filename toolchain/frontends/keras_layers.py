@@ -93,6 +93,31 @@ def conv2d(b: KerasBuilder, L: Layer, ins):
     return [fused(b, L, "CONV_2D", [ins[0], filt, bias], window_attrs(b, L))]
 
 
+@layer("Conv2DTranspose", "Convolution2DTranspose", needs=("TRANSPOSE_CONV",))
+def conv2d_transpose(b: KerasBuilder, L: Layer, ins):
+    """TRANSPOSE_CONV to Keras's output size (deconv_output_length); TFLite's SAME / VALID
+    place the rows as tf.nn.conv2d_transpose does."""
+    attrs = window_attrs(b, L)
+    if attrs.pop("dilation") != (1, 1):
+        raise b.error(f"dilation_rate {list(pair(L.get('dilation_rate')))} is not supported "
+                      "(1 only)")
+    w = L.weights()
+    kh, kw, cout, _ = w[0].shape
+    n, h, wd, _ = b.shape(ins[0])
+    extra = L.get("output_padding")
+    hw = []
+    for size, k, s, e in zip((h, wd), (kh, kw), attrs["stride"],
+                             (None, None) if extra is None else pair(extra)):
+        if e is None:
+            hw.append(size * s + (max(k - s, 0) if attrs["padding"] == "VALID" else 0))
+        else:
+            hw.append((size - 1) * s + k - 2 * (k // 2 if attrs["padding"] == "SAME" else 0) + e)
+    shape = b.const(np.array([n, *hw, cout], np.int32), f"{L.name}/output_shape", "int32")
+    filt = b.const(w[0].transpose(2, 0, 1, 3), f"{L.name}/kernel")   # [O, KH, KW, I]
+    bias = conv_bias(b, L, w, 1, cout)
+    return [fused(b, L, "TRANSPOSE_CONV", [shape, filt, ins[0], bias], attrs)]
+
+
 def depthwise(b: KerasBuilder, L: Layer, x: str, kernel: np.ndarray, bias: str, act: bool):
     kh, kw, c, dm = kernel.shape          # output channel c*dm + m, as TFLite's filter order
     filt = b.const(kernel.reshape(1, kh, kw, c * dm), f"{L.name}/depthwise_kernel")

@@ -18,6 +18,7 @@ INPUTS: dict[str, tuple[int, int | None]] = {
     "AVERAGE_POOL_2D": (1, 1), "MAX_POOL_2D": (1, 1),
     "CONCATENATION": (1, None),
     "CONV_2D": (2, 3), "DEPTHWISE_CONV_2D": (2, 3), "FULLY_CONNECTED": (2, 3),
+    "TRANSPOSE_CONV": (3, 4),
     "DEQUANTIZE": (1, 1), "QUANTIZE": (1, 1),
     "HARD_SWISH": (1, 1), "LEAKY_RELU": (1, 1), "LOGISTIC": (1, 1), "RELU": (1, 1),
     "RELU6": (1, 1), "TANH": (1, 1), "SOFTMAX": (1, 1),

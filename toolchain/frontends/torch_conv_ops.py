@@ -1,4 +1,5 @@
-"""ATen convolution (conv1d/2d, depthwise), linear / addmm / mm and inference BatchNorm.
+"""ATen convolution (conv1d/2d, depthwise; transposed: torch_tconv_ops.py), linear / addmm /
+mm and inference BatchNorm.
 
 conv1d runs as a 2-D convolution over [N, 1, L, C]; BatchNorm becomes a per-channel MUL and
 ADD that fold_batchnorm folds into the preceding conv or linear.
@@ -10,6 +11,7 @@ import numpy as np
 from .torch_builder import Builder
 from .torch_common import NHWC, Value, converter, identity
 from .torch_ops import binary, const, pair, window_padding
+from .torch_tconv_ops import conv_transpose
 
 
 def to_2d(b: Builder, x: Value) -> tuple[str, tuple[int, int]]:
@@ -44,7 +46,7 @@ def spatial(v, rank: int, default, height: int = 1) -> tuple[int, int]:
 def convolution(b, node, x, w, bias, stride, padding, dilation, transposed, out_pad, groups):
     w, bias = const(b, w, "convolution weight"), const(b, bias, "convolution bias")
     if transposed:
-        raise b.error("transposed convolution is not supported")
+        return conv_transpose(b, node, x, w, bias, stride, padding, dilation, out_pad, groups)
     rank = len(b.shape(x))
     t, in_hw = to_2d(b, x)
     if rank == 3:

@@ -8,7 +8,8 @@ import numpy as np
 from ..ir import Graph
 from .edit import apply_rules, merge_into_producer, producer_of, sole_consumer
 
-HAS_ACTIVATION = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL",
+HAS_ACTIVATION = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "ADD", "SUB",
+                  "MUL",
                   "AVERAGE_POOL_2D", "MAX_POOL_2D")
 CLAMPS = ("RELU", "RELU6", "RELU_N1_TO_1")
 # (activation already fused, clamp applied after) -> the one fused activation doing both
