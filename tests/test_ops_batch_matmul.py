@@ -201,3 +201,25 @@ def test_per_channel_or_mixed_operands_are_refused():
     wf = oplab.const("y", np.ones((4, 5), np.float32))
     with pytest.raises(GraphError, match="both must be one of"):
         oplab.one_op("BATCH_MATMUL", [x, wf], {}, oplab.act("out", (2, 3, 5), "int8"))
+
+
+@pytest.mark.parametrize("activations", ["int8", "int16"])
+def test_fitml_ptq_of_a_float_matmul_runs_as_tflm(tmp_path, activations):
+    pytest.importorskip("onnx")
+    from toolchain.api import quantize
+    from toolchain.frontends.onnx import load_onnx
+
+    g = load_onnx(onnx_matmul(tmp_path, (3, 4), (2, 4, 5)))
+    rng = np.random.default_rng(3)
+    q = quantize(g, [oplab.random_inputs(g, rng) for _ in range(8)], activations=activations,
+                 progress=False)
+    assert "BATCH_MATMUL" in {op.kind for op in q.ops}
+    for _ in range(3):
+        ref, tflm = oplab.run_reference_and_tflm(q, oplab.random_inputs(q, rng))
+        oplab.assert_exact(ref[0], np.asarray(tflm[0]).reshape(ref[0].shape), activations)
+    out = q.tensors[q.outputs[0]]
+    x = [rng.uniform(-1, 1, g.tensors[n].shape).astype(np.float32) for n in g.inputs]
+    xq = [np.clip(np.round(v / q.tensors[n].quant.s) + q.tensors[n].quant.zp, -128, 127)
+          .astype(np.int8) for v, n in zip(x, q.inputs)]
+    got = (run_graph(q, xq)[0].astype(np.float32) - out.quant.zp) * out.quant.s
+    assert np.abs(got - run_graph(g, x)[0]).max() < 6 * out.quant.s
