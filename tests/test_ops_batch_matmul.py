@@ -1,8 +1,9 @@
 """BATCH_MATMUL: converter models (tf.matmul of two activations, adjoint flags, broadcast batch
 dims; float32, int8, 16x8) run the same in the reference, TFLite Micro, generated C on the host
-and under QEMU; one-op graphs (rank 2 to 5, zero points, a constant operand) vs TFLM and
-LiteRT's default resolver; ONNX MatMul and torch bmm of two activations map to it, MatMul by a
-constant stays FULLY_CONNECTED; shapes TFLM refuses fail with one clean line."""
+and under QEMU; one-op graphs (rank 2 to 5, zero points, a constant operand) vs TFLM, LiteRT and
+host C; the written file runs in LiteRT's default resolver; ONNX MatMul and torch bmm of two
+activations map to it (MatMul by a constant stays FULLY_CONNECTED), fitml's PTQ quantizes it;
+shapes TFLM refuses fail with one clean line."""
 from __future__ import annotations
 
 import multiprocessing
@@ -16,6 +17,7 @@ import oplab
 from toolchain.backends.tflite import write_tflite
 from toolchain.ir import GraphError
 from toolchain.ops.interpreter import run_graph
+from toolchain.verify.executors import get_executor
 
 # (name, lhs shape, rhs shape, adj_x, adj_y)
 CONVERTED = [("plain", (2, 3, 4), (2, 4, 5), False, False),
@@ -72,8 +74,11 @@ def one_op_graph(dtype, lhs, rhs, adj_x, adj_y, rhs_const=None):
 
 @pytest.mark.parametrize("dtype", sorted(SCALE))
 @pytest.mark.parametrize("case", ONE_OP, ids=str)
-def test_one_op_equals_tflm_and_litert(dtype, case):
-    oplab.check_tflm(one_op_graph(dtype, *case), np.random.default_rng(5), litert=True)
+def test_one_op_equals_tflm_litert_and_host_c(dtype, case):
+    g = one_op_graph(dtype, *case)
+    oplab.check_tflm(g, np.random.default_rng(5), litert=True)
+    x = oplab.random_inputs(g, np.random.default_rng(6))
+    co.assert_same(run_graph(g, x)[0], get_executor("host")(g, x).outputs[0], "host", 1e-5)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int8"])
@@ -84,7 +89,7 @@ def test_constant_rhs_equals_tflm_and_c(dtype):
     g = one_op_graph(dtype, (2, 3, 3, 4), (3, 4, 5), False, False, rhs_const=data)
     oplab.check_tflm(g, rng)
     x = oplab.random_inputs(g, rng)
-    co.assert_same(run_graph(g, x)[0], co.get_executor("host")(g, x).outputs[0], "host", 1e-5)
+    co.assert_same(run_graph(g, x)[0], get_executor("host")(g, x).outputs[0], "host", 1e-5)
 
 
 @pytest.fixture(scope="module")
