@@ -228,3 +228,11 @@ def test_fitml_ptq_of_a_float_matmul_runs_as_tflm(tmp_path, activations):
           .astype(np.int8) for v, n in zip(x, q.inputs)]
     got = (run_graph(q, xq)[0].astype(np.float32) - out.quant.zp) * out.quant.s
     assert np.abs(got - run_graph(g, x)[0]).max() < 6 * out.quant.s
+
+
+@pytest.mark.parametrize("dtype,s_out,match", [("int8", 1e-12, "too large"),
+                                               ("int16", 1e-6, "too small for int16")])
+def test_output_scale_too_small_is_refused(dtype, s_out, match):
+    x, y = oplab.act("x", (2, 3, 4), dtype, 1.0, 0), oplab.act("y", (2, 4, 5), dtype, 1.0, 0)
+    with pytest.raises(GraphError, match=match):
+        oplab.one_op("BATCH_MATMUL", [x, y], {}, oplab.act("out", (2, 3, 5), dtype, s_out, 0))

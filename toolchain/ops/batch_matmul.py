@@ -73,10 +73,13 @@ class BatchMatMul(OpDef):
             if t.quant.scale.size != 1:
                 raise GraphError(f"{KIND}: tensor {t.name!r} is quantized per channel; "
                                  "TFLite Micro's BATCH_MATMUL takes per-tensor scales only")
+        mult_shift = per_tensor_multiplier(*(t.quant.s for t in tensors))[1]
+        common.check_left_shift(KIND, mult_shift, tensors[0].quant.s * tensors[1].quant.s
+                                / outs[0].quant.s, "output multiplier")
         if ins[0].dtype == "int16":
             if any(t.quant.zp != 0 for t in tensors):
                 raise GraphError(f"{KIND}: int16 operands and output need zero point 0")
-            if per_tensor_multiplier(*(t.quant.s for t in tensors))[1] > 14:
+            if mult_shift > 14:
                 raise GraphError(f"{KIND}: output scale {outs[0].quant.s:g} too small for "
                                  "int16 (the multiplier would shift left by more than 14)")
 
