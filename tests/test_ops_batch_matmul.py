@@ -181,21 +181,29 @@ def test_torch_bmm_and_matmul_of_two_activations(tmp_path):
     torch = pytest.importorskip("torch")
     from toolchain.frontends.torch_export import load_torch
 
-    class Net(torch.nn.Module):
-        def forward(self, a, b, c):
-            return torch.bmm(a, b.transpose(1, 2)), torch.matmul(a, c)
-
     rng = np.random.default_rng(6)
-    a, b, c = (rng.standard_normal(s).astype(np.float32)
-               for s in ((2, 3, 4), (2, 5, 4), (2, 4, 6)))
+    a, b, c, d = (rng.standard_normal(s).astype(np.float32)
+                  for s in ((2, 3, 4), (2, 5, 4), (1, 4, 6), (4, 7)))
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.from_numpy(d))
+
+        def forward(self, a, b, c):
+            return (torch.bmm(a, b.transpose(1, 2)), torch.matmul(a, c),   # c broadcasts a
+                    torch.matmul(a, self.w))
+
     args = tuple(torch.from_numpy(v) for v in (a, b, c))
-    torch.export.save(torch.export.export(Net(), args), str(tmp_path / "m.pt2"))
+    torch.export.save(torch.export.export(Net().eval(), args), str(tmp_path / "m.pt2"))
     g = load_torch(str(tmp_path / "m.pt2"))
     kinds = [op.kind for op in g.ops]
-    assert kinds.count("BATCH_MATMUL") == 2 and "TRANSPOSE" not in kinds, kinds
+    assert sorted(kinds) == ["BATCH_MATMUL", "BATCH_MATMUL", "FULLY_CONNECTED"], kinds
+    assert g.ops[0].attrs["adj_y"], g.ops[0]      # b.transpose(1, 2) is read in place
     got = run_graph(g, [a, b, c])
     oplab.assert_close(a @ b.transpose(0, 2, 1), got[0].reshape(2, 3, 5), 1e-5, "torch bmm")
-    oplab.assert_close(a @ c, got[1].reshape(2, 3, 6), 1e-5, "torch matmul")
+    oplab.assert_close(a @ c, got[1].reshape(2, 3, 6), 1e-5, "torch matmul broadcast")
+    oplab.assert_close(a @ d, got[2].reshape(2, 3, 7), 1e-5, "torch matmul by a weight")
 
 
 def test_per_channel_or_mixed_operands_are_refused():

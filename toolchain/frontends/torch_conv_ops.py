@@ -113,9 +113,22 @@ def matmul_operand(b: Builder, v) -> tuple[str, bool]:
     return b.tensor_in(v), False
 
 
+@converter("aten.matmul.default")
+def matmul(b, node, x, y):
+    """torch.matmul, kept whole: two activations (ranks 2 to 5, batch dims broadcasting) ->
+    BATCH_MATMUL; an activation by a constant matrix -> FULLY_CONNECTED."""
+    ranks = [len(b.shape(v)) for v in (x, y)]
+    if isinstance(x, Value) and not isinstance(y, Value) and ranks[1] == 2 and ranks[0] >= 2:
+        return fully_connected(b, node, x, const(b, y, "matmul's second matrix").T, None)
+    if not (isinstance(x, Value) and isinstance(y, Value) and min(ranks) >= 2):
+        raise b.error(f"matmul of ranks {ranks[0]} and {ranks[1]} is not supported (only an "
+                      "activation by a constant matrix, or two activations of rank 2 to 5)")
+    return bmm(b, node, x, y)
+
+
 @converter("aten.bmm.default")
 def bmm(b, node, x, y):
-    """The product of two activations (torch.bmm, and torch.matmul decomposed): BATCH_MATMUL."""
+    """The product of two activations (torch.bmm, torch.matmul): BATCH_MATMUL."""
     if not (isinstance(x, Value) and isinstance(y, Value)):
         raise b.error("bmm with a constant operand is not supported (only two activations)")
     (lhs, adj_x), (rhs, adj_y) = matmul_operand(b, x), matmul_operand(b, y)
