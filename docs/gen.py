@@ -1,9 +1,11 @@
-"""Regenerate the numbers of docs/ci.md and docs/report-schema.md from real `fitml check` runs.
+"""Regenerate the numbers of docs/ci.md and docs/report-schema.md from real `fitml check` runs,
+and the operator table of docs/ops.md from the op registry, the runtime and the frontends.
 
 Every measured number in those pages sits between `<!-- gen:NAME -->` and `<!-- /gen:NAME -->`
 markers and is written here, from the fit report of a shipped model on a shipped board (code
-and stack measured on the built ELF and one QEMU run, as `fitml check` does). Nothing between
-the markers is edited by hand.
+and stack measured on the built ELF and one QEMU run, as `fitml check` does); the table of
+docs/ops.md is derived from the code by docs/ops_table.py. Nothing between the markers is
+edited by hand.
 
     python docs/gen.py            # rewrite the sections
     python docs/gen.py --check    # exit 1, naming the stale sections, if a page differs
@@ -26,6 +28,7 @@ KWS = MODELS / "mlperf_tiny" / "kws" / "kws_ref_model_int8.tflite"
 BOARD = "nucleo-f411re"
 TIGHT_RAM = "48K"          # the overflow example: VWW layer by layer in 48 KB of RAM
 sys.path.insert(0, str(REPO))      # the checkout's toolchain, whatever is installed
+import ops_table  # noqa: E402  (docs/ops_table.py, beside this script)
 from toolchain import api  # noqa: E402
 from toolchain.backends.cmemory import scratch_free  # noqa: E402
 from toolchain.report.compare import compare, render  # noqa: E402
@@ -91,8 +94,8 @@ def compact(value, indent: str = "", width: int = 96) -> str:
 
 
 SECTIONS = {"ci-summary": ci_summary, "ci-overflow": ci_overflow, "pr-comment": pr_comment,
-            "schema-example": schema_example}
-PAGES = ("ci.md", "report-schema.md")
+            "schema-example": schema_example, "ops-table": ops_table.markdown}
+PAGES = ("ci.md", "report-schema.md", "ops.md")
 
 
 def regenerate(text: str, made: dict[str, str]) -> str:

@@ -12,6 +12,7 @@ _ACT_F = [("act_min", "float"), ("act_max", "float")]
 _ND = f"int32_t[{MAX_DIMS}]"
 _FAST = [("fast_requant", "const int32_t *")]     # DSP-only extras (portable ignores them)
 _DSP_W = [("filter_dsp", "const int16_t *")]
+_B3 = "int32_t[3]"                 # BATCH_MATMUL: three batch dims (rank <= 5)
 
 STRUCTS: dict[str, list[tuple[str, str]]] = {
     "fitml_dims": _DIMS,
@@ -55,6 +56,15 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     "fitml_mul_s8_params": [("bc", "fitml_broadcast"), ("input1_zp", _I32),
                             ("input2_zp", _I32), ("output_zp", _I32),
                             ("output_multiplier", _I32), ("output_shift", _I32)] + _ACT_I,
+    "fitml_batch_matmul_geom": [("batch_dims", _B3), ("lhs_batch_strides", _B3),
+                                ("rhs_batch_strides", _B3), ("rows", _I32),
+                                ("cols", _I32), ("depth", _I32), ("lhs_row_stride", _I32),
+                                ("lhs_depth_stride", _I32), ("rhs_depth_stride", _I32),
+                                ("rhs_col_stride", _I32)],
+    "fitml_batch_matmul_f32_params": [("geom", "fitml_batch_matmul_geom")],
+    "fitml_batch_matmul_q_params": [("geom", "fitml_batch_matmul_geom"), ("lhs_zp", _I32),
+                                    ("rhs_zp", _I32), ("output_zp", _I32),
+                                    ("output_multiplier", _I32), ("output_shift", _I32)],
     "fitml_binary_f32_params": [("bc", "fitml_broadcast")] + _ACT_F,
     "fitml_broadcast_params": [("bc", "fitml_broadcast")],
     "fitml_lut_s8_params": [("size", _I32), ("lut", "const int8_t *")],

@@ -1,5 +1,6 @@
 """ONNX converters of the weighted and pooling ops: Conv (-> CONV_2D / DEPTHWISE_CONV_2D),
-MaxPool, AveragePool, the global pools, MatMul and Gemm (-> FULLY_CONNECTED)."""
+MaxPool, AveragePool, the global pools, MatMul and Gemm (-> FULLY_CONNECTED; MatMul of
+two activations -> BATCH_MATMUL)."""
 from __future__ import annotations
 
 import numpy as np
@@ -125,10 +126,19 @@ def fully_connected(b: Builder, n: OnnxNode, a: str, weights: str, bias_name: st
 
 @converter("MatMul")
 def matmul(b: Builder, n: OnnxNode):
+    """activation @ constant 2-D matrix: FULLY_CONNECTED; activation @ activation (ranks 2 to
+    5, batch dims broadcasting): BATCH_MATMUL."""
     a, w = n.input(0), n.input(1)
+    if not b.is_const(a) and not b.is_const(w) and all(
+            2 <= len(b.shape(v)) <= 5 for v in (a, w)):
+        rank = max(len(b.shape(a)), len(b.shape(w)))
+        b.emit("BATCH_MATMUL", [b.plain(a), b.plain(w)], dict(adj_x=False, adj_y=False),
+               out=n.outputs[0], perm=identity(rank))
+        return
     if not b.is_const(w) or b.const(w).ndim != 2 or b.is_const(a) or len(b.shape(a)) < 2:
-        raise b.error("only MatMul of an activation (rank >= 2) by a constant 2-D matrix is "
-                      "supported (it becomes FULLY_CONNECTED)")
+        raise b.error("only MatMul of an activation (rank >= 2) by a constant 2-D matrix "
+                      "(FULLY_CONNECTED) or of two activations of rank 2 to 5 (BATCH_MATMUL) "
+                      "is supported")
     fully_connected(b, n, a, b.materialize(w, (1, 0)))
 
 

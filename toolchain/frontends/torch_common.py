@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import ModelError
 
 NHWC = (0, 2, 3, 1)   # stored = torch.permute(NHWC) for a rank-4 activation
-KEEP_WHOLE = ("linear", "hardswish", "hardsigmoid")
+KEEP_WHOLE = ("linear", "hardswish", "hardsigmoid", "matmul")
 FOLD_LIMIT = 256 << 20   # bytes a constant-folded op may allocate (sizes come from the file)
 CONVERTERS: dict[str, Any] = {}   # "aten.<op>.<overload>" -> converter(builder, node, *args)
 

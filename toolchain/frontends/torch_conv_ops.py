@@ -1,5 +1,5 @@
 """ATen convolution (conv1d/2d, depthwise; transposed: torch_tconv_ops.py), linear / addmm /
-mm and inference BatchNorm.
+mm, bmm and inference BatchNorm.
 
 conv1d runs as a 2-D convolution over [N, 1, L, C]; BatchNorm becomes a per-channel MUL and
 ADD that fold_batchnorm folds into the preceding conv or linear.
@@ -99,7 +99,43 @@ def addmm(b, node, bias, x, w, beta=1, alpha=1):
 
 @converter("aten.mm.default")
 def mm(b, node, x, w):
+    """x @ constant: FULLY_CONNECTED; x @ activation: BATCH_MATMUL."""
+    if isinstance(x, Value) and isinstance(w, Value):
+        return bmm(b, node, x, w)
     return fully_connected(b, node, x, const(b, w, "mm's second matrix").T, None)
+
+
+def matmul_operand(b: Builder, v) -> tuple[str, bool]:
+    """(tensor, adj): a Value stored with its last two dims swapped is read transposed in
+    place (BATCH_MATMUL's adj_x / adj_y) instead of through a TRANSPOSE."""
+    rank = len(b.shape(v))
+    swapped = identity(rank - 2) + (rank - 1, rank - 2)
+    if isinstance(v, Value) and tuple(v.perm) == swapped:
+        return v.tensor, True
+    return b.tensor_in(v), False
+
+
+@converter("aten.matmul.default")
+def matmul(b, node, x, y):
+    """torch.matmul, kept whole: two activations (ranks 2 to 5, batch dims broadcasting) ->
+    BATCH_MATMUL; an activation by a constant matrix -> FULLY_CONNECTED."""
+    ranks = [len(b.shape(v)) for v in (x, y)]
+    if isinstance(x, Value) and not isinstance(y, Value) and ranks[1] == 2 and ranks[0] >= 2:
+        return fully_connected(b, node, x, const(b, y, "matmul's second matrix").T, None)
+    if not (isinstance(x, Value) and isinstance(y, Value) and min(ranks) >= 2):
+        raise b.error(f"matmul of ranks {ranks[0]} and {ranks[1]} is not supported (only an "
+                      "activation by a constant matrix, or two activations of rank 2 to 5)")
+    return bmm(b, node, x, y)
+
+
+@converter("aten.bmm.default")
+def bmm(b, node, x, y):
+    """The product of two activations (torch.bmm, torch.matmul): BATCH_MATMUL."""
+    if not (isinstance(x, Value) and isinstance(y, Value)):
+        raise b.error("bmm with a constant operand is not supported (only two activations)")
+    (lhs, adj_x), (rhs, adj_y) = matmul_operand(b, x), matmul_operand(b, y)
+    return b.emit("BATCH_MATMUL", [lhs, rhs], dict(adj_x=adj_x, adj_y=adj_y),
+                  perm=identity(len(b.out_shape(node))))
 
 
 def batch_norm(b: Builder, node, x: Value, gamma, beta, mean, var, eps) -> Value:

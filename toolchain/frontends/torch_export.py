@@ -1,8 +1,8 @@
 """PyTorch frontend: nn.Module (or a `.pt2` from torch.export.save) -> float32 fitml Graph.
 
 Path: `torch.export.export(module.eval(), example_inputs)`, then `run_decompositions` to core
-ATen except for a few ops kept whole (linear, hardswish, hardsigmoid), then one converter per
-ATen op (torch_ops.py) emits NHWC ops with TFLite semantics, then the CLEANUP passes fold
+ATen except for a few ops kept whole (linear, hardswish, hardsigmoid, matmul), then one converter
+per ATen op (torch_ops.py) emits NHWC ops with TFLite semantics, then the CLEANUP passes fold
 BatchNorm into conv/linear and fuse RELU/RELU6/RELU_N1_TO_1 into their producer. When
 torch.export fails on a module, the module goes through `torch.onnx.export` and the ONNX
 frontend instead; `graph.metadata["frontend"]` says which path was taken.

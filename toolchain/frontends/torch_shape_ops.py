@@ -23,6 +23,15 @@ def reshape(b, node, x, *_):
     return Value(b.reshape(src, shape), identity(len(shape)))
 
 
+@converter("aten.expand.default")
+def expand(b, node, x, *_):
+    """Only the no-op expand torch.matmul's decomposition adds where batch dims already agree."""
+    if tuple(b.out_shape(node)) != tuple(b.shape(x)):
+        raise b.error(f"expand of {list(b.shape(x))} to {list(b.out_shape(node))} is not "
+                      "supported (only expands that keep the shape)")
+    return x
+
+
 @converter("aten.permute.default")
 def permute(b, node, x, dims):
     """No op: the result is the same tensor read through another permutation."""

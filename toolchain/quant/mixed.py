@@ -21,9 +21,9 @@ from ..ir import Graph, Op, QuantParams, Tensor
 
 # ops with a 16x8 form in fitml's reference, its C runtime and TFLite Micro
 INT16_KINDS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL",
-                         "MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN", "RELU", "RELU6", "RESHAPE",
-                         "SQUEEZE", "PAD", "TRANSPOSE", "STRIDED_SLICE", "LOGISTIC", "TANH",
-                         "SOFTMAX"})
+                         "BATCH_MATMUL", "MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN", "RELU",
+                         "RELU6", "RESHAPE", "SQUEEZE", "PAD", "TRANSPOSE", "STRIDED_SLICE",
+                         "LOGISTIC", "TANH", "SOFTMAX"})
 # their output keeps the input's precision (data movement, clipping)
 FOLLOW = frozenset({"MAX_POOL_2D", "AVERAGE_POOL_2D", "RELU", "RELU6", "RESHAPE", "SQUEEZE",
                     "PAD", "TRANSPOSE", "STRIDED_SLICE"})

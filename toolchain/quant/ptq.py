@@ -22,8 +22,8 @@ from .act_params import FIXED_OUTPUT, SAME_PARAMS, activation_params
 from .calibration import CalibrationStats, collect
 from .weights import WEIGHT_AXIS, WEIGHT_QMAX, quantize_bias, quantize_weights
 
-OWN_RANGE = {"ADD", "SUB", "MUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH", "CONCATENATION",
-             *WEIGHT_AXIS}
+OWN_RANGE = {"ADD", "SUB", "MUL", "BATCH_MATMUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH",
+             "CONCATENATION", *WEIGHT_AXIS}
 IO_MODES = ("int8", "float")
 
 

@@ -17,6 +17,7 @@ extern "C" {
 #include "fitml_config.h"
 #include "fitml_types.h"
 #include "fitml_activation.h"
+#include "fitml_batch_matmul.h"
 #include "fitml_conv.h"
 #include "fitml_data.h"
 #include "fitml_elementwise.h"

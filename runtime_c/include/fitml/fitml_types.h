@@ -224,6 +224,31 @@ typedef struct {
     int32_t act_min, act_max;
 } fitml_mul_s8_params;
 
+/**
+ * @brief BATCH_MATMUL geometry: out[b][i][j] = sum_k lhs[b][i][k] * rhs[b][k][j], with every
+ *        element stride explicit so adj_x / adj_y (transposed operands) read in place.
+ */
+typedef struct {
+    int32_t batch_dims[3];          /**< output batch dims, leading ones 1 (rank <= 5) */
+    int32_t lhs_batch_strides[3];   /**< lhs element strides per batch dim, 0 where broadcast */
+    int32_t rhs_batch_strides[3];   /**< rhs element strides per batch dim, 0 where broadcast */
+    int32_t rows, cols, depth;      /**< M, N, K */
+    int32_t lhs_row_stride, lhs_depth_stride;   /**< lhs element steps along i and k */
+    int32_t rhs_depth_stride, rhs_col_stride;   /**< rhs element steps along k and j */
+} fitml_batch_matmul_geom;
+
+/** @brief BATCH_MATMUL float32. */
+typedef struct {
+    fitml_batch_matmul_geom geom;
+} fitml_batch_matmul_f32_params;
+
+/** @brief BATCH_MATMUL int8 / int16 (per-tensor; int16 zero points 0). */
+typedef struct {
+    fitml_batch_matmul_geom geom;
+    int32_t lhs_zp, rhs_zp, output_zp;
+    int32_t output_multiplier, output_shift;
+} fitml_batch_matmul_q_params;
+
 /** @brief ADD / SUB / MUL float32. */
 typedef struct {
     fitml_broadcast bc;
