@@ -108,7 +108,10 @@ def kernels(kind: str) -> list[str]:
     for fn in fns:
         _walk(fn, lambda _, tree: patterns.extend(_kernel_patterns(tree, kind)))
     base = f"fitml_{kind.lower()}"
-    found = {s for s in stems if s == base or s.startswith(base + "_")}
+    longer = [f"fitml_{k.lower()}" for k in registry.all_defs() if k.lower().startswith(
+        kind.lower() + "_")]                 # TRANSPOSE_CONV's kernels are not TRANSPOSE's
+    found = {s for s in stems if (s == base or s.startswith(base + "_")) and not any(
+        s == b or s.startswith(b + "_") for b in longer)}
     found |= {s for s in stems for p in patterns if re.fullmatch(p, s)}
     return sorted(found)
 
