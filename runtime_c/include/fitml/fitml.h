@@ -30,6 +30,7 @@ extern "C" {
 #include "fitml_quantize.h"
 #include "fitml_reduce.h"
 #include "fitml_resize.h"
+#include "fitml_svdf.h"
 
 #ifdef __cplusplus
 }
