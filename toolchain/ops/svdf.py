@@ -10,7 +10,6 @@ calls (`interpreter.StatefulRun`); the C code keeps it in a static array of mode
 """
 from __future__ import annotations
 
-import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from ..ir import GraphError
