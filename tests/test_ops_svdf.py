@@ -213,3 +213,15 @@ def test_two_svdf_layers_keep_separate_states():
     assert "model_s1" in emit_c(g)["model.c"]
     for name in ("tflm", "host"):
         compare(want, run_sequence(name, g, seq), name)
+
+
+def test_inspect_counts_state_apart_from_params(models, tmp_path):
+    model = models["int8", "r2_wide"]
+    path = tmp_path / "svdf.tflite"
+    path.write_bytes(write_tflite(model.graph))
+    t = model.graph.tensors
+    proc = fitml("inspect", path)
+    assert proc.returncode == 0, proc.stderr
+    params = sum(t[n].nbytes for n in ("weights_feature", "weights_time", "bias"))
+    assert f"params: {params:,} B" in proc.stdout, proc.stdout
+    assert f"state kept across invokes: {t['state'].nbytes:,} B" in proc.stdout, proc.stdout

@@ -78,7 +78,18 @@ def run_graph(graph: Graph, inputs: Sequence[np.ndarray], keep_all: bool = False
 
 def has_state(graph: Graph) -> bool:
     """True when an op of the graph keeps state between invokes (SVDF)."""
-    return any(registry.get(op.kind).stateful for op in graph.ops)
+    return bool(state_names(graph))
+
+
+def state_names(graph: Graph) -> list[str]:
+    """The variable tensors stateful ops (SVDF) keep between invokes, in op order."""
+    names: list[str] = []
+    for op in graph.ops:
+        opdef = registry.get(op.kind)
+        if opdef.stateful:
+            names += [op.inputs[i] for i in opdef.variable_inputs
+                      if i < len(op.inputs) and op.inputs[i] and op.inputs[i] not in names]
+    return names
 
 
 class StatefulRun:
