@@ -15,6 +15,7 @@ from ..frontends.tflite import load_tflite
 from ..frontends.torch_export import load_torch
 from ..ir import Graph
 from ..ops import registry
+from ..ops.interpreter import state_names
 from ..ops.registry import Node
 from ..passes.input_layout import with_input_layout
 from ..passes.schedule import live_peak
@@ -105,10 +106,12 @@ def inspect(model) -> dict:
         ops.append({"index": i, "kind": op.kind, "inputs": [n for n in op.inputs if n],
                     "outputs": list(op.outputs), "attrs": _plain(op.attrs),
                     "macs": int(registry.get(op.kind).macs(node))})
-    params = sum(t.nbytes for t in graph.tensors.values() if t.is_const)
+    state = state_names(graph)
+    params = sum(t.nbytes for t in graph.tensors.values() if t.is_const and t.name not in state)
     return {"inputs": [_tensor_info(graph.tensors[n]) for n in graph.inputs],
             "outputs": [_tensor_info(graph.tensors[n]) for n in graph.outputs],
             "ops": ops, "params_bytes": int(params), "macs": sum(o["macs"] for o in ops),
+            "state_bytes": int(sum(graph.tensors[n].nbytes for n in state)),
             "activation_peak_naive_bytes": activation_peak_naive(graph)}
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..ir import Graph
 from ..lowering.ccall import C_TYPES, CArray, CCall, TensorRef, kernel_names
 from ..lowering.cvariant import kernel_variant
@@ -147,14 +149,15 @@ def emit_c(graph: Graph, prefix: str = "model", target: str = "",
            weights_section: str = ".rodata.fitml_weights",
            extra: dict[str, str] | None = None, layout: Layout | None = None,
            variant: str = "portable", core: str | None = None,
-           profile: bool = False) -> dict[str, str]:
-    """All generated files by name; `extra` maps more templates (e.g. a harness) to file names.
+           profile: bool = False, steps: int = 1, resets=()) -> dict[str, str]:
+    """All generated files by name; `extra` maps more templates (e.g. a harness) to file names;
+    a harness runs `steps` invokes, resetting the state before those in `resets`.
     `layout` (plan/regions.py) spreads activations over RAM banks and weights over flash (the
     DSP layouts that fit chosen for `core`). `profile`: a marker call before every op and
     after the last (verify/profile.py); without it the files do not mention profiling."""
     ctx = c_context(lower(graph, prefix, layout=layout, variant=variant, core=core), target,
                     weights_section)
-    ctx["profile"] = profile
+    ctx.update(profile=profile, invokes=int(steps), resets=sorted(int(k) for k in resets))
     env = template_env()
     names = {tpl: out.format(p=ctx["prefix"]) for tpl, out in MODEL_TEMPLATES.items()}
     names.update(extra or {})
@@ -193,6 +196,7 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
                 step["stage"] = call.emit(low, i)
         steps.append(step)
     place_constants(low)
+    states = _states(low)
     main = low.layout.main_flash if low.layout else None
     region = lambda n: None if low.weight_regions.get(n, main) == main \
         else low.weight_regions[n]  # noqa: E731
@@ -213,15 +217,29 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
            "inputs": _layout_notes(graph, _io(low, graph.inputs)),
            "outputs": _io(low, graph.outputs), "weights": weights, "arrays": arrays,
            "section": weights_section, "plan": low.plan, "version": __version__,
-           "banks": banks, "caller_inputs": low.caller_inputs,
+           "banks": banks, "caller_inputs": low.caller_inputs, "states": states,
+           "state_bytes": sum(s["bytes"] for s in states),
            "main_ram": low.plan.banks[0].name if low.plan.banks else "",
            "flash_regions": sorted({w["region"] for w in weights if w["region"]}),
            "target": cu.c_comment(target),
            "source": cu.c_comment(graph.metadata.get("source", "")),
            "kernels": sorted({k for c in low.calls for k in kernel_names(c)}),
-           "profile": False,
+           "profile": False, "invokes": 1, "resets": [],
            "macs": sum(registry.get(op.kind).macs(Node.of(graph, op)) for op in graph.ops)}
     return ctx
+
+
+def _states(low: Lowered) -> list[dict]:
+    """The variable tensors of stateful ops (SVDF), as model.c keeps them: a static array each,
+    starting from the tensor's initial value (zero: in .bss), which reset_state() restores."""
+    out = []
+    for name, symbol in low.states.items():
+        t = low.graph.tensors[name]
+        values = CArray(t.data, C_TYPES[t.dtype])
+        out.append({"symbol": symbol, "ctype": C_TYPES[t.dtype], "size": t.size,
+                    "bytes": t.nbytes, "array": values, "zero": not np.any(values.values),
+                    "what": cu.c_comment(f"{t.name} {t.dtype}{list(t.shape)}")})
+    return out
 
 
 def constant_arrays(low: Lowered) -> list[tuple[str, int, bool]]:

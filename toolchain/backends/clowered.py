@@ -10,7 +10,7 @@ import jinja2
 import numpy as np
 
 from ..ir import Graph
-from ..lowering.ccall import C_TYPES, CArray, CCall, OutRefs, Scratch, TensorRef
+from ..lowering.ccall import C_TYPES, CArray, CCall, OutRefs, Scratch, StateRef, TensorRef
 from ..plan.memory import MemoryPlan
 from ..plan.regions import Layout
 from ..util.templating import template_environment
@@ -31,6 +31,7 @@ class Lowered:
     weight_regions: dict[str, str] = field(default_factory=dict)  # weight symbol -> flash region
     plain_layouts: tuple[str, ...] = ()   # layers that gave up their DSP layout to fit flash
     layout_choices: tuple = ()            # clayouts.LayoutChoice per layer that could carry one
+    states: dict[str, str] = field(default_factory=dict)   # variable tensor -> static array
 
     def render(self, template: str, **params) -> str:
         """A C template (templates/) rendered with the backend's filters: what composite ops'
@@ -50,8 +51,16 @@ class Lowered:
             self.weights[tensor] = f"{self.prefix}_w{len(self.weights)}"
         return self.weights[tensor]
 
+    def state_name(self, tensor: str) -> str:
+        """The static array of model.c holding a stateful op's variable tensor."""
+        if tensor not in self.states:
+            self.states[tensor] = f"{self.prefix}_s{len(self.states)}"
+        return self.states[tensor]
+
     def value(self, v: Any) -> str:
         """A parameter-struct field value as C text."""
+        if isinstance(v, StateRef):
+            return self.state_name(v.name)
         if isinstance(v, CArray):
             return self.array_name(v)
         if isinstance(v, TensorRef):
@@ -105,6 +114,8 @@ class Lowered:
             return f"(void *)({self.base(self.plan.scratch_banks.get(index, 0))} + {offset})"
         if isinstance(a, CArray):
             return self.array_name(a)
+        if isinstance(a, StateRef):
+            return self.state_name(a.name)
         if isinstance(a, TensorRef):
             return self.pointer(a)
         return str(a)

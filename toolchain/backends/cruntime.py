@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..lowering.ccall import CArray, TensorRef
+from ..lowering.ccall import CArray, StateRef, TensorRef
 from ..resources import resource_dir
 from .cstructs import ALIASES, STRUCTS
 
@@ -124,7 +124,7 @@ def to_ctypes(struct: str, values: Mapping, resolve: Callable[[str], np.ndarray]
         if decl.endswith("*"):
             if isinstance(value, CArray):
                 value = value.values
-            elif isinstance(value, TensorRef):
+            elif isinstance(value, (TensorRef, StateRef)):
                 value = resolve(value.name)
             if value is None or (isinstance(value, str) and value == "NULL"):
                 setattr(obj, name, None)

@@ -198,6 +198,17 @@ STRUCTS["fitml_lstm_s8_params"] = _LSTM + [
 STRUCTS["fitml_lstm_f32_params"] = _LSTM + [
     ("input_weights", "const float *"), ("recurrent_weights", "const float *"),
     ("bias", "const float *"), ("cell_clip", "float")]
+# SVDF (fitml_svdf.h, ops/svdf.py): the state is the model's persistent static array
+_SVDF = [("batches", _I32), ("input_size", _I32), ("num_filters", _I32), ("memory_size", _I32),
+         ("rank", _I32)]
+STRUCTS["fitml_svdf_f32_params"] = _SVDF + [
+    ("weights_feature", "const float *"), ("weights_time", "const float *"),
+    ("bias", "const float *"), ("state", "float *")] + _ACT_F
+STRUCTS["fitml_svdf_s8_params"] = _SVDF + [
+    ("weights_feature", "const int8_t *"), ("weights_time", "const int16_t *"),
+    ("bias", "const int32_t *"), ("state", "int16_t *"), ("input_zp", _I32), ("state_zp", _I32),
+    ("output_zp", _I32), ("feature_multiplier", _I32), ("feature_shift", _I32),
+    ("output_multiplier", _I32), ("output_shift", _I32)]
 ALIASES = {"fitml_tanh_s8_params": "fitml_logistic_s8_params",
            "fitml_transpose_params": "fitml_gather_params",
            "fitml_strided_slice_params": "fitml_gather_params"}

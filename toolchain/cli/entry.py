@@ -40,6 +40,8 @@ def cmd_inspect(args) -> int:
               f"{printable(op['outputs'][0][:60])}")
     print(f"params: {info['params_bytes']:,} B   MACs: {info['macs']:,}   "
           f"activation peak (naive): {info['activation_peak_naive_bytes']:,} B")
+    if info["state_bytes"]:
+        print(f"state kept across invokes: {info['state_bytes']:,} B")
     return 0
 
 

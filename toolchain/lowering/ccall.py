@@ -52,6 +52,14 @@ class TensorRef:
 
 
 @dataclass(frozen=True)
+class StateRef:
+    """A stateful op's variable tensor (SVDF's activation state): a static array of model.c
+    that keeps its value between invokes, set back by `<prefix>_reset_state()`."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Scratch:
     """The op's caller-owned scratch buffer (size in CCall.scratch_bytes)."""
 
@@ -60,7 +68,7 @@ class OutRefs(tuple):
     """Several output tensors (SPLIT, UNPACK): passed as a `void *const[]` compound literal."""
 
 
-Arg = Union[TensorRef, Scratch, CArray, OutRefs, str]
+Arg = Union[TensorRef, StateRef, Scratch, CArray, OutRefs, str]
 
 
 @dataclass(frozen=True)

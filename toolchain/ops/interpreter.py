@@ -41,22 +41,79 @@ def check_inputs(graph: Graph, inputs: Sequence[np.ndarray]) -> list[np.ndarray]
     return out
 
 
-def run_graph(graph: Graph, inputs: Sequence[np.ndarray], keep_all: bool = False):
-    """Run the graph; returns outputs in graph order, or every tensor when keep_all."""
+def run_graph(graph: Graph, inputs: Sequence[np.ndarray], keep_all: bool = False,
+              state: dict[str, np.ndarray] | None = None):
+    """Run the graph; returns outputs in graph order, or every tensor when keep_all.
+
+    Stateful ops (SVDF) read their variable inputs from `state` (tensor name -> value, filled
+    from the tensors' initial values when missing) and write their new values back to it;
+    without `state` each run starts from the initial values and forgets the update."""
     values: dict[str, np.ndarray] = dict(zip(graph.inputs, check_inputs(graph, inputs)))
     for name, t in graph.tensors.items():
         if t.is_const:
             values[name] = t.data
     for op in graph.ops:
         node = Node.of(graph, op)
+        opdef = registry.get(op.kind)
+        variables = [op.inputs[i] for i in opdef.variable_inputs if i < len(op.inputs)] \
+            if opdef.stateful else []
+        if state is not None:
+            for name in variables:
+                values[name] = state.setdefault(name, np.array(graph.tensors[name].data))
         args = [values[n] if n else None for n in op.inputs]
-        results = registry.get(op.kind).reference(node, args)
+        results = opdef.reference(node, args)
         for t, value in zip(node.outs, results):
             value = np.asarray(value)
             if value.shape != t.shape or value.dtype != NP_DTYPES[t.dtype]:
                 raise GraphError(f"reference of {op.kind} gave {value.dtype}{list(value.shape)} "
                                  f"for {t.name!r}, expected {t.dtype}{list(t.shape)}")
             values[t.name] = value
+        if state is not None:
+            for name, value in zip(variables, results[len(node.outs):]):
+                state[name] = values[name] = np.asarray(value)
     if keep_all:
         return values
     return [values[n] for n in graph.outputs]
+
+
+def has_state(graph: Graph) -> bool:
+    """True when an op of the graph keeps state between invokes (SVDF)."""
+    return bool(state_names(graph))
+
+
+def state_names(graph: Graph) -> list[str]:
+    """The variable tensors stateful ops (SVDF) keep between invokes, in op order."""
+    names: list[str] = []
+    for op in graph.ops:
+        opdef = registry.get(op.kind)
+        if opdef.stateful:
+            names += [op.inputs[i] for i in opdef.variable_inputs
+                      if i < len(op.inputs) and op.inputs[i] and op.inputs[i] not in names]
+    return names
+
+
+class StatefulRun:
+    """The reference as a deployed model runs: state kept across calls, `reset()` returns it
+    to the initial values (TFLM's ResetVariableTensors, the generated `_reset_state()`)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.state: dict[str, np.ndarray] = {}
+
+    def __call__(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return run_graph(self.graph, inputs, state=self.state)
+
+    def reset(self) -> None:
+        self.state.clear()
+
+
+def run_sequence(graph: Graph, steps) -> list[list[np.ndarray]]:
+    """Outputs of each step of `steps` (input lists; None: reset the state, no output)."""
+    run = StatefulRun(graph)
+    outs = []
+    for step in steps:
+        if step is None:
+            run.reset()
+        else:
+            outs.append(run(step))
+    return outs

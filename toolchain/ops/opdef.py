@@ -24,6 +24,10 @@ class OpDef:
     own_dtypes      the dtype pairs the op's own reference / lower_c are written for
     shape_only      True when the outputs depend only on the input shapes (SHAPE): constant
                     folding replaces the op by its value
+    variable_inputs indexes of inputs that are .tflite variable tensors (state)
+    stateful        True when the op updates its variable inputs (SVDF): `reference` returns
+                    the outputs, then the new value of each variable input, which the
+                    interpreter keeps between calls (interpreter.StatefulRun); never folded
     """
 
     kind: str = ""
@@ -32,6 +36,8 @@ class OpDef:
     signature: Callable[[Node], tuple[str, str]] | None = None
     own_dtypes: Signature = ()
     shape_only: bool = False
+    variable_inputs: tuple[int, ...] = ()
+    stateful: bool = False
 
     @staticmethod
     def infer(op: Op, ins: Sequence[Tensor | None]) -> list[tuple[Shape, str]]:

@@ -22,7 +22,8 @@ def fold_constants(graph: Graph) -> Graph:
         ins = [tensors[n] if n else None for n in op.inputs]
         present = [t for t in ins if t is not None]
         shape_only = registry.get(op.kind).shape_only
-        known = shape_only or (present and all(t.is_const for t in present))
+        known = shape_only or (present and all(t.is_const for t in present)
+                               and not registry.get(op.kind).stateful)
         if not known or any(n in graph.outputs for n in op.outputs) or _too_large(tensors, op):
             kept.append(op)
             continue

@@ -29,11 +29,14 @@ HOST_FLAGS = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic
               "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
               "-fno-omit-frame-pointer"]
 
-def build_host(graph: Graph) -> Path:
+def build_host(graph: Graph, steps: int = 1, resets=()) -> Path:
+    """The host executable: `steps` invokes per run, the state reset before those in
+    `resets` (each input / output file holds one blob per invoke)."""
     gcc = shutil.which("gcc")
     if gcc is None:
         raise ToolchainMissing("host gcc not found: run ./setup.sh")
-    files = emit_c(graph, PREFIX, "host", extra={"harness/host_main.c.j2": "main.c"})
+    files = emit_c(graph, PREFIX, "host", extra={"harness/host_main.c.j2": "main.c"},
+                   steps=steps, resets=resets)
     out, done = materialize(files, digest(files, "host", *HOST_FLAGS))
     exe = out / "model_host"
     if done:
@@ -50,13 +53,45 @@ def build_host(graph: Graph) -> Path:
 
 @executor("host")
 def run_host(graph: Graph, inputs, **_) -> RunResult:
-    args = check_inputs(graph, inputs)
-    exe = build_host(graph)
+    return RunResult(_run_host(graph, [check_inputs(graph, inputs)])[0])
+
+
+def sequence_blobs(graph: Graph, steps) -> tuple[list[bytes], int, list[int]]:
+    """A sequence (input lists; None: reset the state) as one blob per input, the number of
+    invokes and the invokes the state is reset before."""
+    runs, resets = [], []
+    for step in steps:
+        if step is None:
+            resets.append(len(runs))
+        else:
+            runs.append(check_inputs(graph, step))
+    blobs = [b"".join(np.ascontiguousarray(r[i]).tobytes() for r in runs)
+             for i in range(len(graph.inputs))]
+    return blobs, len(runs), [k for k in resets if 0 < k < len(runs)]
+
+
+def split_outputs(graph: Graph, blobs: list[bytes], count: int) -> list[list[np.ndarray]]:
+    """Per invoke, the outputs of a sequence run's output blobs."""
+    sizes = [graph.tensors[n].nbytes for n in graph.outputs]
+    return [read_outputs(graph, [b[k * n:(k + 1) * n] for b, n in zip(blobs, sizes)])
+            for k in range(count)]
+
+
+def run_host_sequence(graph: Graph, steps) -> list[list[np.ndarray]]:
+    """The outputs of every invoke of `steps` (input lists; None: reset) in one host process."""
+    blobs, count, resets = sequence_blobs(graph, steps)
+    return _run_host(graph, blobs, count, resets, raw=True)
+
+
+def _run_host(graph: Graph, args, steps: int = 1, resets=(), raw: bool = False):
+    exe = build_host(graph, steps, resets)
+    if not raw:
+        args = [np.ascontiguousarray(a).tobytes() for a in args[0]]
     with tempfile.TemporaryDirectory(prefix="fitml-host-") as tmp:
         ins = [Path(tmp) / f"in{i}.bin" for i in range(len(args))]
         outs = [Path(tmp) / f"out{i}.bin" for i in range(len(graph.outputs))]
         for path, value in zip(ins, args):
-            path.write_bytes(np.ascontiguousarray(value).tobytes())
+            path.write_bytes(value)
         proc = subprocess.run([str(exe), *map(str, ins), *map(str, outs)], capture_output=True,
                               text=True, timeout=600)
         if proc.returncode != 0:
@@ -65,7 +100,7 @@ def run_host(graph: Graph, inputs, **_) -> RunResult:
                                   ) + "\n" if failed else ""
             raise ExecutionError(f"host run failed (exit {proc.returncode}): {why}"
                                  f"{proc.stderr[-4000:]}")
-        return RunResult(read_outputs(graph, [p.read_bytes() for p in outs]))
+        return split_outputs(graph, [p.read_bytes() for p in outs], steps)
 
 
 @executor("qemu")
@@ -94,3 +129,16 @@ def run_qemu(graph: Graph, inputs, target=None, timeout: float = 300.0, profile:
         clock = load_target(target or "cortex-m4").clock_hz
         stats["profile"] = Profile(tgt.name, tgt.core, clock, ops, harness)
     return RunResult(read_outputs(graph, result.outputs), stats)
+
+
+def run_qemu_sequence(graph: Graph, steps, target=None,
+                      timeout: float = 300.0) -> list[list[np.ndarray]]:
+    """The outputs of every invoke of `steps` (input lists; None: reset the state) in one run
+    on the target's QEMU machine."""
+    blobs, count, resets = sequence_blobs(graph, steps)
+    elf, tgt, _ = build_qemu_layout(graph, target or "cortex-m4", steps=count, resets=resets)
+    result = qemu.run_elf(elf, tgt, blobs, len(graph.outputs), timeout=timeout)
+    if result.exit_code != 0:
+        raise ExecutionError(f"QEMU run on {tgt.name} failed (exit {result.exit_code}): "
+                             f"{result.fault() or result.stdout[-2000:]}")
+    return split_outputs(graph, result.outputs, count)

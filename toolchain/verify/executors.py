@@ -19,10 +19,10 @@ from ..ir import Graph
 from ..ops import interpreter as reference
 from ..passes.input_layout import layout_info
 from ..passes.partition import unpartition
-from . import cexec  # noqa: F401  (registers the host and qemu executors)
+from . import cexec  # registers the host and qemu executors
 from .litert import run_litert, run_litert_default
 from .registry import RunResult, executor, get_executor, names  # noqa: F401  (the API)
-from .tflm import run_tflm
+from .tflm import run_tflm, run_tflm_sequence
 
 
 def _source(graph: Graph) -> Path | None:
@@ -56,11 +56,13 @@ def run_reference(graph: Graph, inputs: Sequence[np.ndarray], **_) -> RunResult:
     return RunResult(reference.run_graph(graph, inputs))
 
 
-def _isolated(target, model: bytes, inputs):
-    """Run an oracle interpreter in a child process: a crash there must not kill fitml."""
+def _isolated(target, model: bytes, inputs, arrays: bool = True):
+    """Run an oracle interpreter in a child process: a crash there must not kill fitml.
+    `inputs` go as arrays, or as they are (`arrays=False`: a sequence of input lists)."""
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        future = pool.submit(target, model, [np.asarray(x) for x in inputs])
+        future = pool.submit(target, model, [np.asarray(x) for x in inputs] if arrays
+                             else list(inputs))
         try:
             return future.result()
         except BrokenProcessPool:
@@ -96,3 +98,19 @@ def run_litert_reference_executor(graph: Graph, inputs, isolate: bool = True,
     model, args = tflite_bytes(graph), _cast_inputs(graph, inputs)
     outs = _isolated(run_litert, model, args) if isolate else run_litert(model, args)
     return RunResult(outs)
+
+
+def run_sequence(name: str, graph: Graph, steps, target=None) -> list[list[np.ndarray]]:
+    """A stateful run: the outputs of each step of `steps` (input lists; None resets the
+    state) on executor `name` ("reference", "tflm", "host", "qemu" on `target`), the state
+    kept from one invoke to the next as a deployed model keeps it."""
+    if name == "reference":
+        return reference.run_sequence(graph, steps)
+    if name == "tflm":
+        seq = [None if s is None else _cast_inputs(graph, s) for s in steps]
+        return _isolated(run_tflm_sequence, tflite_bytes(graph), seq, arrays=False)
+    if name == "host":
+        return cexec.run_host_sequence(graph, steps)
+    if name == "qemu":
+        return cexec.run_qemu_sequence(graph, steps, target)
+    raise ValueError(f"no stateful run on executor {name!r} (reference, tflm, host, qemu)")

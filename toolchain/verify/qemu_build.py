@@ -101,7 +101,7 @@ def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None, profile: boo
 
 
 def build_qemu_layout(graph: Graph, target, opt: str = "-O2", layout=None,
-                      profile: bool = False):
+                      profile: bool = False, steps: int = 1, resets=()):
     """build_qemu, and the layout it used: by default the harness layout with its code
     allowance measured when that lets more DSP layouts in (`measured_layout`) and the build
     still links, else `harness_layout`."""
@@ -110,25 +110,29 @@ def build_qemu_layout(graph: Graph, target, opt: str = "-O2", layout=None,
         tuned = measured_layout(graph, target, opt)
         if tuned is not None:
             try:
-                return (*_build_qemu(graph, target, opt, tuned, profile), tuned)
+                return (*_build_qemu(graph, target, opt, tuned, profile, steps, resets),
+                        tuned)
             except ExecutionError:
                 pass
         layout = harness_layout(target, graph)
-    return (*_build_qemu(graph, target, opt, layout, profile), layout)
+    return (*_build_qemu(graph, target, opt, layout, profile, steps, resets), layout)
 
 
-def _build_qemu(graph: Graph, target, opt: str, layout, profile: bool):
+def _build_qemu(graph: Graph, target, opt: str, layout, profile: bool, steps: int = 1,
+                resets=()):
+    """The cached harness build; `steps` invokes per run (blobs hold one input / output per
+    invoke), the state reset before those in `resets`."""
     files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"},
                    layout=layout, variant=target.kernel_variant, core=target.core,
-                   profile=profile)
+                   profile=profile, steps=steps, resets=resets)
     used = {m for text in files.values()          # file by file: no copy of megabytes
             for m in re.findall(r'"\.fitml\.(\w+)"', text, re.I)}   # section names
     missing = sorted(used - {r.name for r in target.regions})
     if missing:
         raise ExecutionError(f"QEMU machine {target.qemu_machine} models no memory for "
                              f"region(s) {', '.join(missing)} of {target.name}")
-    io = [t.nbytes for t in map(graph.tensors.get, graph.inputs)]
-    oo = [t.nbytes for t in map(graph.tensors.get, graph.outputs)]
+    io = [steps * t.nbytes for t in map(graph.tensors.get, graph.inputs)]
+    oo = [steps * t.nbytes for t in map(graph.tensors.get, graph.outputs)]
     key = digest(files, "qemu", target.name, opt, repr(target), repr(io), repr(oo),
                   *(p.read_text() for p in sorted(resource_dir("templates").rglob("*.j2"))),
                   *(["profile"] if profile else []))

@@ -31,6 +31,7 @@ extern "C" {
 #include "fitml_quantize.h"
 #include "fitml_reduce.h"
 #include "fitml_resize.h"
+#include "fitml_svdf.h"
 #include "fitml_transpose_conv.h"
 
 #ifdef __cplusplus
