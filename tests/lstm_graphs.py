@@ -3,11 +3,15 @@
 MNIST-like digit inputs, and a model's LSTM op as a graph of its own."""
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 
 import oplab
+from toolchain.backends.c import emit_c
 from toolchain.ir import Graph
 from toolchain.ops import lstm_math as lm
+from toolchain.verify import cbuild, cexec
 
 
 KIND = "UNIDIRECTIONAL_SEQUENCE_LSTM"
@@ -92,3 +96,29 @@ def int8_cases():
 def lstm_only(graph: Graph) -> Graph:
     op = next(o for o in graph.ops if o.kind == KIND)
     return graph.replace(ops=[op], outputs=[op.outputs[0]]).validate()
+
+
+def host_dsp_run(graph: Graph, inputs, tmp_path, layout_field: str) -> np.ndarray:
+    """The DSP-lowered C of `graph` built for the host (no DSP extension: plain C over
+    whichever weights the lowering chose; `layout_field`, e.g. "filter_dsp", must be the one
+    model.c passes) and run on `inputs`: its int8 output."""
+    files = emit_c(graph, "model", "host", extra={"harness/host_main.c.j2": "main.c"},
+                   variant="dsp")
+    assert f".{layout_field} = model_" in files["model.c"]
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    include, sources = cbuild.runtime_files("dsp", files)
+    exe = tmp_path / "app"
+    proc = subprocess.run(["gcc", *cexec.HOST_FLAGS, f"-I{include}", f"-I{tmp_path}",
+                           str(tmp_path / "model.c"), str(tmp_path / "model_weights.c"),
+                           str(tmp_path / "main.c"), *map(str, sources), "-o", str(exe), "-lm"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    paths = [tmp_path / f"in{i}.bin" for i in range(len(inputs))]
+    for path, x in zip(paths, inputs):
+        path.write_bytes(np.ascontiguousarray(x).tobytes())
+    out = tmp_path / "out0.bin"
+    run = subprocess.run([str(exe), *map(str, paths), str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    t = graph.tensors[graph.outputs[0]]
+    return np.frombuffer(out.read_bytes(), np.int8).reshape(t.shape)

@@ -12,7 +12,7 @@ from conftest import shared_model
 from oplab import assert_close, assert_exact
 from toolchain import api
 from toolchain.lowering import cvariant
-from toolchain.backends.c import emit_c, lower
+from toolchain.backends.c import lower
 from toolchain.lowering.ccall import CArray
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ops import lstm_dsp
@@ -20,8 +20,8 @@ from toolchain.ops import lstm_int8 as li
 from toolchain.ops.registry import Node
 from toolchain.verify.executors import get_executor
 from toolchain.ops.interpreter import run_graph
-from lstm_graphs import (FLOAT, INT8, VARIANTS, digit_like, int8_cases, lstm_case, lstm_graph,
-                         lstm_only)
+from lstm_graphs import (FLOAT, INT8, VARIANTS, digit_like, host_dsp_run, int8_cases, lstm_case,
+                         lstm_graph, lstm_only)
 
 
 def test_dsp_fast_path_proof():
@@ -138,29 +138,7 @@ def test_lerp_tables_reproduce_the_int16_sigmoid_and_tanh():
 
 def _run_host_dsp(graph, inputs, tmp_path):
     """The DSP-lowered C built for the host (no DSP extension: plain C over the layout)."""
-    import subprocess
-
-    from toolchain.verify import cbuild, cexec
-    files = emit_c(graph, "model", "host", extra={"harness/host_main.c.j2": "main.c"},
-                   variant="dsp")
-    assert ".filter_dsp = model_" in files["model.c"]      # the layout, not the int8 path
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    include, sources = cbuild.runtime_files("dsp", files)
-    exe = tmp_path / "app"
-    proc = subprocess.run(["gcc", *cexec.HOST_FLAGS, f"-I{include}", f"-I{tmp_path}",
-                           str(tmp_path / "model.c"), str(tmp_path / "model_weights.c"),
-                           str(tmp_path / "main.c"), *map(str, sources), "-o", str(exe), "-lm"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    ins = [tmp_path / f"in{i}.bin" for i in range(len(inputs))]
-    for path, x in zip(ins, inputs):
-        path.write_bytes(np.ascontiguousarray(x).tobytes())
-    out = tmp_path / "out0.bin"
-    run = subprocess.run([str(exe), *map(str, ins), str(out)], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-3000:]
-    t = graph.tensors[graph.outputs[0]]
-    return np.frombuffer(out.read_bytes(), np.int8).reshape(t.shape)
+    return host_dsp_run(graph, inputs, tmp_path, "filter_dsp")  # the layout, not int8
 
 
 @pytest.mark.parametrize("name", FAST)

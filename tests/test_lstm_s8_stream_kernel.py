@@ -5,15 +5,14 @@ every input; the lowering uses the stream only without the layout; the generated
 reference (== TFLM) on the host and under QEMU (Cortex-M4, M7, M33)."""
 from __future__ import annotations
 
-import subprocess
 
 import numpy as np
 import pytest
 
 import oplab
 from oplab import assert_exact
-from lstm_graphs import lstm_graph
-from toolchain.backends.c import emit_c, lower
+from lstm_graphs import host_dsp_run, lstm_graph
+from toolchain.backends.c import lower
 from toolchain.lowering import cvariant
 from toolchain.lowering.ccall import CArray
 from toolchain.ops import int16_nonlinear as nl
@@ -21,7 +20,6 @@ from toolchain.ops import lstm_int8 as li
 from toolchain.ops import lstm_s8_stream as st
 from toolchain.ops.interpreter import run_graph
 from toolchain.ops.registry import Node
-from toolchain.verify import cbuild, cexec
 from toolchain.verify.executors import get_executor
 
 
@@ -111,29 +109,10 @@ def test_the_stream_replaces_the_int8_arrays_only_without_the_layout(name):
     assert lowered(slow, "dsp", plain=True)["weights_dsp"] == "NULL"
 
 
-def host_dsp_run(graph, inputs, tmp_path) -> np.ndarray:
+def stream_host_run(graph, inputs, tmp_path) -> np.ndarray:
     """The DSP-lowered C without the layout, built for the host (plain C over the stream)."""
     with cvariant.plain_layouts([graph.ops[0].outputs[0]]):
-        files = emit_c(graph, "model", "host", extra={"harness/host_main.c.j2": "main.c"},
-                       variant="dsp")
-    assert ".weights_dsp = model_" in files["model.c"]
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    include, sources = cbuild.runtime_files("dsp", files)
-    exe = tmp_path / "app"
-    proc = subprocess.run(["gcc", *cexec.HOST_FLAGS, f"-I{include}", f"-I{tmp_path}",
-                           str(tmp_path / "model.c"), str(tmp_path / "model_weights.c"),
-                           str(tmp_path / "main.c"), *map(str, sources), "-o", str(exe), "-lm"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    paths = [tmp_path / f"in{i}.bin" for i in range(len(inputs))]
-    for path, x in zip(paths, inputs):
-        path.write_bytes(np.ascontiguousarray(x).tobytes())
-    out = tmp_path / "out0.bin"
-    run = subprocess.run([str(exe), *map(str, paths), str(out)], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr[-3000:]
-    t = graph.tensors[graph.outputs[0]]
-    return np.frombuffer(out.read_bytes(), np.int8).reshape(t.shape)
+        return host_dsp_run(graph, inputs, tmp_path, "weights_dsp")
 
 
 @pytest.mark.parametrize("name", SHAPES)
@@ -141,7 +120,7 @@ def test_stream_plain_c_on_host(name, tmp_path):
     graph = case(name, seed=4)
     for seed in (0, 1):
         inputs = oplab.random_inputs(graph, np.random.default_rng(300 + seed))
-        assert_exact(run_graph(graph, inputs)[0], host_dsp_run(graph, inputs, tmp_path),
+        assert_exact(run_graph(graph, inputs)[0], stream_host_run(graph, inputs, tmp_path),
                      f"{name} seed {seed}")
 
 
