@@ -13,6 +13,7 @@ import os
 import numpy as np
 import pytest
 
+from tf_convert import convert_keras
 from oplab import assert_exact
 from toolchain.backends.tflite import write_tflite
 from toolchain.frontends.tflite import load_tflite
@@ -38,19 +39,7 @@ def keras_16x8(path) -> bytes:
     mean = L.GlobalAveragePooling2D()(z)
     out = L.Dense(5, bias_initializer="glorot_uniform")(L.Concatenate()([pooled, mean]))
     model = tf.keras.Model(inp, out)
-    rng = np.random.default_rng(0)
-
-    def representative():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, (1, *HW)).astype(np.float32)]
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [
-        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-    conv.inference_input_type = tf.int16
-    conv.inference_output_type = tf.int16
-    blob = conv.convert()
+    blob = convert_keras(model, "int16")
     path.write_bytes(blob)
     return blob
 

@@ -10,6 +10,7 @@ import os
 import numpy as np
 import pytest
 
+from tf_convert import convert_keras
 import oplab
 from oplab import assert_exact
 from toolchain.backends.tflite import write_tflite
@@ -35,18 +36,7 @@ def keras_16x8(path) -> bytes:
     x = L.LeakyReLU(1.7)(x[:, 1:8:2, :, 2:7])
     x = L.Multiply()([x, L.Conv2D(5, 1)(x)])
     model = tf.keras.Model(inp, L.Dense(4)(L.Flatten()(x)))
-    rng = np.random.default_rng(0)
-
-    def representative():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, (1, *HW)).astype(np.float32)]
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [
-        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int16
-    blob = conv.convert()
+    blob = convert_keras(model, "int16")
     path.write_bytes(blob)
     return blob
 

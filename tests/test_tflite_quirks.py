@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
 
+from tf_convert import convert_keras
 from cli_util import fitml, one_clear_line
 from toolchain.api import verify
 from toolchain.frontends.tflite import load_tflite
@@ -28,17 +29,7 @@ def converter_int8() -> bytes:
     x = L.Conv2D(8, 3, padding="same", activation="relu", bias_initializer="glorot_uniform")(inp)
     x = L.DepthwiseConv2D(3, strides=2, bias_initializer="glorot_uniform")(x)
     model = tf.keras.Model(inp, L.Dense(6, bias_initializer="glorot_uniform")(L.Flatten()(x)))
-    rng = np.random.default_rng(0)
-
-    def representative():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, (1, *HW)).astype(np.float32)]
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.int8
-    return conv.convert()
+    return convert_keras(model, "int8")
 
 
 def rewrite(blob: bytes, pick, dimension: int) -> tuple[bytes, int]:

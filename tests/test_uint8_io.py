@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+from tf_convert import convert_keras
 import oplab
 from cli_util import fitml, one_clear_line
 from oplab import assert_exact
@@ -32,18 +33,9 @@ def model_path(tmp_path_factory):
     x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
     x = L.DepthwiseConv2D(3, strides=2, padding="same")(x)
     model = tf.keras.Model(inp, L.Dense(5)(L.Flatten()(x)))
-    rng = np.random.default_rng(0)
-
-    def representative():
-        for _ in range(16):
-            yield [rng.uniform(-1, 1, (1, *HW)).astype(np.float32)]
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = conv.inference_output_type = tf.uint8
+    blob = convert_keras(model, "int8", io="uint8")
     path = tmp_path_factory.mktemp("uint8") / "cnn_uint8_io.tflite"
-    path.write_bytes(conv.convert())
+    path.write_bytes(blob)
     return path
 
 

@@ -32,20 +32,36 @@ def convert(fn, shapes, mode: str = "int8", seed: int = 0, low=-1.0, high=1.0) -
     module.f = t.function(fn, input_signature=[t.TensorSpec(s, t.float32) for s in shapes])
     conv = t.lite.TFLiteConverter.from_concrete_functions([module.f.get_concrete_function()],
                                                            module)
-    if mode != "float32":
-        rng = np.random.default_rng(seed)
+    return quantized(conv, shapes, mode, seed, low, high).convert()
 
-        def representative():
-            for _ in range(16):
-                yield [rng.uniform(low, high, s).astype(np.float32) for s in shapes]
-        ops = t.lite.OpsSet
-        conv.optimizations = [t.lite.Optimize.DEFAULT]
-        conv.representative_dataset = representative
-        conv.target_spec.supported_ops = [
-            ops.TFLITE_BUILTINS_INT8 if mode == "int8"
-            else ops.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        conv.inference_input_type = conv.inference_output_type = getattr(t, mode)
-    return conv.convert()
+
+def convert_keras(model, mode: str = "int8", io: str | None = None, seed: int = 0) -> bytes:
+    """A Keras model (batch size fixed by its Input) converted as `convert` converts a
+    function; `io` overrides the model's input and output dtype (e.g. "uint8")."""
+    conv = tf().lite.TFLiteConverter.from_keras_model(model)
+    shapes = [tuple(i.shape) for i in model.inputs]
+    return quantized(conv, shapes, mode, seed, -1.0, 1.0, io).convert()
+
+
+def quantized(conv, shapes, mode: str, seed: int, low: float, high: float, io=None):
+    """The converter set for `mode`: float32 as it is; int8 (full integer) or int16 (16x8)
+    calibrated on 16 seeded uniform samples, with `io` (default: the mode) inputs/outputs."""
+    t = tf()
+    if mode == "float32":
+        return conv
+    rng = np.random.default_rng(seed)
+
+    def representative():
+        for _ in range(16):
+            yield [rng.uniform(low, high, s).astype(np.float32) for s in shapes]
+    ops = t.lite.OpsSet
+    conv.optimizations = [t.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [
+        ops.TFLITE_BUILTINS_INT8 if mode == "int8"
+        else ops.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = conv.inference_output_type = getattr(t, io or mode)
+    return conv
 
 
 def op_kinds(model: bytes) -> list[str]:
