@@ -37,6 +37,11 @@ def test_version():
     assert proc.returncode == 0 and proc.stdout.strip() == f"fitml {__version__}"
 
 
+def test_version_module_is_the_installed_packages_version():
+    import importlib.metadata
+    assert importlib.metadata.version("fitml") == __version__   # .tflite files carry it
+
+
 def test_boards_lists_core_memory_and_clock():
     proc = fitml("boards", "--json")
     assert proc.returncode == 0, proc.stderr

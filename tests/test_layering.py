@@ -40,7 +40,8 @@ LAYER = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
 # what a function may import lazily (with a `# lazy:` reason): optional extras, heavy runtimes
 OPTIONAL = {"torch", "tensorflow", "tf_keras", "keras", "h5py", "onnx", "onnxruntime",
             "onnxscript", "tflite_micro", "ai_edge_litert", "matplotlib", "ray",
-            "tqdm"}   # tqdm: its import (importlib.metadata) costs a warm check ~15%
+            "tqdm",   # tqdm: its import (importlib.metadata) costs a warm check ~15%
+            "multiprocessing", "concurrent"}   # only oracle runs use a process pool (~30 ms)
 
 # files still importing toolchain modules inside functions, with the reason
 PENDING: dict[str, str] = {}

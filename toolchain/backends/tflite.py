@@ -5,7 +5,6 @@ buffer 0. Output is deterministic: the same graph always gives the same bytes.
 """
 from __future__ import annotations
 
-import importlib.metadata
 import json
 
 import flatbuffers
@@ -16,13 +15,11 @@ from ..ir import Graph, GraphError, Tensor
 from ..ops import registry
 from ..passes.unfold_pads import unfold_pads
 from ..passes.zero_bias import conv_zero_biases
+from ..version import __version__
 from .tflite_versions import op_version
 
 PRODUCER = "fitml"
-try:
-    PRODUCER_VERSION = importlib.metadata.version("fitml")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree
-    PRODUCER_VERSION = "0+unknown"
+PRODUCER_VERSION = __version__   # = the installed version (tests/test_cli_usability.py)
 FORMAT_VERSION = 3
 BUFFER_ALIGN = 16
 MAX_FLATBUFFER = 2**31 - 2**20  # flatbuffers use signed 32-bit offsets; leave room for tables

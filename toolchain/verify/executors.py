@@ -5,9 +5,6 @@ Tests are parametrized over these names; the CLI's `--executor` picks one.
 """
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Sequence
 
