@@ -11,8 +11,10 @@ A command is a script under benchmarks/ and its arguments, run with this Python 
 repository root. Instruction counts and bytes are exact (QEMU's counting plugin), so `--check`
 reruns every section and exits 1 naming those whose output differs. A section marked
 `measured` (`<!-- gen:scale measured benchmarks/scale.py --readme -->`) holds timings of the
-machine it ran on: `--check` reruns it only with `--measured`, and then checks its shape (the
-same rows and columns), not its numbers.
+machine it ran on: `--check` reruns it only with `--measured`, and then checks it cell by cell:
+the same rows and columns, every cell equal except those of timing columns (a header ending
+in " s", or a cell ending in " s"), which must lie within a factor TIME_FACTOR of the
+committed value (or both under TIME_FLOOR seconds).
 
     python docs/gen_readme.py                     # rewrite every section (slow: QEMU runs)
     python docs/gen_readme.py --only speed,cores  # just these
@@ -64,10 +66,48 @@ def run(section: Section) -> str:
     return proc.stdout if proc.stdout.endswith("\n") else proc.stdout + "\n"
 
 
-def shape(table: str) -> list[tuple[str, int]]:
-    """Each line's first cell and cell count: what a timing table keeps from run to run."""
-    return [(line.split("|")[1].strip() if line.startswith("|") else "", line.count("|"))
-            for line in table.splitlines()]
+TIME_FACTOR = 3.0        # timings move with the machine and its load, not more than this
+TIME_FLOOR = 0.5         # seconds under which a timing is noise
+
+
+def _seconds(cell: str) -> float | None:
+    m = re.fullmatch(r"([0-9][0-9,]*(?:\.[0-9]+)?)( s)?", cell.strip())
+    return float(m[1].replace(",", "")) if m else None
+
+
+def measured_differences(old: str, new: str) -> list[str]:
+    """Where a rerun of a timing section differs from the committed one beyond its timings
+    (see the module docstring); empty when they agree."""
+    a, b = old.splitlines(), new.splitlines()
+    if len(a) != len(b):
+        return [f"{len(a)} lines committed, {len(b)} now"]
+    bad, timing = [], set()
+    for n, (x, y) in enumerate(zip(a, b), 1):
+        xs, ys = x.split("|"), y.split("|")
+        if not x.startswith("|") or len(xs) != len(ys):
+            if x != y and not x.startswith("|"):
+                bad += [] if _prose_timing_only(x, y) else [f"line {n}: {x!r} -> {y!r}"]
+            elif x != y:
+                bad.append(f"line {n}: {len(xs)} cells committed, {len(ys)} now")
+            continue
+        if set(x) <= set("|-: "):
+            continue
+        timing |= {i for i, c in enumerate(xs) if c.strip().endswith(" s")}
+        for i, (c, d) in enumerate(zip(xs, ys)):
+            if c == d:
+                continue
+            u, v = _seconds(c), _seconds(d)
+            within = u is not None and v is not None and (
+                max(u, v) < TIME_FLOOR or max(u, v) <= TIME_FACTOR * max(min(u, v), 1e-9))
+            if not (i in timing or c.strip().endswith(" s")) or not within:
+                bad.append(f"line {n}, cell {i}: {c.strip()!r} -> {d.strip()!r}")
+    return bad
+
+
+def _prose_timing_only(x: str, y: str) -> bool:
+    """Two prose lines that differ only in their timings ("17.5 s CPU", "(load 7 ...)")."""
+    strip = lambda t: re.sub(r"[0-9][0-9,.]*( s| MB|\))", "#", t)  # noqa: E731
+    return strip(x) == strip(y)
 
 
 def main(argv=None) -> int:
@@ -85,7 +125,7 @@ def main(argv=None) -> int:
         if args.check and s.measured and not args.measured:
             continue
         new = run(s)
-        same = shape(new) == shape(s.body) if s.measured else new == s.body
+        same = not measured_differences(s.body, new) if s.measured else new == s.body
         if args.check and not same:
             stale.append(s.name)
             print(f"--- {s.name}: committed\n{s.body}+++ {s.name}: now\n{new}", file=sys.stderr)

@@ -1,6 +1,8 @@
 """README.md's measured tables are the output of the benchmarks their markers name
 (docs/gen_readme.py): a change that moves an instruction count or a byte must regenerate them.
-One test per section, so parallel workers share the QEMU runs."""
+One test per section, so parallel workers share the QEMU runs. Timing sections short enough
+for CI (PTQ vs the converter: about 30 s) are rerun too: every cell equal but the timings,
+which must stay within gen_readme.TIME_FACTOR of the committed ones."""
 from __future__ import annotations
 
 import subprocess
@@ -11,9 +13,10 @@ import pytest
 from conftest import REPO, shared_model
 
 sys.path.insert(0, str(REPO / "docs"))
-from gen_readme import README, sections  # noqa: E402
+from gen_readme import README, measured_differences, sections  # noqa: E402
 
 EXACT = [s.name for s in sections(README.read_text()) if not s.measured]
+TIMED_IN_CI = ["ptq"]      # the scale ladder takes ~15 min: `gen_readme.py --check --measured`
 
 
 def test_every_table_with_numbers_has_a_generator():
@@ -26,3 +29,24 @@ def test_committed_readme_section_equals_its_benchmarks_output(name):
     proc = subprocess.run([sys.executable, str(REPO / "docs" / "gen_readme.py"), "--check",
                            "--only", name], capture_output=True, text=True, timeout=3000)
     assert proc.returncode == 0, proc.stderr[-6000:] + "\n(run: python docs/gen_readme.py)"
+
+
+@pytest.mark.parametrize("name", TIMED_IN_CI)
+def test_committed_timing_section_agrees_with_a_rerun(name):
+    proc = subprocess.run([sys.executable, str(REPO / "docs" / "gen_readme.py"), "--check",
+                           "--measured", "--only", name], capture_output=True, text=True,
+                          timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-6000:] + "\n(run: python docs/gen_readme.py)"
+
+
+TABLE = "| model | top-1 % | convert s |\n|---|---:|---:|\n| a | 94.2 | 0.87 |\n"
+
+
+@pytest.mark.parametrize("now,bad", [
+    ("| a | 94.2 | 0.87 |", []), ("| a | 94.2 | 2.10 |", []), ("| a | 94.2 | 0.30 |", []),
+    ("| a | 94.3 | 0.87 |", ["line 3, cell 2: '94.2' -> '94.3'"]),
+    ("| a | 94.2 | 9.00 |", ["line 3, cell 3: '0.87' -> '9.00'"]),
+    ("| b | 94.2 | 0.87 |", ["line 3, cell 1: 'a' -> 'b'"])])
+def test_a_timing_section_may_differ_only_in_its_timings(now, bad):
+    new = TABLE.rsplit("| a", 1)[0] + now + "\n"
+    assert measured_differences(TABLE, new) == bad
