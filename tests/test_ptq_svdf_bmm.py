@@ -3,7 +3,8 @@
 SVDF (float graph from tests/svdf_models.py's Keras model; the calibration samples run as one
 stream, the state kept): TFLM's integer scheme checked against scales computed here from the
 float weights and the calibration stream, TFLite Micro and the host C bit-exact to the
-reference over an invoke sequence, the output close to the float SVDF's. tests/test_ops_svdf.py
+reference over an invoke sequence, the output close to the float SVDF's; an SVDF -> SVDF ->
+FULLY_CONNECTED graph (two states) too. tests/test_ops_svdf.py
 runs the quantizer's graphs (svdf_models.int8_graph) through QEMU and LiteRT too.
 BATCH_MATMUL with a constant operand (either side): per-tensor int8 and 16x8, TFLM bit-exact.
 """
@@ -17,7 +18,7 @@ import svdf_models as sm
 from converted_ops import assert_same
 from toolchain import api
 from toolchain.backends.tflite import write_tflite
-from toolchain.ir import Graph
+from toolchain.ir import Graph, Op
 from toolchain.ops.interpreter import run_graph
 from toolchain.ops.quantize import quantize_float
 from toolchain.verify.executors import run_sequence
@@ -126,3 +127,40 @@ def test_batch_matmul_with_constant_operand(const_first, acts):
         v = quantize_float(rng.uniform(-1, 1, (2, 4, 8)), t.quant.s, t.quant.zp, t.dtype)
         want = run_graph(q, [v])[0]
         assert_same(want, run_tflm(blob, [v])[0], f"tflm case {k}")
+
+
+def test_two_svdf_layers_and_fc_quantize_bit_exact():
+    """SVDF (RELU) -> SVDF -> FULLY_CONNECTED (keyword-spotting shape): two states calibrated
+    on one stream; TFLM equals the reference over a sequence with a reset, SNR above 25 dB."""
+    rng = np.random.default_rng(7)
+    first = sm.float_graph(*(rng.normal(0, 0.5, s).astype(np.float32)
+                             for s in ((8, 6), (8, 4), (4,))), 1, 2, "RELU")
+    tensors = dict(first.tensors)
+    ins = [tensors["out"], oplab.const("wf2", rng.normal(0, 0.5, (6, 4)).astype(np.float32)),
+           oplab.const("wt2", rng.normal(0, 0.5, (6, 3)).astype(np.float32)),
+           oplab.const("b2", rng.normal(0, 0.5, 6).astype(np.float32)),
+           oplab.const("state2", np.zeros((1, 18), np.float32))]
+    second = oplab.out_like("SVDF", ins, dict(rank=1), name="h2")
+    fc_in = [second, oplab.const("w3", rng.normal(0, 0.5, (3, 6)).astype(np.float32))]
+    logits = oplab.out_like("FULLY_CONNECTED", fc_in, {}, name="logits")
+    tensors.update({t.name: t for t in ins[1:] + fc_in + [logits]})
+    ops = [*first.ops, Op("SVDF", [t.name for t in ins], ["h2"], dict(rank=1)),
+           Op("FULLY_CONNECTED", ["h2", "w3"], ["logits"], {})]
+    g = Graph.build(tensors.values(), ops, ["x"], ["logits"]).validate()
+    calib = [[rng.uniform(-1, 1, (1, 6)).astype(np.float32)] for _ in range(40)]
+    q = api.quantize(g, calib, progress=False)
+    assert [op.kind for op in q.ops] == ["SVDF", "SVDF", "FULLY_CONNECTED"]
+    assert q.tensors["state"].dtype == q.tensors["state2"].dtype == "int16"
+    x, y = q.tensors["x"].quant, q.tensors["logits"].quant
+    frames = [rng.uniform(-1, 1, (1, 6)).astype(np.float32) for _ in range(10)]
+    codes = [[quantize_float(v, x.s, x.zp, "int8")] for v in frames]
+    seq = codes + [None] + codes[:3]
+    want = run_sequence("reference", q, seq)
+    got = run_sequence("tflm", q, seq)
+    for k, (a, b) in enumerate(zip(want, got)):
+        assert_same(a[0], b[0], f"tflm invoke {k}")
+    fl = np.stack([o[0] for o in run_sequence("reference", g, [[v] for v in frames])])
+    dq = (np.stack([o[0] for o in want[:10]]).astype(np.float64) - y.zp) * y.s
+    snr = 10 * np.log10(np.sum(fl.astype(np.float64) ** 2) / np.sum((fl - dq) ** 2))
+    print(f"SVDF-SVDF-FC: SNR {snr:.1f} dB")
+    assert snr > 25, f"SNR {snr:.1f} dB"
