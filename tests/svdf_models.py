@@ -9,11 +9,10 @@ each unit's `rank` filters adds the bias. Its weights become a one-op SVDF graph
 (written by fitml's .tflite writer), whose activation state streams the same window: step t
 of the SVDF equals the Keras model on the last `memory` frames (zeros before the first).
 
-int8 follows TFLM's integer SVDF scheme: int8 input and output (asymmetric, ranges calibrated
-on a seeded stream through the float graph), int8 symmetric weights_feature, int16 symmetric
-weights_time and activation state (state range: the calibrated projections), int32 bias at
-scale s_state * s_time, fused activation RELU (LiteRT's integer kernel requires it; neither
-it nor TFLM applies it).
+int8 is fitml's post-training quantizer on the float graph, calibrated on a seeded stream:
+TFLM's integer SVDF scheme (int8 input and output, int8 symmetric weights_feature, symmetric
+int16 weights_time (10 bits used) and activation state, int32 bias at scale s_state * s_time,
+fused activation RELU: LiteRT's integer kernel requires it; neither it nor TFLM applies it).
 """
 from __future__ import annotations
 
@@ -23,9 +22,9 @@ import numpy as np
 import pytest
 
 import oplab
-from toolchain.ir import Graph, QuantParams, Tensor
-from toolchain.ops.interpreter import run_sequence
+from toolchain.ir import Graph
 from toolchain.ops.quantize import quantize_float
+from toolchain.quant.ptq import quantize
 
 
 @dataclass
@@ -70,37 +69,10 @@ def float_graph(wf, wt, bias, batch: int, rank: int, activation: str = "NONE") -
     return oplab.one_op("SVDF", ins, attrs, oplab.out_like("SVDF", ins, attrs))
 
 
-def _symmetric(w: np.ndarray, bits: int) -> float:
-    return float(np.abs(w).max()) / (2 ** (bits - 1) - 1)
-
-
-def _asymmetric(lo: float, hi: float) -> tuple[float, int]:
-    lo, hi = min(lo, 0.0), max(hi, 0.0)
-    scale = (hi - lo) / 255.0
-    return scale, int(np.clip(round(-128 - lo / scale), -128, 127))
-
-
-def int8_graph(float_g: Graph, stream: list, rank: int) -> Graph:
-    """The float SVDF quantized as TFLM's integer SVDF runs it, calibrated on `stream`."""
-    t = float_g.tensors
-    wf, wt, bias = (t[n].data for n in ("weights_feature", "weights_time", "bias"))
-    batch = t["x"].shape[0]
-    outs = [o[0] for o in run_sequence(float_g, [[f] for f in stream])]
-    proj = np.stack([f @ wf.T for f in stream])
-    s_in, zp_in = _asymmetric(float(np.min(stream)), float(np.max(stream)))
-    s_out, zp_out = _asymmetric(float(np.min(outs)), float(np.max(outs)))
-    s_wf, s_wt = _symmetric(wf, 8), _symmetric(wt, 16)
-    s_state = float(np.abs(proj).max()) / 32767
-    s_bias = float(np.float32(s_state) * np.float32(s_wt))
-    filters, memory = wt.shape
-    x = Tensor("x", (batch, wf.shape[1]), "int8", quant=QuantParams(s_in, zp_in))
-    ins = [x, oplab.const("weights_feature", quantize_float(wf, s_wf, 0, "int8"), s_wf, 0),
-           oplab.const("weights_time", quantize_float(wt, s_wt, 0, "int16"), s_wt, 0),
-           oplab.const("bias", quantize_float(bias, s_bias, 0, "int32"), s_bias, 0),
-           oplab.const("state", np.zeros((batch, memory * filters), np.int16), s_state, 0)]
-    attrs = dict(rank=rank, activation="RELU")    # LiteRT's integer SVDF insists; unused
-    out = oplab.out_like("SVDF", ins, attrs, scale=s_out, zp=zp_out)
-    return oplab.one_op("SVDF", ins, attrs, out)
+def int8_graph(float_g: Graph, stream: list) -> Graph:
+    """The float SVDF quantized by fitml's quantizer (toolchain/quant/svdf.py: TFLM's integer
+    SVDF scheme), calibrated on `stream` run as one sequence."""
+    return quantize(float_g, [[f] for f in stream], progress=False)
 
 
 def build(input_size: int, filters: int, memory: int, rank: int, mode: str, seed: int,
@@ -115,7 +87,7 @@ def build(input_size: int, filters: int, memory: int, rank: int, mode: str, seed
     if mode == "float32":
         return SvdfModel(g, model, stream)
     calib = [rng.uniform(-1, 1, (batch, input_size)).astype(np.float32) for _ in range(32)]
-    q = int8_graph(g, calib, rank)
+    q = int8_graph(g, calib)
     x = q.tensors["x"].quant
     return SvdfModel(q, None, [quantize_float(f, x.s, x.zp, "int8") for f in stream])
 

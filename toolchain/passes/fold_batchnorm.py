@@ -1,6 +1,7 @@
-"""BatchNorm folding: a per-channel MUL by a constant (scale) or ADD/SUB of a constant (shift)
-right after a float CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED is folded into its filter
-and bias. Frontends lower inference BatchNorm (and bias adds) to exactly these ops."""
+"""BatchNorm folding: a per-channel MUL by a constant (scale) or ADD/SUB of a constant
+(shift) right after a float CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED or TRANSPOSE_CONV is
+folded into its filter and bias. Frontends lower inference BatchNorm (and bias adds) to
+exactly these ops."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,9 @@ from ..ir import Graph, Tensor
 from .edit import apply_rules, merge_into_producer, producer_of, sole_consumer, unique_name
 
 # filter axis holding the output channels, per foldable producer kind
-CHANNEL_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
+CHANNEL_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0,
+                "TRANSPOSE_CONV": 0}
+BIAS_SLOT = {"TRANSPOSE_CONV": 3}     # others: 2 (TRANSPOSE_CONV: output_shape, filter, input)
 
 
 def _match(graph: Graph, i: int, users, kinds):
@@ -41,7 +44,8 @@ def _match(graph: Graph, i: int, users, kinds):
 
 
 def _bias(graph: Graph, p) -> np.ndarray:
-    name = p.inputs[2] if len(p.inputs) > 2 else ""
+    slot = BIAS_SLOT.get(p.kind, 2)
+    name = p.inputs[slot] if len(p.inputs) > slot else ""
     w = graph.tensors[p.inputs[1]]
     channels = w.shape[CHANNEL_AXIS[p.kind]]
     return np.asarray(graph.tensors[name].data, np.float64) if name else np.zeros(channels)
@@ -50,8 +54,9 @@ def _bias(graph: Graph, p) -> np.ndarray:
 def _fold(graph, i, src, weights, bias):
     p, consumer = graph.ops[src], graph.ops[i]
     new = []
-    names = list(p.inputs) + [""] * (3 - len(p.inputs))
-    for slot, data in ((1, weights), (2, bias)):
+    bias_slot = BIAS_SLOT.get(p.kind, 2)
+    names = list(p.inputs) + [""] * (bias_slot + 1 - len(p.inputs))
+    for slot, data in ((1, weights), (bias_slot, bias)):
         if data is not None:
             base = (names[slot] or f"{p.outputs[0]}_bias").removesuffix("_folded")
             name = unique_name(graph, f"{base}_folded", [t.name for t in new])

@@ -13,17 +13,13 @@ from ..errors import ModelError, UsageError
 from ..ir import Graph, Op
 from . import observers
 from .calibration import CalibrationStats
-from .weights import WEIGHT_AXIS
+from .weights import is_param
 
 # int8 kernels that read raw codes: the output (and PADV2's fill) shares the input's params
 SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "PAD", "PADV2",
                "TRANSPOSE", "STRIDED_SLICE", "RELU6"}
 FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
                 "TANH": (1.0 / 128, 0)}
-
-
-def _is_weight(op: Op, k: int) -> bool:
-    return op.kind in WEIGHT_AXIS and k in (1, 2)
 
 
 class _Groups:
@@ -82,7 +78,7 @@ def activation_params(graph: Graph, stats: CalibrationStats, observe, ranges_out
     names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
     names += sorted({n for op in graph.ops for k, n in enumerate(op.inputs) if n
                      and graph.tensors[n].is_const and graph.tensors[n].dtype == "float32"
-                     and not _is_weight(op, k)})
+                     and not is_param(op.kind, k)})
     groups, requant = _tie_groups(graph, names)
     observed = {}
     for n in names:

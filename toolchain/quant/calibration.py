@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ir import Graph
-from ..ops.interpreter import run_graph
+from ..ops.interpreter import has_state, run_graph, state_names
 from ..util.arrays import load_arrays
 from ..util.progress import progress_bar
 from .sample_checks import checked_values
@@ -161,14 +161,19 @@ def collect(graph: Graph, source, progress: bool | None = None,
             histograms: bool = True) -> CalibrationStats:
     """Run the float reference over every calibration sample and gather statistics once.
     histograms=False keeps min/max only: enough for the minmax observer, and a third of the
-    time of a large model's calibration saved."""
+    time of a large model's calibration saved.
 
+    A stateful graph (SVDF) runs the samples as one stream, its state kept from one to the
+    next as the deployed model (and TFLite's calibrator) runs them; the states' values are
+    gathered too."""
     names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]
+    names += [n for n in state_names(graph) if graph.tensors[n].dtype == "float32"]
+    state = {} if has_state(graph) else None
     stats = {n: TensorStats(histogram=histograms) for n in names}
     count = 0
     total = len(source) if hasattr(source, "__len__") and not isinstance(source, str) else None
     for inputs in progress_bar(iter_samples(source, graph), progress, "calibrating", total):
-        values = run_graph(graph, inputs, keep_all=True)
+        values = run_graph(graph, inputs, keep_all=True, state=state)
         for n in names:
             stats[n].update(values[n])
         count += 1

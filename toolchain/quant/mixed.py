@@ -18,16 +18,17 @@ import numpy as np
 
 from ..errors import UsageError
 from ..ir import Graph, Op, QuantParams, Tensor
+from .weights import OPERANDS, is_param
 
 # ops with a 16x8 form in fitml's reference, its C runtime and TFLite Micro
 INT16_KINDS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL",
                          "BATCH_MATMUL", "MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN", "RELU",
                          "RELU6", "RESHAPE", "SQUEEZE", "PAD", "TRANSPOSE", "STRIDED_SLICE",
-                         "LOGISTIC", "TANH", "SOFTMAX"})
+                         "LOGISTIC", "TANH", "SOFTMAX", "TRANSPOSE_CONV"})
 # their output keeps the input's precision (data movement, clipping)
 FOLLOW = frozenset({"MAX_POOL_2D", "AVERAGE_POOL_2D", "RELU", "RELU6", "RESHAPE", "SQUEEZE",
                     "PAD", "TRANSPOSE", "STRIDED_SLICE"})
-WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+WEIGHTED = frozenset(OPERANDS)
 # int16 output params TFLM's Prepare demands (logistic_common.cc, tanh.cc, softmax_common.cc)
 FIXED_INT16 = {"LOGISTIC": (1.0 / 32768, 0), "TANH": (1.0 / 32768, 0),
                "SOFTMAX": (1.0 / 32768, 0)}
@@ -49,9 +50,8 @@ class Precision:
 
 
 def activation_inputs(op: Op) -> list[int]:
-    """Indices of the op's activation operands (filters and biases excluded)."""
-    skip = (1, 2) if op.kind in WEIGHTED else ()
-    return [k for k, n in enumerate(op.inputs) if n and k not in skip]
+    """Indices of the op's activation operands (filters, biases and states excluded)."""
+    return [k for k, n in enumerate(op.inputs) if n and not is_param(op.kind, k)]
 
 
 def layers(graph: Graph) -> list[str]:

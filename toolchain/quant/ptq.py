@@ -8,7 +8,8 @@ run the result bit-exact. The float graph first goes through the CLEANUP passes 
 folding, BatchNorm folding, RELU/RELU6 fused into their producer), so the calibration and the
 int8 graph see the same ops.
 
-Weight and bias quantization is in weights.py, activation parameters in act_params.py.
+Weight and bias quantization is in weights.py (TRANSPOSE_CONV's operands sit elsewhere:
+weights.OPERANDS), activation parameters in act_params.py, SVDF's integer scheme in svdf.py.
 """
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from ..ir import Graph, Op, QuantParams, Tensor
 from ..ops.quantize import quantize_float
 from ..passes import CLEANUP, run_pipeline
 from ..passes.edit import prune
-from . import mixed, observers
+from . import mixed, observers, svdf
 from .act_params import FIXED_OUTPUT, SAME_PARAMS, activation_params
 from .calibration import CalibrationStats, collect
-from .weights import WEIGHT_AXIS, WEIGHT_QMAX, quantize_bias, quantize_weights
+from .weights import (INT4_KINDS, OPERANDS, WEIGHT_AXIS, WEIGHT_QMAX, quantize_bias,
+                      quantize_weights)
 
 OWN_RANGE = {"ADD", "SUB", "MUL", "BATCH_MATMUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH",
-             "CONCATENATION", *WEIGHT_AXIS}
+             "CONCATENATION", "SVDF", *WEIGHT_AXIS}
 IO_MODES = ("int8", "float")
 
 
@@ -93,23 +95,10 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
         for k in mixed.activation_inputs(op):
             inputs[k] = conv.get(inputs[k], mode, graph.tensors[inputs[k]], ops)
         if op.kind in WEIGHT_AXIS:
-            for k in (1, 2):                     # shared weights: one copy per op
-                if k < len(inputs) and inputs[k] and len(uses[inputs[k]]) > 1:
-                    inputs[k] = _unique(f"{inputs[k]}_{i}", tensors)
-            b = graph.tensors[op.inputs[2]] if len(inputs) > 2 and inputs[2] else None
-            s_in = tensors[inputs[0]].quant.s
-            wtype = precision.get(op.outputs[0], "int8")
-            if wtype == "int4" and mode == "int16":
-                raise UsageError(f"quantize: layer {op.outputs[0]!r} cannot take int4 weights "
-                                 "with int16 activations (TFLite Micro has no such kernel)")
-            axis = WEIGHT_AXIS[op.kind] if per_channel else None
-            if wtype == "int4" and op.kind == "FULLY_CONNECTED":
-                axis = None                      # TFLM's int4 FC kernel is per-tensor only
-            w = tensors[inputs[1]] = quantize_weights(
-                graph.tensors[op.inputs[1]], inputs[1], axis, b, s_in, wtype)
-            if b is not None:
-                tensors[inputs[2]] = quantize_bias(b, inputs[2], s_in, w.quant.scale,
-                                                   "int64" if mode == "int16" else "int32")
+            _quantize_weighted(graph, op, i, inputs, tensors, uses, mode, per_channel,
+                               precision.get(op.outputs[0], "int8"))
+        elif op.kind == "SVDF":
+            op = svdf.quantize(graph, op, inputs, tensors, stats, observe)
         for k in sorted(k for j, k in requant if j == i):
             src = tensors[inputs[k]]
             inputs[k] = _unique(f"{src.name}_requant", tensors)
@@ -128,9 +117,32 @@ def quantize(graph: Graph, calibration, observer: str = "minmax", io: str = "int
     return (_float_io(q) if io == "float" else q).validate()
 
 
+def _quantize_weighted(graph: Graph, op: Op, i: int, inputs: list, tensors: dict, uses,
+                       mode: str, per_channel: bool, wtype: str) -> None:
+    """The op's filter (per-channel symmetric int8, or int4) and bias (int32 at s_in * s_w,
+    int64 for 16x8) into `tensors`; a filter or bias shared by several ops is copied per op."""
+    x, kw, kb = OPERANDS[op.kind]
+    for k in (kw, kb):
+        if k < len(inputs) and inputs[k] and len(uses[inputs[k]]) > 1:
+            inputs[k] = _unique(f"{inputs[k]}_{i}", tensors)
+    b = graph.tensors[op.inputs[kb]] if len(inputs) > kb and inputs[kb] else None
+    s_in = tensors[inputs[x]].quant.s
+    if wtype == "int4" and mode == "int16":
+        raise UsageError(f"quantize: layer {op.outputs[0]!r} cannot take int4 weights "
+                         "with int16 activations (TFLite Micro has no such kernel)")
+    axis = WEIGHT_AXIS[op.kind] if per_channel else None
+    if wtype == "int4" and op.kind == "FULLY_CONNECTED":
+        axis = None                      # TFLM's int4 FC kernel is per-tensor only
+    w = tensors[inputs[kw]] = quantize_weights(
+        graph.tensors[op.inputs[kw]], inputs[kw], axis, b, s_in, wtype)
+    if b is not None:
+        tensors[inputs[kb]] = quantize_bias(b, inputs[kb], s_in, w.quant.scale,
+                                            "int64" if mode == "int16" else "int32")
+
+
 def _check_precision(graph: Graph, precision: dict[str, str]) -> dict[str, str]:
     """The per-layer weight precision map, checked: known layers, known precisions."""
-    layers = {op.outputs[0] for op in graph.ops if op.kind in WEIGHT_AXIS}
+    layers = {op.outputs[0] for op in graph.ops if op.kind in INT4_KINDS}
     for name, wtype in precision.items():
         if wtype not in WEIGHT_QMAX:
             raise UsageError(f"quantize: precision {wtype!r} for {name!r}; supported: "

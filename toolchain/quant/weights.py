@@ -12,9 +12,22 @@ from ..arith.fixedpoint import round_half_away
 from ..ir import QuantParams, Tensor
 from ..ops import common
 
-WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
+WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0,
+               "TRANSPOSE_CONV": 0}
+# (input, filter, bias) operand slots of the weighted ops (TFLite's TRANSPOSE_CONV puts its
+# output_shape first and the input third)
+OPERANDS = {"CONV_2D": (0, 1, 2), "DEPTHWISE_CONV_2D": (0, 1, 2), "FULLY_CONNECTED": (0, 1, 2),
+            "TRANSPOSE_CONV": (2, 1, 3)}
+# operands quantized as parameters, not activations: filters, biases, SVDF's weights and state
+PARAM_SLOTS = {**{k: v[1:] for k, v in OPERANDS.items()}, "SVDF": (1, 2, 3, 4)}
+INT4_KINDS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")    # TFLM's int4 kernels
 BIAS_MAX = float(1 << 30)    # |int32 bias| cap, leaving headroom for the accumulated products
 WEIGHT_QMAX = {"int8": 127, "int4": 7}   # symmetric weight range per precision
+
+
+def is_param(kind: str, slot: int) -> bool:
+    """True when operand `slot` of a `kind` op is a weight, bias or state (see PARAM_SLOTS)."""
+    return slot in PARAM_SLOTS.get(kind, ())
 
 
 def quantize_weights(t: Tensor, name: str, axis: int | None, bias: Tensor | None = None,
