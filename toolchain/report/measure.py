@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -50,9 +51,15 @@ def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
             first = str(exc).splitlines()[0]
             if "overflowed" not in first and "models no memory" not in first:
                 return Measurement(method=METHOD, note=first)
-            link = first           # measure anyway: the machine's memory (and, for regions it
-            elf, emu = build_qemu(   # lacks, the activations and weights it can hold)
-                graph, roomy(tgt), layout=layout if "overflowed" in first else None)
+            limit = emulation_limit(first, tgt)
+            link = first if limit is None else None   # QEMU's limit is not the board's
+            try:                   # measure anyway: the machine's memory (and, for regions it
+                elf, emu = build_qemu(   # lacks, the activations and weights it can hold)
+                    graph, roomy(tgt), layout=layout if "overflowed" in first else None)
+            except ExecutionError:
+                if limit is None:
+                    raise
+                return Measurement(method=METHOD, note=limit)
         harness = harness_elf(graph, emu)
         code, static, data = symbol_sizes(elf, harness, emu, model_symbols | {"arena"})
         base = Measurement(code, static, data, method=METHOD, link=link, elf=str(elf),
@@ -81,6 +88,28 @@ def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
         return dataclasses.replace(base, note=f"QEMU run failed ({why})")
     return dataclasses.replace(base, stack_bytes=run.stack_bytes,
                                instructions=run.instructions)
+
+
+def emulation_limit(link_line: str, tgt: Target) -> str | None:
+    """Why a board-sized link that overflowed says nothing about the board, or None: every
+    region it overflowed is one QEMU's machine models smaller than the board has, by at least
+    the overflow (a 5.5 MB MRAM on a machine with 512 KB there)."""
+    overflows = re.findall(r"region '(\w+)' overflowed by (\d+) bytes", link_line)
+    emu = {r.name: r for r in emulation_target(tgt).regions}
+    ld = {r.name: r.name.upper() for r in tgt.regions}
+    ld.update({tgt.code_region.name: "FLASH", tgt.ram_region.name: "RAM"})
+    by_ld = {v: k for k, v in ld.items()}
+    why = []
+    for name, over in overflows:
+        board = next((r for r in tgt.regions if r.name == by_ld.get(name)), None)
+        small = emu.get(board.name) if board is not None else None
+        if small is None or board.size - small.size < int(over):
+            return None
+        why.append(f"{board.name} {small.size:,} B of its {board.size:,} B")
+    if not why:
+        return None
+    return (f"QEMU's {emulation_target(tgt).qemu_machine} models "
+            f"{'; '.join(why)} (the board holds the model there)")
 
 
 def _first_line(exc: Exception) -> str:

@@ -56,6 +56,9 @@ def run_reference(graph: Graph, inputs: Sequence[np.ndarray], **_) -> RunResult:
 def _isolated(target, model: bytes, inputs, arrays: bool = True):
     """Run an oracle interpreter in a child process: a crash there must not kill fitml.
     `inputs` go as arrays, or as they are (`arrays=False`: a sequence of input lists)."""
+    import multiprocessing  # lazy: ~30 ms of imports (sockets, logging) a `check` never uses
+    from concurrent.futures import ProcessPoolExecutor  # lazy: as multiprocessing
+    from concurrent.futures.process import BrokenProcessPool  # lazy: as multiprocessing
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         future = pool.submit(target, model, [np.asarray(x) for x in inputs] if arrays
