@@ -25,7 +25,7 @@ INPUTS: dict[str, tuple[int, int | None]] = {
     "RELU6": (1, 1), "TANH": (1, 1), "SOFTMAX": (1, 1),
     "MEAN": (2, 2), "PAD": (2, 2), "PADV2": (2, 3), "RESHAPE": (1, 2), "SQUEEZE": (1, 1),
     "EXPAND_DIMS": (2, 2),
-    "STRIDED_SLICE": (4, 4), "TRANSPOSE": (2, 2),
+    "STRIDED_SLICE": (4, 4), "SLICE": (3, 3), "TRANSPOSE": (2, 2),
     "SPLIT": (2, 2), "SPLIT_V": (3, 3), "PACK": (1, None), "UNPACK": (1, 1),
     "RESIZE_NEAREST_NEIGHBOR": (2, 2), "RESIZE_BILINEAR": (2, 2),
     "GATHER": (2, 2), "ARG_MAX": (2, 2), "DEPTH_TO_SPACE": (1, 1), "SPACE_TO_DEPTH": (1, 1),
