@@ -211,4 +211,5 @@ STRUCTS["fitml_svdf_s8_params"] = _SVDF + [
     ("output_multiplier", _I32), ("output_shift", _I32)]
 ALIASES = {"fitml_tanh_s8_params": "fitml_logistic_s8_params",
            "fitml_transpose_params": "fitml_gather_params",
-           "fitml_strided_slice_params": "fitml_gather_params"}
+           "fitml_strided_slice_params": "fitml_gather_params",
+           "fitml_reduce_params": "fitml_mean_f32_params"}

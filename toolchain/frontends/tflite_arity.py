@@ -23,7 +23,7 @@ INPUTS: dict[str, tuple[int, int | None]] = {
     "DEQUANTIZE": (1, 1), "QUANTIZE": (1, 1),
     "HARD_SWISH": (1, 1), "LEAKY_RELU": (1, 1), "LOGISTIC": (1, 1), "RELU": (1, 1),
     "RELU6": (1, 1), "TANH": (1, 1), "SOFTMAX": (1, 1),
-    "MEAN": (2, 2), "PAD": (2, 2), "PADV2": (2, 3), "RESHAPE": (1, 2), "SQUEEZE": (1, 1),
+    "MEAN": (2, 2), "SUM": (2, 2), "REDUCE_MAX": (2, 2), "PAD": (2, 2), "PADV2": (2, 3), "RESHAPE": (1, 2), "SQUEEZE": (1, 1),
     "EXPAND_DIMS": (2, 2),
     "STRIDED_SLICE": (4, 4), "SLICE": (3, 3), "TRANSPOSE": (2, 2),
     "SPLIT": (2, 2), "SPLIT_V": (3, 3), "PACK": (1, None), "UNPACK": (1, 1),

@@ -380,6 +380,9 @@ typedef struct {
     int32_t count;
 } fitml_mean_f32_params;
 
+/** @brief SUM float32 and REDUCE_MAX (float32, int8): outer / inner walks and their count. */
+typedef fitml_mean_f32_params fitml_reduce_params;
+
 /** @brief PAD / PADV2 of any element type: raw bytes, fill pattern of elem_size bytes. */
 typedef struct {
     int32_t rank;                       /**< 1..FITML_MAX_DIMS */
