@@ -29,7 +29,8 @@ INPUTS: dict[str, tuple[int, int | None]] = {
     "STRIDED_SLICE": (4, 4), "SLICE": (3, 3), "TRANSPOSE": (2, 2),
     "SPLIT": (2, 2), "SPLIT_V": (3, 3), "PACK": (1, None), "UNPACK": (1, 1),
     "RESIZE_NEAREST_NEIGHBOR": (2, 2), "RESIZE_BILINEAR": (2, 2),
-    "GATHER": (2, 2), "ARG_MAX": (2, 2), "DEPTH_TO_SPACE": (1, 1), "SPACE_TO_DEPTH": (1, 1),
+    "GATHER": (2, 2), "ARG_MAX": (2, 2), "ARG_MIN": (2, 2), "DEPTH_TO_SPACE": (1, 1),
+    "SPACE_TO_DEPTH": (1, 1),
     "SHAPE": (1, 1),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": (20, 24),
 }

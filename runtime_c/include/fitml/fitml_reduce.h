@@ -1,6 +1,7 @@
 /**
  * @file fitml_reduce.h
- * @brief MEAN, SUM, REDUCE_MAX kernels over any set of axes, described as two walks; ARG_MAX.
+ * @brief MEAN, SUM, REDUCE_MAX kernels over any set of axes, described as two walks; ARG_MAX,
+ *        ARG_MIN.
  */
 #ifndef FITML_REDUCE_H
 #define FITML_REDUCE_H
@@ -83,6 +84,26 @@ fitml_status fitml_arg_max_s8(const fitml_arg_max_params *p, const int8_t *input
  * @return FITML_OK or FITML_ERR_ARGUMENT
  */
 fitml_status fitml_arg_max_f32(const fitml_arg_max_params *p, const float *input,
+                               int32_t *output);
+
+/**
+ * @brief int8 ARG_MIN: index of the first smallest raw value (TFLM's strict less-than).
+ * @param p      parameters
+ * @param input  int8, [outer, axis_size, inner]
+ * @param output int32, [outer, inner]
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_arg_min_s8(const fitml_arg_max_params *p, const int8_t *input,
+                              int32_t *output);
+
+/**
+ * @brief float32 ARG_MIN: index of the first smallest value (NaN never compares less).
+ * @param p      parameters
+ * @param input  float, [outer, axis_size, inner]
+ * @param output int32, [outer, inner]
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_arg_min_f32(const fitml_arg_max_params *p, const float *input,
                                int32_t *output);
 
 #endif /* FITML_REDUCE_H */
