@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from .arg_max import ArgBase
+from .arg_max import DTYPES, ArgBase  # noqa: F401 (DTYPES: docs/gen.py reads it here)
 from .registry import register
 
 

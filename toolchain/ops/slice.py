@@ -9,6 +9,7 @@ import numpy as np
 
 from ..ir import GraphError
 from ..lowering import cparams
+from ..lowering.ccall import CCall
 from . import common
 from .opdef import OpDef
 from .registry import Node, register
@@ -52,9 +53,12 @@ class Slice(OpDef):
 
     @staticmethod
     def lower_c(node: Node):
-        ranges = slice_ranges(node.ins[0].shape, node.ins)
+        """STRIDED_SLICE's kernel over unit strides (an empty window: a zero-length walk)."""
+        x = node.ins[0]
+        ranges = slice_ranges(x.shape, node.ins)
+        steps = cparams.strides(x.shape)
         dims = [n for _, n in ranges]
-        if 0 in dims:
-            return cparams.gather(node, [0], [1], 0)
-        steps = cparams.strides(node.ins[0].shape)
-        return cparams.gather(node, dims, steps, sum(b * st for (b, _), st in zip(ranges, steps)))
+        walk = cparams.walk(dims, steps) if 0 not in dims else cparams.walk([0], [1])
+        return CCall("fitml_strided_slice", "fitml_strided_slice_params",
+                     dict(walk=walk, offset=sum(b * st for (b, _), st in zip(ranges, steps)),
+                          elem_size=np.dtype(x.dtype).itemsize), cparams.io(node))
