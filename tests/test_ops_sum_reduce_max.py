@@ -1,7 +1,7 @@
 """SUM and REDUCE_MAX: converter models (tf.reduce_sum / tf.reduce_max over one, several, all and
 negative axes, keep_dims; float32 and int8) run the same in the reference, TFLite Micro,
-generated C on the host and under QEMU, float32 bit for bit (TFLM's summation order); int8 SUM
-over seeded scales and zero points equals TFLM; the written file runs in LiteRT's default
+generated C on the host and under QEMU, float32 bit for bit (TFLM's summation order); int8 and
+int16 SUM over seeded scales and zero points equal TFLM; the written file runs in LiteRT's default
 resolver; an int8 REDUCE_MAX whose output quantization differs is refused as TFLM does."""
 from __future__ import annotations
 
@@ -60,6 +60,22 @@ def test_int8_sum_scales_and_zero_points_match_tflm(seed):
                      oplab.out_like("SUM", ins, attrs, scale=s_out,
                                     zp=int(rng.integers(-128, 128))))
     data = [rng.integers(-128, 128, shape).astype(np.int8)]
+    ref, tflm = oplab.run_reference_and_tflm(g, data)
+    oplab.assert_exact(ref[0], np.asarray(tflm[0]).reshape(ref[0].shape), "tflm")
+    co.check_c(co.Model(g, b"", [data]), "host", None, atol=0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_int16_sum_matches_tflm_and_host_c(seed):
+    rng = np.random.default_rng(50 + seed)
+    shape = ((2, 3, 4, 5), (16, 3), (40,), (2, 50, 3))[seed]
+    axes = ((1, 3), (0,), (0,), (-2,))[seed]
+    s_in = float(10 ** rng.uniform(-4, -2))
+    x = oplab.act("x", shape, "int16", s_in, 0)
+    ins = [x, oplab.const("axes", np.array(axes, np.int32))]
+    g = oplab.one_op("SUM", ins, {}, oplab.out_like("SUM", ins, {}, scale=s_in * float(
+        10 ** rng.uniform(0, 2)), zp=0))
+    data = [rng.integers(-32768, 32768, shape).astype(np.int16)]
     ref, tflm = oplab.run_reference_and_tflm(g, data)
     oplab.assert_exact(ref[0], np.asarray(tflm[0]).reshape(ref[0].shape), "tflm")
     co.check_c(co.Model(g, b"", [data]), "host", None, atol=0)

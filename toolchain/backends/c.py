@@ -33,8 +33,9 @@ WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns the
 
 def shared_storage(graph: Graph, calls: list[CCall], external=()) -> dict[str, str]:
     """Outputs that reuse an input's bytes: aliases always, in-place ops when the input's
-    storage (it and its aliases) dies at that op and holds no graph output. Storage of `external` (caller-owned, read-only)
-    inputs is never written: no in-place op on it, and a graph output is not an alias of it."""
+    storage (it and its aliases) dies at that op and holds no graph output. Storage of
+    `external` (caller-owned, read-only) inputs is never written: no in-place op on it, and a
+    graph output is not an alias of it."""
     last_use = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
     shares: dict[str, str] = {}
 

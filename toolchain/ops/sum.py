@@ -1,6 +1,6 @@
 """SUM over the axes held by a constant int32 tensor; keep_dims from ReducerOptions.
 
-float32 adds in TFLM's order (row-major over the reduced elements). int8 follows TFLM's
+float32 adds in TFLM's order (row-major over the reduced elements). int8 and int16 follow TFLM's
 QuantizedMeanOrSum with compute_sum: the wrapping int32 raw sum minus zp_in * n, requantized
 with s_in / s_out (no 1/n), + zp_out, clamped. No fused activation.
 """
@@ -16,7 +16,7 @@ from .mean import resolve_axes
 from .opdef import OpDef
 from .registry import Node, register
 
-DTYPES = ("float32", "int8")
+DTYPES = ("float32", "int8", "int16")
 
 
 @register
@@ -41,7 +41,9 @@ class Sum(OpDef):
         mult, shift = fp.quantize_multiplier(float(s_in) / float(s_out))
         total = fp.wrap32(np.sum(x, axis=axes, dtype=np.int64))
         out = fp.mbqm(fp.wrap32(total - zp_in * n), mult, shift) + zp_out
-        return [np.clip(out, -128, 127).astype(np.int8).reshape(shape)]
+        dtype = np.dtype(node.outs[0].dtype)
+        info = np.iinfo(dtype)
+        return [np.clip(out, info.min, info.max).astype(dtype).reshape(shape)]
 
     @staticmethod
     def lower_c(node: Node):
@@ -50,6 +52,7 @@ class Sum(OpDef):
             return CCall("fitml_sum_f32", "fitml_reduce_params", fields, cparams.io(node))
         x, out = node.ins[0], node.outs[0]
         mult, shift = fp.quantize_multiplier(float(x.quant.s) / float(out.quant.s))
-        return CCall("fitml_sum_s8", "fitml_mean_s8_params",
+        suffix = "s16" if x.dtype == "int16" else "s8"
+        return CCall(f"fitml_sum_{suffix}", "fitml_mean_s8_params",
                      dict(fields, input_zp=x.quant.zp, output_zp=out.quant.zp,
                           multiplier=mult, shift=shift), cparams.io(node))
