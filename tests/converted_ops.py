@@ -49,12 +49,15 @@ def sample(rng, s, low: float, high: float) -> np.ndarray:
     return rng.uniform(low, high, shape).astype(np.float32)
 
 
-def convert(fn, shapes, mode: str, low: float = -2.0, high: float = 2.0) -> bytes:
+def convert(fn, shapes, mode: str, low: float = -2.0, high: float = 2.0,
+            dynamic_batch: bool = False) -> bytes:
     """The .tflite bytes TF's converter makes of `fn` over inputs of `shapes` (float32, or
-    ("bool", shape) for a bool input)."""
+    ("bool", shape) for a bool input); `dynamic_batch` traces a None first dimension (the
+    converter then keeps ops like EXPAND_DIMS it folds into RESHAPE for static shapes)."""
     tf = pytest.importorskip("tensorflow")
-    concrete = fn.get_concrete_function(*[tf.TensorSpec(spec(s)[0], getattr(tf, spec(s)[1]))
-                                          for s in shapes])
+    traced = [(None,) + spec(s)[0][1:] if dynamic_batch else spec(s)[0] for s in shapes]
+    concrete = fn.get_concrete_function(*[tf.TensorSpec(t, getattr(tf, spec(s)[1]))
+                                          for t, s in zip(traced, shapes)])
     conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete], fn)
     if mode != "float32":
         rng = np.random.default_rng(0)
@@ -74,10 +77,10 @@ def convert(fn, shapes, mode: str, low: float = -2.0, high: float = 2.0) -> byte
 
 
 def build(fn, shapes, mode: str, tmp_path_factory, low: float = -2.0, high: float = 2.0,
-          seed: int = 0) -> Model:
+          seed: int = 0, dynamic_batch: bool = False) -> Model:
     """Convert, write the file (the reader takes a path), load; three realistic input sets
     and (quantized models) two over each input's full integer range."""
-    blob = convert(fn, shapes, mode, low, high)
+    blob = convert(fn, shapes, mode, low, high, dynamic_batch)
     path = tmp_path_factory.mktemp(f"conv_{mode}") / "model.tflite"
     path.write_bytes(blob)
     graph = load_tflite(str(path))

@@ -32,9 +32,10 @@ WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns the
 
 
 def shared_storage(graph: Graph, calls: list[CCall], external=()) -> dict[str, str]:
-    """Outputs that reuse an input's bytes: aliases always, in-place ops when the input dies
-    at that op and is not a graph output. Storage of `external` (caller-owned, read-only)
-    inputs is never written: no in-place op on it, and a graph output is not an alias of it."""
+    """Outputs that reuse an input's bytes: aliases always, in-place ops when the input's
+    storage (it and its aliases) dies at that op and holds no graph output. Storage of
+    `external` (caller-owned, read-only) inputs is never written: no in-place op on it, and a
+    graph output is not an alias of it."""
     last_use = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
     shares: dict[str, str] = {}
 
@@ -42,6 +43,11 @@ def shared_storage(graph: Graph, calls: list[CCall], external=()) -> dict[str, s
         while n in shares:
             n = shares[n]
         return n
+
+    def storage(n: str) -> set[str]:
+        """The tensors sharing n's bytes (two RESHAPEs of one input share them)."""
+        r = root(n)
+        return {r, n, *(k for k in shares if root(k) == r)}
     for i, (op, call) in enumerate(zip(graph.ops, calls)):
         out = op.outputs[0]
         if call.alias_of is not None:
@@ -50,8 +56,10 @@ def shared_storage(graph: Graph, calls: list[CCall], external=()) -> dict[str, s
         elif call.inplace_input is not None:
             src = op.inputs[call.inplace_input]
             t = graph.tensors[src]
-            if (not t.is_const and last_use.get(src) == i and src not in graph.outputs
-                    and t.nbytes >= graph.tensors[out].nbytes and root(src) not in external):
+            group = storage(src)
+            if (not t.is_const and max(last_use.get(m, -1) for m in group) == i
+                    and group.isdisjoint(graph.outputs) and root(src) not in external
+                    and t.nbytes >= graph.tensors[out].nbytes):
                 shares[out] = src
     return shares
 

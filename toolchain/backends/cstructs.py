@@ -89,6 +89,9 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     "fitml_leaky_relu_s8_params": [("size", _I32), ("input_zp", _I32), ("output_zp", _I32),
                                    ("identity_multiplier", _I32), ("identity_shift", _I32),
                                    ("alpha_multiplier", _I32), ("alpha_shift", _I32)],
+    "fitml_prelu_s8_params": [("bc", "fitml_broadcast")] + [
+        (f, _I32) for f in ("input_offset", "alpha_offset", "output_offset", "multiplier_1",
+                            "shift_1", "multiplier_2", "shift_2")],
     "fitml_leaky_relu_f32_params": [("size", _I32), ("alpha", "float")],
     "fitml_affine_params": [("size", _I32), ("scale", "float"), ("zero_point", _I32)],
     "fitml_requantize_s8_params": [("size", _I32), ("input_zp", _I32), ("output_zp", _I32),
@@ -211,4 +214,5 @@ STRUCTS["fitml_svdf_s8_params"] = _SVDF + [
     ("output_multiplier", _I32), ("output_shift", _I32)]
 ALIASES = {"fitml_tanh_s8_params": "fitml_logistic_s8_params",
            "fitml_transpose_params": "fitml_gather_params",
-           "fitml_strided_slice_params": "fitml_gather_params"}
+           "fitml_strided_slice_params": "fitml_gather_params",
+           "fitml_reduce_params": "fitml_mean_f32_params"}

@@ -1,5 +1,5 @@
 """Keras activation functions (by name, for layers' `activation=`) and activation layers
-(Activation, ReLU, LeakyReLU, Softmax) as TFLite ops."""
+(Activation, ReLU, LeakyReLU, PReLU, Softmax) as TFLite ops."""
 from __future__ import annotations
 
 from .keras_builder import KerasBuilder, Layer, act_name, activation, apply_activation, layer
@@ -64,6 +64,13 @@ def relu_layer(b: KerasBuilder, L: Layer, ins):
 def leaky_relu_layer(b: KerasBuilder, L: Layer, ins):
     alpha = L.get("alpha", L.get("negative_slope", 0.3))
     return [b.emit("LEAKY_RELU", [ins[0]], dict(alpha=float(alpha)))]
+
+
+@layer("PReLU", needs=("PRELU",))
+def prelu_layer(b: KerasBuilder, L: Layer, ins):
+    """alpha (the input's shape without batch, 1 on shared axes) broadcasts in PRELU."""
+    alpha = b.const(L.weights()[0], L.name + "/alpha")
+    return [b.emit("PRELU", [ins[0], alpha])]
 
 
 @layer("Softmax", needs=("SOFTMAX",))

@@ -79,10 +79,11 @@ def leaky_relu(b: Builder, n: OnnxNode):
 
 @converter("PRelu")
 def prelu(b: Builder, n: OnnxNode):
-    slope = b.const(n.input(1))
-    if np.unique(slope).size != 1:
-        raise b.error("PRelu with per-channel slopes is not supported (one slope only)")
-    unary(b, n, "LEAKY_RELU", dict(alpha=float(slope.reshape(-1)[0])))
+    """One constant slope: LEAKY_RELU; else PRELU with the slope broadcast in stored layout."""
+    if b.is_const(n.input(1)) and np.unique(b.const(n.input(1))).size == 1:
+        unary(b, n, "LEAKY_RELU", dict(alpha=float(b.const(n.input(1)).reshape(-1)[0])))
+        return
+    binary(b, n, "PRELU", n.input(0), n.input(1), out=n.outputs[0])
 
 
 CLIP_KINDS = {(0.0, np.inf): "RELU", (0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1"}

@@ -161,11 +161,17 @@ def softmax(b: Builder, n: OnnxNode):
     b.emit(kind, [b.tensor_in(x, perm)], attrs, out=n.outputs[0], perm=perm)
 
 
-@converter("ReduceMean")
+# ONNX reduction -> (TFLite op, first opset taking the axes as input 1)
+REDUCTIONS = {"ReduceMean": ("MEAN", 18), "ReduceSum": ("SUM", 13),
+              "ReduceMax": ("REDUCE_MAX", 18)}
+
+
+@converter(*REDUCTIONS)
 def reduce_mean(b: Builder, n: OnnxNode):
     x = n.input(0)
     rank = len(b.shape(x))
-    axes = axes_of(b, n, rank, 18)
+    kind, since = REDUCTIONS[n.op_type]
+    axes = axes_of(b, n, rank, since)
     if axes is None or (not axes and not n.attr("noop_with_empty_axes", 0)):
         axes = list(range(rank))
     if not axes:
@@ -174,7 +180,7 @@ def reduce_mean(b: Builder, n: OnnxNode):
     stored = sorted(inverse(v.perm)[a] for a in axes)
     kept = [a for a in v.perm if a not in axes]   # ONNX axes left, in stored order
     perm = v.perm if keep else tuple(int(i) for i in np.argsort(np.argsort(kept)))
-    b.emit("MEAN", [v.tensor, b.ints(stored, "axes")], dict(keep_dims=keep),
+    b.emit(kind, [v.tensor, b.ints(stored, "axes")], dict(keep_dims=keep),
            out=n.outputs[0], perm=perm)
 
 

@@ -74,13 +74,14 @@ def adaptive_avg_pool2d(b, node, x, output_size):
                   dict(padding="VALID", stride=k, filter=k, activation="NONE"))
 
 
-def mean_over(b: Builder, x: Value, dims, keepdim: bool) -> Value:
+def mean_over(b: Builder, x: Value, dims, keepdim: bool, kind: str = "MEAN") -> Value:
+    """MEAN (or SUM, REDUCE_MAX) of x over torch dims (all when empty), in x's stored layout."""
     rank = len(x.perm)
     dims = set(range(rank)) if not dims else {int(d) % rank for d in dims}
     axes = sorted(x.perm.index(d) for d in dims)
     kept = [p for p in x.perm if p not in dims]
     perm = x.perm if keepdim else tuple(sorted(kept).index(p) for p in kept)
-    return b.emit("MEAN", [x.tensor, b.ints(axes, "axes")], dict(keep_dims=bool(keepdim)),
+    return b.emit(kind, [x.tensor, b.ints(axes, "axes")], dict(keep_dims=bool(keepdim)),
                   perm=perm)
 
 
@@ -92,3 +93,18 @@ def mean_dim(b, node, x, dims, keepdim=False, dtype=None):
 @converter("aten.mean.default")
 def mean_all(b, node, x, dtype=None):
     return mean_over(b, x, None, False)
+
+
+@converter("aten.sum.dim_IntList")
+def sum_dim(b, node, x, dims, keepdim=False, dtype=None):
+    return mean_over(b, x, dims, keepdim, "SUM")
+
+
+@converter("aten.sum.default")
+def sum_all(b, node, x, dtype=None):
+    return mean_over(b, x, None, False, "SUM")
+
+
+@converter("aten.amax.default")
+def amax(b, node, x, dims=(), keepdim=False):
+    return mean_over(b, x, dims, keepdim, "REDUCE_MAX")

@@ -16,8 +16,8 @@ from .calibration import CalibrationStats
 from .weights import is_param
 
 # int8 kernels that read raw codes: the output (and PADV2's fill) shares the input's params
-SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "PAD", "PADV2",
-               "TRANSPOSE", "STRIDED_SLICE", "RELU6"}
+SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD",
+               "PADV2", "TRANSPOSE", "STRIDED_SLICE", "SLICE", "RELU6", "REDUCE_MAX"}
 FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
                 "TANH": (1.0 / 128, 0)}
 

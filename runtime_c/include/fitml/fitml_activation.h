@@ -1,7 +1,7 @@
 /**
  * @file fitml_activation.h
- * @brief SOFTMAX, LOGISTIC, TANH, RELU-family, HARD_SWISH and LEAKY_RELU kernels (int8 and
- *        float32).
+ * @brief SOFTMAX, LOGISTIC, TANH, RELU-family, HARD_SWISH, LEAKY_RELU and PRELU kernels (int8
+ *        and float32).
  *
  * The int8 transcendental kernels use gemmlowp fixed point (no libm), as TFLM's reference
  * kernels do; where a table pays, fitml lowers them to fitml_lut_s8 (fitml_math.h) instead.
@@ -139,5 +139,28 @@ fitml_status fitml_leaky_relu_s8(const fitml_leaky_relu_s8_params *p, const int8
  */
 fitml_status fitml_leaky_relu_f32(const fitml_leaky_relu_f32_params *p, const float *input,
                                   float *output);
+
+/**
+ * @brief int8 PRELU (TFLM BroadcastPrelu4DSlow): v = q - zp_in; v >= 0 ? v * M1 : v * (a -
+ *        zp_alpha) * M2, + zp_out, clamped; alpha broadcast against the input.
+ * @param p      broadcast walk, offsets and the two multipliers
+ * @param input  int8
+ * @param alpha  int8
+ * @param output int8
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_prelu_s8(const fitml_prelu_s8_params *p, const int8_t *input,
+                            const int8_t *alpha, int8_t *output);
+
+/**
+ * @brief float32 PRELU: x >= 0 ? x : x * alpha, alpha broadcast against the input.
+ * @param p      broadcast walk
+ * @param input  float
+ * @param alpha  float
+ * @param output float
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_prelu_f32(const fitml_broadcast_params *p, const float *input,
+                             const float *alpha, float *output);
 
 #endif /* FITML_ACTIVATION_H */

@@ -150,6 +150,17 @@ fitml_status fitml_mean_s16(const fitml_mean_s8_params *p, const int16_t *input,
                             int16_t *output);
 
 /**
+ * @brief int16 SUM (TFLM QuantizedMeanOrSum<int16_t> with compute_sum), as fitml_sum_s8 on
+ *        int16 codes.
+ * @param p      parameters
+ * @param input  int16
+ * @param output int16, row-major over p->outer.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_sum_s16(const fitml_mean_s8_params *p, const int16_t *input,
+                           int16_t *output);
+
+/**
  * @brief int8 -> int16 QUANTIZE: clamp(MBQM(q - zp_in, M, s) + zp_out, act_min, act_max).
  * @param p      parameters (act_min/act_max: the int16 range)
  * @param input  int8

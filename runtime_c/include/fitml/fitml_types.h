@@ -314,6 +314,15 @@ typedef struct {
     int32_t alpha_multiplier, alpha_shift;       /**< s_in * alpha / s_out (may be < 0) */
 } fitml_leaky_relu_s8_params;
 
+/** @brief PRELU int8 (TFLM BroadcastPrelu4DSlow): alpha broadcast, one multiplier per sign. */
+typedef struct {
+    fitml_broadcast bc;                 /**< input 1 the input, input 2 alpha */
+    int32_t input_offset, alpha_offset; /**< -zp_in, -zp_alpha */
+    int32_t output_offset;              /**< zp_out */
+    int32_t multiplier_1, shift_1;      /**< s_in / s_out, for q - zp_in >= 0 */
+    int32_t multiplier_2, shift_2;      /**< s_in * s_alpha / s_out, for the product */
+} fitml_prelu_s8_params;
+
 /** @brief LEAKY_RELU float32. */
 typedef struct {
     int32_t size;
@@ -379,6 +388,9 @@ typedef struct {
     fitml_walk inner;
     int32_t count;
 } fitml_mean_f32_params;
+
+/** @brief SUM float32 and REDUCE_MAX (float32, int8): outer / inner walks and their count. */
+typedef fitml_mean_f32_params fitml_reduce_params;
 
 /** @brief PAD / PADV2 of any element type: raw bytes, fill pattern of elem_size bytes. */
 typedef struct {

@@ -1,29 +1,8 @@
 /**
  * @file fitml_arg_max_f32.c
- * @brief ARG_MAX of float values: the first index holding the greatest value, as TFLM.
+ * @brief ARG_MAX of float values: the first index holding the greatest value, as TFLM (a NaN
+ *        never compares greater).
  */
-#include "fitml/fitml_reduce.h"
+#include "fitml_arg_loop.h"
 
-fitml_status fitml_arg_max_f32(const fitml_arg_max_params *p, const float *input, int32_t *output)
-{
-    int32_t o, j, i;
-    if (p == NULL || input == NULL || output == NULL || p->axis_size < 1) {
-        return FITML_ERR_ARGUMENT;
-    }
-    for (o = 0; o < p->outer; o++) {
-        const float *slab = input + (size_t)o * p->axis_size * p->inner;
-        for (j = 0; j < p->inner; j++) {
-            float best = slab[j];
-            int32_t index = 0;
-            for (i = 1; i < p->axis_size; i++) {
-                const float value = slab[(size_t)i * p->inner + j];
-                if (value > best) {
-                    best = value;
-                    index = i;
-                }
-            }
-            *output++ = index;
-        }
-    }
-    return FITML_OK;
-}
+FITML_DEFINE_ARG(fitml_arg_max_f32, float, >)

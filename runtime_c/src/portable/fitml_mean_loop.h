@@ -1,7 +1,8 @@
 /**
  * @file fitml_mean_loop.h
- * @brief Internal: the one MEAN loop (f32, s8, s16), stamped out per kernel by
- *        FITML_DEFINE_MEAN: the sum over the inner (reduced) walk of every outer position.
+ * @brief Internal: the one reduction loop (MEAN, SUM, REDUCE_MAX), stamped out per kernel by
+ *        FITML_DEFINE_REDUCE: a fold over the inner (reduced) walk of every outer position,
+ *        in input order (TFLM's ReduceGeneric order).
  */
 #ifndef FITML_MEAN_LOOP_H
 #define FITML_MEAN_LOOP_H
@@ -24,22 +25,29 @@ static inline int32_t fitml_mean_requant(const fitml_mean_s8_params *p, uint32_t
 #define FITML_MEAN_F32(p, sum) ((sum) / (float)(p)->count)
 #define FITML_MEAN_S8(p, sum) fitml_mean_requant(p, sum, -128, 127)
 #define FITML_MEAN_S16(p, sum) fitml_mean_requant(p, sum, -32768, 32767)
+#define FITML_REDUCE_ADD(acc, v) ((acc) + (v))
+#define FITML_REDUCE_MAX(acc, v) ((v) > (acc) ? (v) : (acc))
+#define FITML_REDUCE_KEEP(p, acc) (acc)
 
 /**
  * Defines `fitml_status NAME(const PARAMS *p, const T *input, T *output)` and its helper
- * `NAME##_sum` (the ACC sum of the inner walk from `base`; uint32_t wraps for the integer
- * kernels): *output++ = (T)DONE(p, sum) per outer position.
+ * `NAME##_sum` (ACC acc = INIT, then acc = STEP(acc, (ACC)x) over the inner walk from `base`;
+ * uint32_t wraps for the integer sums): *output++ = (T)DONE(p, acc) per outer position.
  */
 #define FITML_DEFINE_MEAN(NAME, PARAMS, T, ACC, DONE)                                            \
+    FITML_DEFINE_REDUCE(NAME, PARAMS, T, ACC, 0, FITML_REDUCE_ADD, DONE)
+
+/** As FITML_DEFINE_MEAN with any fold: INIT the first accumulator, STEP(acc, value). */
+#define FITML_DEFINE_REDUCE(NAME, PARAMS, T, ACC, INIT, STEP, DONE)                              \
     static ACC NAME##_sum(const fitml_walk *w, const T *base)                                    \
     {                                                                                            \
         int32_t idx[FITML_MAX_DIMS] = {0};                                                       \
         int32_t offset = 0, i;                                                                   \
         const int32_t inner = w->dims[w->rank - 1], stride = w->strides[w->rank - 1];           \
-        ACC sum = 0;                                                                             \
+        ACC sum = (INIT);                                                                        \
         do {                                                                                     \
             for (i = 0; i < inner; i++) {                                                        \
-                sum += (ACC)base[offset + i * stride];                                           \
+                sum = STEP(sum, (ACC)base[offset + i * stride]);                                 \
             }                                                                                    \
         } while (fitml_walk_next(w, idx, &offset));                                              \
         return sum;                                                                              \
