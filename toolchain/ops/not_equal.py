@@ -1,0 +1,11 @@
+"""NOT_EQUAL: element-wise comparison to a bool tensor, broadcast (definition in comparison.py)."""
+from __future__ import annotations
+
+from .comparison import ComparisonBase
+from .registry import register
+
+
+@register
+class NotEqual(ComparisonBase):
+    kind = "NOT_EQUAL"
+    tflite_options = "NotEqualOptions"
