@@ -1,7 +1,8 @@
 """ONNX (Equal, Greater, LessOrEqual, And, Or, Not, Floor, Ceil, Round, Sin, Cos, Log) and
 torch.export (eq, ne, gt, ge, lt, le, logical_and / or / not, & and |, floor, ceil, round,
-square, sin, cos, log) map to the comparison, logical and float unary ops: the reference
-equals onnxruntime / torch, and the host C equals the reference (libm ops within one ulp)."""
+square, sin, cos, log, remainder) map to the comparison, logical, float unary and FLOOR_MOD
+ops: the reference equals onnxruntime / torch, and the host C equals the reference (libm ops
+within one ulp)."""
 from __future__ import annotations
 
 import numpy as np
@@ -70,7 +71,8 @@ def test_torch_export(tmp_path):
             m = torch.logical_and(v > w, torch.logical_not(torch.logical_or(v == 0.5, v <= -1)))
             m = torch.logical_or(m, torch.ne(v, w) & (v >= w) | (v < 0.1))
             far = torch.log(torch.cos(torch.sin(torch.floor(torch.ceil(w)))) + 2)
-            return torch.where(m, torch.round(torch.square(v)), far)
+            mod = torch.remainder(v, w * w + 0.5)
+            return torch.where(m, torch.round(torch.square(v)), far) + mod
 
     x, y = inputs()
     path = str(tmp_path / "m.pt2")
@@ -80,7 +82,7 @@ def test_torch_export(tmp_path):
     kinds = {op.kind for op in g.ops}
     assert {"GREATER", "EQUAL", "LESS_EQUAL", "NOT_EQUAL", "GREATER_EQUAL", "LESS",
             "LOGICAL_OR", "LOGICAL_NOT", "LOGICAL_AND", "SQUARE", "ROUND", "CEIL", "FLOOR",
-            "SIN", "COS", "LOG"} <= kinds, kinds
+            "SIN", "COS", "LOG", "FLOOR_MOD"} <= kinds, kinds
     want = Net()(torch.from_numpy(x), torch.from_numpy(y)).numpy()
     oplab.assert_close(want, run_graph(g, [x, y])[0].reshape(want.shape), LIBM_ATOL, "torch")
     host_equals_reference(g, (x, y))

@@ -1,4 +1,5 @@
-"""CEIL: round up to an integer value element-wise, float32 only (TFLM ceil.cc, std::ceil; definition in float_unary.py)."""
+"""CEIL: round up to an integer value element-wise, float32 only (TFLM ceil.cc,
+std::ceil; definition in float_unary.py)."""
 from __future__ import annotations
 
 import numpy as np

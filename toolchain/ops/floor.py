@@ -1,4 +1,5 @@
-"""FLOOR: round down to an integer value element-wise, float32 only (TFLM floor.cc, std::floor; definition in float_unary.py)."""
+"""FLOOR: round down to an integer value element-wise, float32 only (TFLM floor.cc,
+std::floor; definition in float_unary.py)."""
 from __future__ import annotations
 
 import numpy as np

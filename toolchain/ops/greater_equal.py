@@ -1,4 +1,4 @@
-"""GREATER_EQUAL: element-wise comparison to a bool tensor, broadcast (definition in comparison.py)."""
+"""GREATER_EQUAL: element-wise comparison to a bool tensor, broadcast (comparison.py)."""
 from __future__ import annotations
 
 from .comparison import ComparisonBase

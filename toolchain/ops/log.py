@@ -1,4 +1,6 @@
-"""LOG: natural logarithm element-wise, evaluated in double and rounded once, float32 only (TFLM elementwise.cc, std::log; definition in float_unary.py)."""
+"""LOG: natural logarithm element-wise, float32 only (TFLM elementwise.cc, std::log).
+Evaluated in double and rounded once: the correctly rounded value, within an ulp of any
+libm logf."""
 from __future__ import annotations
 
 import numpy as np

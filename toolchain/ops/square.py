@@ -1,4 +1,5 @@
-"""SQUARE: x * x element-wise in float32, float32 only (TFLM elementwise.cc; definition in float_unary.py)."""
+"""SQUARE: x * x element-wise, float32 only (TFLM elementwise.cc; definition in
+float_unary.py)."""
 from __future__ import annotations
 
 import numpy as np
