@@ -1,8 +1,9 @@
 """EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL and LOGICAL_AND / OR / NOT:
 bool graphs from TF's converter (float32 and int8, equal shapes and broadcasting, ending in
 SELECT_V2 and CAST) run the same in the reference, TFLite Micro, generated C on the host and
-under QEMU; int8 comparisons of inputs with different scales match TFLM over many codes; int32
-one-op graphs match TFLM, LiteRT and host C; written files load in LiteRT's default resolver.
+under QEMU; int8 comparisons of inputs with different scales match TFLM over many codes; int32,
+float32 (ties, NaN) and bool (EQUAL, NOT_EQUAL; logical ops) one-op graphs match TFLM and host
+C; written files load in LiteRT's default resolver.
 Comparisons and logic are exact in every dtype, so every check is exact (atol 0)."""
 from __future__ import annotations
 
@@ -81,9 +82,10 @@ def test_int8_scaled_comparison_matches_tflm_and_host_c(kind, seed):
 
 
 @pytest.mark.parametrize("kind", COMPARISONS + LOGICAL)
-def test_one_op_equals_tflm_litert_and_host_c(kind):
+def test_one_op_equals_tflm_and_host_c(kind):
     rng = np.random.default_rng(3)
     dtypes = ["bool"] if kind in LOGICAL else ["int32", "float32"]
+    dtypes += ["bool"] if kind in ("EQUAL", "NOT_EQUAL") else []     # TFLM's bool comparisons
     for dtype in dtypes:
         g = one_op(kind, dtype, [(2, 3, 4), (3, 1)])
         x = oplab.random_inputs(g, rng)
@@ -123,6 +125,9 @@ def test_refusals():
     f = oplab.act("f", (4,), "float32")
     with pytest.raises(GraphError, match="LESS: input dtypes differ"):
         oplab.one_op("LESS", [f, y8], {}, oplab.act("out", (4,), "bool"))
+    b = oplab.act("b", (4,), "bool")
+    with pytest.raises(GraphError, match="GREATER: dtype bool not supported"):
+        oplab.one_op("GREATER", [b, b], {}, oplab.act("out", (4,), "bool"))
     with pytest.raises(GraphError, match="LOGICAL_AND: dtype float32 not supported"):
         oplab.one_op("LOGICAL_AND", [f, f], {}, oplab.act("out", (4,), "bool"))
     with pytest.raises(GraphError, match="LOGICAL_NOT: dtype float32 not supported"):

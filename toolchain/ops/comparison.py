@@ -1,7 +1,8 @@
 """EQUAL, NOT_EQUAL, GREATER, GREATER_EQUAL, LESS, LESS_EQUAL share one definition: an
 element-wise comparison with NumPy broadcasting and a bool output (TFLM comparisons.cc).
 
-float32 and int32 compare the values. int8 (TFLM `*WithScaling`) compares rescaled values:
+float32 and int32 compare the values; bool (EQUAL and NOT_EQUAL only, as in TFLM) compares
+truth values. int8 (TFLM `*WithScaling`) compares rescaled values:
 each input's (q - zp) << 8 is multiplied by its own scale quantized as a multiplier
 (QuantizeMultiplierSmallerThanOneExp, so a scale must be below 1), which compares two inputs
 of different scales on one fixed-point axis. One C kernel per dtype takes the comparison as an
@@ -21,7 +22,7 @@ from ..lowering.ccall import CCall
 from . import broadcast
 from .registry import Node, OpDef
 
-DTYPES = ("float32", "int8", "int32")
+NUMERIC = ("float32", "int8", "int32")     # every comparison; EQUAL / NOT_EQUAL add bool
 LEFT_SHIFT = 8       # TFLM comparisons_common.cc kLeftShift
 CODES = ("EQUAL", "NOT_EQUAL", "GREATER", "GREATER_EQUAL", "LESS", "LESS_EQUAL")
 COMPARE = dict(zip(CODES, (operator.eq, operator.ne, operator.gt, operator.ge, operator.lt,
@@ -41,11 +42,13 @@ def scaling(t) -> dict:
 
 
 class ComparisonBase(OpDef):
-    """Shared definition; subclasses set `kind` and `tflite_options`."""
+    """Shared definition; subclasses set `kind`, `tflite_options` and `DTYPES`."""
+
+    DTYPES = NUMERIC
 
     @classmethod
     def infer(cls, op, ins):
-        shape, _ = broadcast.binary_infer(cls.kind, ins, DTYPES)[0]
+        shape, _ = broadcast.binary_infer(cls.kind, ins, cls.DTYPES)[0]
         return [(shape, "bool")]
 
     @classmethod
@@ -61,16 +64,18 @@ class ComparisonBase(OpDef):
     @classmethod
     def reference(cls, node: Node, args):
         a, b = (np.asarray(x) for x in args[:2])
-        if node.ins[0].dtype == "int8":
+        if node.ins[0].dtype == "bool":
+            a, b = a.astype(bool), b.astype(bool)
+        elif node.ins[0].dtype == "int8":
             a, b = (scaled(x, t.quant.s, int(t.quant.zp)) for x, t in zip((a, b), node.ins))
         return [np.asarray(COMPARE[cls.kind](*np.broadcast_arrays(a, b)), np.bool_)]
 
     @classmethod
     def lower_c(cls, node: Node):
-        """fitml_compare_<f32|s8|s32>: the broadcast walk, the op code, int8 scalings."""
+        """fitml_compare_<f32|s8|s32|bool>: the broadcast walk, the op code, int8 scalings."""
         x, y = node.ins[:2]
         kernel = {"float32": "fitml_compare_f32", "int8": "fitml_compare_s8",
-                  "int32": "fitml_compare_s32"}.get(x.dtype)
+                  "int32": "fitml_compare_s32", "bool": "fitml_compare_bool"}.get(x.dtype)
         if kernel is None:
             raise cparams.unsupported(node)
         params = dict(bc=cparams.broadcast(node), op=CODES.index(cls.kind))

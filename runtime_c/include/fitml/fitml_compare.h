@@ -74,6 +74,17 @@ fitml_status fitml_compare_s32(const fitml_compare_params *p, const int32_t *inp
                                const int32_t *input2, uint8_t *output);
 
 /**
+ * @brief EQUAL / NOT_EQUAL of bool tensors (truth values: any non-zero byte is true), broadcast.
+ * @param p      broadcast walk and op code
+ * @param input1 operand 1
+ * @param input2 operand 2
+ * @param output bool (0 / 1) per element
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_compare_bool(const fitml_compare_params *p, const uint8_t *input1,
+                                const uint8_t *input2, uint8_t *output);
+
+/**
  * @brief LOGICAL_AND / LOGICAL_OR of bool tensors, broadcast (any non-zero byte is true).
  * @param p      broadcast walk and op code
  * @param input1 operand 1
