@@ -26,7 +26,7 @@ from toolchain.frontends import keras  # noqa: F401  (registers the Keras layers
 from toolchain.ops import registry
 
 TOKENS = {"f32": "float32", "s8": "int8", "s16": "int16", "s32": "int32", "u8": "uint8",
-          "s8s4": "int8 x int4 weights", "hybrid": "hybrid"}
+          "s8s4": "int8 x int4 weights", "hybrid": "hybrid", "bool": "bool"}
 PAIRS = {("int16", "int8"): "16x8", ("int8", "int4"): "int8 x int4 weights",
          ("float32", "int8"): "hybrid (int8 weights)", ("float32", "int4"): "hybrid (int4 weights)"}
 BUILTINS = set(vars(schema.BuiltinOperator))

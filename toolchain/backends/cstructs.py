@@ -67,6 +67,9 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
                                     ("output_multiplier", _I32), ("output_shift", _I32)],
     "fitml_binary_f32_params": [("bc", "fitml_broadcast")] + _ACT_F,
     "fitml_broadcast_params": [("bc", "fitml_broadcast")],
+    "fitml_compare_params": [("bc", "fitml_broadcast"), ("op", _I32)] + [
+        (f"input{k}_{f}", _I32) for k in (1, 2) for f in ("offset", "multiplier", "shift")],
+    "fitml_logical_params": [("bc", "fitml_broadcast"), ("op", _I32)],
     "fitml_lut_s8_params": [("size", _I32), ("lut", "const int8_t *")],
     "fitml_cast_params": [("size", _I32), ("input_type", _I32), ("output_type", _I32)],
     "fitml_zeros_params": [("bytes", _I32)],

@@ -25,8 +25,8 @@ from ..errors import ModelError
 from ..ir import Graph, GraphError, Tensor
 from ..passes.pipeline import CLEANUP, run_pipeline
 from . import (  # noqa: F401  (the converter modules register on import)
-    onnx_conv_ops, onnx_elementwise_ops, onnx_fold, onnx_math_ops, onnx_qdq, onnx_resize_ops,
-    onnx_shape_ops, onnx_slice_ops, onnx_tconv_ops)
+    onnx_conv_ops, onnx_elementwise_ops, onnx_fold, onnx_logic_ops, onnx_math_ops, onnx_qdq,
+    onnx_resize_ops, onnx_shape_ops, onnx_slice_ops, onnx_tconv_ops)
 from .onnx_build import Builder
 from .onnx_checks import check_elements, check_structure, node_problem
 from .onnx_node import CONVERTERS, NCHW, NHWC, OnnxNode, identity, natural

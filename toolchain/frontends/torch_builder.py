@@ -152,9 +152,9 @@ class Builder:
         for value, val in pairs:
             if not isinstance(value, Value) or not hasattr(val, "shape"):
                 continue
-            if str(val.dtype) != "torch.float32":
-                raise self.error(f"produces a {val.dtype} tensor; only float32 activations "
-                                 "are supported")
+            if str(val.dtype) not in ("torch.float32", "torch.bool"):   # bool: comparisons
+                raise self.error(f"produces a {val.dtype} tensor; only float32 (and bool) "
+                                 "activations are supported")
             want, got = tuple(int(d) for d in val.shape), self.shape(value)
             if want != got:
                 raise self.error(f"converted to shape {list(got)}, torch says {list(want)} "

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import ModelError
 from ..ir import Graph, GraphError
 from ..passes.pipeline import CLEANUP, run_pipeline
-from . import (torch_activation_ops, torch_conv_ops, torch_ops,  # noqa: F401  (converters)
+from . import (torch_activation_ops, torch_conv_ops, torch_logic_ops, torch_ops,  # noqa: F401
                torch_pool_ops, torch_shape_ops)
 from .onnx import load_onnx
 from .pt2_archive import check_pt2, quiet_load

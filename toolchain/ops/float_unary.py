@@ -1,6 +1,7 @@
-"""EXP, SQRT, RSQRT share one float32 definition: a libm function per element (TFLM has no
-quantized EXP or SQRT kernel; RSQRT adds its int8 kernel in rsqrt.py). Subclasses set `kind`
-and `FUNC`, numpy's float32 twin of the C expression in fitml_<op>_f32."""
+"""EXP, SQRT, RSQRT, FLOOR, CEIL, ROUND, LOG, SIN, COS, SQUARE share one float32 definition: a
+function per element (TFLM has no quantized kernel for them; RSQRT adds its int8 kernel in
+rsqrt.py). Subclasses set `kind` and `FUNC`, numpy's float32 twin of the C expression in
+fitml_<op>_f32 (the C loops share runtime_c/src/portable/fitml_float_unary.h)."""
 from __future__ import annotations
 
 from typing import Callable

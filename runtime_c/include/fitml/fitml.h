@@ -18,6 +18,7 @@ extern "C" {
 #include "fitml_types.h"
 #include "fitml_activation.h"
 #include "fitml_batch_matmul.h"
+#include "fitml_compare.h"
 #include "fitml_conv.h"
 #include "fitml_data.h"
 #include "fitml_elementwise.h"

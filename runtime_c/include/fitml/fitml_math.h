@@ -1,7 +1,8 @@
 /**
  * @file fitml_math.h
  * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
- *        LOG_SOFTMAX; DIV; EXP, SQRT, RSQRT.
+ *        LOG_SOFTMAX; DIV, FLOOR_MOD; EXP, SQRT, RSQRT; FLOOR, CEIL, ROUND, LOG,
+ *        SIN, COS, SQUARE.
  */
 #ifndef FITML_MATH_H
 #define FITML_MATH_H
@@ -228,6 +229,93 @@ fitml_status fitml_div_s8(const fitml_mul_s8_params *p, const int8_t *input1,
  * @return FITML_OK or FITML_ERR_ARGUMENT
  */
 fitml_status fitml_exp_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief FLOOR_MOD f32: x - floor(x / y) * y, with the divisor's sign (TFLM FloorMod), broadcast;
+ *        exact (fmodf); y == 0 gives NaN.
+ * @param p      broadcast walk
+ * @param input1 dividends
+ * @param input2 divisors
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_floor_mod_f32(const fitml_broadcast_params *p, const float *input1,
+                                 const float *input2, float *output);
+
+/**
+ * @brief FLOOR_MOD s32: x - floor(x / y) * y, with the divisor's sign (TFLM FloorMod), broadcast;
+ *        y == 0 and y == -1 give 0; TFLM runs float32 only.
+ * @param p      broadcast walk
+ * @param input1 dividends
+ * @param input2 divisors
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_floor_mod_s32(const fitml_broadcast_params *p, const int32_t *input1,
+                                 const int32_t *input2, int32_t *output);
+
+/**
+ * @brief float32 FLOOR: floorf(x) per element (TFLM floor.cc).
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_floor_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 CEIL: ceilf(x) per element (TFLM ceil.cc).
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_ceil_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 ROUND: half to even per element as TFLM's RoundToNearest (-0.3 gives +0.0).
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_round_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 LOG: logf(x) per element (libm; may differ from another libm by an ulp).
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_log_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 SIN: sinf(x) per element (libm; may differ from another libm by an ulp).
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_sin_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 COS: cosf(x) per element (libm; may differ from another libm by an ulp).
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_cos_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 SQUARE: x * x per element in float.
+ * @param p      element count
+ * @param input  input
+ * @param output output (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_square_f32(const fitml_size_params *p, const float *input, float *output);
 
 /**
  * @brief float32 SQRT: sqrtf(x) per element.

@@ -14,7 +14,11 @@
  * inputs' values. `op` is a constant at each call site, so ONE's branches on it fold away.
  */
 #define FITML_DEFINE_BROADCAST(NAME, PARAMS, T, ONE)                                             \
-    static inline fitml_status NAME(const PARAMS *p, const T *in1, const T *in2, T *out,        \
+    FITML_DEFINE_BROADCAST_TO(NAME, PARAMS, T, T, ONE)
+
+/** FITML_DEFINE_BROADCAST with an output element type TO of its own (comparisons: bool). */
+#define FITML_DEFINE_BROADCAST_TO(NAME, PARAMS, T, TO, ONE)                                      \
+    static inline fitml_status NAME(const PARAMS *p, const T *in1, const T *in2, TO *out,       \
                                     int op)                                                      \
     {                                                                                            \
         int32_t idx[FITML_MAX_DIMS] = {0};                                                       \

@@ -1,0 +1,14 @@
+"""LESS_EQUAL: element-wise comparison to a bool tensor, broadcast (definition in comparison.py)."""
+from __future__ import annotations
+
+from .comparison import NUMERIC, ComparisonBase
+from .registry import register
+
+DTYPES = NUMERIC
+
+
+@register
+class LessEqual(ComparisonBase):
+    kind = "LESS_EQUAL"
+    tflite_options = "LessEqualOptions"
+    DTYPES = DTYPES
