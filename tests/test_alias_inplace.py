@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import oplab
-from toolchain.backends.c import shared_storage
+from toolchain.backends.cshare import shared_storage
 from toolchain.ir import Graph, Node, Op, Tensor
 from toolchain.ops import registry
 from toolchain.ops.interpreter import run_graph

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from conftest import shared_model
 from toolchain import api
-from toolchain.backends.c import lower, shared_storage
+from toolchain.backends.c import lower
+from toolchain.backends.cshare import shared_storage
 from toolchain.plan.arena import ArenaPlanner, Buffer, align_up, check_no_overlap
 from toolchain.plan.banks import split_banks
 from toolchain.plan.memory import plan_memory

@@ -173,7 +173,7 @@ def test_partitioned_arena_moved_whole_into_the_bank_that_holds_it(cam_board):
     with caller_inputs():
         low = lower(part_graph)
     one = low.plan.arena_size
-    from toolchain.backends.c import overlaid_outputs, shared_storage
+    from toolchain.backends.cshare import overlaid_outputs, shared_storage
     g, calls, ext = low.graph, low.calls, tuple(low.graph.inputs)
     plan = plan_memory(g, lambda i: calls[i].scratch_bytes, 16, shared_storage(g, calls, ext),
                        [("fast", 4096), ("big", one)], overlays=overlaid_outputs(g, calls, ext),
