@@ -2,6 +2,8 @@
 library (built once per session for the tests/test_c_kernels_*.py files)."""
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -32,3 +34,11 @@ def lib(tmp_path_factory):
     (tests/ckernels.py); test files with a library of their own define their own `lib`."""
     from ckernels import shim_library   # a test helper: imported only by the tests that use it
     return shim_library(tmp_path_factory.mktemp("cruntime"))
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """One spawned child per test module for LiteRT (or another oracle that may crash): a
+    crash in its kernels fails a test, not the session."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
+        yield executor

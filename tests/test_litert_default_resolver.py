@@ -7,8 +7,6 @@ project's float tolerance; integer ones within a few steps (optimized kernels ro
 differently), and the zero bias leaves TFLM's answer bit-exact."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -29,13 +27,6 @@ MODELS = sorted(str(p.relative_to(SHARED_MODELS)) for p in SHARED_MODELS.rglob("
                 if p.suffix in (".tflite", ".onnx"))
 NOT_QUANTIZED = ("UNIDIRECTIONAL_SEQUENCE_LSTM",)    # fitml's quantizer has no int8 LSTM
 INT_SLACK = 12      # optimized int8 kernels vs the reference (MobileNetV2 at 224: 9 steps)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT: a crash in its kernels fails a test, not the session."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 def invoke_default(pool, graph, written: bytes, label: str, seed: int = 0):

@@ -4,8 +4,6 @@ under QEMU; ties take the first index (one-op graphs vs TFLM); the written file 
 default resolver; an int64 output is refused as TFLM does."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -63,13 +61,6 @@ def test_int64_output_is_refused():
     with pytest.raises(GraphError, match="ARG_MIN: int64 output is not supported"):
         oplab.one_op("ARG_MIN", [x, oplab.const("axis", np.array([1], np.int32))],
                      {"output_type": "int64"}, oplab.act("out", (2,), "int64"))
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT's default resolver (a crash fails a test, not the run)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 def test_written_file_runs_in_litert_default_resolver(model, pool):

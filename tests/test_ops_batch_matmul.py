@@ -6,8 +6,6 @@ activations map to it (MatMul by a constant stays FULLY_CONNECTED), fitml's PTQ 
 shapes TFLM refuses fail with one clean line."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -90,13 +88,6 @@ def test_constant_rhs_equals_tflm_and_c(dtype):
     oplab.check_tflm(g, rng)
     x = oplab.random_inputs(g, rng)
     co.assert_same(run_graph(g, x)[0], get_executor("host")(g, x).outputs[0], "host", 1e-5)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT's default resolver (a crash fails a test, not the run)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 @pytest.mark.parametrize("dtype", sorted(SCALE))

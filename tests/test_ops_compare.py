@@ -7,8 +7,6 @@ C; written files load in LiteRT's default resolver.
 Comparisons and logic are exact in every dtype, so every check is exact (atol 0)."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -96,13 +94,6 @@ def test_one_op_equals_tflm_and_host_c(kind):
         oplab.assert_exact(ref[0], np.asarray(tflm[0]).reshape(ref[0].shape), f"{dtype} tflm")
         host = get_executor("host")(g, x).outputs[0]
         oplab.assert_exact(ref[0], np.asarray(host).reshape(ref[0].shape), f"{dtype} host")
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT's default resolver (a crash fails a test, not the run)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 @pytest.mark.parametrize("kind,dtype", [("GREATER", "int8"), ("LESS_EQUAL", "float32"),

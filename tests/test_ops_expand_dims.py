@@ -4,8 +4,6 @@ reference, TFLite Micro, generated C on the host and under QEMU; the output alia
 (no kernel); the written file runs in LiteRT's default resolver; bad axes fail cleanly."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -69,13 +67,6 @@ def test_keras_conv1d_equals_tflm_and_c(conv1d):
     assert "EXPAND_DIMS" in co.kinds(conv1d), co.kinds(conv1d)
     co.check_tflm(conv1d, atol=1e-5)      # integers exactly, float32 within 1e-5
     co.check_c(conv1d, "host", None, atol=1e-5)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT's default resolver (a crash fails a test, not the run)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 def test_written_file_runs_in_litert_default_resolver(model, pool):

@@ -9,8 +9,6 @@ cosf (TFLM and host C) and newlib's (QEMU) are within one ulp of it, so those co
 LIBM_ATOL (one ulp of the largest output, |log| < 4) and in ulps on a one-op sweep."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -113,13 +111,6 @@ def test_integer_inputs_are_refused():
     for kind in EXACT + LIBM:
         with pytest.raises(GraphError, match=f"{kind}: dtype int8 not supported"):
             one_op(kind, 4, "int8")
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT's default resolver (a crash fails a test, not the run)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 @pytest.mark.parametrize("kind", EXACT + LIBM)

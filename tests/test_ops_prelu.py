@@ -4,8 +4,6 @@ host and under QEMU; int8 one-op graphs over seeded scales and zero points (ever
 against every alpha code) equal TFLM; the written file runs in LiteRT's default resolver."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -74,13 +72,6 @@ def test_rank_above_four_is_refused():
     alpha = oplab.const("alpha", np.ones(3, np.float32))
     with pytest.raises(GraphError, match="PRELU: .*rank 5 exceeds the supported 4"):
         oplab.one_op("PRELU", [x, alpha], {}, oplab.act("out", (1, 2, 2, 2, 3), "float32"))
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT's default resolver (a crash fails a test, not the run)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 def test_written_file_runs_in_litert_default_resolver(model, pool):

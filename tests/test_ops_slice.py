@@ -4,8 +4,6 @@ graphs (rank 1 to 5, int64 begin/size) equal TFLM; the written file runs in Lite
 resolver; ranges leaving the input fail with one clean line."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -68,13 +66,6 @@ def test_one_op_equals_tflm_and_host_c(dtype, shape, begin, size):
     oplab.assert_exact(want, ref[0], "numpy")
     oplab.assert_exact(ref[0], np.asarray(tflm[0]).reshape(ref[0].shape), "tflm")
     co.check_c(co.Model(g, b"", [x]), "host", None, atol=0)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT's default resolver (a crash fails a test, not the run)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 def test_written_file_runs_in_litert_default_resolver(model, pool):

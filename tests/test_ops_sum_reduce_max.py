@@ -5,8 +5,6 @@ int16 SUM over seeded scales and zero points equal TFLM; the written file runs i
 resolver; an int8 REDUCE_MAX whose output quantization differs is refused as TFLM does."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -98,13 +96,6 @@ def test_int8_reduce_max_needs_equal_quantization():
     ins = [x, oplab.const("axes", np.array([1], np.int32))]
     with pytest.raises(GraphError, match="REDUCE_MAX: int8 input 'x' and output 'out'"):
         oplab.one_op("REDUCE_MAX", ins, {}, oplab.act("out", (4,), "int8", 0.2, 3))
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One spawned child for LiteRT's default resolver (a crash fails a test, not the run)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
-        yield executor
 
 
 def test_written_file_runs_in_litert_default_resolver(model, pool):
