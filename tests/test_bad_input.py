@@ -17,30 +17,30 @@ from toolchain.ir import Graph, Op, Tensor
 from toolchain.ops import registry
 
 
-def _log_model() -> bytes:
-    """A float RELU -> LOG model: written as RELU -> RELU, then the second opcode retyped to
-    LOG (an operator fitml does not support, so the writer cannot emit it directly)."""
+def _elu_model() -> bytes:
+    """A float RELU -> ELU model: written as RELU -> TANH, then the second opcode retyped to
+    ELU (an operator TFLite Micro runs and fitml does not, so the writer cannot emit it)."""
     x = Tensor("x", (1, 4), "float32")
-    y, z = Tensor("y", (1, 4), "float32"), Tensor("log_out", (1, 4), "float32")
-    graph = Graph.build([x, y, z], [Op("RELU", ["x"], ["y"]), Op("TANH", ["y"], ["log_out"])],
-                        ["x"], ["log_out"])
+    y, z = Tensor("y", (1, 4), "float32"), Tensor("elu_out", (1, 4), "float32")
+    graph = Graph.build([x, y, z], [Op("RELU", ["x"], ["y"]), Op("TANH", ["y"], ["elu_out"])],
+                        ["x"], ["elu_out"])
     model = build_model(graph.validate())
     code = next(c for c in model.operatorCodes if c.builtinCode == schema.BuiltinOperator.TANH)
-    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.LOG
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.ELU
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
 
 
 def test_unsupported_operator_names_op_node_tensor_file_and_list(tmp_path):
-    assert "LOG" not in registry.supported()
-    path = tmp_path / "log.tflite"
-    path.write_bytes(_log_model())
+    assert "ELU" not in registry.supported()
+    path = tmp_path / "elu.tflite"
+    path.write_bytes(_elu_model())
     proc = fitml("inspect", path)
     assert proc.returncode == 2
     line = one_clear_line(proc)
-    assert "operator LOG " in line
-    assert "node 1" in line and "output tensor 'log_out'" in line
+    assert "operator ELU " in line
+    assert "node 1" in line and "output tensor 'elu_out'" in line
     assert str(path) in line
     for kind in registry.supported():
         assert kind in line
