@@ -12,6 +12,7 @@ import numpy as np
 
 import oplab
 from toolchain.ops import common
+from toolchain.ops.quantize import quantize_float
 
 
 S_IN = 1.0 / 4096
@@ -149,3 +150,13 @@ def data_graphs():
     for kind, ins, attrs in cases:
         out = oplab.out_like(kind, ins, attrs, scale=1 / 4096, zp=0)
         yield kind, oplab.one_op(kind, ins, attrs, out)
+
+
+def input_cases(t, seed: int, realistic: int, full_range: int = 2) -> list[list[np.ndarray]]:
+    """Inputs for an int16 model input `t`: `realistic` uniform [-1, 1] floats quantized with
+    its scale and zero point, then `full_range` random int16 ones (seeded)."""
+    rng = np.random.default_rng(seed)
+    cases = [[quantize_float(rng.uniform(-1, 1, t.shape).astype(np.float32), t.quant.s,
+                             t.quant.zp, "int16")] for _ in range(realistic)]
+    return cases + [[rng.integers(-32768, 32768, t.shape).astype(np.int16)]
+                    for _ in range(full_range)]

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import oplab
-from toolchain.ir import Graph
+from toolchain.ir import Graph, Op
 from toolchain.ops.quantize import quantize_float
 from toolchain.quant.ptq import quantize
 
@@ -99,3 +99,22 @@ def keras_windows(model, frames: list, memory: int) -> list[np.ndarray]:
     seq = np.concatenate([np.zeros((memory - 1, batch, width), np.float32), np.stack(frames)])
     windows = np.stack([seq[t:t + memory, b] for t in range(len(frames)) for b in range(batch)])
     return list(np.asarray(model(windows)).reshape(len(frames), batch, -1))
+
+
+def two_svdf_and_fc(rng) -> Graph:
+    """Float SVDF (RELU, 6 inputs, 8 filters, rank 2) -> SVDF (6 filters, memory 3, rank 1) ->
+    FULLY_CONNECTED to 3 logits, seeded weights drawn from `rng` (keyword-spotting shape)."""
+    first = float_graph(*(rng.normal(0, 0.5, s).astype(np.float32)
+                          for s in ((8, 6), (8, 4), (4,))), 1, 2, "RELU")
+    tensors = dict(first.tensors)
+    ins = [tensors["out"], oplab.const("wf2", rng.normal(0, 0.5, (6, 4)).astype(np.float32)),
+           oplab.const("wt2", rng.normal(0, 0.5, (6, 3)).astype(np.float32)),
+           oplab.const("b2", rng.normal(0, 0.5, 6).astype(np.float32)),
+           oplab.const("state2", np.zeros((1, 18), np.float32))]
+    second = oplab.out_like("SVDF", ins, dict(rank=1), name="h2")
+    fc_in = [second, oplab.const("w3", rng.normal(0, 0.5, (3, 6)).astype(np.float32))]
+    logits = oplab.out_like("FULLY_CONNECTED", fc_in, {}, name="logits")
+    tensors.update({t.name: t for t in ins[1:] + fc_in + [logits]})
+    ops = [*first.ops, Op("SVDF", [t.name for t in ins], ["h2"], dict(rank=1)),
+           Op("FULLY_CONNECTED", ["h2", "w3"], ["logits"], {})]
+    return Graph.build(tensors.values(), ops, ["x"], ["logits"]).validate()

@@ -13,11 +13,11 @@ import os
 import numpy as np
 import pytest
 
+from int16_cases import input_cases
 from tf_convert import convert_keras
 from oplab import assert_exact
 from toolchain.backends.tflite import write_tflite
 from toolchain.frontends.tflite import load_tflite
-from toolchain.ops.quantize import quantize_float
 from toolchain.verify.executors import get_executor
 from toolchain.ops.interpreter import run_graph
 
@@ -52,11 +52,7 @@ def model(tmp_path_factory):
     blob = keras_16x8(path)
     graph = load_tflite(str(path))
     t = graph.tensors[graph.inputs[0]]
-    rng = np.random.default_rng(2)
-    cases = [[quantize_float(rng.uniform(-1, 1, t.shape).astype(np.float32), t.quant.s,
-                             t.quant.zp, "int16")] for _ in range(3)]
-    cases += [[rng.integers(-32768, 32768, t.shape).astype(np.int16)] for _ in range(2)]
-    return graph, blob, cases
+    return graph, blob, input_cases(t, 2, 3)
 
 
 def test_converter_emits_16x8_ops(model):

@@ -10,6 +10,7 @@ import os
 import numpy as np
 import pytest
 
+from int16_cases import input_cases
 from tf_convert import convert_keras
 import oplab
 from oplab import assert_exact
@@ -17,7 +18,6 @@ from toolchain.backends.tflite import write_tflite
 from toolchain.frontends.tflite import load_tflite
 from toolchain.ops import registry
 from toolchain.ops.interpreter import run_graph
-from toolchain.ops.quantize import quantize_float
 from toolchain.verify.executors import get_executor
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -48,11 +48,7 @@ def model(tmp_path_factory):
     blob = keras_16x8(path)
     graph = load_tflite(str(path))
     t = graph.tensors[graph.inputs[0]]
-    rng = np.random.default_rng(5)
-    cases = [[quantize_float(rng.uniform(-1, 1, t.shape).astype(np.float32), t.quant.s,
-                             t.quant.zp, "int16")] for _ in range(2)]
-    cases += [[rng.integers(-32768, 32768, t.shape).astype(np.int16)] for _ in range(2)]
-    return graph, blob, cases
+    return graph, blob, input_cases(t, 5, 2)
 
 
 def test_leaky_relu_int16_is_a_registered_variant():

@@ -189,23 +189,8 @@ def test_malformed_svdf_is_one_clear_line(tmp_path, rank, state, words):
 def test_two_svdf_layers_keep_separate_states():
     """SVDF -> SVDF -> FULLY_CONNECTED (keyword-spotting shape): two state arrays, each kept
     and reset on its own, equal TFLM and the host C over a sequence."""
-    import oplab
     rng = np.random.default_rng(7)
-    first = sm.float_graph(rng.normal(0, 0.5, (8, 6)).astype(np.float32),
-                           rng.normal(0, 0.5, (8, 4)).astype(np.float32),
-                           rng.normal(0, 0.5, 4).astype(np.float32), 1, 2, "RELU")
-    tensors = dict(first.tensors)
-    ins = [tensors["out"], oplab.const("wf2", rng.normal(0, 0.5, (6, 4)).astype(np.float32)),
-           oplab.const("wt2", rng.normal(0, 0.5, (6, 3)).astype(np.float32)),
-           oplab.const("b2", rng.normal(0, 0.5, 6).astype(np.float32)),
-           oplab.const("state2", np.zeros((1, 18), np.float32))]
-    second = oplab.out_like("SVDF", ins, dict(rank=1), name="h2")
-    fc_in = [second, oplab.const("w3", rng.normal(0, 0.5, (3, 6)).astype(np.float32))]
-    logits = oplab.out_like("FULLY_CONNECTED", fc_in, {}, name="logits")
-    tensors.update({t.name: t for t in ins[1:] + fc_in + [logits]})
-    ops = [*first.ops, Op("SVDF", [t.name for t in ins], ["h2"], dict(rank=1)),
-           Op("FULLY_CONNECTED", ["h2", "w3"], ["logits"], {})]
-    g = Graph.build(tensors.values(), ops, ["x"], ["logits"]).validate()
+    g = sm.two_svdf_and_fc(rng)
     frames = [[rng.uniform(-1, 1, (1, 6)).astype(np.float32)] for _ in range(7)]
     seq = frames + [None] + frames[:RESTART]
     want = run_sequence("reference", g, seq)

@@ -18,7 +18,7 @@ import svdf_models as sm
 from converted_ops import assert_same
 from toolchain import api
 from toolchain.backends.tflite import write_tflite
-from toolchain.ir import Graph, Op
+from toolchain.ir import Graph
 from toolchain.ops.interpreter import run_graph
 from toolchain.ops.quantize import quantize_float
 from toolchain.verify.executors import run_sequence
@@ -133,20 +133,7 @@ def test_two_svdf_layers_and_fc_quantize_bit_exact():
     """SVDF (RELU) -> SVDF -> FULLY_CONNECTED (keyword-spotting shape): two states calibrated
     on one stream; TFLM equals the reference over a sequence with a reset, SNR above 25 dB."""
     rng = np.random.default_rng(7)
-    first = sm.float_graph(*(rng.normal(0, 0.5, s).astype(np.float32)
-                             for s in ((8, 6), (8, 4), (4,))), 1, 2, "RELU")
-    tensors = dict(first.tensors)
-    ins = [tensors["out"], oplab.const("wf2", rng.normal(0, 0.5, (6, 4)).astype(np.float32)),
-           oplab.const("wt2", rng.normal(0, 0.5, (6, 3)).astype(np.float32)),
-           oplab.const("b2", rng.normal(0, 0.5, 6).astype(np.float32)),
-           oplab.const("state2", np.zeros((1, 18), np.float32))]
-    second = oplab.out_like("SVDF", ins, dict(rank=1), name="h2")
-    fc_in = [second, oplab.const("w3", rng.normal(0, 0.5, (3, 6)).astype(np.float32))]
-    logits = oplab.out_like("FULLY_CONNECTED", fc_in, {}, name="logits")
-    tensors.update({t.name: t for t in ins[1:] + fc_in + [logits]})
-    ops = [*first.ops, Op("SVDF", [t.name for t in ins], ["h2"], dict(rank=1)),
-           Op("FULLY_CONNECTED", ["h2", "w3"], ["logits"], {})]
-    g = Graph.build(tensors.values(), ops, ["x"], ["logits"]).validate()
+    g = sm.two_svdf_and_fc(rng)
     calib = [[rng.uniform(-1, 1, (1, 6)).astype(np.float32)] for _ in range(40)]
     q = api.quantize(g, calib, progress=False)
     assert [op.kind for op in q.ops] == ["SVDF", "SVDF", "FULLY_CONNECTED"]
