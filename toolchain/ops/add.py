@@ -4,7 +4,6 @@ The int8 arithmetic lives in `addsub.py`, shared with SUB.
 """
 from __future__ import annotations
 
-from ai_edge_litert import schema_py_generated as schema
 
 from .addsub import AddSubBase
 from .registry import register
@@ -15,4 +14,3 @@ class Add(AddSubBase):
     kind = "ADD"
     tflite_options = "AddOptions"
     SIGN = 1
-    OPTIONS = schema.AddOptionsT

@@ -16,11 +16,10 @@ from .registry import Node
 DTYPES = ("float32", "int8", "int16", "int32")
 
 
-class AddSubBase(OpDef):
-    """Shared definition; subclasses set kind, tflite_options, SIGN and OPTIONS."""
+class AddSubBase(common.FusedActivationOptions, OpDef):
+    """Shared definition; subclasses set kind, tflite_options and SIGN."""
 
     SIGN = 1
-    OPTIONS = None  # object-API options class, e.g. schema.AddOptionsT
 
     @classmethod
     def infer(cls, op, ins):
@@ -61,17 +60,6 @@ class AddSubBase(OpDef):
                                 np.int16)]
         lo, hi = common.output_bounds(act, node.outs[0])
         return [addsub_int8(x, y, zp1, zp2, zp_out, params, cls.SIGN, lo, hi)]
-
-    @staticmethod
-    def attrs_from_tflite(o):
-        code = common.options_get(o, "fusedActivationFunction", 0)
-        return dict(activation=common.activation_name(code))
-
-    @classmethod
-    def attrs_to_tflite(cls, attrs):
-        o = cls.OPTIONS()
-        o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
-        return o
 
     @classmethod
     def lower_c(cls, node: Node):

@@ -24,6 +24,22 @@ def activation_code(name: str) -> int:
     return getattr(schema.ActivationFunctionType, name)
 
 
+class FusedActivationOptions:
+    """attrs <-> TFLite options of an op whose only option is its fused activation (ADD, SUB,
+    MUL, DIV): the options class is the schema's `<tflite_options>T`."""
+    tflite_options: str
+
+    @staticmethod
+    def attrs_from_tflite(o):
+        return dict(activation=activation_name(options_get(o, "fusedActivationFunction", 0)))
+
+    @classmethod
+    def attrs_to_tflite(cls, attrs):
+        o = getattr(schema, f"{cls.tflite_options}T")()
+        o.fusedActivationFunction = activation_code(attrs.get("activation", "NONE"))
+        return o
+
+
 def padding_name(code: int) -> str:
     return PADDINGS.get(int(code), f"UNKNOWN({code})")
 

@@ -15,7 +15,6 @@ that, so models verify bit for bit. A zero divisor (also undefined) follows the 
 from __future__ import annotations
 
 import numpy as np
-from ai_edge_litert import schema_py_generated as schema
 
 from ..arith import fixedpoint as fp
 from ..arith import gemmlowp as gl
@@ -61,7 +60,7 @@ def div_int8(q1, q2, zp1: int, zp2: int, zp_out: int, mult: int, shift: int,
 
 
 @register
-class Div(OpDef):
+class Div(common.FusedActivationOptions, OpDef):
     kind = "DIV"
     tflite_options = "DivOptions"
 
@@ -91,17 +90,6 @@ class Div(OpDef):
         lo, hi = common.output_bounds(act, node.outs[0])
         return [div_int8(args[0], args[1], zp1, zp2, zp_out, *div_multiplier(s1, s2, s_out),
                          lo, hi)]
-
-    @staticmethod
-    def attrs_from_tflite(o):
-        code = common.options_get(o, "fusedActivationFunction", 0)
-        return dict(activation=common.activation_name(code))
-
-    @staticmethod
-    def attrs_to_tflite(attrs):
-        o = schema.DivOptionsT()
-        o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
-        return o
 
     @staticmethod
     def lower_c(node: Node):

@@ -6,7 +6,6 @@ it may exceed 1, so MBQM can shift left (TFLM mul_common.cc, integer_ops/mul.h).
 from __future__ import annotations
 
 import numpy as np
-from ai_edge_litert import schema_py_generated as schema
 
 from ..lowering import cparams
 from ..lowering.ccall import CCall
@@ -27,7 +26,7 @@ def mul_multiplier(s1: float, s2: float, s_out: float) -> tuple[int, int]:
 
 
 @register
-class Mul(OpDef):
+class Mul(common.FusedActivationOptions, OpDef):
     kind = "MUL"
     tflite_options = "MulOptions"
 
@@ -64,17 +63,6 @@ class Mul(OpDef):
         prod = fp.wrap32((fp.i64(x) - zp1) * (fp.i64(y) - zp2))
         out = fp.mbqm(prod, mult, shift) + zp_out
         return [np.clip(out, lo, hi).astype(dtype)]
-
-    @staticmethod
-    def attrs_from_tflite(o):
-        code = common.options_get(o, "fusedActivationFunction", 0)
-        return dict(activation=common.activation_name(code))
-
-    @staticmethod
-    def attrs_to_tflite(attrs):
-        o = schema.MulOptionsT()
-        o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
-        return o
 
     @staticmethod
     def lower_c(node: Node):

@@ -4,7 +4,6 @@ Same int8 arithmetic as ADD (`addsub.py`), the second operand negated.
 """
 from __future__ import annotations
 
-from ai_edge_litert import schema_py_generated as schema
 
 from .addsub import AddSubBase
 from .registry import register
@@ -15,4 +14,3 @@ class Sub(AddSubBase):
     kind = "SUB"
     tflite_options = "SubOptions"
     SIGN = -1
-    OPTIONS = schema.SubOptionsT
