@@ -2,7 +2,6 @@
 float_unary.py)."""
 from __future__ import annotations
 
-import numpy as np
 
 from .float_unary import FloatUnaryBase
 from .registry import register

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..arith import fixedpoint as fp
-from ..ir import GraphError
 from ..lowering import cparams
 from ..lowering.ccall import CCall
 from . import broadcast, common, int16

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelError, UsageError
-from ..ir import Graph, Op
+from ..ir import Graph
 from . import observers
 from .calibration import CalibrationStats
 from .weights import is_param
