@@ -10,38 +10,15 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
-#include "fitml/fitml_resize.h"
+#include "fitml_resize_bilinear_loop.h"
+
+#define RESIZE_F32_PIXEL(c)                                                                  \
+    (*output++ = a[c] * wy0 * wx0 + bl[c] * wy1 * wx0 + cr[c] * wy0 * wx1 + d[c] * wy1 * wx1  \
+                 + 0.0f)
 
 fitml_status fitml_resize_bilinear_f32(const fitml_resize_bilinear_f32_params *p,
                                        const float *input, float *output)
 {
-    const fitml_resize_geom *g;
-    int32_t b, y, x, c;
-    if (p == NULL || input == NULL || output == NULL || p->dy == NULL || p->dx == NULL) {
-        return FITML_ERR_ARGUMENT;
-    }
-    g = &p->geom;
-    if (g->y0 == NULL || g->y1 == NULL || g->x0 == NULL || g->x1 == NULL) {
-        return FITML_ERR_ARGUMENT;
-    }
-    for (b = 0; b < g->batches; b++) {
-        const float *image = input + (size_t)b * g->in_h * g->in_w * g->depth;
-        for (y = 0; y < g->out_h; y++) {
-            const float wy1 = p->dy[y], wy0 = 1.0f - wy1;
-            const float *r0 = image + (size_t)g->y0[y] * g->in_w * g->depth;
-            const float *r1 = image + (size_t)g->y1[y] * g->in_w * g->depth;
-            for (x = 0; x < g->out_w; x++) {
-                const float wx1 = p->dx[x], wx0 = 1.0f - wx1;
-                const float *a = r0 + (size_t)g->x0[x] * g->depth;
-                const float *bl = r1 + (size_t)g->x0[x] * g->depth;
-                const float *cr = r0 + (size_t)g->x1[x] * g->depth;
-                const float *d = r1 + (size_t)g->x1[x] * g->depth;
-                for (c = 0; c < g->depth; c++) {
-                    *output++ = a[c] * wy0 * wx0 + bl[c] * wy1 * wx0 + cr[c] * wy0 * wx1
-                                + d[c] * wy1 * wx1 + 0.0f;
-                }
-            }
-        }
-    }
+    FITML_RESIZE_BILINEAR_WALK(p, input, output, float, float, 1.0f, RESIZE_F32_PIXEL);
     return FITML_OK;
 }
