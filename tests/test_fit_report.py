@@ -128,6 +128,7 @@ def test_weights_spill_to_the_next_flash_region():
 
 def test_missing_toolchain_is_not_measured(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))            # no arm-none-eabi-*, no qemu
+    monkeypatch.setenv("FITML_CACHE", str(tmp_path / "cache"))   # nor a measured build
     rep = fit(graph_of(INT8_MODELS[4]), "nucleo-f411re")
     assert rep.code_bytes is None and rep.stack_bytes is None
     assert "not found" in rep.measurement.note

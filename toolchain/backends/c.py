@@ -27,6 +27,7 @@ from . import cgen_util as cu
 from .clayouts import fit_layouts
 from .clowered import Lowered, bank_symbol, template_env
 from .cmemory import drop_peak_scratch, fuse_residual_adds, wants_caller_inputs, wants_scratch_free
+from .cweights_asm import weights_assembly
 from .cshare import overlaid_outputs, shared_storage
 
 WEIGHT_ALIGN, PARAM_ALIGN = 16, 4   # as templates/model_weights.c.j2 aligns the arrays
@@ -112,9 +113,12 @@ def emit_c(graph: Graph, prefix: str = "model", target: str = "",
            weights_section: str = ".rodata.fitml_weights",
            extra: dict[str, str] | None = None, layout: Layout | None = None,
            variant: str = "portable", core: str | None = None,
-           profile: bool = False, steps: int = 1, resets=()) -> dict[str, str]:
+           profile: bool = False, steps: int = 1, resets=(), weights_asm_opt: str | None = None
+           ) -> dict[str, str | bytes]:
     """All generated files by name; `extra` maps more templates (e.g. a harness) to file names;
     a harness runs `steps` invokes, resetting the state before those in `resets`.
+    `weights_asm_opt`: a measuring build at that gcc -O level, whose weights come as assembly
+    over a binary file (<prefix>_weights.s + .bin, cweights_asm.py) when that form is exact.
     `layout` (plan/regions.py) spreads activations over RAM banks and weights over flash (the
     DSP layouts that fit chosen for `core`). `profile`: a marker call before every op and
     after the last (verify/profile.py); without it the files do not mention profiling."""
@@ -124,7 +128,14 @@ def emit_c(graph: Graph, prefix: str = "model", target: str = "",
     env = template_env()
     names = {tpl: out.format(p=ctx["prefix"]) for tpl, out in MODEL_TEMPLATES.items()}
     names.update(extra or {})
-    return {out: env.get_template(tpl).render(**ctx) for tpl, out in names.items()}
+    files: dict[str, str | bytes] = {}
+    if weights_asm_opt is not None:
+        blob = f"{ctx['prefix']}_weights.bin"
+        form = weights_assembly(ctx, blob, weights_asm_opt)
+        if form is not None:
+            del names["model_weights.c.j2"]
+            files = {f"{ctx['prefix']}_weights.s": form[0], blob: form[1]}
+    return {**files, **{out: env.get_template(tpl).render(**ctx) for tpl, out in names.items()}}
 
 
 def _layout_notes(graph: Graph, inputs: list[dict]) -> list[dict]:

@@ -46,7 +46,7 @@ def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
     link = "ok"
     try:
         try:
-            elf, emu = build_qemu(graph, tgt, layout=layout)
+            elf, emu = build_qemu(graph, tgt, layout=layout, measuring=True)
         except ExecutionError as exc:
             first = str(exc).splitlines()[0]
             if "overflowed" not in first and "models no memory" not in first:
@@ -55,7 +55,8 @@ def measure_elf(graph: Graph, tgt: Target, model_symbols: set[str], layout=None
             link = first if limit is None else None   # QEMU's limit is not the board's
             try:                   # measure anyway: the machine's memory (and, for regions it
                 elf, emu = build_qemu(   # lacks, the activations and weights it can hold)
-                    graph, roomy(tgt), layout=layout if "overflowed" in first else None)
+                    graph, roomy(tgt), layout=layout if "overflowed" in first else None,
+                    measuring=True)
             except ExecutionError:
                 if limit is None:
                     raise

@@ -32,13 +32,13 @@ def runtime_files(variant: str = "portable", files: dict[str, str] | None = None
     return cruntime.include_dir(), cruntime.runtime_sources(kernels, variant=variant)
 
 
-def used_kernels(files: dict[str, str]) -> list[str]:
+def used_kernels(files: dict[str, str | bytes]) -> list[str]:
     """Runtime kernels the generated sources call (read from the sources themselves, so the
     list always matches what was emitted, whichever memory plan chose the kernels)."""
     called = set()
     for name, text in files.items():
-        if not name.endswith("_weights.c"):   # constant arrays only: megabytes, no calls
-            called.update(_CALL.findall(text))
+        if isinstance(text, str) and not name.endswith(("_weights.c", "_weights.s")):
+            called.update(_CALL.findall(text))   # (weights: megabytes of constants, no calls)
     return [k for k in cruntime.kernel_files() if k in called]
 
 
@@ -50,12 +50,14 @@ def variant_for(target) -> str:
     return target.kernel_variant
 
 
-def digest(files: dict[str, str], *extra: str) -> str:
+def digest(files: dict[str, str | bytes], *extra: str) -> str:
     """The cache key of a build: the generated files, the runtime sources and `extra`."""
     h = hashlib.sha256()
     include, sources = runtime_files()
     for name in sorted(files):
-        h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+        data = files[name]
+        h.update(name.encode() + b"\0" + (data if isinstance(data, bytes) else data.encode())
+                 + b"\0")
     src = resource_dir("runtime_c") / "src"
     for path in sorted(include.rglob("*.h")) + sorted(src.rglob("*.[ch]")):
         h.update(str(path.name).encode() + path.read_bytes())
@@ -64,19 +66,24 @@ def digest(files: dict[str, str], *extra: str) -> str:
     return h.hexdigest()[:24]
 
 
-def materialize(files: dict[str, str], key: str) -> tuple[Path, bool]:
+def materialize(files: dict[str, str | bytes], key: str) -> tuple[Path, bool]:
     """The cache dir for `key`, with the files written; True when a finished build is there."""
     out = cache_root() / key
     if (out / "DONE").exists():
         return out, True
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (out / name).write_text(text)
+    for name, data in files.items():
+        if isinstance(data, bytes):
+            (out / name).write_bytes(data)
+        else:
+            (out / name).write_text(data)
     return out, False
 
 
 def model_sources(out: Path) -> list[Path]:
-    return [out / f"{PREFIX}.c", out / f"{PREFIX}_weights.c"]
+    """model.c and the weights: their C text, or the measuring build's assembly form."""
+    asm = out / f"{PREFIX}_weights.s"
+    return [out / f"{PREFIX}.c", asm if asm.is_file() else out / f"{PREFIX}_weights.c"]
 
 
 def read_outputs(graph: Graph, blobs: Sequence[bytes]) -> list[np.ndarray]:

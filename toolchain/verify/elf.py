@@ -1,10 +1,9 @@
 """Cortex-M ELF files: `build_elf` links sources with the rendered harness startup code and
-linker script using arm-none-eabi-gcc, newlib-nano and rdimon (big weight sources compiled once
-into the build cache); `elf_symbols` and `elf_sizes` read a built ELF back."""
+linker script using arm-none-eabi-gcc, newlib-nano and rdimon (sources compiled in parallel,
+the runtime's and big weight sources once into the build cache: verify/objects.py);
+`elf_symbols` and `elf_sizes` read a built ELF back."""
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -15,8 +14,8 @@ from typing import Mapping, Sequence
 from ..errors import BuildError, ToolchainMissing
 from ..targets import Target, TargetError, load_target
 from ..targets.fields import check_cflags
-from .cache import cache_root
 from .harness import render_linker_script, render_startup
+from .objects import compile_objects
 
 _LINK_FLAGS = ["--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles",
                "-Wl,--gc-sections", "-ffunction-sections", "-fdata-sections",
@@ -44,50 +43,21 @@ def build_elf(sources: Sequence[Path], include_dirs: Sequence[Path], target: Tar
     startup = render_startup(out_dir, target)
     script = render_linker_script(out_dir, target, stack_size, heap_size)
     elf = out_dir / f"{name}.elf"
-    cmd = [gcc, *_checked_cflags(target), opt, "-Wall", "-Wextra",
-           *(["-Werror"] if werror else []), *cflags]
+    flags = [*_checked_cflags(target), opt, "-Wall", "-Wextra",
+             *(["-Werror"] if werror else []), *cflags]
     for key, value in (defines or {}).items():
-        cmd.append(f"-D{key}" if value is None else f"-D{key}={value}")
-    cmd += [f"-I{d}" for d in include_dirs]
-    # megabytes of weight arrays take gcc seconds to parse: such a source is compiled once
-    # per content, flags and headers, and linked from there (same object, same link order)
-    cmd += [str(_big_object(cmd, Path(s), include_dirs) or s) for s in sources]
-    cmd += [str(startup), f"-T{script}", *_LINK_FLAGS,
-            f"-Wl,-Map={out_dir / (name + '.map')}", "-o", str(elf)]
+        flags.append(f"-D{key}" if value is None else f"-D{key}={value}")
+    flags += [f for f in _LINK_FLAGS if f.startswith(("--specs=", "-f"))]
+    try:
+        objects = compile_objects([gcc], flags, [*sources, startup], include_dirs, out_dir)
+    except BuildError as exc:
+        raise BuildError(_build_failure(str(exc)) + "\n" + str(exc)) from None
+    cmd = [gcc, *_checked_cflags(target), opt, *map(str, objects), f"-T{script}", *_LINK_FLAGS,
+           f"-Wl,-Map={out_dir / (name + '.map')}", "-o", str(elf)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise BuildError(_build_failure(proc.stderr) + "\n" + proc.stderr)
     return elf
-
-
-BIG_SOURCE = 1 << 20
-
-
-def _big_object(cmd: list[str], source: Path, include_dirs) -> Path | None:
-    """The object of a source over BIG_SOURCE bytes, compiled with `cmd`'s flags (plus the
-    compile-time ones of _LINK_FLAGS) into the build cache, keyed by the compiler, the flags,
-    the source and every header of its include directories; None for smaller sources."""
-    if source.suffix != ".c" or source.stat().st_size <= BIG_SOURCE:
-        return None
-    flags = cmd[1:] + [f for f in _LINK_FLAGS if f.startswith(("--specs=", "-f"))]
-    gcc = Path(cmd[0]).resolve()
-    h = hashlib.sha256(repr((str(gcc), gcc.stat().st_mtime_ns, flags)).encode())
-    h.update(source.read_bytes())
-    for d in [source.parent, *map(Path, include_dirs)]:
-        for header in sorted(Path(d).rglob("*.h")):
-            h.update(str(header.relative_to(d)).encode() + b"\0" + header.read_bytes())
-    out = cache_root() / "objects" / f"{h.hexdigest()[:32]}.o"
-    if out.exists():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(f".{os.getpid()}.tmp.o")
-    proc = subprocess.run([cmd[0], *flags, "-c", str(source), "-o", str(tmp)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise BuildError(_build_failure(proc.stderr) + "\n" + proc.stderr)
-    os.replace(tmp, out)
-    return out
 
 
 def _checked_cflags(target: Target) -> tuple[str, ...]:

@@ -66,7 +66,7 @@ def harness_layout(target, graph: Graph, flash_overhead: int | None = None):
 CODE_MARGIN = 512     # bytes kept over the measured code when the flash is re-divided
 
 
-def measured_layout(graph: Graph, target, opt: str = "-O2"):
+def measured_layout(graph: Graph, target, opt: str = "-O2", measuring: bool = False):
     """When the harness layout leaves a DSP weight layout out for flash (its code allowance,
     code_allowance, is a guess made before anything is built): the layout with the code measured
     instead, from that build (its flash use minus the model's constant arrays, + CODE_MARGIN),
@@ -79,7 +79,7 @@ def measured_layout(graph: Graph, target, opt: str = "-O2"):
     if not low.plain_layouts:
         return None
     try:
-        elf, _ = _build_qemu(graph, target, opt, layout, False)
+        elf, _ = _build_qemu(graph, target, opt, layout, False, measuring=measuring)
     except ExecutionError:
         return None
     arrays = constant_arrays(low.graph, low.calls)
@@ -91,42 +91,48 @@ def measured_layout(graph: Graph, target, opt: str = "-O2"):
         else None
 
 
-def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None, profile: bool = False):
+def build_qemu(graph: Graph, target, opt: str = "-O2", layout=None, profile: bool = False,
+               measuring: bool = False):
     """Cross-compile model + runtime + harness for the target (a board on its core's QEMU
     machine, see `emulation_target`); returns (elf, emulated target). Activations and weights
     are spread over the target's regions by `layout` (default: `qemu_layout`). `profile`:
-    the profile build, with a marker call around every op (verify/profile.py)."""
-    elf, target, _ = build_qemu_layout(graph, target, opt, layout, profile)
+    the profile build, with a marker call around every op (verify/profile.py). `measuring`:
+    a build only measured (`fitml check`), its weights assembled from their bytes
+    (backends/cweights_asm.py: same symbols and layout, not the C text users compile)."""
+    elf, target, _ = build_qemu_layout(graph, target, opt, layout, profile, measuring=measuring)
     return elf, target
 
 
 def build_qemu_layout(graph: Graph, target, opt: str = "-O2", layout=None,
-                      profile: bool = False, steps: int = 1, resets=()):
+                      profile: bool = False, steps: int = 1, resets=(),
+                      measuring: bool = False):
     """build_qemu, and the layout it used: by default the harness layout with its code
     allowance measured when that lets more DSP layouts in (`measured_layout`) and the build
     still links, else `harness_layout`."""
     target = emulation_target(target)
     if layout is None:
-        tuned = measured_layout(graph, target, opt)
+        tuned = measured_layout(graph, target, opt, measuring)
         if tuned is not None:
             try:
-                return (*_build_qemu(graph, target, opt, tuned, profile, steps, resets),
-                        tuned)
+                return (*_build_qemu(graph, target, opt, tuned, profile, steps, resets,
+                                     measuring), tuned)
             except ExecutionError:
                 pass
         layout = harness_layout(target, graph)
-    return (*_build_qemu(graph, target, opt, layout, profile, steps, resets), layout)
+    return (*_build_qemu(graph, target, opt, layout, profile, steps, resets, measuring),
+            layout)
 
 
 def _build_qemu(graph: Graph, target, opt: str, layout, profile: bool, steps: int = 1,
-                resets=()):
+                resets=(), measuring: bool = False):
     """The cached harness build; `steps` invokes per run (blobs hold one input / output per
     invoke), the state reset before those in `resets`."""
     files = emit_c(graph, PREFIX, target.name, extra={"harness/qemu_glue.c.j2": "glue.c"},
                    layout=layout, variant=target.kernel_variant, core=target.core,
-                   profile=profile, steps=steps, resets=resets)
-    used = {m for text in files.values()          # file by file: no copy of megabytes
-            for m in re.findall(r'"\.fitml\.(\w+)"', text, re.I)}   # section names
+                   profile=profile, steps=steps, resets=resets,
+                   weights_asm_opt=opt if measuring else None)
+    used = {m for text in files.values() if isinstance(text, str)   # no copy of megabytes
+            for m in re.findall(r'(?:"|section )\.fitml\.(\w+)', text, re.I)}  # sections
     missing = sorted(used - {r.name for r in target.regions})
     if missing:
         raise ExecutionError(f"QEMU machine {target.qemu_machine} models no memory for "
