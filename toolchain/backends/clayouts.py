@@ -67,22 +67,31 @@ def _arrays(graph: Graph, call: CCall):
             yield leaf.name, align_up(graph.tensors[leaf.name].nbytes, WEIGHT_ALIGN), False
 
 
-def constant_arrays(graph: Graph, calls: list[CCall]) -> list[tuple[str, int, bool]]:
+def constant_arrays(graph: Graph, calls: list[CCall], memo: dict | None = None
+                    ) -> list[tuple[str, int, bool]]:
     """(key, footprint aligned as emitted, is_param) of every constant array the calls
-    reference, each once, weights before parameter arrays (as the C backend emits them)."""
+    reference, each once, weights before parameter arrays (as the C backend emits them).
+    `memo` (id of a call -> its arrays) serves a search that re-places the same calls."""
     seen: set = set()
     weights, params = [], []
     for call in calls:
-        for key, size, param in _arrays(graph, call):
+        if memo is None:
+            arrays = _arrays(graph, call)
+        else:
+            arrays = memo.get(id(call))
+            if arrays is None:
+                arrays = memo[id(call)] = list(_arrays(graph, call))
+        for key, size, param in arrays:
             if key not in seen:
                 seen.add(key)
                 (params if param else weights).append((key, size, param))
     return weights + params
 
 
-def flash_fits(layout: Layout, graph: Graph, calls: list[CCall]) -> bool:
+def flash_fits(layout: Layout, graph: Graph, calls: list[CCall], memo: dict | None = None
+               ) -> bool:
     """The constants can be placed: what stays in the main flash region fits it."""
-    arrays = constant_arrays(graph, calls)
+    arrays = constant_arrays(graph, calls, memo)
     where = place_weights(layout, arrays)
     main = layout.main_flash
     return sum(size for key, size, _ in arrays if where[key] == main) <= layout.flashes[0][1]
@@ -152,14 +161,15 @@ def fit_layouts(graph: Graph, calls: list[CCall], layout: Layout | None, core: s
         keep = {i for k in kept for i in members[k]}
         return [plain[i] if i in plain and i not in keep else c for i, c in enumerate(calls)]
 
-    if layout is None or flash_fits(layout, graph, calls):
+    memo: dict = {}                     # the calls outlive the search: their ids stay theirs
+    if layout is None or flash_fits(layout, graph, calls, memo):
         kept = set(members)
-    elif not flash_fits(layout, graph, mix(set())):
+    elif not flash_fits(layout, graph, mix(set()), memo):
         kept = set()                    # too big even without layouts: the report says so
     else:
         kept = choose({k: sum(gains[i] for i in g) for k, g in members.items()},
                       {k: costs[k] for k in members},
-                      lambda ks: flash_fits(layout, graph, mix(ks)))
+                      lambda ks: flash_fits(layout, graph, mix(ks), memo))
     kept = {i for k in kept for i in members[k]}
     once = {i: costs[i] if i in members else 0 for i in cands}    # a shared layout's bytes
     choices = tuple(LayoutChoice(i, graph.ops[i].kind, graph.ops[i].outputs[0], once[i],
