@@ -20,6 +20,11 @@ all points and over the upper half (where fixed costs weigh least).
     .venv/bin/python benchmarks/scale.py --quick        # about 15 min
     .venv/bin/python benchmarks/scale.py                # the full ladders, about 2 h
     .venv/bin/python benchmarks/scale.py --only mobilenet --repeat 3
+    .venv/bin/python benchmarks/scale.py --readme       # README's Scale section, about 1 min
+
+`--readme` runs the short profile CI reruns (tests/test_readme_gen.py): compile and check (cold
+and warm cache) of three shared models and of a three-step int8 weights ladder, with the growth
+exponents of that ladder; the long ladders above print the full tables.
 """
 from __future__ import annotations
 
@@ -44,6 +49,8 @@ OPS = 44              # op count of the weights ladders
 OPS_WEIGHTS = 0.5     # MB of int8 weights on the ops ladder
 QEMU_MAX = 2.5        # MB of int8 weights the cortex-m7 QEMU machine's 4 MB flash still holds
 PARTITION_MAX_OPS = 100
+README_WEIGHTS = [0.25, 1, 4]      # MB: the --readme ladder (compile + check, 44 ops)
+README_SHARED = ["kws", "vww", "mobilenet_v2"]
 SHARED_INT8 = {"kws": "mlperf_tiny/kws/kws_ref_model_int8.tflite",
                "vww": "mlperf_tiny/vww/vww_96_int8.tflite",
                "ic": "mlperf_tiny/ic/pretrainedResnet_quant.tflite",
@@ -89,14 +96,22 @@ def fit_ladder(run: Runner, sizes) -> list[dict]:
     return out
 
 
-def shared(run: Runner, keys) -> list[dict]:
+def tflite_op_count(path: Path) -> int:
+    """Operators of a .tflite's first subgraph (LiteRT's schema; no fitml import here)."""
+    from ai_edge_litert import schema_py_generated as schema  # lazy: only for shared models
+    model = schema.Model.GetRootAsModel(path.read_bytes(), 0)
+    return model.Subgraphs(0).OperatorsLength()
+
+
+def shared(run: Runner, keys, stages=("compile", "check", "verify")) -> list[dict]:
     print("\n== shared models", file=sys.stderr, flush=True)
     out = []
     for key in keys:
         path = SHARED / SHARED_INT8[key]
-        model = {"model": str(path), "size": key, "file_bytes": path.stat().st_size}
-        model["results"] = measure(run, model, ("compile", "check", "verify"), True, False)
-        if key == "mobilenet_v2":       # the warm-cache check: a second run, same cache
+        model = {"model": str(path), "size": key, "file_bytes": path.stat().st_size,
+                 "ops": tflite_op_count(path)}
+        model["results"] = measure(run, model, stages, True, False)
+        if key == "mobilenet_v2" or "verify" not in stages:   # a second run, same cache
             model["results"]["check_warm"] = warm_check(run, str(path))
         out.append(model)
     return out
@@ -119,13 +134,14 @@ def main() -> int:
                     help="MobileNetV2 runs per side (median; default 1 quick, 3 full)")
     ap.add_argument("--json", type=Path, help="write every measurement here")
     ap.add_argument("--from-json", type=Path, help="print the tables of an earlier run")
-    ap.add_argument("--readme", action="store_true", help="print the README's Scale section")
+    ap.add_argument("--readme", action="store_true",
+                    help="run the short profile and print the README's Scale section")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.from_json:
         data = json.loads(args.from_json.read_text())
     else:
-        data = collect(args)
+        data = collect_readme(args) if args.readme else collect(args)
         if args.json:
             args.json.write_text(json.dumps(data, indent=1))
     print(tables.readme_section(data) if args.readme else report(data))
@@ -159,6 +175,22 @@ def collect(args) -> dict:
             data["shared"] = shared(run, keys)
         if "mobilenet" in parts:
             data["mobilenet"] = mobilenet(run, repeat)
+    return data
+
+
+def collect_readme(args) -> dict:
+    """The README's profile: compile and check (cold, then warm cache) of the shared models
+    and of the short weights ladder."""
+    data = {"target": args.target, "quick": True, "cpus": os.cpu_count(),
+            "load": os.getloadavg()[0], "profile": "readme"}
+    stages = ("compile", "check")
+    with tempfile.TemporaryDirectory(prefix="fitml-scale-") as tmp:
+        run = Runner(Path(tmp), args.target, args.verbose)
+        data["weights"] = ladder(run, "weights", README_WEIGHTS, stages,
+                                 ops_of=lambda s: OPS, mb_of=lambda s: s)
+        data["shared"] = shared(run, README_SHARED, stages)
+        for model in data["weights"]:
+            model["results"]["check_warm"] = warm_check(run, model["model"])
     return data
 
 

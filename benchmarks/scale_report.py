@@ -135,54 +135,36 @@ def mobilenet_table(runs: dict) -> str:
 
 
 def readme_section(data: dict) -> str:
-    """The README's "Scale" section: MobileNetV2's stages, the growth exponents, PyTorch to
-    verified C beside TFLite's converter."""
-    mnv2 = next((r for r in data.get("shared", []) if r["size"] == "mobilenet_v2"), None)
+    """The README's "Scale" section, from the short profile (`scale.py --readme`): compile
+    and check, cold and warm, of the shared models and the weights ladder; the ladder's growth
+    exponents."""
     out = ["### Scale", "",
-           (f"`benchmarks/scale.py` (`--quick` for a short run) times every stage in a fresh "
-           f"process with an empty build cache on generated MobileNetV2-like models (conv, "
-           f"depthwise, FC, residual ADDs; int8 weights 0.1-16 MB at 44 ops, 10-500 ops at "
-           f"0.5 MB, float weights) and the shared models, target {data['target']}. Figures "
-           f"are CPU seconds (user + sys, gcc and QEMU included) measured on a shared 2-core "
-           f"machine (load {data['load']:.0f} at the start), and peak resident memory above "
-           f"the process's size after its imports.")]
-    if mnv2:
-        steps = steps_of(mnv2["results"])
-        names = [n for n in ORDER if n in steps]
-        label = {"check": "check (cold cache)", "check_warm": "check (warm cache)",
-                 "qemu_run": f"qemu_run ({steps['qemu_run'].get('instructions', 0) / 1e9:.2f} G "
-                             "insns)" if "qemu_run" in steps else ""}
-        out += ["", (f"MobileNetV2 int8 (the shared PyTorch-converted model, "
-                    f"{mnv2['file_bytes'] / 1e6:.1f} MB .tflite, 300 M MACs):"), "",
-                "| " + " | ".join(label.get(n, n) for n in names) + " |",
-                "|" + "---:|" * len(names),
-                "| " + " | ".join(f"{steps[n]['cpu']:.1f} s" for n in names) + " |"]
-        peaks = {stage: r.get("peak_over_base", 0) / 1e6 for stage, r in
-                 mnv2["results"].items() if "steps" in r}
-        names = {"check": "check (cold)", "check_warm": "check (warm)"}
-        out += ["", "Peak memory above the interpreter: " + ", ".join(
-            f"{names.get(stage, stage)} {mb:.0f} MB" for stage, mb in peaks.items())
-            + f" ({mnv2['file_bytes'] / 1e6:.1f} MB file)."]
-    rows = {}
-    for key, col in (("weights", 0), ("ops", 1), ("samples", 2), ("fit", 0), ("float", 3)):
-        for name, (all_, upper, _, last) in exponents(data.get(key, [])).items():
-            if key == "fit" and name != "fit":
-                continue
-            rows.setdefault(name, ["-"] * 4)[col] = f"{_exp(all_)} / {_exp(upper)} / {_exp(last)}"
-    out += ["", ("Growth exponents of CPU time (log-log least-squares slope; over the whole "
-                 "ladder / its upper half / its last step; 1.0 = linear):"), "",
-            ("| stage | vs int8 weight bytes | vs op count | vs calibration samples | "
-            "vs float weight bytes |"), "|---|---:|---:|---:|---:|"]
-    out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows.items()]
-    runs = data.get("mobilenet", {})
-    ok = {how: [r for r in runs.get(how, []) if "steps" in r] for how in ("fitml", "tflite")}
-    if ok.get("fitml") and ok.get("tflite"):
-        med = lambda how, k: statistics.median(  # noqa: E731
-            r["steps"]["total"][k] for r in ok[how])
-        out += ["", (f"Float MobileNetV2-1.0 224 (PyTorch, random weights) to verified int8 C "
-                    f"(torch.export, PTQ on 32 images, C for {data['target']}, host C bit-exact "
-                    f"to the reference): {med('fitml', 'cpu'):.1f} s CPU "
-                    f"({med('fitml', 'wall'):.1f} s wall); TFLite's converter alone on the same "
-                    f"network in Keras (int8, 32 images): {med('tflite', 'cpu'):.1f} s CPU "
-                    f"({med('tflite', 'wall'):.1f} s wall); median of {len(ok['fitml'])}.")]
+           (f"`benchmarks/scale.py --readme` (about a minute; CI reruns it) times `compile` and "
+            f"`check` (empty build cache, then warm) in a fresh process each, for target "
+            f"{data['target']}, on three shared models and on generated MobileNetV2-like "
+            f"models (conv, depthwise, FC, residual ADDs; 44 ops) with growing int8 weights. "
+            f"Figures are CPU seconds (user + sys, gcc and QEMU included; wall time on a shared "
+            f"machine measures the neighbours, load at the start {data['load']:.0f}) and the "
+            f"peak resident memory above the process's size after its imports. The full "
+            f"ladders (0.1-16 MB, 10-500 ops, float weights, calibration samples, `fit`, verify "
+            f"split into its steps, PyTorch MobileNetV2 beside TFLite's converter) are "
+            f"`benchmarks/scale.py` without `--readme`."), "",
+           "| model | file MB | ops | compile s | check (cold cache) s | check (warm cache) s "
+           "| peak MB |", "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [(r["size"], r) for r in data.get("shared", [])]
+    rows += [(f"generated {r['size']} MB", r) for r in data.get("weights", [])]
+    for label, r in rows:
+        steps = steps_of(r["results"])
+        cells = [label, f"{r['file_bytes'] / 1e6:.2f}", str(r.get("ops", "-"))]
+        cells += [f"{steps[n]['cpu']:.2f} s" if n in steps else "-"
+                  for n in ("compile", "check", "check_warm")]
+        cells.append(f"{peak_of(r['results'])[0]:.0f} MB")
+        out.append("| " + " | ".join(cells) + " |")
+    exps = exponents(data.get("weights", []))
+    if exps:
+        out += ["", ("Growth of CPU time with the int8 weight bytes over that ladder "
+                     "(log-log least-squares slope; 1.0 = linear):"), "",
+                "| stage | exponent |", "|---|---:|"]
+        names = {"check": "check (cold cache)", "check_warm": "check (warm cache)"}
+        out += [f"| {names.get(n, n)} | {_exp(e[0])} |" for n, e in exps.items()]
     return "\n".join(out)

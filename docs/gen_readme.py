@@ -13,8 +13,9 @@ reruns every section and exits 1 naming those whose output differs. A section ma
 `measured` (`<!-- gen:scale measured benchmarks/scale.py --readme -->`) holds timings of the
 machine it ran on: `--check` reruns it only with `--measured`, and then checks it cell by cell:
 the same rows and columns, every cell equal except those of timing columns (a header ending
-in " s", or a cell ending in " s"), which must lie within a factor TIME_FACTOR of the
-committed value (or both under TIME_FLOOR seconds).
+in " s", or a cell ending in " s") and of peak-memory columns (a header ending in " MB"), which
+must lie within a factor TIME_FACTOR of the committed value (or both under TIME_FLOOR seconds /
+MEMORY_FLOOR MB), and growth exponents (a header ending in "exponent"), within EXPONENT_SLACK.
 
     python docs/gen_readme.py                     # rewrite every section (slow: QEMU runs)
     python docs/gen_readme.py --only speed,cores  # just these
@@ -66,13 +67,34 @@ def run(section: Section) -> str:
     return proc.stdout if proc.stdout.endswith("\n") else proc.stdout + "\n"
 
 
-TIME_FACTOR = 3.0        # timings move with the machine and its load, not more than this
+TIME_FACTOR = 3.0        # timings and memory move with the machine and its load, not more
 TIME_FLOOR = 0.5         # seconds under which a timing is noise
+MEMORY_FLOOR = 16.0      # MB under which a peak-memory figure is noise
+EXPONENT_SLACK = 0.4     # a growth exponent (log-log slope over a short ladder) moves this much
 
 
-def _seconds(cell: str) -> float | None:
-    m = re.fullmatch(r"([0-9][0-9,]*(?:\.[0-9]+)?)( s)?", cell.strip())
+def _number(cell: str) -> float | None:
+    m = re.fullmatch(r"([0-9][0-9,]*(?:\.[0-9]+)?)( s| MB)?", cell.strip())
     return float(m[1].replace(",", "")) if m else None
+
+
+def _kind(header: str) -> str | None:
+    """What a column measures, from its header: seconds, MB or a growth exponent."""
+    h = header.strip()
+    return "s" if h.endswith(" s") else "MB" if h.endswith(" MB") else \
+        "exponent" if h.endswith("exponent") else None
+
+
+def _agree(kind: str | None, c: str, d: str) -> bool:
+    if kind is None and c.strip().endswith(" s"):
+        kind = "s"
+    u, v = _number(c), _number(d)
+    if kind is None or u is None or v is None:
+        return False
+    if kind == "exponent":
+        return abs(u - v) <= EXPONENT_SLACK
+    floor = TIME_FLOOR if kind == "s" else MEMORY_FLOOR
+    return max(u, v) < floor or max(u, v) <= TIME_FACTOR * max(min(u, v), 1e-9)
 
 
 def measured_differences(old: str, new: str) -> list[str]:
@@ -81,7 +103,7 @@ def measured_differences(old: str, new: str) -> list[str]:
     a, b = old.splitlines(), new.splitlines()
     if len(a) != len(b):
         return [f"{len(a)} lines committed, {len(b)} now"]
-    bad, timing = [], set()
+    bad, kinds = [], {}
     for n, (x, y) in enumerate(zip(a, b), 1):
         xs, ys = x.split("|"), y.split("|")
         if not x.startswith("|") or len(xs) != len(ys):
@@ -92,14 +114,10 @@ def measured_differences(old: str, new: str) -> list[str]:
             continue
         if set(x) <= set("|-: "):
             continue
-        timing |= {i for i, c in enumerate(xs) if c.strip().endswith(" s")}
+        if n < len(a) and set(a[n]) <= set("|-: "):       # a header: its columns' kinds
+            kinds = {i: _kind(c) for i, c in enumerate(xs)}
         for i, (c, d) in enumerate(zip(xs, ys)):
-            if c == d:
-                continue
-            u, v = _seconds(c), _seconds(d)
-            within = u is not None and v is not None and (
-                max(u, v) < TIME_FLOOR or max(u, v) <= TIME_FACTOR * max(min(u, v), 1e-9))
-            if not (i in timing or c.strip().endswith(" s")) or not within:
+            if c != d and not _agree(kinds.get(i), c, d):
                 bad.append(f"line {n}, cell {i}: {c.strip()!r} -> {d.strip()!r}")
     return bad
 
