@@ -70,3 +70,43 @@ def test_prelu_after_conv_takes_the_channel_slope(tmp_path):
         c = np.einsum("oi,nihw->nohw", w[:, :, 0, 0], x)
         return [np.where(c >= 0, c, c * slope)]
     check(g, want)
+
+
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_argmax_and_argmin_match_onnxruntime(tmp_path, keepdims):
+    """ArgMax / ArgMin (axis 1 and -1, keepdims or not) after a conv, so the input is stored
+    NHWC: the same indices as onnxruntime (int64 there, int32 here), reference and host C."""
+    ort = pytest.importorskip("onnxruntime")
+    w = np.random.default_rng(5).standard_normal((6, 3, 1, 1)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]),
+             helper.make_node("ArgMax", ["c"], ["y0"], axis=1, keepdims=keepdims),
+             helper.make_node("ArgMin", ["c"], ["y1"], axis=-1, keepdims=keepdims)]
+    shapes = [(1, 1, 4, 5), (1, 6, 4, 1)] if keepdims else [(1, 4, 5), (1, 6, 4)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", F, list(SHAPE))],
+        [helper.make_tensor_value_info(f"y{i}", TensorProto.INT64, s)
+         for i, s in enumerate(shapes)], [numpy_helper.from_array(w, "w")])
+    path = tmp_path / "m.onnx"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8                              # what this onnxruntime reads
+    onnx.save(model, str(path))
+    from toolchain.frontends.onnx import load_onnx
+    g = load_onnx(str(path), keep_nchw_io=True)
+    assert {"ARG_MAX", "ARG_MIN"} <= {op.kind for op in g.ops}, [o.kind for o in g.ops]
+    x = np.random.default_rng(3).standard_normal(SHAPE).astype(np.float32)
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x})
+    for k, (w_, got) in enumerate(zip(want, run_graph(g, [x]))):
+        got = np.asarray(got)
+        assert got.shape == w_.shape, (k, got.shape, w_.shape)
+        bad = np.flatnonzero(got.ravel() != w_.ravel())
+        assert not bad.size, f"output {k}: " + ", ".join(
+            f"[{i}] {got.ravel()[i]} != {w_.ravel()[i]}" for i in bad)
+    co.check_c(co.Model(g, b"", [[x]]), "host", None, atol=0)
+
+
+def test_argmax_last_index_is_refused(tmp_path):
+    from toolchain.errors import ModelError
+    with pytest.raises(ModelError, match="select_last_index"):
+        load(tmp_path, [helper.make_node("ArgMax", ["x"], ["y0"], axis=1,
+                                         select_last_index=1)], {}, [(1, 1, 4, 5)])

@@ -219,8 +219,9 @@ def _output(b: Builder, name: str, keep_nchw: bool, taken: list, where: str) -> 
                          "node output")
     rank = len(b.shape(name))
     tensor = b.tensor_in(name, identity(rank) if keep_nchw else natural(rank))
-    if b.tensors[tensor].dtype != "float32":   # QDQ: ONNX outputs are dequantized floats
-        tensor = b.emit("DEQUANTIZE", [tensor], base=f"{name}_float")
+    t = b.tensors[tensor]
+    if t.dtype in ("int8", "uint8", "int16") and t.quant is not None:
+        tensor = b.emit("DEQUANTIZE", [tensor], base=f"{name}_float")   # QDQ: ONNX's floats
     if tensor == name or tensor in taken or name in taken:
         return tensor
     if name in b.tensors:   # the value in another layout (or quantized) holds the name
