@@ -22,10 +22,10 @@ from pathlib import Path
 DEFAULT_MAX_BYTES = 2 << 30
 RECENT_S = 600            # entries touched this recently are never pruned
 MARKER = ".fitml-cache"
-# The names fitml gives cache entries (verify/cbuild.py, verify/elf.py, verify/harness_only.py,
-# util/templating.py, verify/qemu_plugin): nothing else is ever deleted.
+# The names fitml gives cache entries (verify/cbuild.py, verify/objects.py, verify/harness_only.py,
+# util/templating.py, verify/qemu_plugin, cli/memo.py): nothing else is ever deleted.
 ENTRY_NAME = re.compile(r"(harness-)?[0-9a-f]{24}|[0-9a-f]{32}\.o|__jinja2_[0-9a-f]{40}\.cache"
-                        r"|insn_count-[0-9a-f]{16}\.so")
+                        r"|insn_count-[0-9a-f]{16}\.so|result-[0-9a-f]{32}\.json")
 
 
 def default_home() -> Path:
