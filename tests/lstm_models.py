@@ -1,5 +1,6 @@
-"""int8 LSTM models built here with Keras and TensorFlow's converter (no blobs in the repo): a
-keyword-spotting LSTM and a noise-suppression model with two stacked LSTMs and a LOGISTIC mask.
+"""LSTM models built here with Keras and TensorFlow's converter (no blobs in the repo): an int8
+keyword-spotting LSTM and a noise-suppression model with two stacked LSTMs and a LOGISTIC mask;
+a small streaming LSTM, float32 and int8.
 
 tf_keras (Keras 2) is used because its LSTM layer converts to one fused
 UNIDIRECTIONAL_SEQUENCE_LSTM (Keras 3's becomes a WHILE loop, and its int8 calibration crashes
@@ -26,11 +27,13 @@ def _keras():
     return pytest.importorskip("tf_keras")
 
 
-def _convert(model, shape: tuple[int, int], seed: int) -> bytes:
+def _convert(model, shape: tuple[int, int], seed: int, int8: bool = True) -> bytes:
     import tensorflow as tf     # lazy: heavy, optional (importorskip in _keras)
     run = tf.function(lambda x: model(x))
     fn = run.get_concrete_function(tf.TensorSpec([1, *shape], tf.float32))
     conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], model)
+    if not int8:
+        return conv.convert()
     rng = np.random.default_rng(seed)
 
     def representative():
@@ -64,6 +67,20 @@ def noise_suppression(units: int = 64) -> bytes:
     x = k.layers.LSTM(units, return_sequences=True)(x)
     out = k.layers.Dense(NS_SHAPE[1], activation="sigmoid")(x)
     return _convert(k.Model(inp, out), NS_SHAPE, seed=1)
+
+
+STREAM_SHAPE = (4, 6)           # a chunk of 4 frames of 6 features per invoke
+
+
+@functools.lru_cache(maxsize=None)
+def streaming_lstm(int8: bool) -> bytes:
+    """4x6 frames -> LSTM(10, return_sequences) -> Dense(3): a streaming model fed one chunk
+    per invoke, its LSTM state carried over (float32, or int8 by full-integer PTQ)."""
+    k = _keras()
+    k.utils.set_random_seed(3)
+    inp = k.Input(STREAM_SHAPE, batch_size=1)
+    out = k.layers.Dense(3)(k.layers.LSTM(10, return_sequences=True)(inp))
+    return _convert(k.Model(inp, out), STREAM_SHAPE, seed=2, int8=int8)
 
 
 GENERATED = {"kws_lstm": kws_lstm, "noise_suppression": noise_suppression}

@@ -1,7 +1,8 @@
 """The int8 LSTM stream on whole models: the shared MNIST LSTM and the Keras-built KWS and
 noise-suppression LSTMs (tests/lstm_models.py) equal the reference (== TFLM) under QEMU with the
 DSP layout (full flash) and without it (flash = .tflite + 12 KB); fitml's instructions at tight
-flash stay within 0.6x TFLM + CMSIS-NN on the MNIST LSTM (issue #14)."""
+flash stay within 0.6x TFLM + CMSIS-NN on the MNIST LSTM (issue #14); over a sequence of
+invokes each LSTM keeps its own states."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,8 @@ from toolchain.ops.interpreter import run_graph
 from toolchain.report.fit import with_overrides
 from toolchain.targets import load_target
 from toolchain.verify import qemu_build
-from toolchain.verify.executors import get_executor
-from toolchain.verify.tflm import run_tflm
+from toolchain.verify.executors import get_executor, run_sequence
+from toolchain.verify.tflm import run_tflm, run_tflm_sequence
 from toolchain.verify.baseline_inputs import lcg_inputs as lcg_input  # noqa: E402
 
 
@@ -104,3 +105,24 @@ def test_generated_c_host_m0_and_m4_both_flash_budgets(generated):
     counts = run_both_budgets(graph, blob, inputs, int8_only=False)
     macs = api.inspect(graph)["macs"]
     assert counts["full"] <= 1.5 * macs and counts["tight"] <= 2.1 * macs, (counts, macs)
+
+
+def test_generated_sequence_keeps_each_lstms_state(generated):
+    """Three invokes, a reset, the first again: each LSTM (two stacked in the noise
+    suppressor) keeps its own states, in TFLM (the converter's file) and the host C alike."""
+    name, blob, graph = generated
+    rng = np.random.default_rng(9)
+    frames = [oplab.random_inputs(graph, rng) for _ in range(3)]
+    seq = frames + [None, frames[0]]
+    want = run_sequence("reference", graph, seq)
+    assert_exact(want[0][0], want[3][0], f"{name} after the reset")
+    state: dict = {}
+    run_graph(graph, frames[0], state=state)
+    kept = run_graph(graph, frames[1], keep_all=True, state=state)
+    fresh = run_graph(graph, frames[1], keep_all=True)
+    lstm = next(op.outputs[0] for op in graph.ops if op.kind == KIND)
+    assert not np.array_equal(kept[lstm], fresh[lstm]), "invoke 1 ignored invoke 0's state"
+    for label, got in (("tflm", run_tflm_sequence(blob, seq)),
+                       ("host", run_sequence("host", graph, seq))):
+        for k, (w, g) in enumerate(zip(want, got)):
+            assert_exact(w[0], np.asarray(g[0]).reshape(w[0].shape), f"{name} {label} {k}")

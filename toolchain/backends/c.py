@@ -204,8 +204,9 @@ def c_context(low: Lowered, target: str, weights_section: str) -> dict[str, Any]
 
 
 def _states(low: Lowered) -> list[dict]:
-    """The variable tensors of stateful ops (SVDF), as model.c keeps them: a static array each,
-    starting from the tensor's initial value (zero: in .bss), which reset_state() restores."""
+    """The variable tensors of stateful ops (SVDF, LSTM), as model.c keeps them: a static array
+    each, starting from the tensor's initial value (zero: in .bss; else an _init copy, e.g. an
+    int8 LSTM hidden state at its zero point), which reset_state() restores."""
     out = []
     for name, symbol in low.states.items():
         t = low.graph.tensors[name]

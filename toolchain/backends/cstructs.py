@@ -188,10 +188,11 @@ STRUCTS.update({
 # CONV_2D fused with its residual ADD (fitml_conv.h, backends/c.py fuse_residual_adds)
 STRUCTS["fitml_conv_add_s8_params"] = [("conv", "fitml_conv_s8_params"),
                                        ("add", "fitml_add_s8_params"), ("residual_first", _I32)]
-# UNIDIRECTIONAL_SEQUENCE_LSTM (fitml_lstm.h, ops/lstm_lowering.py)
+# UNIDIRECTIONAL_SEQUENCE_LSTM (fitml_lstm.h, ops/lstm_lowering.py): the states persistent
 _LSTM = [("batches", _I32), ("time_steps", _I32), ("input_size", _I32), ("units", _I32),
          ("time_major", _I32)]
 STRUCTS["fitml_lstm_s8_params"] = _LSTM + [
+    ("hidden_state", "int8_t *"), ("cell_state", "int16_t *"),
     ("input_weights", "const int8_t *"), ("recurrent_weights", "const int8_t *"),
     ("input_bias", "const int32_t *"), ("recurrent_bias", "const int32_t *"),
     ("input_multiplier", "int32_t[4]"), ("input_shift", "int32_t[4]"),
@@ -202,6 +203,7 @@ STRUCTS["fitml_lstm_s8_params"] = _LSTM + [
     ("cell_tanh_shift", _I32), ("dsp_fast", _I32), ("sigmoid_table", "const int16_t *")] + _DSP_W \
     + [("weights_dsp", "const int8_t *")]
 STRUCTS["fitml_lstm_f32_params"] = _LSTM + [
+    ("hidden_state", "float *"), ("cell_state", "float *"),
     ("input_weights", "const float *"), ("recurrent_weights", "const float *"),
     ("bias", "const float *"), ("cell_clip", "float")]
 # SVDF (fitml_svdf.h, ops/svdf.py): the state is the model's persistent static array

@@ -53,8 +53,8 @@ class TensorRef:
 
 @dataclass(frozen=True)
 class StateRef:
-    """A stateful op's variable tensor (SVDF's activation state): a static array of model.c
-    that keeps its value between invokes, set back by `<prefix>_reset_state()`."""
+    """A stateful op's variable tensor (SVDF's activation state, LSTM's states): a static array
+    of model.c that keeps its value between invokes, set back by `<prefix>_reset_state()`."""
 
     name: str
 

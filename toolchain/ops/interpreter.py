@@ -45,8 +45,8 @@ def run_graph(graph: Graph, inputs: Sequence[np.ndarray], keep_all: bool = False
               state: dict[str, np.ndarray] | None = None):
     """Run the graph; returns outputs in graph order, or every tensor when keep_all.
 
-    Stateful ops (SVDF) read their variable inputs from `state` (tensor name -> value, filled
-    from the tensors' initial values when missing) and write their new values back to it;
+    Stateful ops (SVDF, LSTM) read their variable inputs from `state` (tensor name -> value,
+    filled from the tensors' initial values when missing) and write their new values back to it;
     without `state` each run starts from the initial values and forgets the update."""
     values: dict[str, np.ndarray] = dict(zip(graph.inputs, check_inputs(graph, inputs)))
     for name, t in graph.tensors.items():
@@ -77,12 +77,12 @@ def run_graph(graph: Graph, inputs: Sequence[np.ndarray], keep_all: bool = False
 
 
 def has_state(graph: Graph) -> bool:
-    """True when an op of the graph keeps state between invokes (SVDF)."""
+    """True when an op of the graph keeps state between invokes (SVDF, LSTM)."""
     return bool(state_names(graph))
 
 
 def state_names(graph: Graph) -> list[str]:
-    """The variable tensors stateful ops (SVDF) keep between invokes, in op order."""
+    """The variable tensors stateful ops (SVDF, LSTM) keep between invokes, in op order."""
     names: list[str] = []
     for op in graph.ops:
         opdef = registry.get(op.kind)

@@ -2,10 +2,11 @@
 
 The four gates' weights are packed into one [4][units][...] array per kind (the model's
 separate tensors are then not emitted); every integer comes from lstm_int8, the reference's
-own derivation. The states live in the kernel's scratch, zeroed at each call. DSP builds get
-instead one int16 layout (filter_dsp: pre-widened doubled weights per 4 units, then the
-sigmoid/tanh interpolation tables), when the SMMLAR path is proven and flash allows; without
-it (flash) the int8 weights and biases reordered for the DSP kernel (weights_dsp,
+own derivation. The hidden and cell states are the model's static arrays (StateRef), read and
+updated in place, kept across invokes; the scratch holds only the gates and the widened
+operands. DSP builds get instead one int16 layout (filter_dsp: pre-widened doubled weights per
+4 units, then the sigmoid/tanh interpolation tables), when the SMMLAR path is proven and flash
+allows; without it (flash) the int8 weights and biases reordered for the DSP kernel (weights_dsp,
 lstm_s8_stream), the same bytes.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..lowering import cdsp, cparams, cvariant
-from ..lowering.ccall import CArray, CCall, Scratch
+from ..lowering.ccall import CArray, CCall, Scratch, StateRef
 from ..arith import fixedpoint as fp
 from . import int16_nonlinear as nl
 from . import lstm_int8 as li
@@ -27,19 +28,19 @@ def _words(n: int) -> int:
 
 
 def scratch_bytes_s8(n_in: int, units: int) -> int:
-    """fitml_lstm_s8_scratch_size: widened x and h, cell, 4 gates (int16), hidden (int8)."""
-    return (4 * (_words(n_in) + _words(units)) + 11 * units + 3) & ~3
+    """fitml_lstm_s8_scratch_size: widened x and h, the 4 gates (int16)."""
+    return 4 * (_words(n_in) + _words(units)) + 8 * units
 
 
 def _shape(node) -> dict:
     batch, time, n_in, units = lm.sizes(node.op, node.ins)
     return dict(batches=batch, time_steps=time, input_size=n_in, units=units,
-                time_major=int(bool(node.attr("time_major", False))))
+                time_major=int(bool(node.attr("time_major", False))),
+                hidden_state=StateRef(node.ins[lm.HIDDEN].name),
+                cell_state=StateRef(node.ins[lm.CELL].name))
 
 
 def lower(node) -> CCall:
-    if not lm.zero_state(node.ins):
-        raise cparams.unsupported(node, "the C kernel starts from a zero state")
     shape = _shape(node)
     io = (cparams.ref(node.ins[0]), cparams.ref(node.outs[0]), Scratch())
     if not node.quantized:
@@ -50,7 +51,7 @@ def lower(node) -> CCall:
                      dict(shape, input_weights=stack(lm.INPUT_W),
                           recurrent_weights=stack(lm.RECURRENT_W), bias=stack(lm.BIAS),
                           cell_clip=float(np.float32(node.attr("cell_clip", 0.0)))),
-                     io, scratch_bytes=6 * 4 * shape["units"])
+                     io, scratch_bytes=4 * 4 * shape["units"])
     if any(node.ins[i].quant.zp != 0 for i in lm.INPUT_W + lm.RECURRENT_W):
         raise cparams.unsupported(node, "weight zero points must be 0")
     p = li.int8_params(node.ins, float(node.attr("cell_clip", 0.0)))

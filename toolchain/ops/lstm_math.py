@@ -16,7 +16,7 @@ RECURRENT_W = (5, 6, 7, 8)
 PEEPHOLE = (9, 10, 11)
 BIAS = (12, 13, 14, 15)
 PROJECTION = (16, 17)
-HIDDEN, CELL = 18, 19               # variable state tensors (zero at the start of an inference)
+HIDDEN, CELL = 18, 19               # variable state tensors, kept across invokes
 LAYER_NORM = (20, 21, 22, 23)
 GATE_SCALE = 2.0 ** -12            # FC output (Q3.12); TFLM's float 0.00024414062 is exact
 GATE_OUT_SCALE = 2.0 ** -15        # sigmoid/tanh output (Q0.15), as the installed TFLM computes
@@ -33,23 +33,17 @@ def sizes(op, ins) -> tuple[int, int, int, int]:
     return (b, a, n, w.shape[0]) if op.attr("time_major", False) else (a, b, n, w.shape[0])
 
 
-def zero_state(ins) -> bool:
-    """The states hold real zero (the int8 hidden state: its zero point, as TFLM resets it)."""
-    h, c = ins[HIDDEN], ins[CELL]
-    fill = h.quant.zp if h.dtype == "int8" and h.quant is not None else 0
-    return bool(np.all(np.asarray(h.data) == fill) and np.all(np.asarray(c.data) == 0))
-
-
 def run(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, time_major: bool, step):
-    """The sequence loop (batches are independent, so all run together): `step(x_t, h, c)`."""
+    """The sequence loop (batches are independent, so all run together): `step(x_t, h, c)`.
+    Returns the output and the final hidden and cell states [batch, units]."""
     seq = x if time_major else np.swapaxes(x, 0, 1)          # [time, batch, input]
     h, c = h0, c0
     outs = []
     for t in range(seq.shape[0]):
         h, c = step(seq[t], h, c)
         outs.append(h)
-    out = np.stack(outs)
-    return out if time_major else np.swapaxes(out, 0, 1)
+    out = np.stack(outs) if outs else np.zeros((0,) + h0.shape, h0.dtype)
+    return (out if time_major else np.swapaxes(out, 0, 1)), h, c
 
 
 def float_step(ws, clip: float):

@@ -25,8 +25,8 @@ class OpDef:
     shape_only      True when the outputs depend only on the input shapes (SHAPE): constant
                     folding replaces the op by its value
     variable_inputs indexes of inputs that are .tflite variable tensors (state)
-    stateful        True when the op updates its variable inputs (SVDF): `reference` returns
-                    the outputs, then the new value of each variable input, which the
+    stateful        True when the op updates its variable inputs (SVDF, LSTM): `reference`
+                    returns the outputs, then the new value of each variable input, which the
                     interpreter keeps between calls (interpreter.StatefulRun); never folded
     """
 

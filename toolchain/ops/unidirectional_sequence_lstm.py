@@ -3,9 +3,12 @@
 
 TFLite's 24 inputs: 0 input, 1-4 input-to-gate weights, 5-8 recurrent weights, 9-11 peephole,
 12-15 gate biases, 16-17 projection, 18 hidden state, 19 cell state, 20-23 layer norm (gate
-order input, forget, cell, output). The states are variable tensors that TFLM resets to real
-zero (int8: the zero point); the reader gives them as such constants and fitml starts every
-inference from them (TFLM keeps them across Invoke() calls until ResetVariableTensors).
+order input, forget, cell, output). The states are variable tensors, and the op is stateful as
+TFLite Micro runs it: each invoke starts from the states the previous one left, until
+ResetVariableTensors sets them back to real zero (int8 hidden state: its zero point; the reader
+gives that as their initial value). So `reference` returns the output, then the final hidden
+and cell states, which the interpreter keeps (`interpreter.StatefulRun`); the C code keeps them
+in static arrays of model.c, reset by `<prefix>_reset_state()`.
 Peephole, projection, layer-norm, CIFG and 16x8 variants are refused (TFLM refuses the first
 four).
 """
@@ -28,6 +31,7 @@ class UnidirectionalSequenceLstm(OpDef):
     kind = KIND
     tflite_options = "UnidirectionalSequenceLSTMOptions"
     variable_inputs = (lm.HIDDEN, lm.CELL)      # the writer stores these as variable tensors
+    stateful = True                             # reference returns [output, hidden, cell]
     tflite_inputs = 24                          # TFLM's kernel wants all 24 slots (-1: absent)
 
     @staticmethod
@@ -50,13 +54,18 @@ class UnidirectionalSequenceLstm(OpDef):
         if not node.quantized:
             ws = tuple([np.asarray(args[i], np.float32) for i in idx]
                        for idx in (lm.INPUT_W, lm.RECURRENT_W, lm.BIAS))
-            out = lm.run(x.astype(np.float32), h0.astype(np.float32), c0.astype(np.float32),
-                         major, lm.float_step(ws, float(node.attr("cell_clip", 0.0))))
-            return [out.astype(np.float32)]
-        p = li.int8_params(node.ins, float(node.attr("cell_clip", 0.0)))
-        out = lm.run(x.astype(np.int64), h0.astype(np.int64), c0.astype(np.int64), major,
-                     lambda xt, h, c: li.int8_step(p, xt, h, c))
-        return [out.astype(np.int8)]
+            out, h, c = lm.run(x.astype(np.float32), h0.astype(np.float32),
+                               c0.astype(np.float32), major,
+                               lm.float_step(ws, float(node.attr("cell_clip", 0.0))))
+            dtypes = (np.float32, np.float32, np.float32)
+        else:
+            p = li.int8_params(node.ins, float(node.attr("cell_clip", 0.0)))
+            out, h, c = lm.run(x.astype(np.int64), h0.astype(np.int64), c0.astype(np.int64),
+                               major, lambda xt, h, c: li.int8_step(p, xt, h, c))
+            dtypes = (np.int8, np.int8, np.int16)
+        states = (node.ins[lm.HIDDEN].shape, node.ins[lm.CELL].shape)
+        return [out.astype(dtypes[0]), h.reshape(states[0]).astype(dtypes[1]),
+                c.reshape(states[1]).astype(dtypes[2])]
 
     @staticmethod
     def attrs_from_tflite(o):

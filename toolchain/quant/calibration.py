@@ -163,7 +163,7 @@ def collect(graph: Graph, source, progress: bool | None = None,
     histograms=False keeps min/max only: enough for the minmax observer, and a third of the
     time of a large model's calibration saved.
 
-    A stateful graph (SVDF) runs the samples as one stream, its state kept from one to the
+    A stateful graph (SVDF, LSTM) runs the samples as one stream, its state kept from one to the
     next as the deployed model (and TFLite's calibrator) runs them; the states' values are
     gathered too."""
     names = [n for n, t in graph.tensors.items() if t.dtype == "float32" and not t.is_const]

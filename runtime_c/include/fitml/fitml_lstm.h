@@ -4,9 +4,10 @@
  *        CIFG), int8 ("8x8->16") and float32, as TFLite Micro's kernel computes it.
  *
  * Gates are stored in the order input, forget, cell, output: weights as one [4][units][...]
- * array each. The hidden and cell states live in the caller's scratch and are reset to real
- * zero (int8 hidden state: hidden_zp) at the start of every call: each call runs whole
- * sequences from a zero state, as a freshly allocated TFLM interpreter does.
+ * array each. The hidden and cell states are the caller's and persist between calls, as TFLM
+ * keeps its variable tensors: each call starts from the states the previous one left and
+ * updates them in place (the generated model keeps them in static arrays, set back to real
+ * zero, the int8 hidden state to hidden_zp, by <prefix>_reset_state()).
  *
  * Parameter structs are mirrored by toolchain/backends/cruntime.py STRUCTS.
  */
@@ -26,6 +27,8 @@
 typedef struct {
     int32_t batches, time_steps, input_size, units;
     int32_t time_major;                 /**< nonzero: input [time][batch][input_size] */
+    int8_t *hidden_state;               /**< [batches][units], persistent: read and updated */
+    int16_t *cell_state;                /**< [batches][units], persistent: read and updated */
     const int8_t *input_weights;        /**< [4][units][input_size] */
     const int8_t *recurrent_weights;    /**< [4][units][units] */
     const int32_t *input_bias;          /**< [4][units]: gate bias - input_zp * row sums */
@@ -60,6 +63,8 @@ typedef struct {
 typedef struct {
     int32_t batches, time_steps, input_size, units;
     int32_t time_major;                 /**< nonzero: input [time][batch][input_size] */
+    float *hidden_state;                /**< [batches][units], persistent: read and updated */
+    float *cell_state;                  /**< [batches][units], persistent: read and updated */
     const float *input_weights;         /**< [4][units][input_size] */
     const float *recurrent_weights;     /**< [4][units][units] */
     const float *bias;                  /**< [4][units] */
@@ -67,7 +72,7 @@ typedef struct {
 } fitml_lstm_f32_params;
 
 /**
- * @brief Scratch bytes fitml_lstm_s8 needs: states, gate buffers and widened operands.
+ * @brief Scratch bytes fitml_lstm_s8 needs: the gate buffers and the widened operands.
  * @param p parameters
  * @return bytes
  */
@@ -75,7 +80,7 @@ size_t fitml_lstm_s8_scratch_size(const fitml_lstm_s8_params *p);
 
 /**
  * @brief int8 UNIDIRECTIONAL_SEQUENCE_LSTM (TFLM EvalLstm<int8_t, int8_t, int16_t, int32_t>).
- * @param p       parameters
+ * @param p       parameters (p->hidden_state and p->cell_state are read and updated)
  * @param input   [batches][time_steps][input_size] (time_major: [time][batch][input]) int8
  * @param output  the hidden state of every step, laid out as the input, units wide, int8
  * @param scratch fitml_lstm_s8_scratch_size(p) bytes, 4-byte aligned
@@ -85,7 +90,7 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
                            void *scratch);
 
 /**
- * @brief Scratch bytes fitml_lstm_f32 needs (6 * units floats).
+ * @brief Scratch bytes fitml_lstm_f32 needs (4 * units floats: the gates).
  * @param p parameters
  * @return bytes
  */
@@ -93,7 +98,7 @@ size_t fitml_lstm_f32_scratch_size(const fitml_lstm_f32_params *p);
 
 /**
  * @brief float32 UNIDIRECTIONAL_SEQUENCE_LSTM (TFLM EvalLstm<float, ...>).
- * @param p       parameters
+ * @param p       parameters (p->hidden_state and p->cell_state are read and updated)
  * @param input   [batches][time_steps][input_size] (time_major: [time][batch][input]) float
  * @param output  the hidden state of every step, laid out as the input, units wide
  * @param scratch fitml_lstm_f32_scratch_size(p) bytes, 4-byte aligned

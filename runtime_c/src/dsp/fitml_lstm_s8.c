@@ -278,7 +278,8 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
         return fitml_lstm_s8_int8(p, input, output, scratch);
     }
     if (input == NULL || output == NULL || p->batches < 0 || p->time_steps < 0
-        || p->input_size <= 0 || p->units <= 0 || p->sigmoid_table == NULL || !p->dsp_fast) {
+        || p->input_size <= 0 || p->units <= 0 || p->sigmoid_table == NULL || !p->dsp_fast
+        || p->hidden_state == NULL || p->cell_state == NULL) {
         return FITML_ERR_ARGUMENT;
     }
     if (scratch == NULL) {
@@ -288,12 +289,10 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
     units = p->units;
     xw = (uint32_t *)scratch;
     hw = xw + lstm_words(n_in);
-    cell = (int16_t *)(hw + lstm_words(units));
-    gates = cell + units;
-    hidden = (int8_t *)(gates + 4 * units);
+    gates = (int16_t *)(hw + lstm_words(units));
     for (b = 0; b < p->batches; b++) {
-        memset(cell, 0, (size_t)units * sizeof(int16_t));
-        memset(hidden, p->hidden_zp, (size_t)units);   /* real zero, as TFLM resets it */
+        hidden = p->hidden_state + (size_t)b * units;   /* this batch's states, in place */
+        cell = p->cell_state + (size_t)b * units;
         for (t = 0; t < p->time_steps; t++) {
             const size_t row = p->time_major ? (size_t)t * p->batches + b
                                              : (size_t)b * p->time_steps + t;

@@ -140,7 +140,7 @@ static void lstm_step_stream(const fitml_lstm_s8_params *p, const int8_t *x, int
 }
 #endif
 
-/* fitml_lstm_s8 with weights_dsp: every batch from a zero state, one step per time step. Not
+/* fitml_lstm_s8 with weights_dsp: every batch from its kept states, one step per time step. Not
  * inlined: the layout path in fitml_lstm_s8 then compiles as it does without it. */
 __attribute__((noinline)) static fitml_status lstm_s8_stream(const fitml_lstm_s8_params *p,
                                                              const int8_t *input, int8_t *output,
@@ -154,7 +154,8 @@ __attribute__((noinline)) static fitml_status lstm_s8_stream(const fitml_lstm_s8
     lstm_s8_records records;
 #endif
     if (input == NULL || output == NULL || p->batches < 0 || p->time_steps < 0
-        || p->input_size <= 0 || p->units <= 0 || p->sigmoid_table == NULL || !p->dsp_fast) {
+        || p->input_size <= 0 || p->units <= 0 || p->sigmoid_table == NULL || !p->dsp_fast
+        || p->hidden_state == NULL || p->cell_state == NULL) {
         return FITML_ERR_ARGUMENT;
     }
     if (scratch == NULL) {
@@ -163,15 +164,14 @@ __attribute__((noinline)) static fitml_status lstm_s8_stream(const fitml_lstm_s8
     units = p->units;
     xw = (uint32_t *)scratch;
     hw = xw + lstm_words(p->input_size);
-    cell = (int16_t *)(hw + lstm_words(units));
-    gates = cell + units;
-    hidden = (int8_t *)(gates + 4 * units);
+    gates = (int16_t *)(hw + lstm_words(units));
 #if FITML_HAS_DSP
     lstm_s8_records_of(p, &records);
+    (void)gates;
 #endif
     for (b = 0; b < p->batches; b++) {
-        memset(cell, 0, (size_t)units * sizeof(int16_t));
-        memset(hidden, p->hidden_zp, (size_t)units);   /* real zero, as TFLM resets it */
+        hidden = p->hidden_state + (size_t)b * units;   /* this batch's states, in place */
+        cell = p->cell_state + (size_t)b * units;
         for (t = 0; t < p->time_steps; t++) {
             const size_t row = p->time_major ? (size_t)t * p->batches + b
                                              : (size_t)b * p->time_steps + t;

@@ -2,7 +2,8 @@
  * @file fitml_lstm_f32.c
  * @brief float32 UNIDIRECTIONAL_SEQUENCE_LSTM (TFLM lstm_eval.h LstmStep, float): per gate
  *        (W_x x + b) + W_h h, sigmoid (TFLM's Logistic cut-offs) or tanh; c = f*c + i*g,
- *        clipped; h = o * tanh(c).
+ *        clipped; h = o * tanh(c). The states (p->hidden_state, p->cell_state) persist
+ *        between calls: each batch starts from its row and leaves its last step there.
  */
 #include <math.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 size_t fitml_lstm_f32_scratch_size(const fitml_lstm_f32_params *p)
 {
-    return 6u * sizeof(float) * (size_t)p->units;
+    return 4u * sizeof(float) * (size_t)p->units;
 }
 
 static float lstm_sigmoid(float v)
@@ -56,18 +57,18 @@ fitml_status fitml_lstm_f32(const fitml_lstm_f32_params *p, const float *input, 
     float *hidden, *cell, *gates;
     if (p == NULL || input == NULL || output == NULL || p->batches < 0 || p->time_steps < 0
         || p->input_size <= 0 || p->units <= 0 || p->input_weights == NULL
-        || p->recurrent_weights == NULL || p->bias == NULL) {
+        || p->recurrent_weights == NULL || p->bias == NULL || p->hidden_state == NULL
+        || p->cell_state == NULL) {
         return FITML_ERR_ARGUMENT;
     }
     if (scratch == NULL) {
         return FITML_ERR_SCRATCH;
     }
     units = p->units;
-    hidden = (float *)scratch;
-    cell = hidden + units;
-    gates = cell + units;
+    gates = (float *)scratch;
     for (b = 0; b < p->batches; b++) {
-        memset(hidden, 0, 2u * sizeof(float) * (size_t)units);
+        hidden = p->hidden_state + (size_t)b * units;   /* this batch's states, in place */
+        cell = p->cell_state + (size_t)b * units;
         for (t = 0; t < p->time_steps; t++) {
             const size_t row = p->time_major ? (size_t)t * p->batches + b
                                              : (size_t)b * p->time_steps + t;

@@ -6,7 +6,8 @@
  * state (the old hidden state feeds all four gates). Sigmoid and tanh are the int16 LOGISTIC /
  * TANH kernels (fitml_logistic_s16.c, fitml_tanh_s16.c), compiled in here under private names
  * so a model that also uses those kernels links each once. The DSP twin (src/dsp) includes this
- * file with FITML_LSTM_DSP defined: inputs widened once per step, SMLAD dot products.
+ * file with FITML_LSTM_DSP defined: inputs widened once per step, SMLAD dot products. The
+ * states (p->hidden_state, p->cell_state) persist between calls, updated in place.
  */
 #include <string.h>
 
@@ -33,9 +34,8 @@ static int32_t lstm_words(int32_t n)
 
 size_t fitml_lstm_s8_scratch_size(const fitml_lstm_s8_params *p)
 {
-    const size_t bytes = 4u * (size_t)(lstm_words(p->input_size) + lstm_words(p->units))
-                         + 11u * (size_t)p->units;
-    return (bytes + 3u) & ~(size_t)3u;
+    return 4u * (size_t)(lstm_words(p->input_size) + lstm_words(p->units))
+           + 8u * (size_t)p->units;
 }
 
 #ifdef FITML_LSTM_DSP
@@ -176,7 +176,7 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
     if (p == NULL || input == NULL || output == NULL || p->batches < 0 || p->time_steps < 0
         || p->input_size <= 0 || p->units <= 0 || p->input_weights == NULL
         || p->recurrent_weights == NULL || p->input_bias == NULL || p->recurrent_bias == NULL
-        || p->sigmoid_table == NULL) {
+        || p->sigmoid_table == NULL || p->hidden_state == NULL || p->cell_state == NULL) {
         return FITML_ERR_ARGUMENT;
     }
     if (scratch == NULL) {
@@ -186,12 +186,10 @@ fitml_status fitml_lstm_s8(const fitml_lstm_s8_params *p, const int8_t *input, i
     units = p->units;
     xw = (uint32_t *)scratch;
     hw = xw + lstm_words(n_in);
-    cell = (int16_t *)(hw + lstm_words(units));
-    gates = cell + units;
-    hidden = (int8_t *)(gates + 4 * units);
+    gates = (int16_t *)(hw + lstm_words(units));
     for (b = 0; b < p->batches; b++) {
-        memset(cell, 0, (size_t)units * sizeof(int16_t));
-        memset(hidden, p->hidden_zp, (size_t)units);   /* real zero, as TFLM resets it */
+        hidden = p->hidden_state + (size_t)b * units;   /* this batch's states, in place */
+        cell = p->cell_state + (size_t)b * units;
         for (t = 0; t < p->time_steps; t++) {
             const size_t row = p->time_major ? (size_t)t * p->batches + b
                                              : (size_t)b * p->time_steps + t;
