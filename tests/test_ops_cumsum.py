@@ -112,9 +112,11 @@ def test_int32_wraps_as_litert_and_host_c():
     (oplab.act("x", (2, 3), "int16"), [1], "int16 input"),
     (oplab.act("x", (2, 3), "float32"), [2], "axis \\[2\\] must be one value"),
     (oplab.act("x", (2, 3), "float32"), [0, 1], "must be one value"),
+    (oplab.act("x", (2, 3), "float32"), np.array([1], np.int64), "is int64; TFLite takes int32"),
 ])
 def test_what_tflite_refuses_is_refused(x, axis, needle):
-    axis_t = oplab.const("axis", np.array(axis, np.int32))
+    axis_t = oplab.const("axis", axis if isinstance(axis, np.ndarray)
+                         else np.array(axis, np.int32))
     with pytest.raises(GraphError, match=needle):
         oplab.one_op("CUMSUM", [x, axis_t], {}, oplab.act("out", (2, 3), x.dtype))
 

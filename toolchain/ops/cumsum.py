@@ -27,6 +27,9 @@ DTYPES = ("float32", "int8", "int32")
 def axis_of(x, axis_tensor) -> int:
     """The constant axis, made non-negative; a GraphError when it is not one valid axis."""
     values = common.const_ints(axis_tensor, "axis", "CUMSUM").reshape(-1)
+    if axis_tensor.dtype != "int32":
+        raise GraphError(f"CUMSUM: axis {axis_tensor.name!r} is {axis_tensor.dtype}; TFLite "
+                         "takes int32")
     rank = len(x.shape)
     if values.size != 1 or not -rank <= int(values[0]) < rank:
         raise GraphError(f"CUMSUM: axis {values.tolist()} must be one value in [-{rank}, "
