@@ -20,20 +20,20 @@ from toolchain.ops.interpreter import run_graph  # noqa: E402
 from torch_modules import assert_close, build, kinds, nhwc, torch_outputs  # noqa: E402
 
 
-class Cumsum(nn.Module):
+class Cumprod(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(2, 3, 1)
 
     def forward(self, x):
-        return torch.cumsum(self.conv(x), dim=1)
+        return torch.cumprod(self.conv(x), dim=1)
 
 
 def test_unsupported_op_names_op_node_and_supported_list():
     with pytest.raises(ModelError) as info:
-        toolchain.load(Cumsum().eval(), (torch.randn(1, 2, 4, 4),))
+        toolchain.load(Cumprod().eval(), (torch.randn(1, 2, 4, 4),))
     msg = str(info.value)
-    assert "aten.cumsum.default" in msg and "'cumsum'" in msg
+    assert "aten.cumprod.default" in msg and "'cumprod'" in msg
     assert "aten.convolution.default" in msg and "supported" in msg
 
 
@@ -67,13 +67,13 @@ def test_pt2_file_via_api_and_cli(tmp_path):
 
 
 def test_pt2_unsupported_op_exits_2(tmp_path):
-    path = tmp_path / "cumsum.pt2"
+    path = tmp_path / "cumprod.pt2"
     x = torch.randn(1, 2, 4, 4)
-    torch.export.save(torch.export.export(Cumsum().eval(), (x,)), str(path))
+    torch.export.save(torch.export.export(Cumprod().eval(), (x,)), str(path))
     proc = fitml("inspect", path)
     assert proc.returncode == 2
     line = one_clear_line(proc)
-    assert "aten.cumsum.default" in line and "cumsum.pt2" in line
+    assert "aten.cumprod.default" in line and "cumprod.pt2" in line
 
 
 def test_unreadable_pt2_is_a_model_error(tmp_path):

@@ -1,6 +1,6 @@
 """Keras layers that move, combine or pass tensors through: Flatten, Reshape, Permute,
-ZeroPadding2D, UpSampling2D; the merges (Add, Subtract, Multiply, Average, Maximum, Minimum,
-Concatenate); the inference identities (Dropout and its kin) and Rescaling."""
+ZeroPadding2D, UpSampling2D, Embedding; the merges (Add, Subtract, Multiply, Average, Maximum,
+Minimum, Concatenate); the inference identities (Dropout and its kin) and Rescaling."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,6 +24,24 @@ def reshape_layer(b: KerasBuilder, L: Layer, ins):
         known = int(np.prod([d for d in target if d != -1], dtype=np.int64))
         target[target.index(-1)] = int(np.prod(shape[1:], dtype=np.int64)) // max(known, 1)
     return [reshape(b, ins[0], (shape[0], *target))]
+
+
+@layer("Embedding", needs=("CAST", "RESHAPE", "EMBEDDING_LOOKUP"))
+def embedding(b: KerasBuilder, L: Layer, ins):
+    """Table rows by id: the (float) ids cast to int32 as Keras casts them (truncating), one
+    EMBEDDING_LOOKUP over the flattened ids, reshaped to the ids' shape + (output_dim,)."""
+    if L.get("mask_zero"):
+        raise b.error("mask_zero=True is not supported (the layers after it would read the "
+                      "mask)")
+    table = L.weights()[0]
+    shape = b.shape(ins[0])
+    ids = ins[0]
+    if b.tensors[ids].dtype != "int32":
+        ids = b.emit("CAST", [ids], dict(dtype="int32"), "/ids")
+    flat = reshape(b, ids, (int(np.prod(shape, dtype=np.int64)),), "/flat")
+    rows = b.emit("EMBEDDING_LOOKUP", [flat, b.const(table, f"{L.name}/embeddings")], {},
+                  "/lookup")
+    return [reshape(b, rows, (*shape, *table.shape[1:]))]
 
 
 @layer("Permute", needs=("TRANSPOSE",))

@@ -22,7 +22,7 @@ FLOAT_TYPES = ("float16", "float32", "float64", "bfloat16")
 # ops whose int8 output reuses the input's quantization when no QuantizeLinear follows
 SAME_QUANT = ("RESHAPE", "TRANSPOSE", "SQUEEZE", "MAX_POOL_2D", "PAD", "PADV2",
               "STRIDED_SLICE", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "DEPTH_TO_SPACE",
-              "SPACE_TO_DEPTH")
+              "SPACE_TO_DEPTH", "GATHER_ND")
 
 
 class Builder:

@@ -1,5 +1,5 @@
 """ONNX converters of element-wise ops: Add/Sub/Mul/Div, BatchNormalization and the
-activations (Relu, Sigmoid, Tanh, HardSwish, LeakyRelu, PRelu, Clip, HardSigmoid)."""
+activations (Relu, Sigmoid, Tanh, HardSwish, LeakyRelu, PRelu, Clip, HardSigmoid); CumSum."""
 from __future__ import annotations
 
 import numpy as np
@@ -123,3 +123,19 @@ def hard_sigmoid(b: Builder, n: OnnxNode):
     binary(b, n, "MUL", n.input(0), c["6a"], out=scaled)
     binary(b, n, "ADD", scaled, c["6b"], out=clamped, activation="RELU6")
     binary(b, n, "MUL", clamped, c["sixth"], out=out)
+
+
+# --- running sums -------------------------------------------------------------------------------
+@converter("CumSum")
+def cumsum(b: Builder, n: OnnxNode):
+    """CUMSUM along the constant axis, in the input's stored layout."""
+    x = n.input(0)
+    v, rank = b.value(x), len(b.shape(x))
+    axis = b.const(n.input(1)).reshape(-1)
+    if axis.size != 1 or not -rank <= int(axis[0]) < rank:
+        raise b.error(f"CumSum axis {axis.tolist()} must be one value in [-{rank}, {rank})")
+    stored = v.perm.index(int(axis[0]) % rank)
+    axis_t = b.const_tensor(np.array([stored], np.int32), f"{n.outputs[0]}_axis")
+    b.emit("CUMSUM", [v.tensor, axis_t], dict(exclusive=bool(n.attr("exclusive", 0)),
+                                              reverse=bool(n.attr("reverse", 0))),
+           out=n.outputs[0], perm=v.perm)

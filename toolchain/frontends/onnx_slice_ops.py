@@ -1,5 +1,6 @@
 """ONNX converters that take parts of an activation: Slice, Split, SplitToSequence with
-SequenceAt, Gather by a constant range. Each part is a STRIDED_SLICE on the stored layout."""
+SequenceAt, Gather by a constant range (each part a STRIDED_SLICE on the stored layout), and
+GatherND by constant indices (GATHER_ND in ONNX order)."""
 from __future__ import annotations
 
 import numpy as np
@@ -116,3 +117,22 @@ def gather(b: Builder, n: OnnxNode):
     temp = b.fresh(f"{n.outputs[0]}_slice")
     strided_slice(b, x, ranges, temp)
     b.reshape(b.plain(temp), out_shape, out=n.outputs[0])
+
+
+@converter("GatherND")
+def gather_nd(b: Builder, n: OnnxNode):
+    """GatherND (batch_dims 0) of an activation by constant indices (negative ones counted
+    from the end, as ONNX allows), in ONNX order."""
+    if n.attr("batch_dims", 0):
+        raise b.error(f"GatherND batch_dims {n.attr('batch_dims')} is not supported (only 0)")
+    x, idx = n.input(0), np.asarray(b.const(n.input(1)), np.int64)
+    shape = b.shape(x)
+    depth = idx.shape[-1] if idx.ndim else 0
+    if depth and depth <= len(shape):
+        dims = np.asarray(shape[:depth], np.int64)
+        idx = np.where((idx < 0) & (idx >= -dims), idx + dims, idx)
+    if idx.size and (idx.min() < -(1 << 31) or idx.max() >= 1 << 31):
+        raise b.error("GatherND indices do not fit int32")
+    ins = [b.plain(x), b.const_tensor(idx.astype(np.int32), f"{n.outputs[0]}_indices")]
+    out_rank = idx.ndim - 1 + len(shape) - depth
+    b.emit("GATHER_ND", ins, out=n.outputs[0], perm=tuple(range(out_rank)))

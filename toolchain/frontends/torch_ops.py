@@ -144,3 +144,12 @@ def where(b, node, cond, x, y):
     perm = lead.perm if len(lead.perm) == rank else identity(rank)
     ins = [operand(b, v, rank, perm) for v in (cond, x, y)]
     return b.emit("SELECT_V2", ins, perm=perm)
+
+
+@converter("aten.cumsum.default")
+def cumsum(b, node, x, dim, dtype=None):
+    """torch.cumsum as CUMSUM along `dim`, in x's stored layout."""
+    dim = int(dim) % len(x.perm)
+    axis = b.const_tensor(np.array([x.perm.index(dim)], np.int32), f"{node.name}_axis")
+    return b.emit("CUMSUM", [x.tensor, axis], dict(exclusive=False, reverse=False),
+                  perm=x.perm)

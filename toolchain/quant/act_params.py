@@ -3,7 +3,8 @@
 Tensors that int8 kernels require to share (scale, zp) are tied into groups (pooling, data
 movement, CONCATENATION where it can); SOFTMAX, LOGISTIC and TANH outputs get TFLite's fixed
 params. Each group's range is the union of its members' observed ranges; ADD/SUB outputs too
-narrow for TFLite Micro are widened. Edges that cannot share are requantized instead.
+narrow for TFLite Micro are widened and CUMSUM inputs made symmetric (TFLM sums from -zp_in).
+Edges that cannot share are requantized instead.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from .weights import is_param
 
 # int8 kernels that read raw codes: the output (and PADV2's fill) shares the input's params
 SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD",
-               "PADV2", "TRANSPOSE", "STRIDED_SLICE", "SLICE", "RELU6", "REDUCE_MAX"}
+               "PADV2", "TRANSPOSE", "STRIDED_SLICE", "SLICE", "RELU6", "REDUCE_MAX",
+               "GATHER_ND"}
 FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
                 "TANH": (1.0 / 128, 0)}
 
@@ -95,6 +97,7 @@ def activation_params(graph: Graph, stats: CalibrationStats, observe, ranges_out
             graph.ops[i].inputs[k]]) for i, k in requant)]:
         r = ranges.setdefault(groups.find(n), [lo, hi])
         r[0], r[1] = min(r[0], lo), max(r[1], hi)
+    _center_cumsum_inputs(graph, groups, ranges)
     params = {}
     for _ in range(8):                           # widen ADD/SUB outputs TFLM would reject
         group_params = {g: groups.fixed.get(g) or observers.choose_params(*r)
@@ -105,6 +108,16 @@ def activation_params(graph: Graph, stats: CalibrationStats, observe, ranges_out
                 ranges_out.update({n: tuple(ranges[groups.find(n)]) for n in names})
             return params, requant
     raise ModelError("quantize: could not find ADD/SUB output scales TFLite Micro accepts")
+
+
+def _center_cumsum_inputs(graph, groups, ranges) -> None:
+    """TFLM's int8 CUMSUM starts each sum at -zp_in (in input steps) instead of 0: a range
+    symmetric about 0 gives its input a zero point of 0 or -1, so that error is one step."""
+    for op in graph.ops:
+        g = groups.find(op.inputs[0]) if op.kind == "CUMSUM" else None
+        if g in ranges and g not in groups.fixed:
+            m = max(abs(ranges[g][0]), abs(ranges[g][1]))
+            ranges[g] = [-m, m]
 
 
 def _widen_addsub(graph, params, groups, ranges) -> bool:

@@ -24,8 +24,8 @@ from .calibration import CalibrationStats, collect
 from .weights import (INT4_KINDS, OPERANDS, WEIGHT_AXIS, WEIGHT_QMAX, quantize_bias,
                       quantize_weights)
 
-OWN_RANGE = {"ADD", "SUB", "MUL", "BATCH_MATMUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH",
-             "CONCATENATION", "SVDF", *WEIGHT_AXIS}
+OWN_RANGE = {"ADD", "SUB", "MUL", "BATCH_MATMUL", "MEAN", "CUMSUM", "RELU", "LEAKY_RELU",
+             "HARD_SWISH", "CONCATENATION", "SVDF", *WEIGHT_AXIS}
 IO_MODES = ("int8", "float")
 
 

@@ -2,7 +2,7 @@
  * @file fitml_data.h
  * @brief Data movement of any element type: PAD, CONCATENATION (and PACK), SPLIT (SPLIT_V,
  *        UNPACK), GATHER, TRANSPOSE (and DEPTH_TO_SPACE, SPACE_TO_DEPTH), STRIDED_SLICE,
- *        SELECT_V2, CAST, ZEROS_LIKE.
+ *        SELECT_V2, CAST, ZEROS_LIKE, GATHER_ND, EMBEDDING_LOOKUP.
  *
  * These copy raw bytes (elements of elem_size bytes); quantization is never read. RESHAPE and
  * SQUEEZE need no kernel: the output aliases the input (or a memmove when the plan moves it).
@@ -51,6 +51,44 @@ fitml_status fitml_split(const fitml_split_params *p, const void *input, void *c
  */
 fitml_status fitml_gather_axis(const fitml_gather_axis_params *p, const void *input,
                                const int32_t *coords, void *output);
+
+/**
+ * @brief GATHER_ND: for each index tuple, the params slice it picks.
+ * @param p      parameters
+ * @param input  params elements
+ * @param coords int32 index tuples, [slices, depth]
+ * @param output output elements (must not overlap the input)
+ * @return FITML_OK, or FITML_ERR_ARGUMENT (also for a coordinate outside [0, dims[j]), where
+ *         TFLM fails the inference or, when the flat offset stays inside, copies a
+ *         neighbouring slice)
+ */
+fitml_status fitml_gather_nd(const fitml_gather_nd_params *p, const void *input,
+                             const int32_t *coords, void *output);
+
+/**
+ * @brief EMBEDDING_LOOKUP of float32 or int8 rows: the table row each lookup names, copied.
+ * @param p      parameters
+ * @param lookup int32 row numbers, [lookups]
+ * @param table  table elements, [rows, columns]
+ * @param output output elements, [lookups, columns]
+ * @return FITML_OK, or FITML_ERR_ARGUMENT (also for a lookup outside [0, rows), as TFLM fails
+ *         the inference)
+ */
+fitml_status fitml_embedding_lookup(const fitml_embedding_lookup_params *p,
+                                    const int32_t *lookup, const void *table, void *output);
+
+/**
+ * @brief Hybrid EMBEDDING_LOOKUP: int8 table rows dequantized to float32 as q * scale (TFLM's
+ *        EvalHybrid; the table's zero point is 0).
+ * @param p      parameters (scale: the table's)
+ * @param lookup int32 row numbers, [lookups]
+ * @param table  int8 table, [rows, columns]
+ * @param output float32, [lookups, columns]
+ * @return FITML_OK, or FITML_ERR_ARGUMENT (also for a lookup outside [0, rows))
+ */
+fitml_status fitml_embedding_lookup_hybrid_f32(const fitml_embedding_lookup_params *p,
+                                               const int32_t *lookup, const int8_t *table,
+                                               float *output);
 
 /**
  * @brief TRANSPOSE as a strided gather (strides are the input strides in output dim order).

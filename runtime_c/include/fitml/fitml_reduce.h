@@ -1,7 +1,7 @@
 /**
  * @file fitml_reduce.h
  * @brief MEAN, SUM, REDUCE_MAX kernels over any set of axes, described as two walks; ARG_MAX,
- *        ARG_MIN.
+ *        ARG_MIN; CUMSUM.
  */
 #ifndef FITML_REDUCE_H
 #define FITML_REDUCE_H
@@ -105,5 +105,36 @@ fitml_status fitml_arg_min_s8(const fitml_arg_max_params *p, const int8_t *input
  */
 fitml_status fitml_arg_min_f32(const fitml_arg_max_params *p, const float *input,
                                int32_t *output);
+
+/**
+ * @brief float32 CUMSUM: running sums from 0.0 in TFLM's order (reverse: from the end).
+ * @param p      [outer, depth, inner] and the exclusive / reverse flags
+ * @param input  float
+ * @param output float, same shape (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_cumsum_f32(const fitml_cumsum_params *p, const float *input, float *output);
+
+/**
+ * @brief int32 CUMSUM (LiteRT; TFLM has none): running sums, wrapping on overflow.
+ * @param p      [outer, depth, inner] and the exclusive / reverse flags
+ * @param input  int32
+ * @param output int32, same shape (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_cumsum_s32(const fitml_cumsum_params *p, const int32_t *input,
+                              int32_t *output);
+
+/**
+ * @brief int8 CUMSUM as TFLM: (q - zp_in) << 20 rescaled by input_multiplier, summed in a
+ *        wrapping int32 that starts at the rescaled -zp_in (TFLM's start), each sum rescaled
+ *        to the output.
+ * @param p      parameters
+ * @param input  int8
+ * @param output int8, same shape (may be the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_cumsum_s8(const fitml_cumsum_s8_params *p, const int8_t *input,
+                             int8_t *output);
 
 #endif /* FITML_REDUCE_H */

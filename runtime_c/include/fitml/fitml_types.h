@@ -425,6 +425,40 @@ typedef struct {
     int32_t inner_bytes;                /**< bytes of one slice (dims after the axis) */
 } fitml_gather_axis_params;
 
+/** @brief GATHER_ND of any element type: out[i, :] = in[coords[i, 0..depth-1], :]. */
+typedef struct {
+    int32_t slices;                     /**< index tuples (product of the indices' leading dims) */
+    int32_t depth;                      /**< coordinates per tuple, 1..5 */
+    int32_t slice_bytes;                /**< bytes of one slice (the params' dims after depth) */
+    const int32_t *dims;                /**< [depth] valid coordinates are 0 .. dims[j] - 1 */
+    const int32_t *strides;             /**< [depth] bytes between neighbours along each dim */
+} fitml_gather_nd_params;
+
+/** @brief EMBEDDING_LOOKUP: out[i, :] = table[lookup[i], :] (copied, or dequantized). */
+typedef struct {
+    int32_t lookups;                    /**< lookup entries (= output rows) */
+    int32_t rows;                       /**< table rows; valid lookups are 0 .. rows - 1 */
+    int32_t columns;                    /**< elements per row (the table's dims after the first) */
+    int32_t elem_size;                  /**< bytes per table element (row copies) */
+    float scale;                        /**< int8 table scale (the hybrid kernel only) */
+} fitml_embedding_lookup_params;
+
+/** @brief CUMSUM float32 / int32: running sums along the middle dim of [outer, depth, inner]. */
+typedef struct {
+    int32_t outer, depth, inner;
+    int32_t exclusive;                  /**< nonzero: each output leaves out its own element */
+    int32_t reverse;                    /**< nonzero: sums run from the end of the axis */
+} fitml_cumsum_params;
+
+/** @brief CUMSUM int8 (TFLM): inputs shifted left by 20 and rescaled as ADD, summed in int32. */
+typedef struct {
+    fitml_cumsum_params geom;
+    int32_t input_offset;               /**< -zp_in */
+    int32_t output_offset;              /**< zp_out */
+    int32_t input_multiplier, input_shift;      /**< s_in / (2 s_in), shift <= 0 */
+    int32_t output_multiplier, output_shift;    /**< 2 s_in / (2^20 s_out), shift <= 0 */
+} fitml_cumsum_s8_params;
+
 /** @brief ARG_MAX: over [outer, axis_size, inner], the first greatest index along axis_size. */
 typedef struct {
     int32_t outer, axis_size, inner;
