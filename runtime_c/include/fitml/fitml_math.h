@@ -1,7 +1,7 @@
 /**
  * @file fitml_math.h
  * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
- *        LOG_SOFTMAX; DIV, FLOOR_MOD; EXP, SQRT, RSQRT; FLOOR, CEIL, ROUND, LOG,
+ *        LOG_SOFTMAX; DIV, FLOOR_MOD, FLOOR_DIV; EXP, SQRT, RSQRT; FLOOR, CEIL, ROUND, LOG,
  *        SIN, COS, SQUARE.
  */
 #ifndef FITML_MATH_H
@@ -252,6 +252,30 @@ fitml_status fitml_floor_mod_f32(const fitml_broadcast_params *p, const float *i
  * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
  */
 fitml_status fitml_floor_mod_s32(const fitml_broadcast_params *p, const int32_t *input1,
+                                 const int32_t *input2, int32_t *output);
+
+/**
+ * @brief FLOOR_DIV f32: floor(double(x) / double(y)) rounded to float (TFLite FloorDiv),
+ *        broadcast; y == 0 gives +-inf or NaN (TFLM refuses it at run time).
+ * @param p      broadcast walk
+ * @param input1 dividends
+ * @param input2 divisors
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_floor_div_f32(const fitml_broadcast_params *p, const float *input1,
+                                 const float *input2, float *output);
+
+/**
+ * @brief FLOOR_DIV s32: integer division rounded toward -inf (LiteRT FloorDiv), broadcast;
+ *        y == 0 gives 0, INT32_MIN / -1 gives INT32_MIN; TFLM runs float32 only.
+ * @param p      broadcast walk
+ * @param input1 dividends
+ * @param input2 divisors
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_floor_div_s32(const fitml_broadcast_params *p, const int32_t *input1,
                                  const int32_t *input2, int32_t *output);
 
 /**
