@@ -12,7 +12,7 @@ from ..errors import ModelError
 INPUTS: dict[str, tuple[int, int | None]] = {
     "ADD": (2, 2), "SUB": (2, 2), "MUL": (2, 2),
     "MAXIMUM": (2, 2), "MINIMUM": (2, 2), "SQUARED_DIFFERENCE": (2, 2), "DIV": (2, 2),
-    "BATCH_MATMUL": (2, 2),
+    "BATCH_MATMUL": (2, 2), "FLOOR_DIV": (2, 2), "ADD_N": (2, None),
     "ABS": (1, 1), "NEG": (1, 1), "LOG_SOFTMAX": (1, 1), "EXP": (1, 1), "SQRT": (1, 1),
     "RSQRT": (1, 1), "SELECT": (3, 3), "SELECT_V2": (3, 3), "CAST": (1, 1),
     "ZEROS_LIKE": (1, 1),

@@ -1,8 +1,8 @@
 /**
  * @file fitml_math.h
  * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
- *        LOG_SOFTMAX; DIV, FLOOR_MOD, FLOOR_DIV; EXP, SQRT, RSQRT; FLOOR, CEIL, ROUND, LOG,
- *        SIN, COS, SQUARE.
+ *        LOG_SOFTMAX; DIV, FLOOR_MOD, FLOOR_DIV; ADD_N; EXP, SQRT, RSQRT; FLOOR, CEIL,
+ *        ROUND, LOG, SIN, COS, SQUARE.
  */
 #ifndef FITML_MATH_H
 #define FITML_MATH_H
@@ -277,6 +277,37 @@ fitml_status fitml_floor_div_f32(const fitml_broadcast_params *p, const float *i
  */
 fitml_status fitml_floor_div_s32(const fitml_broadcast_params *p, const int32_t *input1,
                                  const int32_t *input2, int32_t *output);
+
+/**
+ * @brief ADD_N f32: output[i] = 0 + input_0[i] + ... + input_{n-1}[i], in that order (TFLM).
+ * @param p      element count and number of inputs
+ * @param inputs num_inputs pointers to float arrays of p->size elements
+ * @param output p->size floats
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_add_n_f32(const fitml_add_n_params *p, const void *const *inputs,
+                             float *output);
+
+/**
+ * @brief ADD_N s32: the wrapping int32 sum of the inputs (LiteRT; TFLM has no int32 ADD_N).
+ * @param p      element count and number of inputs
+ * @param inputs num_inputs pointers to int32 arrays of p->size elements
+ * @param output p->size int32 values
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_add_n_s32(const fitml_add_n_params *p, const void *const *inputs,
+                             int32_t *output);
+
+/**
+ * @brief ADD_N s8 (TFLM reference_ops::AddN): each (v - zp) << 20 scaled by the input
+ *        multiplier, summed from the scaled -zp (as TFLM), requantized to the output, clamped.
+ * @param p      sizes, zero points and the two multipliers (shifts <= 0)
+ * @param inputs num_inputs pointers to int8 arrays of p->size elements
+ * @param output p->size int8 values
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_add_n_s8(const fitml_add_n_s8_params *p, const void *const *inputs,
+                            int8_t *output);
 
 /**
  * @brief float32 FLOOR: floorf(x) per element (TFLM floor.cc).

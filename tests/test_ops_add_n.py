@@ -1,0 +1,109 @@
+"""ADD_N: TF's converter (tf.math.add_n over float32, and over int32 between CASTs) runs the
+same in the reference, TFLite Micro (float32) or LiteRT (int32, which TFLM does not run),
+generated C on the host and under QEMU; int8 ADD_N (TFLM's kernel; TF's int8 converter keeps
+ADD_N in float) is checked on one-op models over several scales, zero points and input
+counts against TFLM, host C and QEMU, bit for bit."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import converted_ops as co
+import oplab
+from toolchain.backends.tflite import write_tflite
+from toolchain.ir import GraphError
+from toolchain.ops.interpreter import run_graph
+from toolchain.verify.executors import get_executor
+
+SHAPES = [(1, 4, 4, 8), (2, 3, 5)]
+
+
+def addn_model(a, b):
+    import tensorflow as tf  # lazy: only the converter fixtures need it
+    return [tf.math.add_n([a, a * 2.0, tf.nn.relu(a)]), tf.math.add_n([b, -b])]
+
+
+def int_addn_model(a, b):
+    import tensorflow as tf  # lazy: only the converter fixtures need it
+    x, y = tf.cast(a * 1000.0, tf.int32), tf.cast(b * 1000.0, tf.int32)
+    return [tf.cast(tf.math.add_n([x, x, tf.cast(a * 7.0, tf.int32)]), tf.float32),
+            tf.cast(tf.math.add_n([y, y]), tf.float32)]
+
+
+@pytest.fixture(scope="module", params=("float32", "int32"))
+def model(request, tmp_path_factory):
+    tf = pytest.importorskip("tensorflow")
+    fn = addn_model if request.param == "float32" else int_addn_model
+    return co.build(tf.function(fn), SHAPES, "float32", tmp_path_factory)
+
+
+def is_int32(model) -> bool:
+    return any(t.dtype == "int32" for t in model.graph.tensors.values())
+
+
+def test_converter_emits_add_n(model):
+    assert "ADD_N" in co.kinds(model), co.kinds(model)
+
+
+def test_reference_equals_tflm_or_litert(model, pool):
+    """float32 vs TFLM; int32 vs LiteRT's default resolver (converter's and written file)."""
+    from toolchain.verify.litert import run_litert_default
+
+    if not is_int32(model):
+        co.check_tflm(model, atol=0)
+        return
+    for i, x in enumerate(model.cases):
+        want = run_graph(model.graph, x)
+        for tag, blob in (("converter", model.blob), ("written", write_tflite(model.graph))):
+            got = pool.submit(run_litert_default, blob, x).result()
+            for k, (a, b) in enumerate(zip(want, got)):
+                co.assert_same(a, b, f"litert {tag} case {i} output {k}", 0)
+
+
+@pytest.mark.parametrize("executor,target", co.EXECUTORS)
+def test_generated_c_equals_reference(model, executor, target):
+    co.check_c(model, executor, target, atol=0)
+
+
+# (inputs, shape, input scale, input zp, output scale, output zp)
+INT8_CASES = [(2, (1, 4, 4, 8), 0.05, 0, 0.1, 0), (3, (37,), 0.02, -17, 0.05, 5),
+              (5, (2, 3, 7), 0.1, 100, 0.3, -128), (4, (64,), 0.007, -128, 0.007, -128)]
+
+
+def int8_graph(n, shape, s_in, zp_in, s_out, zp_out):
+    ins = [oplab.act(f"x{i}", shape, "int8", s_in, zp_in) for i in range(n)]
+    return oplab.one_op("ADD_N", ins, {}, oplab.act("out", shape, "int8", s_out, zp_out))
+
+
+@pytest.fixture(scope="module")
+def int8_runs():
+    """Each int8 case: graph, inputs over the full int8 range, the reference outputs."""
+    rng = np.random.default_rng(5)
+    runs = []
+    for case in INT8_CASES:
+        g = int8_graph(*case)
+        x = [rng.integers(-128, 128, case[1]).astype(np.int8) for _ in range(case[0])]
+        runs.append((g, x, run_graph(g, x)[0]))
+    return runs
+
+
+def test_int8_reference_equals_tflm(int8_runs):
+    from toolchain.verify.tflm import run_tflm
+
+    for k, (g, x, want) in enumerate(int8_runs):
+        got = np.asarray(run_tflm(write_tflite(g), x)[0]).reshape(want.shape)
+        oplab.assert_exact(want, got, f"case {k} {INT8_CASES[k]} tflm")
+
+
+@pytest.mark.parametrize("executor,target", co.EXECUTORS)
+def test_int8_generated_c_equals_reference(int8_runs, executor, target):
+    kw = {} if target is None else dict(target=target)
+    for k, (g, x, want) in enumerate(int8_runs):
+        got = np.asarray(get_executor(executor)(g, x, **kw).outputs[0]).reshape(want.shape)
+        oplab.assert_exact(want, got, f"case {k} {executor} {target}")
+
+
+def test_int8_inputs_must_share_quantization():
+    ins = [oplab.act("a", (4,), "int8", 0.05, 0), oplab.act("b", (4,), "int8", 0.1, 0)]
+    with pytest.raises(GraphError, match="share one scale and zero point"):
+        oplab.one_op("ADD_N", ins, {}, oplab.act("out", (4,), "int8", 0.1, 0))
