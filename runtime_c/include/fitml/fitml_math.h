@@ -2,7 +2,7 @@
  * @file fitml_math.h
  * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
  *        LOG_SOFTMAX; DIV, FLOOR_MOD, FLOOR_DIV; ADD_N; EXP, SQRT, RSQRT; FLOOR, CEIL,
- *        ROUND, LOG, SIN, COS, SQUARE.
+ *        ROUND, LOG, SIN, COS, SQUARE, ELU.
  */
 #ifndef FITML_MATH_H
 #define FITML_MATH_H
@@ -308,6 +308,16 @@ fitml_status fitml_add_n_s32(const fitml_add_n_params *p, const void *const *inp
  */
 fitml_status fitml_add_n_s8(const fitml_add_n_s8_params *p, const void *const *inputs,
                             int8_t *output);
+
+/**
+ * @brief float32 ELU (alpha 1, TFLM elu.cc): x < 0 ? expm1f(x) : x per element; int8 ELU is
+ *        a 256-entry table (fitml_lut_s8).
+ * @param p      element count
+ * @param input  input values
+ * @param output output values (may alias input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_elu_f32(const fitml_size_params *p, const float *input, float *output);
 
 /**
  * @brief float32 FLOOR: floorf(x) per element (TFLM floor.cc).
