@@ -113,6 +113,7 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
     "fitml_add_n_s8_params": [(f, _I32) for f in (
         "size", "num_inputs", "input_zp", "output_zp", "input_multiplier", "input_shift",
         "output_multiplier", "output_shift")],
+    "fitml_l2_normalization_params": [("outer", _I32), ("depth", _I32), ("input_zp", _I32)],
     "fitml_concat_params": [("num_inputs", _I32), ("outer", _I32),
                             ("chunk_bytes", "const int32_t *")],
     "fitml_split_params": [("num_outputs", _I32), ("outer", _I32),

@@ -2,7 +2,7 @@
  * @file fitml_math.h
  * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
  *        LOG_SOFTMAX; DIV, FLOOR_MOD, FLOOR_DIV; ADD_N; EXP, SQRT, RSQRT; FLOOR, CEIL,
- *        ROUND, LOG, SIN, COS, SQUARE, ELU.
+ *        ROUND, LOG, SIN, COS, SQUARE, ELU; L2_NORMALIZATION.
  */
 #ifndef FITML_MATH_H
 #define FITML_MATH_H
@@ -318,6 +318,28 @@ fitml_status fitml_add_n_s8(const fitml_add_n_s8_params *p, const void *const *i
  * @return FITML_OK or FITML_ERR_ARGUMENT
  */
 fitml_status fitml_elu_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 L2_NORMALIZATION (TFLM l2norm.cc): each row divided by max(sqrtf(sum of its
+ *        squares, in order), 1e-6).
+ * @param p      rows, row length
+ * @param input  p->outer * p->depth values
+ * @param output as input
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_l2_normalization_f32(const fitml_l2_normalization_params *p,
+                                        const float *input, float *output);
+
+/**
+ * @brief int8 L2_NORMALIZATION (TFLM reference_integer_ops::L2Normalization): each q - zp
+ *        times GetInvSqrtQuantizedMultiplierExp(sum of (q - zp)^2), output scale 1/128, zp 0.
+ * @param p      rows, row length, input zero point
+ * @param input  p->outer * p->depth codes
+ * @param output as input
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_l2_normalization_s8(const fitml_l2_normalization_params *p,
+                                       const int8_t *input, int8_t *output);
 
 /**
  * @brief float32 FLOOR: floorf(x) per element (TFLM floor.cc).

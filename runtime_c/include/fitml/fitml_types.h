@@ -420,6 +420,13 @@ typedef struct {
     int32_t output_shift;
 } fitml_add_n_s8_params;
 
+/** @brief L2_NORMALIZATION: `outer` rows of `depth` values, each divided by its L2 norm. */
+typedef struct {
+    int32_t outer;
+    int32_t depth;                      /**< the last axis */
+    int32_t input_zp;                   /**< int8 only (0 for float32) */
+} fitml_l2_normalization_params;
+
 /** @brief CONCATENATION: for each of `outer` rows, copy chunk_bytes[i] from each input i. */
 typedef struct {
     int32_t num_inputs;
