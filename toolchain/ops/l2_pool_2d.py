@@ -1,6 +1,6 @@
 """L2_POOL_2D: sqrt(mean(x^2)) over each window of an NHWC image; float32 only (TFLM
 l2_pool_2d.cc, reference_ops::L2Pool). Padding, strides, filter and fused activation read and
-write like AVERAGE_POOL_2D's (the shared Pool2D base).
+write like AVERAGE_POOL_2D's (the shared PoolBase).
 
 Like the average pool, only the taps inside the image count: their squares summed in float32
 in window order (row by row), divided by their count, sqrtf, then clamped by the fused
@@ -14,13 +14,14 @@ from ..ir import GraphError
 from ..lowering import cparams
 from ..lowering.ccall import CCall
 from . import common
-from .average_pool_2d import Pool2D
+from .average_pool_2d import PoolBase
 from .registry import Node, register
 from .windows import node_pads
 
+DTYPES = ("float32",)
 
 @register
-class L2Pool2D(Pool2D):
+class L2Pool2D(PoolBase):
     kind = "L2_POOL_2D"
 
     @classmethod
@@ -35,8 +36,8 @@ class L2Pool2D(Pool2D):
     def reference(node: Node, args):
         x = np.asarray(args[0], np.float32)
         _, h, w, _ = x.shape
-        count = Pool2D.windows(node, np.ones((1, h, w, 1), np.int64), 0).sum(axis=(3, 4))
-        taps = Pool2D.windows(node, x, 0)                  # [N, OH, OW, FH, FW, C]
+        count = PoolBase.windows(node, np.ones((1, h, w, 1), np.int64), 0).sum(axis=(3, 4))
+        taps = PoolBase.windows(node, x, 0)                  # [N, OH, OW, FH, FW, C]
         acc = np.zeros(taps.shape[:3] + taps.shape[5:], np.float32)
         for ky in range(taps.shape[3]):
             for kx in range(taps.shape[4]):
