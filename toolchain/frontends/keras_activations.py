@@ -1,5 +1,5 @@
 """Keras activation functions (by name, for layers' `activation=`) and activation layers
-(Activation, ReLU, LeakyReLU, PReLU, Softmax) as TFLite ops."""
+(Activation, ReLU, LeakyReLU, ELU, PReLU, Softmax) as TFLite ops."""
 from __future__ import annotations
 
 from .keras_builder import KerasBuilder, Layer, act_name, activation, apply_activation, layer
@@ -18,6 +18,7 @@ activation("sigmoid", needs=("LOGISTIC",))(_unary("LOGISTIC"))
 activation("tanh", needs=("TANH",))(_unary("TANH"))
 activation("hard_swish", "hard_silu", needs=("HARD_SWISH",))(_unary("HARD_SWISH"))
 activation("leaky_relu", needs=("LEAKY_RELU",))(_unary("LEAKY_RELU", dict(alpha=0.2)))
+activation("elu", needs=("ELU",))(_unary("ELU"))
 
 
 @activation("softmax", needs=("SOFTMAX",))
@@ -64,6 +65,14 @@ def relu_layer(b: KerasBuilder, L: Layer, ins):
 def leaky_relu_layer(b: KerasBuilder, L: Layer, ins):
     alpha = L.get("alpha", L.get("negative_slope", 0.3))
     return [b.emit("LEAKY_RELU", [ins[0]], dict(alpha=float(alpha)))]
+
+
+@layer("ELU", needs=("ELU",))
+def elu_layer(b: KerasBuilder, L: Layer, ins):
+    alpha = float(L.get("alpha", 1.0))
+    if alpha != 1.0:
+        raise b.error(f"ELU(alpha={alpha}) is not supported (TFLite's ELU has alpha 1)")
+    return [b.emit("ELU", [ins[0]])]
 
 
 @layer("PReLU", needs=("PRELU",))
