@@ -11,7 +11,7 @@ import pytest
 import converted_ops as co
 import oplab
 from toolchain.backends.tflite import write_tflite
-from toolchain.ir import GraphError
+from toolchain.ir import Graph, GraphError, Op
 from toolchain.ops.interpreter import run_graph
 from toolchain.verify.executors import get_executor
 
@@ -70,37 +70,45 @@ INT8_CASES = [(2, (1, 4, 4, 8), 0.05, 0, 0.1, 0), (3, (37,), 0.02, -17, 0.05, 5)
               (5, (2, 3, 7), 0.1, 100, 0.3, -128), (4, (64,), 0.007, -128, 0.007, -128)]
 
 
-def int8_graph(n, shape, s_in, zp_in, s_out, zp_out):
-    ins = [oplab.act(f"x{i}", shape, "int8", s_in, zp_in) for i in range(n)]
-    return oplab.one_op("ADD_N", ins, {}, oplab.act("out", shape, "int8", s_out, zp_out))
+def int8_graph():
+    """One graph holding an ADD_N per case (one C build per executor for all of them)."""
+    tensors, ops, inputs, outputs = [], [], [], []
+    for k, (n, shape, s_in, zp_in, s_out, zp_out) in enumerate(INT8_CASES):
+        ins = [oplab.act(f"c{k}_x{i}", shape, "int8", s_in, zp_in) for i in range(n)]
+        out = oplab.act(f"c{k}_out", shape, "int8", s_out, zp_out)
+        tensors += ins + [out]
+        ops.append(Op("ADD_N", [t.name for t in ins], [out.name], {}))
+        inputs += [t.name for t in ins]
+        outputs.append(out.name)
+    return Graph.build(tensors, ops, inputs, outputs).validate()
 
 
 @pytest.fixture(scope="module")
-def int8_runs():
-    """Each int8 case: graph, inputs over the full int8 range, the reference outputs."""
+def int8_run():
+    """The int8 graph, inputs over the full int8 range, the reference outputs."""
     rng = np.random.default_rng(5)
-    runs = []
-    for case in INT8_CASES:
-        g = int8_graph(*case)
-        x = [rng.integers(-128, 128, case[1]).astype(np.int8) for _ in range(case[0])]
-        runs.append((g, x, run_graph(g, x)[0]))
-    return runs
+    g = int8_graph()
+    x = [rng.integers(-128, 128, g.tensors[n].shape).astype(np.int8) for n in g.inputs]
+    return g, x, run_graph(g, x)
 
 
-def test_int8_reference_equals_tflm(int8_runs):
+def test_int8_reference_equals_tflm(int8_run):
     from toolchain.verify.tflm import run_tflm
 
-    for k, (g, x, want) in enumerate(int8_runs):
-        got = np.asarray(run_tflm(write_tflite(g), x)[0]).reshape(want.shape)
-        oplab.assert_exact(want, got, f"case {k} {INT8_CASES[k]} tflm")
+    g, x, want = int8_run
+    got = run_tflm(write_tflite(g), x)
+    for k, w in enumerate(want):
+        oplab.assert_exact(w, np.asarray(got[k]).reshape(w.shape), f"case {INT8_CASES[k]} tflm")
 
 
 @pytest.mark.parametrize("executor,target", co.EXECUTORS)
-def test_int8_generated_c_equals_reference(int8_runs, executor, target):
+def test_int8_generated_c_equals_reference(int8_run, executor, target):
+    g, x, want = int8_run
     kw = {} if target is None else dict(target=target)
-    for k, (g, x, want) in enumerate(int8_runs):
-        got = np.asarray(get_executor(executor)(g, x, **kw).outputs[0]).reshape(want.shape)
-        oplab.assert_exact(want, got, f"case {k} {executor} {target}")
+    got = get_executor(executor)(g, x, **kw).outputs
+    for k, w in enumerate(want):
+        oplab.assert_exact(w, np.asarray(got[k]).reshape(w.shape),
+                           f"case {INT8_CASES[k]} {executor} {target}")
 
 
 def test_int8_inputs_must_share_quantization():

@@ -10,7 +10,7 @@ import pytest
 import converted_ops as co
 import oplab
 from toolchain.backends.tflite import write_tflite
-from toolchain.ir import GraphError
+from toolchain.ir import Graph, GraphError, Op
 from toolchain.ops.interpreter import run_graph
 from toolchain.verify.executors import get_executor
 
@@ -21,26 +21,29 @@ CASES = [((1, 8, 8, 4), (2, 2), (2, 2), "VALID", "NONE"),
          ((1, 4, 4, 16), (4, 4), (1, 1), "VALID", "RELU")]
 
 
-def graph(shape, filt, stride, padding, act):
+def graph(k, shape, filt, stride, padding, act) -> tuple[list, Op]:
+    """Case k's tensors and L2_POOL_2D op (names x<k>, y<k>)."""
     from toolchain.ops.windows import output_hw
 
     oh, ow = output_hw("L2_POOL_2D", shape[1:3], filt, stride, (1, 1), padding)
-    return oplab.one_op("L2_POOL_2D", [oplab.act("x", shape, "float32")],
-                        dict(filter=filt, stride=stride, padding=padding, activation=act),
-                        oplab.act("y", (shape[0], oh, ow, shape[3]), "float32"))
+    x = oplab.act(f"x{k}", shape, "float32")
+    y = oplab.act(f"y{k}", (shape[0], oh, ow, shape[3]), "float32")
+    attrs = dict(filter=filt, stride=stride, padding=padding, activation=act)
+    return [x, y], Op("L2_POOL_2D", [x.name], [y.name], attrs)
 
 
 @pytest.fixture(scope="module")
 def cases():
-    """Each case: graph, its inputs (magnitudes from 1e-20 to 1e18, signs mixed), reference."""
+    """One graph of every case (one C build per executor), its inputs (magnitudes from 1e-20
+    to 1e18, signs mixed) and the reference outputs."""
     rng = np.random.default_rng(21)
-    out = []
-    for case in CASES:
-        g = graph(*case)
-        x = (rng.standard_normal(case[0]) * 10 ** rng.uniform(-20, 18, case[0]))
-        x = x.astype(np.float32)
-        out.append((g, [x], run_graph(g, [x])[0]))
-    return out
+    parts = [graph(k, *case) for k, case in enumerate(CASES)]
+    g = Graph.build([t for ts, _ in parts for t in ts], [op for _, op in parts],
+                    [f"x{k}" for k in range(len(CASES))],
+                    [f"y{k}" for k in range(len(CASES))]).validate()
+    x = [(rng.standard_normal(c[0]) * 10 ** rng.uniform(-20, 18, c[0])).astype(np.float32)
+         for c in CASES]
+    return g, x, run_graph(g, x)
 
 
 def bits(a) -> np.ndarray:
@@ -50,26 +53,31 @@ def bits(a) -> np.ndarray:
 def test_reference_equals_tflm(cases):
     from toolchain.verify.tflm import run_tflm
 
-    for k, (g, x, want) in enumerate(cases):
-        got = np.asarray(run_tflm(write_tflite(g), x)[0]).reshape(want.shape)
-        oplab.assert_exact(bits(want), bits(got), f"case {CASES[k]} tflm")
+    g, x, want = cases
+    got = run_tflm(write_tflite(g), x)
+    for k, w in enumerate(want):
+        oplab.assert_exact(bits(w), bits(np.asarray(got[k]).reshape(w.shape)),
+                           f"case {CASES[k]} tflm")
 
 
 @pytest.mark.parametrize("executor,target", co.EXECUTORS)
 def test_generated_c_equals_reference(cases, executor, target):
+    g, x, want = cases
     kw = {} if target is None else dict(target=target)
-    for k, (g, x, want) in enumerate(cases):
-        got = np.asarray(get_executor(executor)(g, x, **kw).outputs[0]).reshape(want.shape)
-        oplab.assert_exact(bits(want), bits(got), f"case {CASES[k]} {executor} {target}")
+    got = get_executor(executor)(g, x, **kw).outputs
+    for k, w in enumerate(want):
+        oplab.assert_exact(bits(w), bits(np.asarray(got[k]).reshape(w.shape)),
+                           f"case {CASES[k]} {executor} {target}")
 
 
 def test_written_file_runs_in_litert_default_resolver(cases, pool):
     from toolchain.verify.litert import run_litert_default
 
-    for k, (g, x, want) in enumerate(cases):
-        got = pool.submit(run_litert_default, write_tflite(g), x).result()[0]
-        got = np.asarray(got).reshape(want.shape)
-        rel = np.abs(got - want) / np.maximum(np.abs(want), np.float32(1e-30))
+    g, x, want = cases
+    got = pool.submit(run_litert_default, write_tflite(g), x).result()
+    for k, w in enumerate(want):
+        a = np.asarray(got[k]).reshape(w.shape)
+        rel = np.abs(a - w) / np.maximum(np.abs(w), np.float32(1e-30))
         assert np.all(rel <= 1e-6), f"case {CASES[k]} litert: max rel {rel.max()}"
 
 
