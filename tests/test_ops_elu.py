@@ -11,6 +11,7 @@ import pytest
 import converted_ops as co
 import oplab
 from toolchain.backends.tflite import write_tflite
+from toolchain.ir import Graph, Node, Op
 from toolchain.ops.interpreter import run_graph
 from toolchain.verify.executors import get_executor
 
@@ -49,36 +50,37 @@ INT8_CASES = [(0.05, 0, 0.05, 0), (0.1, -20, 0.02, 60), (0.02, 100, 0.008, -3),
 
 @pytest.fixture(scope="module")
 def int8_graph():
-    """One graph of four int8 ELUs (one per case) over one input code sweep each."""
-    ins, outs, ops = [], [], []
+    """One graph of four int8 ELUs (one per case), each over every input code."""
+    tensors, ops = [], []
     for k, (s_in, zp_in, s_out, zp_out) in enumerate(INT8_CASES):
-        ins.append(oplab.act(f"x{k}", (256,), "int8", s_in, zp_in))
-        outs.append(oplab.act(f"y{k}", (256,), "int8", s_out, zp_out))
-    graphs = [oplab.one_op("ELU", [x], {}, y) for x, y in zip(ins, outs)]
-    codes = np.arange(-128, 128, dtype=np.int8)
-    return graphs, [codes]
+        tensors += [oplab.act(f"x{k}", (256,), "int8", s_in, zp_in),
+                    oplab.act(f"y{k}", (256,), "int8", s_out, zp_out)]
+        ops.append(Op("ELU", [f"x{k}"], [f"y{k}"], {}))
+    n = len(INT8_CASES)
+    g = Graph.build(tensors, ops, [f"x{k}" for k in range(n)], [f"y{k}" for k in range(n)])
+    return g.validate(), [np.arange(-128, 128, dtype=np.int8)] * n
 
 
-def test_int8_table_equals_tflm_host_and_qemu(int8_graph):
+@pytest.mark.parametrize("executor,target", [("tflm", None)] + co.EXECUTORS)
+def test_int8_table_equals_tflm_host_and_qemu(int8_graph, executor, target):
     from toolchain.verify.tflm import run_tflm
 
-    graphs, x = int8_graph
-    for k, g in enumerate(graphs):
-        want = run_graph(g, x)[0]
-        runs = {"tflm": run_tflm(write_tflite(g), x)[0],
-                "host": get_executor("host")(g, x).outputs[0]}
-        if k == 0:
-            runs["qemu m4"] = get_executor("qemu")(g, x, target="cortex-m4").outputs[0]
-        for label, got in runs.items():
-            oplab.assert_exact(want, np.asarray(got).reshape(want.shape),
-                               f"case {INT8_CASES[k]} {label}")
+    g, x = int8_graph
+    want = run_graph(g, x)
+    if executor == "tflm":
+        got = run_tflm(write_tflite(g), x)
+    else:
+        got = get_executor(executor)(g, x, **({} if target is None else dict(target=target)))
+        got = got.outputs
+    for k, w in enumerate(want):
+        oplab.assert_exact(w, np.asarray(got[k]).reshape(w.shape),
+                           f"case {INT8_CASES[k]} {executor} {target}")
 
 
 def test_int8_lowers_to_the_table(int8_graph):
-    from toolchain.ir import Node
     from toolchain.ops import registry
 
-    g = int8_graph[0][0]
+    g = int8_graph[0]
     node = Node.of(g, g.ops[0])
     assert registry.get("ELU").lower_c(node).kernel == "fitml_lut_s8"
 
