@@ -11,6 +11,7 @@ import pytest
 import converted_ops as co
 import oplab
 from toolchain.backends.tflite import write_tflite
+from toolchain.ir import GraphError
 from toolchain.ops.interpreter import run_graph
 from toolchain.verify.executors import get_executor
 
@@ -120,3 +121,10 @@ def test_zero_divisor_is_defined():
     host = get_executor("host")(one_op("int32", 3), [xi, yi]).outputs[0]
     oplab.assert_exact(np.zeros(3, np.int32), run_graph(one_op("int32", 3), [xi, yi])[0], "ref")
     oplab.assert_exact(np.zeros(3, np.int32), np.asarray(host).ravel(), "host")
+
+
+def test_constant_zero_divisor_is_refused():
+    y = oplab.const("y", np.array([2, 0, 3], np.int32))
+    with pytest.raises(GraphError, match="constant divisor 'y' is 0 at flat index 1"):
+        oplab.one_op("FLOOR_DIV", [oplab.act("x", (3,), "int32"), y], {},
+                     oplab.act("out", (3,), "int32"))

@@ -5,13 +5,15 @@ TFLite's FloorDiv<T> is std::floor(double(x) / double(y)) cast back to T. For fl
 the quotient rounded once to double, floored, rounded to float32: numpy does the same in
 float64, C in double, so float32 is bit-exact. For int32 the double quotient is exact enough
 that it equals integer floor division, which numpy and C compute on integers.
-TFLM refuses a zero divisor at run time ("Division by 0"); here float32 gives IEEE's +-inf or
-NaN, int32 gives 0. INT32_MIN / -1 wraps to INT32_MIN (its double quotient 2^31 does not fit).
+TFLM refuses a zero divisor at run time ("Division by 0"). A constant divisor holding a zero
+is refused here when the graph is checked; a zero arriving at run time gives IEEE's +-inf or
+NaN (float32) or 0 (int32). INT32_MIN / -1 wraps to INT32_MIN (its quotient 2^31 does not fit).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..ir import GraphError
 from ..lowering import cparams
 from ..lowering.ccall import CCall
 from . import broadcast
@@ -39,6 +41,14 @@ class FloorDiv(OpDef):
     @staticmethod
     def infer(op, ins):
         return broadcast.binary_infer("FLOOR_DIV", ins, DTYPES)
+
+    @staticmethod
+    def check(op, ins, outs):
+        y = ins[1]
+        if y is not None and y.is_const and np.any(np.asarray(y.data) == 0):
+            index = int(np.flatnonzero(np.asarray(y.data).reshape(-1) == 0)[0])
+            raise GraphError(f"FLOOR_DIV: constant divisor {y.name!r} is 0 at flat index "
+                             f"{index} (TFLite Micro refuses division by zero)")
 
     @staticmethod
     def reference(node: Node, args):
