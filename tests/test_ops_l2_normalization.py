@@ -94,3 +94,27 @@ def test_fused_activation_and_output_scale_are_checked():
     with pytest.raises(GraphError, match="scale 1/128"):
         oplab.one_op("L2_NORMALIZATION", [oplab.act("q", (2, 4), "int8", 0.05, 0)], {},
                      oplab.act("y", (2, 4), "int8", 0.05, 0))
+
+
+def test_fitml_ptq_of_fc_elu_l2_normalization_equals_tflm():
+    """fitml's own quantizer: ELU takes its observed range, L2_NORMALIZATION TFLite's fixed
+    output (1/128, 0); the int8 graph equals TFLM bit for bit."""
+    from ptq_cases import assert_tflm_equal
+    from toolchain.ir import Graph, Op, Tensor
+    from toolchain.quant.ptq import quantize
+
+    rng = np.random.default_rng(9)
+    f = lambda name, shape: Tensor(name, shape, "float32")              # noqa: E731
+    w = Tensor("w", (12, 6), "float32", data=rng.normal(0, 0.5, (12, 6)).astype(np.float32))
+    b = Tensor("b", (12,), "float32", data=rng.normal(0, 0.1, 12).astype(np.float32))
+    ops = [Op("FULLY_CONNECTED", ["x", "w", "b"], ["h"],
+              dict(activation="NONE", keep_num_dims=False)),
+           Op("ELU", ["h"], ["e"]), Op("L2_NORMALIZATION", ["e"], ["y"])]
+    g = Graph.build([f("x", (3, 6)), w, b, f("h", (3, 12)), f("e", (3, 12)), f("y", (3, 12))],
+                    ops, ["x"], ["y"]).validate()
+    calib = [[rng.normal(0, 1, (3, 6)).astype(np.float32)] for _ in range(8)]
+    q = quantize(g, calib, progress=False)
+    assert [op.kind for op in q.ops] == ["FULLY_CONNECTED", "ELU", "L2_NORMALIZATION"]
+    assert (q.tensors["y"].quant.s, q.tensors["y"].quant.zp) == (1.0 / 128, 0)
+    assert_tflm_equal(q, write_tflite(q), [[rng.normal(0, 1.5, (3, 6)).astype(np.float32)]
+                                           for _ in range(3)], "fc elu l2norm")

@@ -1,8 +1,8 @@
 """Activation quantization parameters: per-tensor asymmetric int8 from calibrated ranges.
 
 Tensors that int8 kernels require to share (scale, zp) are tied into groups (pooling, data
-movement, CONCATENATION where it can); SOFTMAX, LOGISTIC and TANH outputs get TFLite's fixed
-params. Each group's range is the union of its members' observed ranges; ADD/SUB outputs too
+movement, CONCATENATION where it can); SOFTMAX, LOGISTIC, TANH and L2_NORMALIZATION outputs
+get TFLite's fixed params. Each group's range is the union of its members' observed ranges; ADD/SUB outputs too
 narrow for TFLite Micro are widened. Edges that cannot share are requantized instead.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .weights import is_param
 SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD",
                "PADV2", "TRANSPOSE", "STRIDED_SLICE", "SLICE", "RELU6", "REDUCE_MAX"}
 FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
-                "TANH": (1.0 / 128, 0)}
+                "TANH": (1.0 / 128, 0), "L2_NORMALIZATION": (1.0 / 128, 0)}
 
 
 class _Groups:
