@@ -1,6 +1,7 @@
 """ELU from every frontend: ONNX Elu, torch.export's F.elu and Keras (the ELU layer and
 activation "elu", .h5 and .keras) load as ELU and equal the framework's own output; an alpha
-other than 1 (TFLite's ELU has none) is refused with one line naming it. torch.floor_divide
+other than 1 (TFLite's ELU has none) is refused with one line naming it. Keras
+UnitNormalization loads as L2_NORMALIZATION. torch.floor_divide
 loads as FLOOR_DIV and equals torch."""
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def test_torch_elu(tmp_path):
 def elu_model(K):
     x = K.Input((6, 4))
     h = K.layers.Dense(5, activation="elu")(x)
-    return K.Model(x, K.layers.ELU()(h))
+    return K.Model(x, [K.layers.ELU()(h), K.layers.UnitNormalization()(h)])
 
 
 @pytest.mark.parametrize("lib,suffix", [("tf_keras", ".h5"), ("keras", ".keras")])
@@ -79,7 +80,8 @@ def test_keras_elu_equals_keras(libs, tmp_path, lib, suffix, pool):  # noqa: F81
     path = tmp_path / f"elu{suffix}"
     model.save(path)
     graph = load_keras(path)
-    assert [o.kind for o in graph.ops].count("ELU") == 2, [o.kind for o in graph.ops]
+    kinds = [o.kind for o in graph.ops]
+    assert kinds.count("ELU") == 2 and "L2_NORMALIZATION" in kinds, kinds
     inputs = random_inputs(graph, np.random.default_rng(1), -3, 3)
     want = keras_outputs(model, inputs)
     lite = pool.submit(run_litert_default, write_tflite(graph), inputs).result()
