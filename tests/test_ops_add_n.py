@@ -115,3 +115,40 @@ def test_int8_inputs_must_share_quantization():
     ins = [oplab.act("a", (4,), "int8", 0.05, 0), oplab.act("b", (4,), "int8", 0.1, 0)]
     with pytest.raises(GraphError, match="share one scale and zero point"):
         oplab.one_op("ADD_N", ins, {}, oplab.act("out", (4,), "int8", 0.1, 0))
+
+
+def test_fitml_ptq_ties_the_inputs_and_equals_tflm():
+    """fitml's quantizer gives ADD_N's inputs one (scale, zp) (TFLM requires it) and the
+    output its own range; the int8 graph equals TFLM bit for bit."""
+    from ptq_cases import assert_tflm_equal
+    from toolchain.ir import Tensor
+    from toolchain.quant.ptq import quantize
+
+    rng = np.random.default_rng(4)
+    f = lambda name: Tensor(name, (2, 8), "float32")                    # noqa: E731
+    consts = [Tensor(n, s, "float32", data=rng.normal(0, sd, s).astype(np.float32))
+              for n, s, sd in (("w", (8, 5), 0.6), ("b", (8,), 0.1), ("v", (8, 5), 0.2))]
+    fc = dict(activation="NONE", keep_num_dims=False)
+    ops = [Op("FULLY_CONNECTED", ["x", "w", "b"], ["a"], fc),
+           Op("FULLY_CONNECTED", ["x", "v", "b"], ["c"], fc), Op("RELU", ["a"], ["r"]),
+           Op("ADD_N", ["a", "c", "r"], ["y"])]
+    g = Graph.build([Tensor("x", (2, 5), "float32"), *consts] + [f(n) for n in "acry"], ops,
+                    ["x"], ["y"]).validate()
+    calib = [[rng.normal(0, 1, (2, 5)).astype(np.float32)] for _ in range(8)]
+    q = quantize(g, calib, progress=False)
+    params = {n: (q.tensors[n].quant.s, q.tensors[n].quant.zp) for n in "acry"}
+    assert params["a"] == params["c"] == params["r"] != params["y"], params
+    assert_tflm_equal(q, write_tflite(q), [[rng.normal(0, 1.5, (2, 5)).astype(np.float32)]
+                                           for _ in range(3)], "fc fc relu add_n")
+
+
+def test_fitml_ptq_refuses_fixed_range_inputs_mixed_with_others():
+    from toolchain.errors import ModelError
+    from toolchain.ir import Tensor
+    from toolchain.quant.ptq import quantize
+
+    t = [Tensor(n, (2, 4), "float32") for n in ("x", "s", "y")]
+    g = Graph.build(t, [Op("LOGISTIC", ["x"], ["s"]), Op("ADD_N", ["x", "s"], ["y"])],
+                    ["x"], ["y"]).validate()
+    with pytest.raises(ModelError, match=r"op 1 \(ADD_N, output 'y'\) adds outputs of fixed"):
+        quantize(g, [[np.ones((2, 4), np.float32)]], progress=False)

@@ -25,7 +25,7 @@ from .weights import (INT4_KINDS, OPERANDS, WEIGHT_AXIS, WEIGHT_QMAX, quantize_b
                       quantize_weights)
 
 OWN_RANGE = {"ADD", "SUB", "MUL", "BATCH_MATMUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH",
-             "ELU", "CONCATENATION", "SVDF", *WEIGHT_AXIS}
+             "ELU", "ADD_N", "CONCATENATION", "SVDF", *WEIGHT_AXIS}
 IO_MODES = ("int8", "float")
 
 
