@@ -17,30 +17,30 @@ from toolchain.ir import Graph, Op, Tensor
 from toolchain.ops import registry
 
 
-def _elu_model() -> bytes:
-    """A float RELU -> ELU model: written as RELU -> TANH, then the second opcode retyped to
-    ELU (an operator TFLite Micro runs and fitml does not, so the writer cannot emit it)."""
+def _while_model() -> bytes:
+    """A float RELU -> WHILE model: written as RELU -> TANH, then the second opcode retyped to
+    WHILE (an operator TFLite Micro runs and fitml does not, so the writer cannot emit it)."""
     x = Tensor("x", (1, 4), "float32")
-    y, z = Tensor("y", (1, 4), "float32"), Tensor("elu_out", (1, 4), "float32")
-    graph = Graph.build([x, y, z], [Op("RELU", ["x"], ["y"]), Op("TANH", ["y"], ["elu_out"])],
-                        ["x"], ["elu_out"])
+    y, z = Tensor("y", (1, 4), "float32"), Tensor("while_out", (1, 4), "float32")
+    graph = Graph.build([x, y, z], [Op("RELU", ["x"], ["y"]), Op("TANH", ["y"], ["while_out"])],
+                        ["x"], ["while_out"])
     model = build_model(graph.validate())
     code = next(c for c in model.operatorCodes if c.builtinCode == schema.BuiltinOperator.TANH)
-    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.ELU
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.WHILE
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
 
 
 def test_unsupported_operator_names_op_node_tensor_file_and_list(tmp_path):
-    assert "ELU" not in registry.supported()
-    path = tmp_path / "elu.tflite"
-    path.write_bytes(_elu_model())
+    assert "WHILE" not in registry.supported()
+    path = tmp_path / "while.tflite"
+    path.write_bytes(_while_model())
     proc = fitml("inspect", path)
     assert proc.returncode == 2
     line = one_clear_line(proc)
-    assert "operator ELU " in line
-    assert "node 1" in line and "output tensor 'elu_out'" in line
+    assert "operator WHILE " in line
+    assert "node 1" in line and "output tensor 'while_out'" in line
     assert str(path) in line
     for kind in registry.supported():
         assert kind in line

@@ -24,7 +24,7 @@ from toolchain.plan.regions import Layout
 
 CODES = np.arange(-128, 128, dtype=np.int8)
 KINDS = [("LOGISTIC", {}), ("TANH", {}), ("HARD_SWISH", {}), ("LEAKY_RELU", dict(alpha=0.2)),
-         ("LEAKY_RELU", dict(alpha=-0.7)), ("RSQRT", {})]
+         ("LEAKY_RELU", dict(alpha=-0.7)), ("RSQRT", {}), ("ELU", {})]
 
 
 @pytest.fixture(scope="module")

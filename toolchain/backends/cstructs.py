@@ -109,6 +109,11 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
                               ("count", _I32)],
     "fitml_pad_params": [("rank", _I32), ("in_dims", _ND), ("out_dims", _ND),
                          ("pad_before", _ND), ("elem_size", _I32), ("pad_value", "uint8_t[8]")],
+    "fitml_add_n_params": [("size", _I32), ("num_inputs", _I32)],
+    "fitml_add_n_s8_params": [(f, _I32) for f in (
+        "size", "num_inputs", "input_zp", "output_zp", "input_multiplier", "input_shift",
+        "output_multiplier", "output_shift")],
+    "fitml_l2_normalization_params": [("outer", _I32), ("depth", _I32), ("input_zp", _I32)],
     "fitml_concat_params": [("num_inputs", _I32), ("outer", _I32),
                             ("chunk_bytes", "const int32_t *")],
     "fitml_split_params": [("num_outputs", _I32), ("outer", _I32),

@@ -1,5 +1,5 @@
 """Keras activation functions (by name, for layers' `activation=`) and activation layers
-(Activation, ReLU, LeakyReLU, PReLU, Softmax) as TFLite ops."""
+(Activation, ReLU, LeakyReLU, ELU, PReLU, UnitNormalization, Softmax) as TFLite ops."""
 from __future__ import annotations
 
 from .keras_builder import KerasBuilder, Layer, act_name, activation, apply_activation, layer
@@ -18,6 +18,7 @@ activation("sigmoid", needs=("LOGISTIC",))(_unary("LOGISTIC"))
 activation("tanh", needs=("TANH",))(_unary("TANH"))
 activation("hard_swish", "hard_silu", needs=("HARD_SWISH",))(_unary("HARD_SWISH"))
 activation("leaky_relu", needs=("LEAKY_RELU",))(_unary("LEAKY_RELU", dict(alpha=0.2)))
+activation("elu", needs=("ELU",))(_unary("ELU"))
 
 
 @activation("softmax", needs=("SOFTMAX",))
@@ -66,11 +67,29 @@ def leaky_relu_layer(b: KerasBuilder, L: Layer, ins):
     return [b.emit("LEAKY_RELU", [ins[0]], dict(alpha=float(alpha)))]
 
 
+@layer("ELU", needs=("ELU",))
+def elu_layer(b: KerasBuilder, L: Layer, ins):
+    alpha = float(L.get("alpha", 1.0))
+    if alpha != 1.0:
+        raise b.error(f"ELU(alpha={alpha}) is not supported (TFLite's ELU has alpha 1)")
+    return [b.emit("ELU", [ins[0]])]
+
+
 @layer("PReLU", needs=("PRELU",))
 def prelu_layer(b: KerasBuilder, L: Layer, ins):
     """alpha (the input's shape without batch, 1 on shared axes) broadcasts in PRELU."""
     alpha = b.const(L.weights()[0], L.name + "/alpha")
     return [b.emit("PRELU", [ins[0], alpha])]
+
+
+@layer("UnitNormalization", needs=("L2_NORMALIZATION",))
+def unit_normalization_layer(b: KerasBuilder, L: Layer, ins):
+    """x / max(||x||, 1e-6) over the last axis (Keras's epsilon 1e-12 is on the squared sum)."""
+    rank = len(b.shape(ins[0]))
+    if positive_axis(b, L.get("axis", -1), rank) != rank - 1:
+        raise b.error("UnitNormalization over a non-last axis is not supported (TFLite's "
+                      "L2_NORMALIZATION normalizes the last axis)")
+    return [b.emit("L2_NORMALIZATION", [ins[0]], dict(activation="NONE"))]
 
 
 @layer("Softmax", needs=("SOFTMAX",))

@@ -77,6 +77,14 @@ def leaky_relu(b: Builder, n: OnnxNode):
     unary(b, n, "LEAKY_RELU", dict(alpha=float(n.attr("alpha", 0.01))))
 
 
+@converter("Elu")
+def elu(b: Builder, n: OnnxNode):
+    alpha = float(n.attr("alpha", 1.0))
+    if alpha != 1.0:
+        raise b.error(f"Elu with alpha {alpha} is not supported (TFLite's ELU has alpha 1)")
+    unary(b, n, "ELU")
+
+
 @converter("PRelu")
 def prelu(b: Builder, n: OnnxNode):
     """One constant slope: LEAKY_RELU; else PRELU with the slope broadcast in stored layout."""

@@ -1,4 +1,4 @@
-"""ATen activations (RELU, clamps, sigmoid, tanh, hard swish / sigmoid, leaky ReLU, softmax)
+"""ATen activations (RELU, clamps, sigmoid, tanh, hard swish / sigmoid, leaky ReLU, ELU, softmax)
 and the pass-through ops (clone, dropout in eval mode, dtype copies) as TFLite ops."""
 from __future__ import annotations
 
@@ -63,6 +63,15 @@ def hardswish(b, node, x):
 def leaky_relu(b, node, x, slope=0.01):
     optional_op(b, "LEAKY_RELU", "leaky_relu")
     return b.emit("LEAKY_RELU", [x.tensor], dict(alpha=float(slope)), perm=x.perm)
+
+
+@converter("aten.elu.default")
+def elu(b, node, x, alpha=1.0, scale=1.0, input_scale=1.0):
+    """F.elu with alpha 1 (TFLite's ELU has no parameters)."""
+    if (float(alpha), float(scale), float(input_scale)) != (1.0, 1.0, 1.0):
+        raise b.error(f"elu with alpha={alpha}, scale={scale}, input_scale={input_scale} is "
+                      "not supported (only alpha 1, as TFLite's ELU)")
+    return b.emit("ELU", [x.tensor], perm=x.perm)
 
 
 @converter("aten.hardsigmoid.default")

@@ -108,10 +108,13 @@ def mul(b, node, x, y):
 
 @converter("aten.div.Tensor", "aten.div.Scalar", "aten.div.Tensor_mode")
 def div(b, node, x, y, rounding_mode=None):
-    """x / constant as MUL by the reciprocal (foldable); x / activation as DIV."""
+    """x / constant as MUL by the reciprocal (foldable); x / activation as DIV;
+    rounding_mode "floor" (torch.floor_divide, //) as FLOOR_DIV."""
+    if rounding_mode == "floor":
+        return binary(b, "FLOOR_DIV", x, y)
     if rounding_mode is not None:
         raise b.error(f"division with rounding_mode={rounding_mode!r} is not supported (only "
-                      "true division)")
+                      "true division and 'floor')")
     if isinstance(y, Value):
         return binary(b, "DIV", x, y)
     return binary(b, "MUL", x, np.float32(1) / np.asarray(y, np.float32))

@@ -17,8 +17,9 @@ from .registry import Node, register
 from .windows import conv_patches, node_pads, output_hw
 
 
-class Pool2D(OpDef):
-    """Shape inference, checks and TFLite mapping shared by the 2-D pools (not registered)."""
+class PoolBase(OpDef):
+    """Shape inference, checks, windows and TFLite mapping shared by the 2-D pools (not
+    registered); L2_POOL_2D takes this part only."""
 
     tflite_options = "Pool2DOptions"
 
@@ -80,6 +81,11 @@ class Pool2D(OpDef):
         o.filterHeight, o.filterWidth = attrs.get("filter", (1, 1))
         o.fusedActivationFunction = common.activation_code(attrs.get("activation", "NONE"))
         return o
+
+
+
+class Pool2D(PoolBase):
+    """PoolBase with the C lowering of AVERAGE_POOL_2D and MAX_POOL_2D (not registered)."""
 
     @staticmethod
     def lower_c(node: Node):

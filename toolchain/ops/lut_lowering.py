@@ -4,7 +4,7 @@ with TFLite Micro) on every code with the node's quantization and attributes. Th
 `fitml_lut_s8` then costs one lookup per element instead of the op's fixed-point arithmetic.
 
 When the table pays: it costs 256 bytes of flash (shared by every node with the same table)
-and saves the per-element arithmetic. `MIN_ELEMENTS` is the rule: LOGISTIC, TANH and RSQRT
+and saves the per-element arithmetic. `MIN_ELEMENTS` is the rule: LOGISTIC, TANH, RSQRT and ELU
 (hundreds of instructions per element on Cortex-M) always take it; HARD_SWISH and LEAKY_RELU
 (tens) take it when the node maps at least 256 elements, i.e. when the table is no larger
 than the tensor; below that their own kernels run. The tables buy speed with flash, so like
@@ -25,9 +25,10 @@ from . import common
 from .registry import Node, get, own_method, variant
 
 LUT_INT8 = (("int8", "none"),)          # the dtype pair of a one-input int8 op
-MIN_ELEMENTS = {"LOGISTIC": 1, "TANH": 1, "RSQRT": 1, "HARD_SWISH": 256, "LEAKY_RELU": 256}
+MIN_ELEMENTS = {"LOGISTIC": 1, "TANH": 1, "RSQRT": 1, "ELU": 1, "HARD_SWISH": 256,
+                "LEAKY_RELU": 256}
 # instructions per element of the op's own int8 kernel and of the table (Cortex-M4, -O2,
-# benchmarks/lut_speed.py); RSQRT has no kernel but the table
+# benchmarks/lut_speed.py); RSQRT and ELU have no kernel but the table
 OWN_INSNS = {"LOGISTIC": 269, "TANH": 273, "HARD_SWISH": 90, "LEAKY_RELU": 40}
 LUT_INSNS = 5
 CODES = np.arange(-128, 128, dtype=np.int8)
@@ -37,7 +38,7 @@ _MAX_CACHED = 4096
 
 def table_pays(node: Node) -> bool:
     """The rule above: the node's element count reaches its op's MIN_ELEMENTS, and the C
-    backend did not give its table up for flash (`plain_layouts`; RSQRT always keeps it)."""
+    backend did not give its table up for flash (`plain_layouts`; RSQRT, ELU always keep it)."""
     kind = node.op.kind
     return node.ins[0].size >= MIN_ELEMENTS[kind] and (
         kind not in OWN_INSNS or node.outs[0].name not in current_plain())

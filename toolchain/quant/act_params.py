@@ -1,10 +1,10 @@
 """Activation quantization parameters: per-tensor asymmetric int8 from calibrated ranges.
 
 Tensors that int8 kernels require to share (scale, zp) are tied into groups (pooling, data
-movement, CONCATENATION where it can); SOFTMAX, LOGISTIC and TANH outputs get TFLite's fixed
-params. Each group's range is the union of its members' observed ranges; ADD/SUB outputs too
-narrow for TFLite Micro are widened and CUMSUM inputs made symmetric (TFLM sums from -zp_in).
-Edges that cannot share are requantized instead.
+movement, CONCATENATION where it can, the inputs of ADD_N); SOFTMAX, LOGISTIC, TANH and
+L2_NORMALIZATION outputs get TFLite's fixed params. Each group's range is the union of its
+members' observed ranges; ADD/SUB outputs too narrow for TFLite Micro are widened and CUMSUM
+inputs made symmetric (TFLM sums from -zp_in). Edges that cannot share are requantized instead.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_D
                "PADV2", "TRANSPOSE", "STRIDED_SLICE", "SLICE", "RELU6", "REDUCE_MAX",
                "GATHER_ND"}
 FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
-                "TANH": (1.0 / 128, 0)}
+                "TANH": (1.0 / 128, 0), "L2_NORMALIZATION": (1.0 / 128, 0)}
 
 
 class _Groups:
@@ -65,6 +65,9 @@ def _tie_groups(graph: Graph, names: list[str]):
             mixed = len(set(fixed)) > 1
             tied = [k for k, f in enumerate(fixed) if not (mixed and f)]
             requant |= {(i, k) for k in range(len(op.inputs)) if k not in tied}
+        elif op.kind == "ADD_N":
+            _tie_add_n(groups, i, op)
+            tied = []
         else:
             tied = [0, 2] if op.kind == "PADV2" else [0] if op.kind in SAME_PARAMS else []
         for k in tied:
@@ -72,6 +75,18 @@ def _tie_groups(graph: Graph, names: list[str]):
                                                                        op.inputs[k]):
                 requant.add((i, k))
     return groups, requant
+
+
+def _tie_add_n(groups: _Groups, i: int, op) -> None:
+    """int8 ADD_N needs one (scale, zp) for all its inputs (TFLM checks it): tie them. A fixed
+    output range (SOFTMAX, ...) among other inputs would squeeze them all into it: refused."""
+    fixed = {groups.fixed.get(groups.find(n)) for n in op.inputs}
+    if len(fixed) > 1:
+        raise ModelError(f"quantize: op {i} (ADD_N, output {op.outputs[0]!r}) adds outputs of "
+                         f"fixed range ({', '.join(sorted(FIXED_OUTPUT))}) to other tensors; "
+                         "int8 ADD_N needs one scale for every input")
+    for n in op.inputs[1:]:
+        groups.tie(op.inputs[0], n)
 
 
 def activation_params(graph: Graph, stats: CalibrationStats, observe, ranges_out=None):

@@ -25,7 +25,7 @@ from .weights import (INT4_KINDS, OPERANDS, WEIGHT_AXIS, WEIGHT_QMAX, quantize_b
                       quantize_weights)
 
 OWN_RANGE = {"ADD", "SUB", "MUL", "BATCH_MATMUL", "MEAN", "CUMSUM", "RELU", "LEAKY_RELU",
-             "HARD_SWISH", "CONCATENATION", "SVDF", *WEIGHT_AXIS}
+             "HARD_SWISH", "ELU", "ADD_N", "CONCATENATION", "SVDF", *WEIGHT_AXIS}
 IO_MODES = ("int8", "float")
 
 

@@ -1,8 +1,8 @@
 /**
  * @file fitml_math.h
  * @brief Element-wise math kernels: MAXIMUM, MINIMUM, ABS, NEG, SQUARED_DIFFERENCE;
- *        LOG_SOFTMAX; DIV, FLOOR_MOD; EXP, SQRT, RSQRT; FLOOR, CEIL, ROUND, LOG,
- *        SIN, COS, SQUARE.
+ *        LOG_SOFTMAX; DIV, FLOOR_MOD, FLOOR_DIV; ADD_N; EXP, SQRT, RSQRT; FLOOR, CEIL,
+ *        ROUND, LOG, SIN, COS, SQUARE, ELU; L2_NORMALIZATION.
  */
 #ifndef FITML_MATH_H
 #define FITML_MATH_H
@@ -253,6 +253,93 @@ fitml_status fitml_floor_mod_f32(const fitml_broadcast_params *p, const float *i
  */
 fitml_status fitml_floor_mod_s32(const fitml_broadcast_params *p, const int32_t *input1,
                                  const int32_t *input2, int32_t *output);
+
+/**
+ * @brief FLOOR_DIV f32: floor(double(x) / double(y)) rounded to float (TFLite FloorDiv),
+ *        broadcast; y == 0 gives +-inf or NaN (TFLM refuses it at run time).
+ * @param p      broadcast walk
+ * @param input1 dividends
+ * @param input2 divisors
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_floor_div_f32(const fitml_broadcast_params *p, const float *input1,
+                                 const float *input2, float *output);
+
+/**
+ * @brief FLOOR_DIV s32: integer division rounded toward -inf (LiteRT FloorDiv), broadcast;
+ *        y == 0 gives 0, INT32_MIN / -1 gives INT32_MIN; TFLM runs float32 only.
+ * @param p      broadcast walk
+ * @param input1 dividends
+ * @param input2 divisors
+ * @param output result, row-major over p->bc.dims
+ * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED (rank)
+ */
+fitml_status fitml_floor_div_s32(const fitml_broadcast_params *p, const int32_t *input1,
+                                 const int32_t *input2, int32_t *output);
+
+/**
+ * @brief ADD_N f32: output[i] = 0 + input_0[i] + ... + input_{n-1}[i], in that order (TFLM).
+ * @param p      element count and number of inputs
+ * @param inputs num_inputs pointers to float arrays of p->size elements
+ * @param output p->size floats
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_add_n_f32(const fitml_add_n_params *p, const void *const *inputs,
+                             float *output);
+
+/**
+ * @brief ADD_N s32: the wrapping int32 sum of the inputs (LiteRT; TFLM has no int32 ADD_N).
+ * @param p      element count and number of inputs
+ * @param inputs num_inputs pointers to int32 arrays of p->size elements
+ * @param output p->size int32 values
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_add_n_s32(const fitml_add_n_params *p, const void *const *inputs,
+                             int32_t *output);
+
+/**
+ * @brief ADD_N s8 (TFLM reference_ops::AddN): each (v - zp) << 20 scaled by the input
+ *        multiplier, summed from the scaled -zp (as TFLM), requantized to the output, clamped.
+ * @param p      sizes, zero points and the two multipliers (shifts <= 0)
+ * @param inputs num_inputs pointers to int8 arrays of p->size elements
+ * @param output p->size int8 values
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_add_n_s8(const fitml_add_n_s8_params *p, const void *const *inputs,
+                            int8_t *output);
+
+/**
+ * @brief float32 ELU (alpha 1, TFLM elu.cc): x < 0 ? expm1f(x) : x per element; int8 ELU is
+ *        a 256-entry table (fitml_lut_s8).
+ * @param p      element count
+ * @param input  input values
+ * @param output output values (may alias input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_elu_f32(const fitml_size_params *p, const float *input, float *output);
+
+/**
+ * @brief float32 L2_NORMALIZATION (TFLM l2norm.cc): each row divided by max(sqrtf(sum of its
+ *        squares, in order), 1e-6).
+ * @param p      rows, row length
+ * @param input  p->outer * p->depth values
+ * @param output as input
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_l2_normalization_f32(const fitml_l2_normalization_params *p,
+                                        const float *input, float *output);
+
+/**
+ * @brief int8 L2_NORMALIZATION (TFLM reference_integer_ops::L2Normalization): each q - zp
+ *        times GetInvSqrtQuantizedMultiplierExp(sum of (q - zp)^2), output scale 1/128, zp 0.
+ * @param p      rows, row length, input zero point
+ * @param input  p->outer * p->depth codes
+ * @param output as input
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_l2_normalization_s8(const fitml_l2_normalization_params *p,
+                                       const int8_t *input, int8_t *output);
 
 /**
  * @brief float32 FLOOR: floorf(x) per element (TFLM floor.cc).

@@ -1,6 +1,6 @@
 /**
  * @file fitml_pool.h
- * @brief AVERAGE_POOL_2D and MAX_POOL_2D kernels; windows are clipped to the image.
+ * @brief AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D kernels; windows are clipped to the image.
  */
 #ifndef FITML_POOL_H
 #define FITML_POOL_H
@@ -47,5 +47,16 @@ fitml_status fitml_avgpool_f32(const fitml_pool_f32_params *p, const float *inpu
  */
 fitml_status fitml_maxpool_f32(const fitml_pool_f32_params *p, const float *input,
                                float *output);
+
+/**
+ * @brief float32 L2 pool (TFLM L2_POOL_2D): sqrtf(sum of the valid taps' squares / their
+ *        count), then clamp.
+ * @param p      parameters
+ * @param input  NHWC float
+ * @param output NHWC float
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_l2pool_f32(const fitml_pool_f32_params *p, const float *input,
+                              float *output);
 
 #endif /* FITML_POOL_H */

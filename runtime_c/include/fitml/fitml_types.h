@@ -402,6 +402,31 @@ typedef struct {
     uint8_t pad_value[8];               /**< first elem_size bytes are the fill element */
 } fitml_pad_params;
 
+/** @brief ADD_N float32 / int32: output[i] = sum over the num_inputs inputs of input_j[i]. */
+typedef struct {
+    int32_t size;                       /**< elements per input */
+    int32_t num_inputs;                 /**< >= 2 */
+} fitml_add_n_params;
+
+/** @brief ADD_N int8 (TFLM reference_ops::AddN): inputs share input_zp and one scale. */
+typedef struct {
+    int32_t size;                       /**< elements per input */
+    int32_t num_inputs;                 /**< >= 2 */
+    int32_t input_zp;
+    int32_t output_zp;
+    int32_t input_multiplier;           /**< scales (v - zp) << 20; shift <= 0 */
+    int32_t input_shift;
+    int32_t output_multiplier;          /**< scales the sum to the output; shift <= 0 */
+    int32_t output_shift;
+} fitml_add_n_s8_params;
+
+/** @brief L2_NORMALIZATION: `outer` rows of `depth` values, each divided by its L2 norm. */
+typedef struct {
+    int32_t outer;
+    int32_t depth;                      /**< the last axis */
+    int32_t input_zp;                   /**< int8 only (0 for float32) */
+} fitml_l2_normalization_params;
+
 /** @brief CONCATENATION: for each of `outer` rows, copy chunk_bytes[i] from each input i. */
 typedef struct {
     int32_t num_inputs;
