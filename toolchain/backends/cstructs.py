@@ -109,6 +109,11 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
                               ("count", _I32)],
     "fitml_pad_params": [("rank", _I32), ("in_dims", _ND), ("out_dims", _ND),
                          ("pad_before", _ND), ("elem_size", _I32), ("pad_value", "uint8_t[8]")],
+    "fitml_mirror_pad_params": [("rank", _I32), ("in_dims", _ND), ("pad_before", _ND),
+                                ("pad_after", _ND), ("offset", _I32), ("elem_size", _I32)],
+    "fitml_space_batch_params": [(n, _I32) for n in (
+        "in_batch", "in_height", "in_width", "out_batch", "out_height", "out_width",
+        "block_height", "block_width", "pad_top", "pad_left", "depth_bytes", "pad_byte")],
     "fitml_concat_params": [("num_inputs", _I32), ("outer", _I32),
                             ("chunk_bytes", "const int32_t *")],
     "fitml_split_params": [("num_outputs", _I32), ("outer", _I32),

@@ -122,8 +122,9 @@ def concat(b: Builder, n: OnnxNode):
 def pad(b: Builder, n: OnnxNode):
     x = n.input(0)
     rank = len(b.shape(x))
-    if n.attr("mode", "constant") != "constant":
-        raise b.error(f"Pad mode {n.attr('mode')!r} is not supported (only constant)")
+    mode = n.attr("mode", "constant")
+    if mode not in ("constant", "reflect"):
+        raise b.error(f"Pad mode {mode!r} is not supported (constant, reflect)")
     if b.opset < 11:
         pads, value = np.array(n.attr("pads")), float(n.attr("value", 0.0))
     else:
@@ -136,6 +137,9 @@ def pad(b: Builder, n: OnnxNode):
         raise b.error(f"negative pads {pads.tolist()} (cropping) are not supported")
     v = b.value(x)
     ins = [v.tensor, b.const_tensor(full[list(v.perm)], "paddings")]
+    if mode == "reflect":
+        b.emit("MIRROR_PAD", ins, dict(mode="REFLECT"), out=n.outputs[0], perm=v.perm)
+        return
     if value != 0.0:
         ins.append(b.const_tensor(np.array([value], np.float32), "pad_value"))
     b.emit("PADV2" if value != 0.0 else "PAD", ins, out=n.outputs[0], perm=v.perm)

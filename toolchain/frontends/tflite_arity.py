@@ -30,7 +30,8 @@ INPUTS: dict[str, tuple[int, int | None]] = {
     "RESIZE_NEAREST_NEIGHBOR": (2, 2), "RESIZE_BILINEAR": (2, 2),
     "GATHER": (2, 2), "ARG_MAX": (2, 2), "ARG_MIN": (2, 2), "DEPTH_TO_SPACE": (1, 1),
     "SPACE_TO_DEPTH": (1, 1),
-    "SHAPE": (1, 1),
+    "SHAPE": (1, 1), "MIRROR_PAD": (2, 2), "SPACE_TO_BATCH_ND": (3, 3),
+    "BATCH_TO_SPACE_ND": (3, 3), "FILL": (2, 2), "BROADCAST_TO": (2, 2), "BROADCAST_ARGS": (2, 2),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": (20, 24),
 }
 

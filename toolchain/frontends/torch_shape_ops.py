@@ -73,6 +73,22 @@ def constant_pad_nd(b, node, x, pads, value=0):
     return Value(pad(b, x.tensor, stored, float(value)), x.perm)
 
 
+@converter("aten.reflection_pad1d.default", "aten.reflection_pad2d.default",
+           "aten.reflection_pad3d.default")
+def reflection_pad(b, node, x, pads):
+    """F.pad(mode="reflect"): MIRROR_PAD REFLECT; `pads` lists the last dims first."""
+    rank = len(x.perm)
+    torch_pads = [[0, 0] for _ in range(rank)]
+    for i in range(len(pads) // 2):
+        torch_pads[rank - 1 - i] = [int(pads[2 * i]), int(pads[2 * i + 1])]
+    if min(min(p) for p in torch_pads) < 0:
+        raise b.error(f"negative reflection padding {list(pads)} is not supported")
+    ins = [x.tensor, b.const_tensor(np.asarray([torch_pads[p] for p in x.perm], np.int32),
+                                    "paddings")]
+    return b.emit("MIRROR_PAD", ins, dict(mode="REFLECT"), perm=x.perm,
+                  base=f"{x.tensor}_mirror")
+
+
 def slice_value(b: Builder, x: Value, dim: int, start: int, end: int, step: int,
                 shrink: bool = False) -> Value:
     """STRIDED_SLICE of torch dim `dim` on the stored tensor; `shrink` drops that dim."""
