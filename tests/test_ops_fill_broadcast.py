@@ -1,8 +1,9 @@
 """FILL, BROADCAST_TO and BROADCAST_ARGS: converter models (tf.broadcast_to of a computed
 tensor to rank 3 and 4, tf.fill of a computed value; float32 and int8) run the same in the
 reference, TFLite Micro, generated C on the host and under QEMU, and the written file runs in
-LiteRT's default resolver; int32 and int16 one-op graphs equal TFLM and host C; a FILL of constants and a
-BROADCAST_ARGS of constant shapes fold to constants (TFLM computes the same values)."""
+LiteRT's default resolver; int32 and int16 one-op graphs equal TFLM and host C; a FILL of
+constants and a BROADCAST_ARGS of constant shapes fold to constants (TFLM computes the same
+values); torch's expand and ONNX Expand become BROADCAST_TO and equal their runtimes."""
 from __future__ import annotations
 
 import numpy as np
@@ -116,3 +117,38 @@ def test_constant_fill_and_broadcast_args_fold_and_equal_tflm():
 def test_bad_operands_are_refused(kind, ins):
     with pytest.raises(GraphError, match=f"{kind}: "):
         oplab.out_like(kind, ins, {})
+
+
+def test_torch_expand_becomes_broadcast_to_and_equals_torch():
+    torch = pytest.importorskip("torch")
+    from toolchain.frontends.torch_export import load_torch
+    from torch_modules import nhwc, torch_outputs
+
+    class Expand(torch.nn.Module):
+        def forward(self, x, row):
+            pooled = x.mean(dim=(2, 3), keepdim=True)                    # [1, 3, 1, 1]
+            return x + pooled.expand(1, 3, 4, 5), row.expand(2, 4, 6) * 2.0
+
+    gen = torch.Generator().manual_seed(7)
+    x, row = torch.randn(1, 3, 4, 5, generator=gen), torch.randn(1, 6, generator=gen)
+    g = load_torch(Expand(), (x, row))
+    assert "BROADCAST_TO" in {op.kind for op in g.ops}, [op.kind for op in g.ops]
+    want = torch_outputs(Expand(), (x, row))
+    got = run_graph(g, [nhwc(x), row.numpy()])
+    for k, w in enumerate(want):
+        oplab.assert_close(w, np.asarray(got[k]).reshape(w.shape), 1e-6, f"torch output {k}")
+
+
+def test_onnx_expand_becomes_broadcast_to_and_equals_onnxruntime_and_litert():
+    pytest.importorskip("onnxruntime")
+    from onnx import helper
+    from onnx_cases import check_model, kinds, make
+
+    nodes = [helper.make_node("Expand", ["x", "s4"], ["wide"]),
+             helper.make_node("Expand", ["v", "s3"], ["rows"])]
+    inits = dict(s4=np.array([1, 3, 4, 5], np.int64), s3=np.array([2, 3, 1], np.int64))
+    model = make(nodes, {"x": (1, 3, 1, 5), "v": (4,)}, ["wide", "rows"], inits)
+    rng = np.random.default_rng(8)
+    x = [rng.standard_normal((1, 3, 1, 5)).astype(np.float32),
+         rng.standard_normal(4).astype(np.float32)]
+    assert "BROADCAST_TO" in kinds(check_model(model, x))

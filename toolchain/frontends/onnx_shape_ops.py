@@ -145,6 +145,27 @@ def pad(b: Builder, n: OnnxNode):
     b.emit("PADV2" if value != 0.0 else "PAD", ins, out=n.outputs[0], perm=v.perm)
 
 
+@converter("Expand")
+def expand(b: Builder, n: OnnxNode):
+    """BROADCAST_TO ONNX's two-way broadcast of the input and a constant shape, in the input's
+    stored layout when the rank stays."""
+    x = n.input(0)
+    try:
+        out = tuple(int(d) for d in np.broadcast_shapes(
+            b.shape(x), tuple(int(d) for d in b.const(n.input(1)).reshape(-1))))
+    except ValueError:
+        raise b.error(f"shape {b.const(n.input(1)).tolist()} does not broadcast with input "
+                      f"{list(b.shape(x))}") from None
+    v = b.value(x)
+    if out == b.shape(x):
+        b.define(n.outputs[0], v.tensor, v.perm)
+        return
+    perm = v.perm if len(v.perm) == len(out) else identity(len(out))
+    tensor = v.tensor if perm == v.perm else b.plain(x)
+    b.emit("BROADCAST_TO", [tensor, b.ints([out[p] for p in perm], "shape")],
+           out=n.outputs[0], perm=perm)
+
+
 @converter("Softmax", "LogSoftmax")
 def softmax(b: Builder, n: OnnxNode):
     """SOFTMAX / LOG_SOFTMAX over one axis, moved last in the stored layout."""

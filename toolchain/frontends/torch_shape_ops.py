@@ -25,11 +25,16 @@ def reshape(b, node, x, *_):
 
 @converter("aten.expand.default")
 def expand(b, node, x, *_):
-    """Only the no-op expand torch.matmul's decomposition adds where batch dims already agree."""
-    if tuple(b.out_shape(node)) != tuple(b.shape(x)):
-        raise b.error(f"expand of {list(b.shape(x))} to {list(b.out_shape(node))} is not "
-                      "supported (only expands that keep the shape)")
-    return x
+    """BROADCAST_TO torch's result shape, in x's stored layout when the rank stays; no op for
+    an expand that keeps the shape (as torch.matmul's decomposition adds)."""
+    out = tuple(b.out_shape(node))
+    if out == tuple(b.shape(x)):
+        return x
+    if isinstance(x, Value) and len(x.perm) == len(out):
+        tensor, perm = x.tensor, x.perm
+    else:
+        tensor, perm = b.tensor_in(x), identity(len(out))
+    return b.emit("BROADCAST_TO", [tensor, b.ints([out[p] for p in perm], "shape")], perm=perm)
 
 
 @converter("aten.permute.default")
