@@ -55,7 +55,7 @@ class BroadcastTo(OpDef):
 
     @staticmethod
     def attrs_to_tflite(attrs):
-        return getattr(schema, "BroadcastToOptionsT", lambda: None)()
+        return schema.BroadcastToOptionsT()
 
     @staticmethod
     def lower_c(node: Node):
