@@ -72,9 +72,11 @@ def test_written_file_runs_in_litert_default_resolver(model, pool):
     ("BATCH_TO_SPACE_ND", (3, 2, 2, 1), [2, 1], [[0, 0], [0, 0]]),      # batch 3 / 2
     ("BATCH_TO_SPACE_ND", (2, 2, 2, 1), [2, 1], [[3, 2], [0, 0]]),      # crops past the output
     ("BATCH_TO_SPACE_ND", (2, 2, 2, 1), [2], [[0, 0]]),                 # block rank
+    ("SPACE_TO_BATCH_ND", (1, 4, 4, 2), np.array([2, 2], np.int64), [[0, 0], [0, 0]]),  # int64
 ])
 def test_bad_geometry_is_refused(kind, shape, block, edges):
-    ins = [oplab.act("x", shape, "float32"), oplab.const("block", np.array(block, np.int32)),
+    ins = [oplab.act("x", shape, "float32"),
+           oplab.const("block", np.asarray(block, getattr(block, "dtype", np.int32))),
            oplab.const("edges", np.array(edges, np.int32).reshape(-1, 2))]
     with pytest.raises(GraphError, match=f"{kind}: "):
         oplab.out_like(kind, ins, {})

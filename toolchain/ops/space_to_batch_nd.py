@@ -5,7 +5,8 @@ TFLM's reference (space_to_batch_nd.h): output batch (i * block_w + j) * N + b h
 pixels (h * block_h + i, w * block_w + j) of image b. Padded rows are memset to the raw byte 0,
 as TFLM (its pad value, SpaceToBatchParams.output_offset, is never set from the zero point),
 so an int8 pad is the code 0, not the zero point. A 3-D input is NHC seen as W = 1. Block shape
-and paddings are constants. BATCH_TO_SPACE_ND (batch_to_space_nd.py) is the inverse.
+and paddings are int32 constants (TFLM reads int32). BATCH_TO_SPACE_ND (batch_to_space_nd.py)
+is the inverse.
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def block_geometry(kind: str, ins, what: str):
     spatial = len(x.shape) - 2
     block = common.const_ints(ins[1] if len(ins) > 1 else None, "block_shape", kind)
     pads = common.const_ints(ins[2] if len(ins) > 2 else None, what, kind)
+    if ins[1].dtype != "int32" or ins[2].dtype != "int32":
+        raise GraphError(f"{kind}: block_shape and {what} must be int32 (TFLite Micro reads "
+                         f"int32), are {ins[1].dtype} and {ins[2].dtype}")
     if block.shape != (spatial,) or pads.shape != (spatial, 2):
         raise GraphError(f"{kind}: block_shape {list(block.shape)} / {what} "
                          f"{list(pads.shape)} must be [{spatial}] / [{spatial}, 2]")
