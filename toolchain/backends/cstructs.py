@@ -114,6 +114,11 @@ STRUCTS: dict[str, list[tuple[str, str]]] = {
         "size", "num_inputs", "input_zp", "output_zp", "input_multiplier", "input_shift",
         "output_multiplier", "output_shift")],
     "fitml_l2_normalization_params": [("outer", _I32), ("depth", _I32), ("input_zp", _I32)],
+    "fitml_mirror_pad_params": [("rank", _I32), ("in_dims", _ND), ("pad_before", _ND),
+                                ("pad_after", _ND), ("offset", _I32), ("elem_size", _I32)],
+    "fitml_space_batch_params": [(n, _I32) for n in (
+        "in_batch", "in_height", "in_width", "out_batch", "out_height", "out_width",
+        "block_height", "block_width", "pad_top", "pad_left", "depth_bytes", "pad_byte")],
     "fitml_concat_params": [("num_inputs", _I32), ("outer", _I32),
                             ("chunk_bytes", "const int32_t *")],
     "fitml_split_params": [("num_outputs", _I32), ("outer", _I32),

@@ -15,7 +15,7 @@ VERSIONS = {
              "SPACE_TO_BATCH_ND": 2, "SPACE_TO_DEPTH": 2, "DEPTH_TO_SPACE": 2, "ARG_MAX": 2,
              "ARG_MIN": 2, "SQUARED_DIFFERENCE": 2, "BATCH_MATMUL": 2, "TILE": 3, "GELU": 2,
              "EXP": 2, "LOG": 2, "EQUAL": 2, "NOT_EQUAL": 2, "LESS": 2, "GREATER": 2,
-             "GATHER_ND": 2, "L2_NORMALIZATION": 2},
+             "GATHER_ND": 2, "L2_NORMALIZATION": 2, "MIRROR_PAD": 2},
     "int16": {"CONV_2D": 4, "DEPTHWISE_CONV_2D": 5, "FULLY_CONNECTED": 7, "ADD": 3, "SUB": 5,
               "MUL": 4, "AVERAGE_POOL_2D": 3, "MAX_POOL_2D": 3, "SOFTMAX": 3, "LOGISTIC": 3,
               "TANH": 3, "RELU": 3, "RELU6": 3, "LEAKY_RELU": 2, "CONCATENATION": 3, "PAD": 3,
@@ -52,6 +52,10 @@ def op_version(kind: str, ins, outs=(), attrs=None) -> int:
         if attrs.get("activation", "NONE") != "NONE":
             return 4
         return {"int8": 2, "int16": 3}.get(a, 1)
+    if kind == "BROADCAST_TO":        # version 1 was the custom op's; LiteRT registers 2, 3
+        return 3 if a == "int16" else 2
+    if kind == "FILL":                # the value (input 1) decides
+        return 3 if b in ("int8", "int16") else 1
     if kind == "QUANTIZE":
         y = outs[0] if outs else None
         if "int4" in (a, y and y.dtype):

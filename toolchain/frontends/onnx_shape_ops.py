@@ -122,8 +122,9 @@ def concat(b: Builder, n: OnnxNode):
 def pad(b: Builder, n: OnnxNode):
     x = n.input(0)
     rank = len(b.shape(x))
-    if n.attr("mode", "constant") != "constant":
-        raise b.error(f"Pad mode {n.attr('mode')!r} is not supported (only constant)")
+    mode = n.attr("mode", "constant")
+    if mode not in ("constant", "reflect"):
+        raise b.error(f"Pad mode {mode!r} is not supported (constant, reflect)")
     if b.opset < 11:
         pads, value = np.array(n.attr("pads")), float(n.attr("value", 0.0))
     else:
@@ -136,9 +137,33 @@ def pad(b: Builder, n: OnnxNode):
         raise b.error(f"negative pads {pads.tolist()} (cropping) are not supported")
     v = b.value(x)
     ins = [v.tensor, b.const_tensor(full[list(v.perm)], "paddings")]
+    if mode == "reflect":
+        b.emit("MIRROR_PAD", ins, dict(mode="REFLECT"), out=n.outputs[0], perm=v.perm)
+        return
     if value != 0.0:
         ins.append(b.const_tensor(np.array([value], np.float32), "pad_value"))
     b.emit("PADV2" if value != 0.0 else "PAD", ins, out=n.outputs[0], perm=v.perm)
+
+
+@converter("Expand")
+def expand(b: Builder, n: OnnxNode):
+    """BROADCAST_TO ONNX's two-way broadcast of the input and a constant shape, in the input's
+    stored layout when the rank stays."""
+    x = n.input(0)
+    try:
+        out = tuple(int(d) for d in np.broadcast_shapes(
+            b.shape(x), tuple(int(d) for d in b.const(n.input(1)).reshape(-1))))
+    except ValueError:
+        raise b.error(f"shape {b.const(n.input(1)).tolist()} does not broadcast with input "
+                      f"{list(b.shape(x))}") from None
+    v = b.value(x)
+    if out == b.shape(x):
+        b.define(n.outputs[0], v.tensor, v.perm)
+        return
+    perm = v.perm if len(v.perm) == len(out) else identity(len(out))
+    tensor = v.tensor if perm == v.perm else b.plain(x)
+    b.emit("BROADCAST_TO", [tensor, b.ints([out[p] for p in perm], "shape")],
+           out=n.outputs[0], perm=perm)
 
 
 @converter("Softmax", "LogSoftmax")

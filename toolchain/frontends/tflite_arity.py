@@ -32,6 +32,8 @@ INPUTS: dict[str, tuple[int, int | None]] = {
     "GATHER": (2, 2), "ARG_MAX": (2, 2), "ARG_MIN": (2, 2), "DEPTH_TO_SPACE": (1, 1),
     "SPACE_TO_DEPTH": (1, 1),
     "SHAPE": (1, 1), "CUMSUM": (2, 2), "EMBEDDING_LOOKUP": (2, 2), "GATHER_ND": (2, 2),
+    "MIRROR_PAD": (2, 2), "SPACE_TO_BATCH_ND": (3, 3),
+    "BATCH_TO_SPACE_ND": (3, 3), "FILL": (2, 2), "BROADCAST_TO": (2, 2), "BROADCAST_ARGS": (2, 2),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": (20, 24),
 }
 

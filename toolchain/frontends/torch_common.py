@@ -11,7 +11,8 @@ import numpy as np
 from ..errors import ModelError
 
 NHWC = (0, 2, 3, 1)   # stored = torch.permute(NHWC) for a rank-4 activation
-KEEP_WHOLE = ("linear", "hardswish", "hardsigmoid", "matmul")
+KEEP_WHOLE = ("linear", "hardswish", "hardsigmoid", "matmul", "reflection_pad1d",
+              "reflection_pad2d", "reflection_pad3d")
 FOLD_LIMIT = 256 << 20   # bytes a constant-folded op may allocate (sizes come from the file)
 CONVERTERS: dict[str, Any] = {}   # "aten.<op>.<overload>" -> converter(builder, node, *args)
 

@@ -25,11 +25,16 @@ def reshape(b, node, x, *_):
 
 @converter("aten.expand.default")
 def expand(b, node, x, *_):
-    """Only the no-op expand torch.matmul's decomposition adds where batch dims already agree."""
-    if tuple(b.out_shape(node)) != tuple(b.shape(x)):
-        raise b.error(f"expand of {list(b.shape(x))} to {list(b.out_shape(node))} is not "
-                      "supported (only expands that keep the shape)")
-    return x
+    """BROADCAST_TO torch's result shape, in x's stored layout when the rank stays; no op for
+    an expand that keeps the shape (as torch.matmul's decomposition adds)."""
+    out = tuple(b.out_shape(node))
+    if out == tuple(b.shape(x)):
+        return x
+    if isinstance(x, Value) and len(x.perm) == len(out):
+        tensor, perm = x.tensor, x.perm
+    else:
+        tensor, perm = b.tensor_in(x), identity(len(out))
+    return b.emit("BROADCAST_TO", [tensor, b.ints([out[p] for p in perm], "shape")], perm=perm)
 
 
 @converter("aten.permute.default")
@@ -71,6 +76,22 @@ def constant_pad_nd(b, node, x, pads, value=0):
         raise b.error(f"negative padding {list(pads)} (cropping) is not supported")
     stored = [torch_pads[p] for p in x.perm]
     return Value(pad(b, x.tensor, stored, float(value)), x.perm)
+
+
+@converter("aten.reflection_pad1d.default", "aten.reflection_pad2d.default",
+           "aten.reflection_pad3d.default")
+def reflection_pad(b, node, x, pads):
+    """F.pad(mode="reflect"): MIRROR_PAD REFLECT; `pads` lists the last dims first."""
+    rank = len(x.perm)
+    torch_pads = [[0, 0] for _ in range(rank)]
+    for i in range(len(pads) // 2):
+        torch_pads[rank - 1 - i] = [int(pads[2 * i]), int(pads[2 * i + 1])]
+    if min(min(p) for p in torch_pads) < 0:
+        raise b.error(f"negative reflection padding {list(pads)} is not supported")
+    ins = [x.tensor, b.const_tensor(np.asarray([torch_pads[p] for p in x.perm], np.int32),
+                                    "paddings")]
+    return b.emit("MIRROR_PAD", ins, dict(mode="REFLECT"), perm=x.perm,
+                  base=f"{x.tensor}_mirror")
 
 
 def slice_value(b: Builder, x: Value, dim: int, start: int, end: int, step: int,

@@ -19,7 +19,10 @@ from .weights import is_param
 # int8 kernels that read raw codes: the output (and PADV2's fill) shares the input's params
 SAME_PARAMS = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PAD",
                "PADV2", "TRANSPOSE", "STRIDED_SLICE", "SLICE", "RELU6", "REDUCE_MAX",
-               "GATHER_ND"}
+               "GATHER_ND", "MIRROR_PAD", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND",
+               "BROADCAST_TO", "FILL"}
+# ops whose raw-copied operands are not input 0: FILL copies its value (input 1)
+TIED_INPUTS = {"PADV2": [0, 2], "FILL": [1]}
 FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
                 "TANH": (1.0 / 128, 0), "L2_NORMALIZATION": (1.0 / 128, 0)}
 
@@ -69,7 +72,7 @@ def _tie_groups(graph: Graph, names: list[str]):
             _tie_add_n(groups, i, op)
             tied = []
         else:
-            tied = [0, 2] if op.kind == "PADV2" else [0] if op.kind in SAME_PARAMS else []
+            tied = TIED_INPUTS.get(op.kind, [0] if op.kind in SAME_PARAMS else [])
         for k in tied:
             if k < len(op.inputs) and op.inputs[k] and not groups.tie(op.outputs[0],
                                                                        op.inputs[k]):

@@ -1,7 +1,8 @@
 /**
  * @file fitml_data.h
- * @brief Data movement of any element type: PAD, CONCATENATION (and PACK), SPLIT (SPLIT_V,
- *        UNPACK), GATHER, TRANSPOSE (and DEPTH_TO_SPACE, SPACE_TO_DEPTH), STRIDED_SLICE,
+ * @brief Data movement of any element type: PAD, MIRROR_PAD, SPACE_TO_BATCH_ND,
+ *        BATCH_TO_SPACE_ND, CONCATENATION (and PACK), SPLIT (SPLIT_V, UNPACK), GATHER,
+ *        TRANSPOSE (and DEPTH_TO_SPACE, SPACE_TO_DEPTH, BROADCAST_TO, FILL), STRIDED_SLICE,
  *        SELECT_V2, CAST, ZEROS_LIKE, GATHER_ND, EMBEDDING_LOOKUP.
  *
  * These copy raw bytes (elements of elem_size bytes); quantization is never read. RESHAPE and
@@ -20,6 +21,36 @@
  * @return FITML_OK, FITML_ERR_ARGUMENT or FITML_ERR_UNSUPPORTED
  */
 fitml_status fitml_pad(const fitml_pad_params *p, const void *input, void *output);
+
+/**
+ * @brief MIRROR_PAD: every output element copied from its mirrored input element.
+ * @param p      parameters
+ * @param input  input elements
+ * @param output output elements (must not overlap the input)
+ * @return FITML_OK, FITML_ERR_ARGUMENT (paddings beyond the input) or FITML_ERR_UNSUPPORTED
+ */
+fitml_status fitml_mirror_pad(const fitml_mirror_pad_params *p, const void *input, void *output);
+
+/**
+ * @brief SPACE_TO_BATCH_ND: each block offset's pixels to their own batch, padded rows set to
+ *        p->pad_byte (as TFLM's memset).
+ * @param p      parameters
+ * @param input  input elements
+ * @param output output elements (must not overlap the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_space_to_batch_nd(const fitml_space_batch_params *p, const void *input,
+                                     void *output);
+
+/**
+ * @brief BATCH_TO_SPACE_ND: the batches interleaved back into space, crops dropped.
+ * @param p      parameters (pad_top / pad_left are the crops)
+ * @param input  input elements
+ * @param output output elements (must not overlap the input)
+ * @return FITML_OK or FITML_ERR_ARGUMENT
+ */
+fitml_status fitml_batch_to_space_nd(const fitml_space_batch_params *p, const void *input,
+                                     void *output);
 
 /**
  * @brief CONCATENATION: row by row, the chunk of each input in turn.

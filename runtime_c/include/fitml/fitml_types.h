@@ -427,6 +427,32 @@ typedef struct {
     int32_t input_zp;                   /**< int8 only (0 for float32) */
 } fitml_l2_normalization_params;
 
+/** @brief MIRROR_PAD of any element type: per-dimension mirrored copies (TFLM's offset). */
+typedef struct {
+    int32_t rank;                       /**< 1..FITML_MAX_DIMS */
+    int32_t in_dims[FITML_MAX_DIMS];
+    int32_t pad_before[FITML_MAX_DIMS]; /**< each at most in_dims - offset */
+    int32_t pad_after[FITML_MAX_DIMS];  /**< each at most in_dims - offset */
+    int32_t offset;                     /**< 1: REFLECT (edge not repeated), 0: SYMMETRIC */
+    int32_t elem_size;                  /**< bytes per element (trailing unpadded dims merged) */
+} fitml_mirror_pad_params;
+
+/**
+ * @brief SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND on NHWC (3-D NHC as W = 1), rows of depth_bytes.
+ *
+ * Space to batch: output batch (i * block_width + j) * in_batch + b holds input pixels
+ * (h * block_height + i - pad_top, w * block_width + j - pad_left), pad_byte elsewhere.
+ * Batch to space is its inverse, pad_top / pad_left being the crops.
+ */
+typedef struct {
+    int32_t in_batch, in_height, in_width;
+    int32_t out_batch, out_height, out_width;
+    int32_t block_height, block_width;  /**< >= 1 */
+    int32_t pad_top, pad_left;          /**< paddings (space to batch) or crops (batch to space) */
+    int32_t depth_bytes;                /**< channels * element size */
+    int32_t pad_byte;                   /**< byte the padded rows are set to (space to batch) */
+} fitml_space_batch_params;
+
 /** @brief CONCATENATION: for each of `outer` rows, copy chunk_bytes[i] from each input i. */
 typedef struct {
     int32_t num_inputs;
