@@ -15,6 +15,7 @@ from toolchain.backends.tflite import write_tflite
 from toolchain.ir import Graph, GraphError, Op
 from toolchain.ops.interpreter import run_graph
 from toolchain.passes.fold_constants import fold_constants
+from toolchain.verify.executors import get_executor
 
 SHAPES = [(1, 4, 5, 3), (2, 6)]
 
@@ -152,3 +153,14 @@ def test_onnx_expand_becomes_broadcast_to_and_equals_onnxruntime_and_litert():
     x = [rng.standard_normal((1, 3, 1, 5)).astype(np.float32),
          rng.standard_normal(4).astype(np.float32)]
     assert "BROADCAST_TO" in kinds(check_model(model, x))
+
+
+def test_a_graph_without_inputs_builds_warning_free_on_the_host():
+    """A FILL of constants left unfolded: model_input() has no input to return, and its unused
+    arena parameter must not break the -Werror build."""
+    dims = oplab.const("dims", np.array([2, 3], np.int32))
+    value = oplab.const("value", np.array(1.5, np.float32))
+    g = oplab.one_op("FILL", [dims, value], {}, oplab.out_like("FILL", [dims, value], {}))
+    assert not g.inputs
+    got = get_executor("host")(g, []).outputs[0]
+    oplab.assert_exact(np.full((2, 3), 1.5, np.float32), np.asarray(got).reshape(2, 3), "FILL")
