@@ -49,5 +49,10 @@ fi
 # Byte-compile fitml's own modules: where PYTHONDONTWRITEBYTECODE is set (this machine kind
 # sets it) Python never caches them, and every fitml command would compile ~200 modules (~1 s).
 .venv/bin/python -m compileall -q -j 0 toolchain >/dev/null
+# The runtime's kernel objects for every shipped core, and the QEMU counting plugin, built once
+# beside the environment (a first `fitml check` then compiles only the model); idempotent.
+if command -v arm-none-eabi-gcc >/dev/null; then
+  .venv/bin/python -m toolchain.verify.prebuild
+fi
 echo "setup: ready ($(.venv/bin/python --version), $(arm-none-eabi-gcc -dumpversion 2>/dev/null \
   || echo no-arm-gcc) arm-gcc, $(qemu-system-arm --version | head -1 | awk '{print $4}') qemu)"

@@ -16,10 +16,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
 DEFAULT_MAX_BYTES = 2 << 30
+# what setup builds once for the installation (runtime objects, the QEMU plugin): beside the
+# Python environment, outside the cache, so `fitml cache clear` leaves it (verify/prebuild.py)
+PREBUILT_HOME = Path(sys.prefix) / "share" / "fitml"
 RECENT_S = 600            # entries touched this recently are never pruned
 MARKER = ".fitml-cache"
 # The names fitml gives cache entries (verify/cbuild.py, verify/objects.py, verify/harness_only.py,

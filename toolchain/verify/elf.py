@@ -22,6 +22,9 @@ _LINK_FLAGS = ["--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles",
                "-lm"]  # float kernels (softmax, logistic, tanh) call expf/tanhf
 
 
+HARNESS_CFLAGS = ("-std=c99", "-pedantic")   # the QEMU harness builds (model, harness alone)
+
+
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -43,11 +46,7 @@ def build_elf(sources: Sequence[Path], include_dirs: Sequence[Path], target: Tar
     startup = render_startup(out_dir, target)
     script = render_linker_script(out_dir, target, stack_size, heap_size)
     elf = out_dir / f"{name}.elf"
-    flags = [*_checked_cflags(target), opt, "-Wall", "-Wextra",
-             *(["-Werror"] if werror else []), *cflags]
-    for key, value in (defines or {}).items():
-        flags.append(f"-D{key}" if value is None else f"-D{key}={value}")
-    flags += [f for f in _LINK_FLAGS if f.startswith(("--specs=", "-f"))]
+    flags = compile_flags(target, opt, cflags, werror, defines)
     try:
         objects = compile_objects([gcc], flags, [*sources, startup], include_dirs, out_dir)
     except BuildError as exc:
@@ -58,6 +57,16 @@ def build_elf(sources: Sequence[Path], include_dirs: Sequence[Path], target: Tar
     if proc.returncode != 0:
         raise BuildError(_build_failure(proc.stderr) + "\n" + proc.stderr)
     return elf
+
+
+def compile_flags(target: Target, opt: str = "-O2", cflags: Sequence[str] = (),
+                  werror: bool = True, defines: Mapping[str, object] | None = None) -> list[str]:
+    """What every source of a `build_elf` program is compiled with (before -I and -c)."""
+    flags = [*_checked_cflags(target), opt, "-Wall", "-Wextra",
+             *(["-Werror"] if werror else []), *cflags]
+    for key, value in (defines or {}).items():
+        flags.append(f"-D{key}" if value is None else f"-D{key}={value}")
+    return flags + [f for f in _LINK_FLAGS if f.startswith(("--specs=", "-f"))]
 
 
 def _checked_cflags(target: Target) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from ..ir import Graph
 from ..resources import resource_dir
 from ..targets import Target, TargetError, load_target
 from .cache import cache_root
-from .elf import build_elf, elf_sizes
+from .elf import HARNESS_CFLAGS, build_elf, elf_sizes
 from .harness import render_main
 
 _STUB = ("int fitml_model_entry(const void *const in[], void *const out[]);\n"
@@ -38,7 +38,7 @@ def harness_elf(graph: Graph, emu: Target) -> Path:
         render_main(tmp, io, oo, entry="fitml_model_entry")
         (tmp / "stub.c").write_text(_STUB)
         build_elf([tmp / "main.c", tmp / "stub.c"], [], emu, tmp,
-                       cflags=["-std=c99", "-pedantic"], name="harness")
+                       cflags=HARNESS_CFLAGS, name="harness")
         (tmp / "DONE").write_text("ok\n")
         try:
             os.rename(tmp, out)

@@ -17,7 +17,7 @@ from ..resources import resource_dir
 from ..targets import KINDS, Region, TargetError, load_target
 from .cbuild import (PREFIX, ExecutionError, digest, materialize, model_sources, runtime_files,
                      variant_for)
-from .elf import build_elf, elf_sizes
+from .elf import HARNESS_CFLAGS, build_elf, elf_sizes
 from .harness import render_main
 from .harness_only import link_target
 
@@ -151,7 +151,7 @@ def _build_qemu(graph: Graph, target, opt: str, layout, profile: bool, steps: in
     srcs = [*model_sources(out), out / "glue.c", out / "main.c", *sources]
     try:
         build_elf(srcs, [include, out], link_target(target, graph), out, opt=opt,
-                  cflags=["-std=c99", "-pedantic"], name="model")
+                  cflags=HARNESS_CFLAGS, name="model")
     except BuildError as exc:
         raise ExecutionError(str(exc).splitlines()[0] + f"\n{exc}") from None
     (out / "DONE").write_text("ok\n")

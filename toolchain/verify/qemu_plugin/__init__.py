@@ -1,8 +1,8 @@
 """The insn_count QEMU plugin: its C source, built with the host compiler on first use.
 
 Debian's QEMU has no plugins of its own and no headers for them, so insn_count.c declares the
-few version-1 plugin API functions it calls. The shared object is cached in fitml's cache
-folder (util/cache_dir.py: `$FITML_CACHE`, default `~/.cache/fitml`), keyed by a hash of the
+few version-1 plugin API functions it calls. setup.sh builds it once beside the Python
+environment (verify/prebuild.py); else the shared object is cached in fitml's cache folder (util/cache_dir.py: `$FITML_CACHE`, default `~/.cache/fitml`), keyed by a hash of the
 source, and written atomically so that parallel test workers can build it at the same time.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from ...errors import BuildError, ToolchainMissing
-from ...util.cache_dir import cache_home
+from ...util.cache_dir import PREBUILT_HOME, cache_home
 
 SOURCE = Path(__file__).with_name("insn_count.c")
 
@@ -22,7 +22,14 @@ SOURCE = Path(__file__).with_name("insn_count.c")
 def insn_count_plugin() -> Path:
     """Path of the built plugin (.so), building it first if this source is not cached yet."""
     src = SOURCE.read_bytes()
-    out = cache_home() / f"insn_count-{hashlib.sha256(src).hexdigest()[:16]}.so"
+    name = f"insn_count-{hashlib.sha256(src).hexdigest()[:16]}.so"
+    if (PREBUILT_HOME / name).is_file():                  # built by setup (verify/prebuild.py)
+        return PREBUILT_HOME / name
+    return build_plugin(cache_home() / name)
+
+
+def build_plugin(out: Path) -> Path:
+    """Build the plugin into `out` (unless it is there)."""
     if out.is_file():
         return out
     cc = shutil.which("gcc") or shutil.which("cc")
