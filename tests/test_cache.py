@@ -62,12 +62,21 @@ def test_cache_verb_reports_and_clears_what_a_run_cached(tmp_path):
     assert after["build_entries"] == 0 and after["build_bytes"] == 0, after
 
 
-def test_compiled_templates_are_cached_beside_the_builds(tmp_path):
-    env = {"FITML_CACHE": str(tmp_path / "cache")}
-    out = tmp_path / "c"
-    proc = fitml("compile", HELLO, "-o", out, env=env)
-    assert proc.returncode == 0, proc.stderr
+def test_compiled_templates_are_cached_beside_the_builds(tmp_path, monkeypatch):
+    """Without setup's prebuilt templates they are compiled once into the cache folder; with
+    them (verify/prebuild.py), they are read from there and nothing is compiled."""
+    import toolchain.util.templating as templating
+    monkeypatch.setenv("FITML_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(templating, "PREBUILT_HOME", tmp_path / "prebuilt")
+    templating.template_environment().get_template("harness/link.ld.j2")
     assert list((tmp_path / "cache" / "templates").glob("__jinja2_*.cache"))
+    (tmp_path / "prebuilt" / "templates").mkdir(parents=True)
+    templating.template_environment(prebuilt=True).get_template("harness/link.ld.j2")
+    monkeypatch.setenv("FITML_CACHE", str(tmp_path / "cache2"))
+    env = templating.template_environment()
+    env.compile = None                                   # a compile would fail
+    env.get_template("harness/link.ld.j2")
+    assert not list((tmp_path / "cache2" / "templates").glob("__jinja2_*.cache"))
 
 
 def test_prune_never_touches_a_folder_fitml_does_not_own(tmp_path):

@@ -126,10 +126,10 @@ def bank_symbol(prefix: str, region: str) -> str:
 
 
 @functools.cache
-def template_env() -> jinja2.Environment:
+def template_env(prebuilt: bool = False) -> jinja2.Environment:
     """The Jinja environment of templates/ with the C rendering filters (cgen_util); one per
-    process, its compiled templates cached on disk."""
-    env = template_environment(trim_blocks=True, lstrip_blocks=True)
+    process, its compiled templates cached on disk (`prebuilt`: setup's copy)."""
+    env = template_environment("templates", prebuilt, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(comment=cu.c_comment, cint=cu.c_int, cfloat=cu.c_float,
                        body=cu.c_array_body)
     return env

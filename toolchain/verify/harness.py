@@ -3,13 +3,14 @@ input blobs from host files over semihosting and calls the model between two mar
 startup.c and link.ld; and the exit codes and marker names the harness uses."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Sequence
 
 import jinja2
 
-from ..resources import resource_dir
 from ..targets import Target
+from ..util.templating import template_environment
 
 # Harness exit codes (QEMU exits with the semihosting exit code & 0xff).
 EXIT_IO = 240      # an input/output blob file could not be read or written (or has a bad size)
@@ -20,9 +21,15 @@ MARK_BEGIN, MARK_END = "fitml_mark_begin", "fitml_mark_end"
 MARK_OP = "fitml_prof_op"   # profile builds: called before every op and after the last one
 
 
+@functools.cache
+def harness_env(prebuilt: bool = False) -> jinja2.Environment:
+    """The harness templates' environment (no block trimming), one per process, its compiled
+    templates cached apart from the C backend's (`prebuilt`: setup's copy)."""
+    return template_environment("templates-harness", prebuilt)
+
+
 def _render(name: str, out: Path, **params) -> Path:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(resource_dir("templates")),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = harness_env()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(env.get_template(f"harness/{name}.j2").render(**params))
     return out

@@ -1,6 +1,7 @@
 """Build the runtime's kernel objects for every core and flags the shipped targets use, into
-verify/objects.PREBUILT, as a QEMU harness build compiles them, and the QEMU counting plugin
-(setup.sh runs this once; a build that finds them there compiles none of the runtime).
+verify/objects.PREBUILT, as a QEMU harness build compiles them; the C and harness templates
+(Jinja bytecode) and the QEMU counting plugin (setup.sh runs this once; a build that finds them
+there compiles none of the runtime and no template).
 
     python -m toolchain.verify.prebuild
 """
@@ -14,7 +15,9 @@ from ..resources import resource_dir
 from ..targets import TargetError, load_target
 from ..util.cache_dir import PREBUILT_HOME
 from . import objects
+from ..backends.clowered import template_env
 from .elf import HARNESS_CFLAGS, compile_flags, tool
+from .harness import harness_env
 from .qemu_plugin import build_plugin, insn_count_plugin
 
 
@@ -44,6 +47,13 @@ def prebuild() -> tuple[int, int]:
             jobs.append((cmd, src, objects.PREBUILT / cached.name))
     missing = [j for j in jobs if not j[2].is_file()]
     objects.run_jobs(missing)
+    for folder in ("templates", "templates-harness"):
+        (PREBUILT_HOME / folder).mkdir(parents=True, exist_ok=True)
+    for env, prefix in ((template_env(prebuilt=True), ""),
+                        (harness_env(prebuilt=True), "harness/")):       # compiled once
+        for name in env.list_templates(extensions=["j2"]):
+            if name.startswith(prefix):
+                env.get_template(name)
     plugin = insn_count_plugin()
     if plugin.parent != PREBUILT_HOME:
         build_plugin(PREBUILT_HOME / plugin.name)
