@@ -137,3 +137,14 @@ def check_c(model: Model, executor: str, target: str | None, atol: float = 1e-6)
 
 def kinds(model: Model) -> set[str]:
     return {op.kind for op in model.graph.ops}
+
+
+def litert_default_outputs(model: Model, pool) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(index, reference output, LiteRT output) of the model's first case, the file fitml
+    writes run by LiteRT's default (optimized) resolver in the `pool` fixture's process."""
+    from toolchain.verify.litert import run_litert_default  # lazy: LiteRT's interpreter
+
+    x = model.cases[0]
+    got = pool.submit(run_litert_default, write_tflite(model.graph), x).result()
+    return [(k, want, np.asarray(g).reshape(want.shape))
+            for k, (want, g) in enumerate(zip(run_graph(model.graph, x), got))]

@@ -5,9 +5,7 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
-import pytest
 
 from cli_util import FITML, fitml, one_clear_line
 from conftest import REPO

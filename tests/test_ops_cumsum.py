@@ -49,12 +49,7 @@ def test_generated_c_equals_reference(model, executor, target):
 
 
 def test_written_file_runs_in_litert_default_resolver(model, pool):
-    from toolchain.verify.litert import run_litert_default
-
-    x = model.cases[0]
-    got = pool.submit(run_litert_default, write_tflite(model.graph), x).result()
-    for k, want in enumerate(run_graph(model.graph, x)):
-        got_k = np.asarray(got[k]).reshape(want.shape)
+    for k, want, got_k in co.litert_default_outputs(model, pool):
         if want.dtype == np.float32:
             oplab.assert_close(want, got_k, 1e-5, f"litert default output {k}")
         else:   # QUANTIZE after a float CUMSUM: LiteRT's optimized kernel may round a step

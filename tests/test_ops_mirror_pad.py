@@ -10,7 +10,6 @@ import pytest
 
 import converted_ops as co
 import oplab
-from toolchain.backends.tflite import write_tflite
 from toolchain.ir import GraphError
 from toolchain.ops.interpreter import run_graph
 from toolchain.ops.mirror_pad import mirror_pad
@@ -46,12 +45,8 @@ def test_generated_c_equals_reference(model, executor, target):
 
 
 def test_written_file_runs_in_litert_default_resolver(model, pool):
-    from toolchain.verify.litert import run_litert_default
-
-    x = model.cases[0]
-    got = pool.submit(run_litert_default, write_tflite(model.graph), x).result()
-    for k, want in enumerate(run_graph(model.graph, x)):
-        co.assert_same(want, np.asarray(got[k]), f"litert default output {k}", 0)
+    for k, want, got in co.litert_default_outputs(model, pool):
+        co.assert_same(want, got, f"litert default output {k}", 0)
 
 
 @pytest.mark.parametrize("mode, numpy_mode", [("REFLECT", "reflect"),

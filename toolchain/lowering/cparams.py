@@ -132,6 +132,13 @@ def binary_io(node: Node) -> tuple:
     return ref(node.ins[0]), ref(node.ins[1]), ref(node.outs[0])
 
 
+def broadcast_call(node: Node, kernel: str) -> CCall:
+    """`kernel` over the broadcast walk of a binary op (fitml_broadcast_params), writing in
+    place where it can (the element-wise MAXIMUM, FLOOR_MOD, FLOOR_DIV, ...)."""
+    return in_place(CCall(kernel, "fitml_broadcast_params", dict(bc=broadcast(node)),
+                          binary_io(node)), node)
+
+
 def in_place(call: CCall, node: Node) -> CCall:
     """Mark an element-by-element kernel call as able to write over an input of the output's
     shape and dtype (the kernel reads element i before it writes element i); the planner then

@@ -11,7 +11,6 @@ import numpy as np
 
 from ..ir import GraphError
 from ..lowering import cparams
-from ..lowering.ccall import CCall
 from . import broadcast
 from .registry import Node, OpDef
 
@@ -57,6 +56,4 @@ class ExtremumBase(OpDef):
         suffix = C_SUFFIX.get(node.ins[0].dtype)
         if suffix is None:
             raise cparams.unsupported(node)
-        return cparams.in_place(CCall(f"fitml_{cls.kind.lower()}_{suffix}",
-                                      "fitml_broadcast_params", dict(bc=cparams.broadcast(node)),
-                                      cparams.binary_io(node)), node)
+        return cparams.broadcast_call(node, f"fitml_{cls.kind.lower()}_{suffix}")

@@ -15,7 +15,6 @@ import numpy as np
 
 from ..ir import GraphError
 from ..lowering import cparams
-from ..lowering.ccall import CCall
 from . import broadcast
 from .registry import Node, OpDef, register
 
@@ -61,9 +60,7 @@ class FloorDiv(OpDef):
             node.ins[0].dtype)
         if kernel is None:
             raise cparams.unsupported(node)
-        return cparams.in_place(CCall(kernel, "fitml_broadcast_params",
-                                      dict(bc=cparams.broadcast(node)),
-                                      cparams.binary_io(node)), node)
+        return cparams.broadcast_call(node, kernel)
 
     @staticmethod
     def macs(node):

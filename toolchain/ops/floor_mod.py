@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..lowering import cparams
-from ..lowering.ccall import CCall
 from . import broadcast
 from .registry import Node, OpDef, register
 
@@ -52,9 +51,7 @@ class FloorMod(OpDef):
             node.ins[0].dtype)
         if kernel is None:
             raise cparams.unsupported(node)
-        return cparams.in_place(CCall(kernel, "fitml_broadcast_params",
-                                      dict(bc=cparams.broadcast(node)),
-                                      cparams.binary_io(node)), node)
+        return cparams.broadcast_call(node, kernel)
 
     @staticmethod
     def macs(node):

@@ -2,8 +2,9 @@
 
 Debian's QEMU has no plugins of its own and no headers for them, so insn_count.c declares the
 few version-1 plugin API functions it calls. setup.sh builds it once beside the Python
-environment (verify/prebuild.py); else the shared object is cached in fitml's cache folder (util/cache_dir.py: `$FITML_CACHE`, default `~/.cache/fitml`), keyed by a hash of the
-source, and written atomically so that parallel test workers can build it at the same time.
+environment (verify/prebuild.py); else the shared object is cached in fitml's cache folder
+(util/cache_dir.py: `$FITML_CACHE`, default `~/.cache/fitml`), keyed by a hash of the source,
+and written atomically so that parallel test workers can build it at the same time.
 """
 from __future__ import annotations
 
