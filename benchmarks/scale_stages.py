@@ -161,7 +161,7 @@ def ptq(a):
 
 def partition(a):
     from toolchain import api
-    from toolchain.passes.partition_search import arena_peak, search
+    from toolchain.backends.cpartition import arena_peak, search
     s = Steps()
     graph = api.load(a["model"])
     s.lap("load")

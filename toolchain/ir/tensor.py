@@ -1,10 +1,12 @@
 """Tensors and quantization parameters of the fitml IR (NHWC, TFLite semantics)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+_INT64 = 1 << 63
 DTYPES = ("float32", "int8", "uint8", "int16", "int32", "int64", "int4", "bool")
 
 
@@ -63,7 +65,8 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        n = math.prod(self.shape)        # exact and fast; numpy's int64 product beyond that
+        return n if -_INT64 <= n < _INT64 else int(np.prod(self.shape, dtype=np.int64))
 
     @property
     def nbytes(self) -> int:

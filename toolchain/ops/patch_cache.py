@@ -15,9 +15,8 @@ _LOWERED: dict = {}
 
 def cached_lower(op, node: Node) -> CCall:
     """registry lower_c of `node`, remembered per identity of the op and its tensors and the
-    runtime variant (the partition search lowers the same ops for many candidates)."""
-    if op.kind == "PATCHED_STAGE":          # one per candidate: not worth keeping
-        return registry.get(op.kind).lower_c(node)
+    runtime variant (the partition search lowers the same ops, and the same stage ops, for many
+    candidates)."""
     if len(_LOWERED) > 4096:
         _LOWERED.clear()
     key = (id(op), tuple(id(t) for t in (*node.ins, *node.outs)), cvariant.current_variant(),

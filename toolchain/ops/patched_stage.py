@@ -63,6 +63,12 @@ def _check_stage(op: Op, ins) -> None:
         raise GraphError(f"{KIND}: the last op must write the stage output, read by no op")
     if set(tensors) - set(op.inputs) - used - set(op.outputs):
         raise GraphError(f"{KIND}: a stage tensor is computed but never read")
+    check_grid(op, tensors)
+
+
+def check_grid(op: Op, tensors) -> None:
+    """The one check that depends on the grid: it fits the stage output. (The partition search
+    checks a run of ops once, then only this for each grid.)"""
     rows, cols = op.attr("grid", (0, 0))
     out = tensors[op.outputs[0]]
     if not (1 <= rows <= out.shape[1] and 1 <= cols <= out.shape[2]):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from ..ir import Graph, GraphError, Op
 from ..ops import patch_boxes as pb
 from ..ops import registry
-from ..ops.patched_stage import KIND
+from ..ops.patch_plan import stage_tensors
+from ..ops.patched_stage import KIND, check_grid
 
 GRIDS = tuple((r, c) for r in range(1, 9) for c in range(1, 9) if (r, c) != (1, 1))
 
@@ -74,8 +75,30 @@ def parse_mode(spec: str):
     return int(m.group(1)), int(m.group(2))
 
 
-def stage_op(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Op | None:
-    """The PATCHED_STAGE replacing ops start..end, or None when they cannot form one."""
+@dataclass(frozen=True)
+class Readers:
+    """Per tensor, the first and last op reading it, and the graph outputs: what `stage_op`
+    asks of the rest of the graph, found once for many candidate stages."""
+    first: dict[str, int]
+    last: dict[str, int]
+    outputs: frozenset[str]
+
+    @staticmethod
+    def of(graph: Graph) -> "Readers":
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}
+        for i, op in enumerate(graph.ops):
+            for n in op.inputs:
+                if n:
+                    first.setdefault(n, i)
+                    last[n] = i
+        return Readers(first, last, frozenset(graph.outputs))
+
+
+def stage_op(graph: Graph, start: int, end: int, grid: tuple[int, int],
+             readers: Readers | None = None) -> Op | None:
+    """The PATCHED_STAGE replacing ops start..end, or None when they cannot form one.
+    `readers`: `Readers.of(graph)`, when the caller asks for many stages of one graph."""
     ops = graph.ops[start:end + 1]
     if any(len(op.outputs) != 1 or op.kind not in pb.SUPPORTED for op in ops):
         return None
@@ -91,13 +114,14 @@ def stage_op(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Op | 
                 target.append(n)
     if len(ext) != 1:            # the cheap test first: most runs of a residual net fail it
         return None
-    later = {n for op in graph.ops[end + 1:] for n in op.inputs} | set(graph.outputs)
-    if [n for n in made if n in later] != [ops[-1].outputs[0]]:
+    use = readers or Readers.of(graph)
+    if [n for n in made if use.last.get(n, -1) > end or n in use.outputs] != \
+            [ops[-1].outputs[0]]:
         return None
     x, y = graph.tensors[ext[0]], graph.tensors[ops[-1].outputs[0]]
-    readers = {i for i, op in enumerate(graph.ops) if ext[0] in op.inputs}
     # the output may overwrite the input as it dies (nobody else reads it, it is big enough)
-    in_place = (readers <= set(range(start, end + 1)) and x.name not in graph.outputs
+    in_place = (start <= use.first[x.name] and use.last[x.name] <= end
+                and x.name not in use.outputs
                 and x.nbytes >= y.nbytes and x.dtype == y.dtype)
     op = Op(KIND, (ext[0], *consts), ops[-1].outputs,
             {"ops": tuple(ops), "tensors": tuple(graph.tensors[n] for n in made),
@@ -107,6 +131,17 @@ def stage_op(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Op | 
     except (GraphError, ValueError, KeyError, IndexError):
         return None
     return op
+
+
+def regrid(graph: Graph, op: Op, grid: tuple[int, int]) -> Op | None:
+    """What `stage_op` makes for the same ops over another grid, from a stage it made: only
+    the grid is checked again (nothing else of the check depends on it)."""
+    new = op.replace(attrs={**op.attrs, "grid": tuple(grid)})
+    try:
+        check_grid(new, stage_tensors(new, graph.op_inputs(new)))
+    except (GraphError, ValueError, KeyError, IndexError):
+        return None
+    return new
 
 
 def apply(graph: Graph, start: int, end: int, grid: tuple[int, int]) -> Graph | None:

@@ -9,20 +9,15 @@ rows or columns) cost no extra MACs; longer stages recompute their halos.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from ..ir import Graph, Node, Op
 from ..ops import patch_boxes as pb
 from ..ops import registry
 from ..ops.patch_plan import stage_tensors
-from ..plan.memory import MemoryPlan
-from .partition import GRIDS, KIND, Partition, Stage, apply, apply_stages, stage_op
-
-# What a candidate costs: the graph as the backend would schedule it and the memory plan of its
-# activation arena (one RAM bank). backends/cpartition.plan_arena is the C backend's.
-Costs = Callable[[Graph], tuple[Graph, MemoryPlan]]
+from ..plan.live import live_per_step, top_per_step
+from .partition import GRIDS, KIND, Partition, Stage
+from .partition_memo import Costs, StageOps, remembered
 
 
 def arena_peak(graph: Graph, costs: Costs) -> int:
@@ -34,14 +29,12 @@ def peak_op(graph: Graph, costs: Costs) -> str:
     """The output name of the op at which the plan reaches its top (the highest byte in use;
     among equals, the most bytes live)."""
     scheduled, plan = costs(graph)
-    offset = {b.name: plan.offsets[b.name] if b.name in plan.offsets
-              else plan.scratch[int(b.name[8:])][0] for b in plan.buffers}
-
-    def key(i):
-        live = [b for b in plan.buffers if b.first <= i <= b.last and b.size]
-        return (max((offset[b.name] + b.size for b in live), default=0),
-                sum(b.size for b in live))
-    return scheduled.ops[max(range(len(scheduled.ops)), key=key)].outputs[0]
+    offsets = [plan.offsets[b.name] if b.name in plan.offsets
+               else plan.scratch[int(b.name[8:])][0] for b in plan.buffers]
+    steps = len(scheduled.ops)
+    top = top_per_step(plan.buffers, offsets, steps)
+    live = live_per_step(plan.buffers, steps)
+    return scheduled.ops[max(range(steps), key=lambda i: (top[i], live[i]))].outputs[0]
 
 
 def op_macs(graph: Graph, op: Op) -> int:
@@ -74,13 +67,18 @@ def grids_for(graph: Graph, end: int, grid=None):
             if g[0] <= out.shape[1] and g[1] <= out.shape[2]]
 
 
-def estimate(graph: Graph, stage: Op) -> tuple[int, int]:
+def estimate(graph: Graph, stage: Op, along=None) -> tuple[int, int]:
     """(MACs, lower bound of the bytes live while it runs) of a stage, from its geometry: the
-    input, the output unless laid over it, and the largest patch input + output of one op."""
+    input, the output unless laid over it, and the largest patch input + output of one op.
+    `along(stage, tensors, parts, axis)`: pb.axis_spans of its ops (StageOps.spans remembers
+    them)."""
     tensors = stage_tensors(stage, graph.op_inputs(stage))
     subs, (rows, cols) = stage.attr("ops"), stage.attr("grid")
     x, y = tensors[stage.inputs[0]], tensors[stage.outputs[0]]
-    spans = [pb.axis_spans(subs, tensors, y.name, n, a) for a, n in ((0, rows), (1, cols))]
+    if along is None:
+        spans = [pb.axis_spans(subs, tensors, y.name, n, a) for a, n in ((0, rows), (1, cols))]
+    else:
+        spans = [along(stage, tensors, n, a) for a, n in ((0, rows), (1, cols))]
     total = lambda name, a: sum(hi - lo for lo, hi in spans[a][name])  # noqa: E731
     px = {n: t.shape[3] * np.dtype(t.dtype).itemsize for n, t in tensors.items()
           if not t.is_const}
@@ -108,8 +106,7 @@ def step_live(graph: Graph, stage_out: str, costs: Costs) -> tuple[int, tuple[in
     """(arena, live bytes per step sorted from the largest, bytes live at the op writing
     `stage_out`). Comparing the sorted profiles tells a plan with fewer steps at the peak."""
     scheduled, plan = costs(graph)
-    live = [sum(b.size for b in plan.buffers if b.first <= i <= b.last)
-            for i in range(len(scheduled.ops))]
+    live = live_per_step(plan.buffers, len(scheduled.ops))
     i = next(k for k, op in enumerate(scheduled.ops) if stage_out in op.outputs)
     return plan.arena_size, tuple(sorted(live, reverse=True)), live[i]
 
@@ -121,15 +118,18 @@ def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limi
     cur, stages = graph, []
     arena, profile, _ = step_live(graph, graph.ops[0].outputs[0], costs)
     memo: dict = {}
+    layer_macs: dict = {}         # (start, end) -> the MACs of those ops, layer by layer
+    made = StageOps(graph)        # one Op per stage: the backend lowers it once
     formable: dict = {}           # (start, end) -> can form a stage; the grid does not matter
                                   # (every grid of grids_for fits the output)
 
     def cost(st):                 # (extra MACs, live lower bound) of one stage, memoized
         if st not in memo:
-            new = apply(graph, *st)
-            op = new.ops[st[0]]
-            macs, low = estimate(new, op)
-            memo[st] = (macs - sum(op_macs(graph, o) for o in op.attr("ops")), low)
+            op = made.op(*st)
+            macs, low = estimate(graph, op, made.spans)
+            if st[:2] not in layer_macs:
+                layer_macs[st[:2]] = sum(op_macs(graph, o) for o in op.attr("ops"))
+            memo[st] = (macs - layer_macs[st[:2]], low)
         return memo[st]
 
     for _ in range(max_rounds):
@@ -141,7 +141,7 @@ def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limi
             keep = [st for st in stages if st[1] < start or st[0] > end]
             for g in grids_for(graph, end, grid):
                 if (start, end) not in formable:
-                    formable[start, end] = stage_op(graph, start, end, g) is not None
+                    formable[start, end] = made.op(start, end, g) is not None
                 if not formable[start, end]:
                     break
                 extra, low = cost((start, end, g))
@@ -155,7 +155,7 @@ def _rounds(graph: Graph, budget: int, grid, max_overhead, max_rounds: int, limi
         best = fitting = lowest = None
         for *_, start, end, g, keep in found[:limit]:
             plan = sorted(keep + [(start, end, g)])
-            new = apply_stages(graph, plan)
+            new = made.apply(plan)
             a, m, own = step_live(new, graph.ops[end].outputs[0], costs)
             if m >= profile:
                 continue
@@ -198,6 +198,7 @@ def search(graph: Graph, costs: Costs, ram_budget: int | None = None, grid=None,
     fits it (the peak moves on to other layers, covered by later rounds), else the lowest
     profile. `grid` fixes every stage's grid; `max_overhead` bounds the extra MACs over the
     model's; `limit` the candidates planned per round. `costs` plans each candidate."""
+    costs = remembered(costs)               # the model and each round's choice: once
     before = arena_peak(graph, costs)
     args = (grid, max_overhead, max_rounds, limit, costs)
     if ram_budget is not None:

@@ -25,10 +25,16 @@ def live_peak(graph: Graph, order: list[int] | None = None) -> int:
     born = {n: -1 for n in graph.inputs}
     born.update({n: s for s, op in enumerate(ops) for n in op.outputs})
     sizes = {n: graph.tensors[n].nbytes for n in born if not graph.tensors[n].is_const}
-    peak = 0
-    for step in range(len(ops)):
-        peak = max(peak, sum(b for n, b in sizes.items()
-                             if born[n] <= step <= last.get(n, born[n])))
+    change = [0] * (end + 1)             # one sweep: bytes born and freed at each step
+    for n, b in sizes.items():
+        lo, hi = max(born[n], 0), min(last.get(n, born[n]), end - 1)
+        if lo <= hi:
+            change[lo] += b
+            change[hi + 1] -= b
+    peak = live = 0
+    for step in range(end):
+        live += change[step]
+        peak = max(peak, live)
     return peak
 
 
@@ -37,11 +43,15 @@ def _greedy(graph: Graph) -> list[int]:
     users = graph.consumers()
     remaining = {n: len(set(u)) for n, u in users.items()}
     deps = [{producer[n] for n in op.inputs if n in producer} for op in graph.ops]
-    done: set[int] = set()
+    waiting = [len(d) for d in deps]           # producers not yet scheduled, per op
+    unblocks: list[list[int]] = [[] for _ in graph.ops]
+    for i, d in enumerate(deps):
+        for j in d:
+            unblocks[j].append(i)
+    ready = {i for i, n in enumerate(waiting) if n == 0}
     order: list[int] = []
     outputs = set(graph.outputs)
     while len(order) < len(graph.ops):
-        ready = [i for i in range(len(graph.ops)) if i not in done and deps[i] <= done]
 
         def delta(i: int) -> tuple[int, int]:
             op = graph.ops[i]
@@ -51,12 +61,16 @@ def _greedy(graph: Graph) -> list[int]:
                         and remaining.get(n, 0) == 1)
             return born - freed, i
 
-        pick = min(ready, key=delta)
-        done.add(pick)
+        pick = min(ready, key=delta)          # the key ends with the op index: one minimum
+        ready.discard(pick)
         order.append(pick)
         for n in set(graph.ops[pick].inputs):
             if n in remaining:
                 remaining[n] -= 1
+        for i in unblocks[pick]:
+            waiting[i] -= 1
+            if waiting[i] == 0:
+                ready.add(i)
     return order
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -71,19 +70,21 @@ class ArenaPlanner:
         offsets: list = [None] * len(self.buffers)
         placed: list[int] = []
         top = 0
-        # the placed buffers live with buffer i, found over arrays (a model has thousands)
-        size = np.array([b.size for b in self.buffers], np.int64)
-        first = np.array([b.first for b in self.buffers], np.int64)
-        last = np.array([b.last for b in self.buffers], np.int64)
-        off = np.zeros(len(self.buffers), np.int64)
-        taken = np.zeros(len(self.buffers), bool)
+        # the placed non-empty buffers live at each step: those live with buffer i are found
+        # over its steps only, not over every buffer (a model has thousands)
+        live_at: dict[int, list[int]] = {}
+
+        def take(j: int) -> None:
+            placed.append(j)
+            if self.buffers[j].size:
+                for step in range(self.buffers[j].first, self.buffers[j].last + 1):
+                    live_at.setdefault(step, []).append(j)
         for i in order:
             if i in self.anchors:            # placed together with its anchor
                 continue
             buf = self.buffers[i]
-            live = taken & (size > 0) & (first <= buf.last) & (buf.first <= last)
-            starts = off[live]
-            busy = sorted(list(zip(starts.tolist(), (starts + size[live]).tolist()))
+            live = {j for step in range(buf.first, buf.last + 1) for j in live_at.get(step, ())}
+            busy = sorted([(offsets[j], offsets[j] + self.buffers[j].size) for j in live]
                           + self._anchored_busy(i, offsets, placed))
             gaps, cursor = [], 0
             for start, end in busy:
@@ -105,13 +106,11 @@ class ArenaPlanner:
             else:
                 offsets[i] = gaps[0]
             top = max(top, offsets[i] + buf.size)
-            placed.append(i)
-            off[i], taken[i] = offsets[i], True
+            take(i)
             for f, lead in self.anchors.items():
                 if lead == i:
                     offsets[f] = offsets[i]
-                    placed.append(f)
-                    off[f], taken[f] = offsets[i], True
+                    take(f)
         return offsets
 
     def _plan(self) -> list[int]:
@@ -155,16 +154,8 @@ class ArenaPlanner:
 
 def check_no_overlap(buffers: list[Buffer], offsets: list[int], alignment: int) -> None:
     """Planner invariant: aligned offsets, and no two time-overlapping buffers share bytes."""
-    if len(buffers) > 1:         # all pairs at once; the loop below only to name a violation
-        b = np.array([(x.size, x.first, x.last) for x in buffers], np.int64)
-        off = np.array(offsets, np.int64)
-        size, first, last = b[:, 0], b[:, 1], b[:, 2]
-        clash = ((off[:, None] < off[None, :] + size[None, :])
-                 & (off[None, :] < off[:, None] + size[:, None])
-                 & (first[:, None] <= last[None, :]) & (first[None, :] <= last[:, None])
-                 & (size[:, None] > 0) & (size[None, :] > 0))
-        np.fill_diagonal(clash, False)
-        if not clash.any() and not (off % alignment).any():
+    if len(buffers) > 1:         # a sweep over the steps; the loop below only to name one
+        if not _clash(buffers, offsets) and not any(o % alignment for o in offsets):
             return
     for i, (a, oa) in enumerate(zip(buffers, offsets)):
         if oa % alignment:
@@ -175,3 +166,21 @@ def check_no_overlap(buffers: list[Buffer], offsets: list[int], alignment: int) 
             if a.size and b.size and a.overlaps_in_time(b) and overlap:
                 raise AssertionError(f"buffers {a.name or i} [{oa}, {oa + a.size}) and "
                                      f"{b.name or j} [{ob}, {ob + b.size}) overlap while both live")
+
+
+def _clash(buffers: list[Buffer], offsets: list[int]) -> bool:
+    """Whether two non-empty buffers live at one step share bytes: at each step, the byte
+    ranges of the buffers live there, sorted, must not overlap."""
+    at: dict[int, list[tuple[int, int]]] = {}
+    for b, o in zip(buffers, offsets):
+        if b.size:
+            for step in range(b.first, b.last + 1):
+                at.setdefault(step, []).append((o, o + b.size))
+    for spans in at.values():
+        spans.sort()
+        reach = spans[0][1]
+        for lo, hi in spans[1:]:
+            if lo < reach:
+                return True
+            reach = max(reach, hi)
+    return False
