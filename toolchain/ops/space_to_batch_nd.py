@@ -2,9 +2,10 @@
 to a batch of their own (TF's converter emits it around dilated convolutions); float32, int8.
 
 TFLM's reference (space_to_batch_nd.h): output batch (i * block_w + j) * N + b holds padded
-pixels (h * block_h + i, w * block_w + j) of image b. Padded rows are memset to the raw byte 0,
-as TFLM (its pad value, SpaceToBatchParams.output_offset, is never set from the zero point),
-so an int8 pad is the code 0, not the zero point. A 3-D input is NHC seen as W = 1. Block shape
+pixels (h * block_h + i, w * block_w + j) of image b. Padded elements are the real zero (the
+zero point for int8), as TF defines the op and LiteRT computes it: TFLM memsets them with
+SpaceToBatchParams.output_offset, which its kernel never sets, so TFLM's padding is whatever
+byte that stack slot held (0x00 and 0x09 seen in two runs). A 3-D input is NHC seen as W = 1. Block shape
 and paddings are int32 constants (TFLM reads int32). BATCH_TO_SPACE_ND (batch_to_space_nd.py)
 is the inverse.
 """
@@ -53,6 +54,11 @@ def nhwc(shape) -> tuple[int, int, int, int]:
     return tuple(shape) if len(shape) == 4 else (shape[0], shape[1], 1, shape[2])
 
 
+def pad_code(x) -> int:
+    """The stored value of a real zero: the zero point of an int8 tensor, else 0."""
+    return int(x.quant.zp) if x.dtype == "int8" and x.quant is not None else 0
+
+
 def space_batch_call(node: Node, kernel: str, ins, outs, block, edges) -> CCall:
     """The fitml_space_batch_params call (edges: paddings or crops, [[top, _], [left, _]])."""
     n, h, w, c = nhwc(ins)
@@ -60,7 +66,8 @@ def space_batch_call(node: Node, kernel: str, ins, outs, block, edges) -> CCall:
     return CCall(kernel, "fitml_space_batch_params",
                  dict(in_batch=n, in_height=h, in_width=w, out_batch=on, out_height=oh,
                       out_width=ow, block_height=block[0], block_width=block[1],
-                      pad_top=edges[0][0], pad_left=edges[1][0], pad_byte=0,
+                      pad_top=edges[0][0], pad_left=edges[1][0],
+                      pad_byte=pad_code(node.ins[0]) & 0xFF,
                       depth_bytes=c * np.dtype(node.ins[0].dtype).itemsize),
                  cparams.io(node))
 
@@ -85,7 +92,8 @@ class SpaceToBatchND(OpDef):
     def reference(node: Node, args):
         _, (bh, bw), pads = block_geometry("SPACE_TO_BATCH_ND", node.ins, "paddings")
         x = np.asarray(args[0]).reshape(nhwc(node.ins[0].shape))
-        padded = np.pad(x, [(0, 0), tuple(pads[0]), tuple(pads[1]), (0, 0)])    # raw 0
+        padded = np.pad(x, [(0, 0), tuple(pads[0]), tuple(pads[1]), (0, 0)],
+                        constant_values=pad_code(node.ins[0]))                  # real zero
         n, hp, wp, c = padded.shape
         view = padded.reshape(n, hp // bh, bh, wp // bw, bw, c).transpose(2, 4, 0, 1, 3, 5)
         return [np.ascontiguousarray(view).reshape(node.outs[0].shape)]
