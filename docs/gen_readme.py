@@ -74,7 +74,7 @@ EXPONENT_SLACK = 0.4     # a growth exponent (log-log slope over a short ladder)
 
 
 def _number(cell: str) -> float | None:
-    m = re.fullmatch(r"([0-9][0-9,]*(?:\.[0-9]+)?)( s| MB)?", cell.strip())
+    m = re.fullmatch(r"(-?[0-9][0-9,]*(?:\.[0-9]+)?)( s| MB)?", cell.strip())
     return float(m[1].replace(",", "")) if m else None
 
 

@@ -60,6 +60,7 @@ GROWTH = ("| model | compile s | peak MB |\n|---|---:|---:|\n| m | 0.70 s | 75 M
 @pytest.mark.parametrize("old,new,bad", [
     ("75 MB", "120 MB", []), ("75 MB", "300 MB", ["line 3, cell 3: '75 MB' -> '300 MB'"]),
     ("0.24 |", "0.60 |", []), ("0.24 |", "1.30 |", ["line 7, cell 2: '0.24' -> '1.30'"]),
+    ("0.24 |", "-0.05 |", []),
     ("| m |", "| n |", ["line 3, cell 1: 'm' -> 'n'"])])
 def test_memory_and_exponent_columns_have_their_own_tolerance(old, new, bad):
     assert measured_differences(GROWTH, GROWTH.replace(old, new)) == bad
