@@ -5,9 +5,9 @@ TFLM's reference (space_to_batch_nd.h): output batch (i * block_w + j) * N + b h
 pixels (h * block_h + i, w * block_w + j) of image b. Padded elements are the real zero (the
 zero point for int8), as TF defines the op and LiteRT computes it: TFLM memsets them with
 SpaceToBatchParams.output_offset, which its kernel never sets, so TFLM's padding is whatever
-byte that stack slot held (0x00 and 0x09 seen in two runs). A 3-D input is NHC seen as W = 1. Block shape
-and paddings are int32 constants (TFLM reads int32). BATCH_TO_SPACE_ND (batch_to_space_nd.py)
-is the inverse.
+byte that stack slot held (0x00 and 0x09 seen in two runs). A 3-D input is NHC seen as W = 1.
+Block shape and paddings are int32 constants (TFLM reads int32). BATCH_TO_SPACE_ND
+(batch_to_space_nd.py) is the inverse.
 """
 from __future__ import annotations
 
