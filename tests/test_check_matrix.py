@@ -45,7 +45,8 @@ def test_matrix_holds_every_pair_with_the_single_checks_verdict(models, pool_cel
 
 
 def test_matrix_text_and_exit_code_when_something_does_not_fit(models):
-    proc = fitml("check", *models, *_targets(BOARDS), "--no-measure", "--ram", "4K")
+    proc = fitml("check", *models, *_targets(BOARDS), "--no-measure", "--ram", "4K",
+                 "--partition", "off")           # the hopeless patch searches: a minute
     assert proc.returncode == 1, proc.stderr
     head, rule, *rows = proc.stdout.splitlines()
     assert head.split()[1:] == BOARDS and len(rows) == 2, proc.stdout
